@@ -1,0 +1,56 @@
+/* vmlock: locking calls for each stage of a guest's life.
+ *
+ * Each call describes the domain to the lock driver (its uuid, name, id, pid),
+ * adds the resources the stage needs and asks the driver to act. Which disks
+ * become resources, and how, is decided here:
+ *   - every <lease> is an exclusive lease resource;
+ *   - a disk with a local path (type file, block or dir) is a disk resource;
+ *     network and volume disks, and disks without a source (an empty cdrom),
+ *     are skipped;
+ *   - a <readonly/> disk is flagged READONLY|SHARED and a <shareable/> one
+ *     SHARED: readers and sharers may coexist, but never with a sole writer.
+ */
+#pragma once
+
+#include <vmlock/domain.h>
+#include <vmlock/lock-manager.h>
+
+G_BEGIN_DECLS
+
+/* In the guest's own process, after fork() and before exec(): takes every
+ * resource (or, when @paused, only registers the process) and returns in
+ * @ret_fd the fd the guest must inherit (-1 if the driver has none). The
+ * domain's pid must be the calling process. */
+VMLOCK_EXPORT gboolean vmlock_domain_lock_process_start(VmlockLockManager *manager,
+                                                        const char *uri, VmlockDomain *dom,
+                                                        gboolean paused, int *ret_fd,
+                                                        GError **error);
+/* The guest hands its disks over (migration, save): releases every resource and
+ * returns the state that resume needs (NULL when the driver keeps none). */
+VMLOCK_EXPORT gboolean vmlock_domain_lock_process_pause(VmlockLockManager *manager,
+                                                        VmlockDomain *dom, char **ret_state,
+                                                        GError **error);
+/* Takes every resource back for the running guest; with @state (from pause or
+ * inquire), a lease that changed hands in between is refused. */
+VMLOCK_EXPORT gboolean vmlock_domain_lock_process_resume(VmlockLockManager *manager,
+                                                         const char *uri, VmlockDomain *dom,
+                                                         const char *state, GError **error);
+/* The state of what the guest holds now (NULL when nothing or no state). */
+VMLOCK_EXPORT gboolean vmlock_domain_lock_process_inquire(VmlockLockManager *manager,
+                                                          VmlockDomain *dom, char **ret_state,
+                                                          GError **error);
+/* Hotplug, on behalf of the running guest. A disk without a local path is a no-op. */
+VMLOCK_EXPORT gboolean vmlock_domain_lock_disk_attach(VmlockLockManager *manager,
+                                                      const char *uri, VmlockDomain *dom,
+                                                      const VmlockDisk *disk, GError **error);
+VMLOCK_EXPORT gboolean vmlock_domain_lock_disk_detach(VmlockLockManager *manager,
+                                                      VmlockDomain *dom, const VmlockDisk *disk,
+                                                      GError **error);
+VMLOCK_EXPORT gboolean vmlock_domain_lock_lease_attach(VmlockLockManager *manager,
+                                                       const char *uri, VmlockDomain *dom,
+                                                       const VmlockLease *lease, GError **error);
+VMLOCK_EXPORT gboolean vmlock_domain_lock_lease_detach(VmlockLockManager *manager,
+                                                       VmlockDomain *dom, const VmlockLease *lease,
+                                                       GError **error);
+
+G_END_DECLS

@@ -1,0 +1,115 @@
+/* vmlock: the lock driver (plugin) ABI.
+ *
+ * A driver is a shared module exporting one symbol, VMLOCK_LOCK_DRIVER_SYMBOL,
+ * a VmlockLockDriver table filled with designated initializers. Drivers are
+ * built in-tree, so this header is not installed and may change between
+ * releases; the version field guards against loading a stale module.
+ *
+ * Life cycle: init once per load; for each operation the core makes an object
+ * (new), describes its resources (add_resource), calls one of acquire, release
+ * or inquire, then frees it. Every callback is mandatory and rejects flags it
+ * does not know. Failures set @error and return FALSE.
+ */
+#pragma once
+
+#include <vmlock/domain.h>
+#include <vmlock/lock-manager.h>
+
+G_BEGIN_DECLS
+
+/* MAJOR * 1000000 + MINOR * 1000 + MICRO; the loader requires an exact match. */
+#define VMLOCK_LOCK_DRIVER_VERSION 1000000u
+#define VMLOCK_LOCK_DRIVER_SYMBOL "vmlock_lock_driver"
+
+/* VmlockLockDriver.flags */
+typedef enum {
+        VMLOCK_LOCK_DRIVER_USES_STATE = 1 << 0, /* acquire needs release's state back */
+} VmlockLockDriverFlags;
+
+typedef enum {
+        VMLOCK_LOCK_OBJECT_DOMAIN = 0,
+} VmlockLockObjectType;
+
+typedef enum {
+        VMLOCK_LOCK_RESOURCE_DISK = 0,  /* name = disk path; no params */
+        VMLOCK_LOCK_RESOURCE_LEASE = 1, /* name = key; params path, offset[, lockspace] */
+} VmlockLockResourceType;
+
+/* add_resource flags */
+typedef enum {
+        VMLOCK_LOCK_RESOURCE_READONLY = 1 << 0,
+        VMLOCK_LOCK_RESOURCE_SHARED = 1 << 1,
+} VmlockLockResourceFlags;
+
+/* new flags */
+typedef enum {
+        VMLOCK_LOCK_NEW_STARTED = 1 << 0, /* a guest being started: nothing to probe */
+} VmlockLockNewFlags;
+
+/* acquire flags */
+typedef enum {
+        VMLOCK_LOCK_ACQUIRE_REGISTER_ONLY = 1 << 0, /* paused start: register, take nothing */
+        VMLOCK_LOCK_ACQUIRE_RESTRICT = 1 << 1,      /* lock the fd down before exec */
+} VmlockLockAcquireFlags;
+
+typedef enum {
+        VMLOCK_LOCK_PARAM_STRING,
+        VMLOCK_LOCK_PARAM_INT,
+        VMLOCK_LOCK_PARAM_UINT,
+        VMLOCK_LOCK_PARAM_ULONG,
+        VMLOCK_LOCK_PARAM_UUID,
+} VmlockLockParamType;
+
+/* new params: "uuid" (UUID), "name" (STRING), "id" (INT), "pid" (UINT),
+ * "uri" (STRING, may be NULL). Lease params: "path" (STRING), "offset" (ULONG),
+ * "lockspace" (STRING, omitted when the lease has none). Drivers ignore keys
+ * they do not know. */
+typedef struct {
+        VmlockLockParamType type;
+        const char *key;
+        union {
+                const char *str;
+                int i;
+                unsigned int ui;
+                guint64 ul;
+                guint8 uuid[16];
+        } value;
+} VmlockLockParam;
+
+/* One operation's object; the driver keeps its own state in priv. */
+typedef struct {
+        const struct _VmlockLockDriver *driver;
+        void *priv;
+} VmlockLockObject;
+
+typedef struct _VmlockLockDriver {
+        unsigned int version; /* VMLOCK_LOCK_DRIVER_VERSION the driver was built with */
+        unsigned int flags;   /* VmlockLockDriverFlags */
+
+        /* Reads @config_file (absent = defaults) and sets up what the driver
+         * needs; slow steps report through @progress (may be NULL). */
+        gboolean (*init)(unsigned int version, const char *config_file, unsigned int flags,
+                         VmlockProgressFunc progress, gpointer progress_data, GError **error);
+        void (*deinit)(void);
+
+        gboolean (*new_object)(VmlockLockObject *object, unsigned int type, gsize n_params,
+                               const VmlockLockParam *params, unsigned int flags,
+                               GError **error);
+        void (*free_object)(VmlockLockObject *object);
+
+        gboolean (*add_resource)(VmlockLockObject *object, unsigned int type, const char *name,
+                                 gsize n_params, const VmlockLockParam *params,
+                                 unsigned int flags, GError **error);
+
+        /* @state: NULL, or what release/inquire returned. @ret_fd: when not
+         * NULL, receives the fd the guest must inherit (or -1). */
+        gboolean (*acquire)(VmlockLockObject *object, const char *state, unsigned int flags,
+                            VmlockLockFailureAction action, int *ret_fd, GError **error);
+        /* @ret_state: when not NULL, receives the state before release (NULL for none). */
+        gboolean (*release)(VmlockLockObject *object, char **ret_state, unsigned int flags,
+                            GError **error);
+        gboolean (*inquire)(VmlockLockObject *object, char **ret_state, unsigned int flags,
+                            GError **error);
+} VmlockLockDriver;
+
+G_END_DECLS
