@@ -7,6 +7,7 @@ packages=(
         libglib2.0-dev libxml2-dev
         sanlock libsanlock-dev
         clang libclang-rt-14-dev
+        libselinux1-dev qemu-system-x86
 )
 
 if [ "$(id -u)" -ne 0 ]; then
