@@ -1,1 +1,478 @@
-/* placeholder */
+/* vmlock: loads a lock driver (built-in nop or a plugin) and dispatches to it. */
+#define G_LOG_DOMAIN "vmlock-locking"
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* secure_getenv */
+#endif
+
+#include "config-build.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <vmlock/error.h>
+#include <vmlock/lock-manager.h>
+
+#include "locking/lock_driver_nop.h"
+#include "locking/lock_manager.h"
+#include "util/log.h"
+
+#define NOP_NAME "nop"
+
+/* Refcounted with g_atomic_rc_box: the last unref deinits and unloads. */
+struct _VmlockLockManager {
+        char *name;
+        char *path;        /* plugin file; NULL for the built-in nop */
+        char *config_file;
+        void *handle;      /* dlopen() handle; NULL for the built-in nop */
+        const VmlockLockDriver *driver;
+        gboolean initialised;
+};
+
+struct _LockObject {
+        VmlockLockManager *manager; /* a reference: keeps the driver loaded */
+        VmlockLockObject object;    /* what the driver sees */
+};
+
+const char *
+vmlock_default_plugin_dir(void)
+{
+        return VMLOCK_PLUGIN_DIR;
+}
+
+const char *
+vmlock_default_config_dir(void)
+{
+        return VMLOCK_CONFIG_DIR;
+}
+
+/* An explicit argument wins, then the environment (ignored in setuid
+ * programs), then the compiled-in default. */
+static const char *
+resolve_dir(const char *dir, const char *env_name, const char *fallback)
+{
+        const char *env;
+
+        if (dir)
+                return dir;
+        env = secure_getenv(env_name);
+        if (env && *env)
+                return env;
+        return fallback;
+}
+
+static void
+lock_manager_clear(gpointer data)
+{
+        VmlockLockManager *manager = data;
+
+        if (manager->initialised)
+                manager->driver->deinit();
+        if (manager->handle)
+                dlclose(manager->handle);
+        g_free(manager->name);
+        g_free(manager->path);
+        g_free(manager->config_file);
+}
+
+static gboolean
+check_name(const char *name, GError **error)
+{
+        if (!*name) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_PLUGIN,
+                            "lock driver name is empty");
+                return FALSE;
+        }
+        /* The name picks a file inside the plugin dir, never one outside it. */
+        if (strchr(name, '/')) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_PLUGIN,
+                            "lock driver name '%s' must not contain '/'", name);
+                return FALSE;
+        }
+        if (name[0] == '.') {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_PLUGIN,
+                            "lock driver name '%s' must not start with '.'", name);
+                return FALSE;
+        }
+        return TRUE;
+}
+
+/* The name of the first NULL callback, or NULL when the table is complete. */
+static const char *
+driver_missing_callback(const VmlockLockDriver *driver)
+{
+        if (!driver->init)
+                return "init";
+        if (!driver->deinit)
+                return "deinit";
+        if (!driver->new_object)
+                return "new_object";
+        if (!driver->free_object)
+                return "free_object";
+        if (!driver->add_resource)
+                return "add_resource";
+        if (!driver->acquire)
+                return "acquire";
+        if (!driver->release)
+                return "release";
+        if (!driver->inquire)
+                return "inquire";
+        return NULL;
+}
+
+/* Fills manager->handle and manager->driver from manager->path. On failure
+ * nothing stays loaded. */
+static gboolean
+load_plugin(VmlockLockManager *manager, GError **error)
+{
+        const VmlockLockDriver *driver;
+        const char *missing;
+        void *handle;
+
+        if (access(manager->path, F_OK) < 0) {
+                int err = errno;
+
+                if (err == ENOENT)
+                        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_PLUGIN,
+                                    "lock driver plugin %s not found", manager->path);
+                else
+                        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_PLUGIN,
+                                    "lock driver plugin %s is not accessible: %s",
+                                    manager->path, g_strerror(err));
+                return FALSE;
+        }
+
+        handle = dlopen(manager->path, RTLD_NOW | RTLD_LOCAL);
+        if (!handle) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_PLUGIN,
+                            "cannot load lock driver plugin %s: %s", manager->path, dlerror());
+                return FALSE;
+        }
+
+        dlerror();
+        driver = dlsym(handle, VMLOCK_LOCK_DRIVER_SYMBOL);
+        if (!driver) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_PLUGIN,
+                            "lock driver plugin %s does not export '%s'", manager->path,
+                            VMLOCK_LOCK_DRIVER_SYMBOL);
+                goto cleanup;
+        }
+        if (driver->version != VMLOCK_LOCK_DRIVER_VERSION) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_PLUGIN,
+                            "lock driver plugin %s has driver ABI version %u, "
+                            "this library needs version %u", manager->path,
+                            driver->version, VMLOCK_LOCK_DRIVER_VERSION);
+                goto cleanup;
+        }
+        missing = driver_missing_callback(driver);
+        if (missing) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_PLUGIN,
+                            "lock driver plugin %s has no '%s' callback", manager->path,
+                            missing);
+                goto cleanup;
+        }
+
+        manager->handle = g_steal_pointer(&handle);
+        manager->driver = driver;
+        return TRUE;
+
+cleanup:
+        dlclose(handle);
+        return FALSE;
+}
+
+VmlockLockManager *
+vmlock_lock_manager_new(const char *name, const char *plugin_dir, const char *config_dir,
+                        VmlockProgressFunc progress, gpointer progress_data, GError **error)
+{
+        g_autoptr(VmlockLockManager) manager = NULL;
+        g_autofree char *config_base = NULL;
+        GError *local = NULL;
+
+        VMLOCK_TRACE("name=%s plugin_dir=%s config_dir=%s progress=%p progress_data=%p",
+                     VMLOCK_NULLSTR(name), VMLOCK_NULLSTR(plugin_dir),
+                     VMLOCK_NULLSTR(config_dir), progress, progress_data);
+
+        if (!name) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                            "no lock driver name given");
+                return NULL;
+        }
+
+        manager = g_atomic_rc_box_new0(VmlockLockManager);
+        manager->name = g_strdup(name);
+        config_dir = resolve_dir(config_dir, "VMLOCK_CONFIG_DIR", VMLOCK_CONFIG_DIR);
+        config_base = g_strdup_printf("qemu-%s.conf", name);
+
+        if (g_str_equal(name, NOP_NAME)) {
+                /* Built in, so the library works with no plugin installed. */
+                manager->driver = &lock_driver_nop;
+        } else {
+                g_autofree char *file = NULL;
+
+                if (!check_name(name, error))
+                        return NULL;
+                plugin_dir = resolve_dir(plugin_dir, "VMLOCK_PLUGIN_DIR", VMLOCK_PLUGIN_DIR);
+                file = g_strdup_printf("%s.so", name);
+                manager->path = g_build_filename(plugin_dir, file, NULL);
+                if (!load_plugin(manager, error))
+                        return NULL;
+        }
+        manager->config_file = g_build_filename(config_dir, config_base, NULL);
+
+        /* The driver's message already names what went wrong (its config
+         * file, its daemon...): pass it on as it is. */
+        if (!manager->driver->init(VMLOCK_LOCK_DRIVER_VERSION, manager->config_file, 0,
+                                   progress, progress_data, &local)) {
+                if (!local)
+                        local = g_error_new(VMLOCK_ERROR, VMLOCK_ERROR_PLUGIN,
+                                            "lock driver %s failed to initialise",
+                                            manager->path ? manager->path : manager->name);
+                g_propagate_error(error, local);
+                return NULL;
+        }
+        g_clear_error(&local);
+        manager->initialised = TRUE;
+
+        return g_steal_pointer(&manager);
+}
+
+VmlockLockManager *
+vmlock_lock_manager_ref(VmlockLockManager *manager)
+{
+        VMLOCK_TRACE("manager=%p", manager);
+
+        g_return_val_if_fail(manager != NULL, NULL);
+
+        return g_atomic_rc_box_acquire(manager);
+}
+
+void
+vmlock_lock_manager_unref(VmlockLockManager *manager)
+{
+        VMLOCK_TRACE("manager=%p", manager);
+
+        if (!manager)
+                return;
+        g_atomic_rc_box_release_full(manager, lock_manager_clear);
+}
+
+const char *
+vmlock_lock_manager_get_name(const VmlockLockManager *manager)
+{
+        VMLOCK_TRACE("manager=%p", manager);
+
+        g_return_val_if_fail(manager != NULL, NULL);
+
+        return manager->name;
+}
+
+const char *
+vmlock_lock_manager_get_config_file(const VmlockLockManager *manager)
+{
+        VMLOCK_TRACE("manager=%p", manager);
+
+        g_return_val_if_fail(manager != NULL, NULL);
+
+        return manager->config_file;
+}
+
+gboolean
+vmlock_lock_manager_uses_state(const VmlockLockManager *manager)
+{
+        VMLOCK_TRACE("manager=%p", manager);
+
+        g_return_val_if_fail(manager != NULL, FALSE);
+
+        return (manager->driver->flags & VMLOCK_LOCK_DRIVER_USES_STATE) != 0;
+}
+
+const VmlockLockDriver *
+lock_manager_get_driver(const VmlockLockManager *manager)
+{
+        g_return_val_if_fail(manager != NULL, NULL);
+
+        return manager->driver;
+}
+
+/* A driver callback's outcome, made safe against a driver that fails without
+ * an error (a bug, reported as one) or succeeds with one (dropped). */
+static gboolean
+driver_outcome(const LockObject *object, const char *callback, gboolean ok, GError *local,
+               GError **error)
+{
+        if (ok) {
+                if (local) {
+                        g_debug("lock driver %s: %s succeeded but set an error: %s",
+                                object->manager->name, callback, local->message);
+                        g_error_free(local);
+                }
+                return TRUE;
+        }
+        if (!local)
+                local = g_error_new(VMLOCK_ERROR, VMLOCK_ERROR_INTERNAL,
+                                    "lock driver %s: %s failed without saying why",
+                                    object->manager->name, callback);
+        g_propagate_error(error, local);
+        return FALSE;
+}
+
+static gboolean
+check_params(const VmlockLockParam *params, gsize n_params, GError **error)
+{
+        if (n_params > 0 && !params) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                            "%" G_GSIZE_FORMAT " lock parameters announced but none given",
+                            n_params);
+                return FALSE;
+        }
+        return TRUE;
+}
+
+LockObject *
+lock_object_new(VmlockLockManager *manager, VmlockLockObjectType type,
+                const VmlockLockParam *params, gsize n_params, unsigned int flags,
+                GError **error)
+{
+        g_autofree LockObject *object = NULL;
+        GError *local = NULL;
+        gboolean ok;
+
+        VMLOCK_TRACE("manager=%p type=%d params=%p n_params=%" G_GSIZE_FORMAT " flags=0x%x",
+                     manager, type, params, n_params, flags);
+
+        if (!manager) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                            "no lock manager given");
+                return NULL;
+        }
+        if (!check_params(params, n_params, error))
+                return NULL;
+
+        object = g_new0(LockObject, 1);
+        object->manager = manager;
+        object->object.driver = manager->driver;
+        ok = manager->driver->new_object(&object->object, type, n_params, params, flags,
+                                         &local);
+        if (!driver_outcome(object, "new_object", ok, local, error))
+                return NULL;
+
+        object->manager = vmlock_lock_manager_ref(manager);
+        return g_steal_pointer(&object);
+}
+
+gboolean
+lock_object_add_resource(LockObject *object, VmlockLockResourceType type, const char *name,
+                         const VmlockLockParam *params, gsize n_params, unsigned int flags,
+                         GError **error)
+{
+        GError *local = NULL;
+        gboolean ok;
+
+        VMLOCK_TRACE("object=%p type=%d name=%s params=%p n_params=%" G_GSIZE_FORMAT
+                     " flags=0x%x", object, type, VMLOCK_NULLSTR(name), params, n_params,
+                     flags);
+
+        if (!object || !name) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                            "lock resource needs an object and a name");
+                return FALSE;
+        }
+        if (!check_params(params, n_params, error))
+                return FALSE;
+
+        ok = object->object.driver->add_resource(&object->object, type, name, n_params, params,
+                                                 flags, &local);
+        return driver_outcome(object, "add_resource", ok, local, error);
+}
+
+gboolean
+lock_object_acquire(LockObject *object, const char *state, unsigned int flags,
+                    VmlockLockFailureAction action, int *ret_fd, GError **error)
+{
+        GError *local = NULL;
+        int fd = -1;
+        gboolean ok;
+
+        VMLOCK_TRACE("object=%p state=%s flags=0x%x action=%d ret_fd=%p", object,
+                     VMLOCK_NULLSTR(state), flags, action, ret_fd);
+
+        if (!object) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                            "no lock object given");
+                return FALSE;
+        }
+
+        ok = object->object.driver->acquire(&object->object, state, flags, action,
+                                            ret_fd ? &fd : NULL, &local);
+        if (!driver_outcome(object, "acquire", ok, local, error))
+                return FALSE;
+
+        if (ret_fd)
+                *ret_fd = fd;
+        return TRUE;
+}
+
+gboolean
+lock_object_release(LockObject *object, char **ret_state, unsigned int flags, GError **error)
+{
+        g_autofree char *state = NULL;
+        GError *local = NULL;
+        gboolean ok;
+
+        VMLOCK_TRACE("object=%p ret_state=%p flags=0x%x", object, ret_state, flags);
+
+        if (!object) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                            "no lock object given");
+                return FALSE;
+        }
+
+        ok = object->object.driver->release(&object->object, ret_state ? &state : NULL, flags,
+                                            &local);
+        if (!driver_outcome(object, "release", ok, local, error))
+                return FALSE;
+
+        if (ret_state)
+                *ret_state = g_steal_pointer(&state);
+        return TRUE;
+}
+
+gboolean
+lock_object_inquire(LockObject *object, char **ret_state, unsigned int flags, GError **error)
+{
+        g_autofree char *state = NULL;
+        GError *local = NULL;
+        gboolean ok;
+
+        VMLOCK_TRACE("object=%p ret_state=%p flags=0x%x", object, ret_state, flags);
+
+        if (!object) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                            "no lock object given");
+                return FALSE;
+        }
+
+        ok = object->object.driver->inquire(&object->object, ret_state ? &state : NULL, flags,
+                                            &local);
+        if (!driver_outcome(object, "inquire", ok, local, error))
+                return FALSE;
+
+        if (ret_state)
+                *ret_state = g_steal_pointer(&state);
+        return TRUE;
+}
+
+void
+lock_object_free(LockObject *object)
+{
+        VMLOCK_TRACE("object=%p", object);
+
+        if (!object)
+                return;
+        object->object.driver->free_object(&object->object);
+        vmlock_lock_manager_unref(object->manager);
+        g_free(object);
+}

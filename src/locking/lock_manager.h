@@ -1,0 +1,40 @@
+/* vmlock: internal side of the lock manager: the per-operation lock object.
+ *
+ * Each operation builds a short-lived object describing one domain, adds the
+ * resources it needs, calls one of acquire, release or inquire, and frees it.
+ * The object holds a reference on its manager, so the driver stays loaded.
+ */
+#pragma once
+
+#include <vmlock/lock-manager.h>
+
+#include "locking/lock_driver.h"
+
+G_BEGIN_DECLS
+
+typedef struct _LockObject LockObject;
+
+/* The driver table the manager dispatches to (never NULL). */
+const VmlockLockDriver *lock_manager_get_driver(const VmlockLockManager *manager);
+
+/* A driver whose new_object fails cleans up after itself: the object is
+ * discarded without free_object. */
+LockObject *lock_object_new(VmlockLockManager *manager, VmlockLockObjectType type,
+                            const VmlockLockParam *params, gsize n_params, unsigned int flags,
+                            GError **error);
+gboolean lock_object_add_resource(LockObject *object, VmlockLockResourceType type,
+                                  const char *name, const VmlockLockParam *params,
+                                  gsize n_params, unsigned int flags, GError **error);
+/* @ret_fd (may be NULL) gets the fd the guest must inherit, or -1. */
+gboolean lock_object_acquire(LockObject *object, const char *state, unsigned int flags,
+                             VmlockLockFailureAction action, int *ret_fd, GError **error);
+/* @ret_state (may be NULL) gets the driver's state, or NULL when it has none. */
+gboolean lock_object_release(LockObject *object, char **ret_state, unsigned int flags,
+                             GError **error);
+gboolean lock_object_inquire(LockObject *object, char **ret_state, unsigned int flags,
+                             GError **error);
+void lock_object_free(LockObject *object);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(LockObject, lock_object_free)
+
+G_END_DECLS
