@@ -111,6 +111,8 @@ VMLOCK_EXPORT const char *vmlock_disk_device_to_string(VmlockDiskDevice device);
 VMLOCK_EXPORT const char *vmlock_lock_failure_action_to_string(VmlockLockFailureAction action);
 /* Returns -1 for an unknown string. */
 VMLOCK_EXPORT int vmlock_lock_failure_action_from_string(const char *str);
+VMLOCK_EXPORT int vmlock_disk_type_from_string(const char *str);
+VMLOCK_EXPORT int vmlock_disk_device_from_string(const char *str);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmlockDomain, vmlock_domain_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmlockDisk, vmlock_disk_free)
