@@ -24,6 +24,8 @@ VMLOCK_EXPORT void vmlock_config_free(VmlockConfig *config);
 /* The file name the config was read from (as given to load/parse). */
 VMLOCK_EXPORT const char *vmlock_config_get_filename(const VmlockConfig *config);
 VMLOCK_EXPORT gboolean vmlock_config_has_key(const VmlockConfig *config, const char *key);
+/* The keys set in the file, in file order, as a new NULL-terminated array. */
+VMLOCK_EXPORT GStrv vmlock_config_get_keys(const VmlockConfig *config);
 
 /* Typed getters. An absent key gives @default_value. A present key of the wrong
  * type, or out of range, is a VMLOCK_ERROR_CONFIG naming file, line and key.
