@@ -1,1 +1,311 @@
-/* placeholder */
+/* vmlock: turns a domain into lock resources for each stage of a guest's life. */
+#define G_LOG_DOMAIN "vmlock-locking"
+
+#include "config-build.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include <vmlock/domain-lock.h>
+#include <vmlock/error.h>
+
+#include "locking/lock_manager.h"
+#include "util/log.h"
+
+/* Only a disk with a local path can be leased; network and volume disks
+ * (whose path is not a host path) and empty drives are left alone. */
+static gboolean
+disk_is_lockable(const VmlockDisk *disk)
+{
+        if (!vmlock_disk_get_source(disk))
+                return FALSE;
+
+        switch (vmlock_disk_get_type(disk)) {
+        case VMLOCK_DISK_TYPE_FILE:
+        case VMLOCK_DISK_TYPE_BLOCK:
+        case VMLOCK_DISK_TYPE_DIR:
+                return TRUE;
+        case VMLOCK_DISK_TYPE_NETWORK:
+        case VMLOCK_DISK_TYPE_VOLUME:
+        default:
+                return FALSE;
+        }
+}
+
+static gboolean
+add_disk(LockObject *object, const VmlockDisk *disk, GError **error)
+{
+        unsigned int flags = 0;
+
+        if (!disk_is_lockable(disk))
+                return TRUE;
+
+        /* Readers share the lease with each other, never with a sole writer. */
+        if (vmlock_disk_get_readonly(disk))
+                flags |= VMLOCK_LOCK_RESOURCE_READONLY | VMLOCK_LOCK_RESOURCE_SHARED;
+        if (vmlock_disk_get_shareable(disk))
+                flags |= VMLOCK_LOCK_RESOURCE_SHARED;
+
+        return lock_object_add_resource(object, VMLOCK_LOCK_RESOURCE_DISK,
+                                        vmlock_disk_get_source(disk), NULL, 0, flags, error);
+}
+
+static gboolean
+add_lease(LockObject *object, const VmlockLease *lease, GError **error)
+{
+        VmlockLockParam params[3];
+        gsize n = 0;
+
+        memset(params, 0, sizeof(params));
+        params[n].type = VMLOCK_LOCK_PARAM_STRING;
+        params[n].key = "path";
+        params[n++].value.str = vmlock_lease_get_path(lease);
+        params[n].type = VMLOCK_LOCK_PARAM_ULONG;
+        params[n].key = "offset";
+        params[n++].value.ul = vmlock_lease_get_offset(lease);
+        if (vmlock_lease_get_lockspace(lease)) {
+                params[n].type = VMLOCK_LOCK_PARAM_STRING;
+                params[n].key = "lockspace";
+                params[n++].value.str = vmlock_lease_get_lockspace(lease);
+        }
+
+        /* A <lease> is always exclusive: the XML cannot say otherwise. */
+        return lock_object_add_resource(object, VMLOCK_LOCK_RESOURCE_LEASE,
+                                        vmlock_lease_get_key(lease), params, n, 0, error);
+}
+
+/* The object describing @dom; with @with_resources, every lease and then
+ * every lockable disk, each in document order. */
+static LockObject *
+domain_lock_object_new(VmlockLockManager *manager, const char *uri, VmlockDomain *dom,
+                       gboolean with_resources, unsigned int flags, GError **error)
+{
+        g_autoptr(LockObject) object = NULL;
+        VmlockLockParam params[5];
+        guint i;
+
+        memset(params, 0, sizeof(params));
+        params[0].type = VMLOCK_LOCK_PARAM_UUID;
+        params[0].key = "uuid";
+        memcpy(params[0].value.uuid, vmlock_domain_get_uuid(dom), sizeof(params[0].value.uuid));
+        params[1].type = VMLOCK_LOCK_PARAM_STRING;
+        params[1].key = "name";
+        params[1].value.str = vmlock_domain_get_name(dom);
+        params[2].type = VMLOCK_LOCK_PARAM_INT;
+        params[2].key = "id";
+        params[2].value.i = vmlock_domain_get_id(dom);
+        params[3].type = VMLOCK_LOCK_PARAM_UINT;
+        params[3].key = "pid";
+        params[3].value.ui = (unsigned int) vmlock_domain_get_pid(dom);
+        params[4].type = VMLOCK_LOCK_PARAM_STRING;
+        params[4].key = "uri";
+        params[4].value.str = uri;
+
+        object = lock_object_new(manager, VMLOCK_LOCK_OBJECT_DOMAIN, params,
+                                 G_N_ELEMENTS(params), flags, error);
+        if (!object)
+                return NULL;
+        if (!with_resources)
+                return g_steal_pointer(&object);
+
+        for (i = 0; i < vmlock_domain_get_n_leases(dom); i++) {
+                if (!add_lease(object, vmlock_domain_get_lease(dom, i), error))
+                        return NULL;
+        }
+        for (i = 0; i < vmlock_domain_get_n_disks(dom); i++) {
+                if (!add_disk(object, vmlock_domain_get_disk(dom, i), error))
+                        return NULL;
+        }
+        return g_steal_pointer(&object);
+}
+
+static gboolean
+check_args(VmlockLockManager *manager, VmlockDomain *dom, gconstpointer item,
+           const char *item_name, GError **error)
+{
+        if (!manager || !dom || !item) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                            "domain lock call needs a lock manager, a domain and %s",
+                            item_name);
+                return FALSE;
+        }
+        return TRUE;
+}
+
+gboolean
+vmlock_domain_lock_process_start(VmlockLockManager *manager, const char *uri,
+                                 VmlockDomain *dom, gboolean paused, int *ret_fd,
+                                 GError **error)
+{
+        g_autoptr(LockObject) object = NULL;
+        unsigned int flags = VMLOCK_LOCK_ACQUIRE_RESTRICT;
+        pid_t self = getpid();
+
+        VMLOCK_TRACE("manager=%p uri=%s dom=%p (%s) paused=%d ret_fd=%p", manager,
+                     VMLOCK_NULLSTR(uri), dom, dom ? vmlock_domain_get_name(dom) : "(null)",
+                     paused, ret_fd);
+
+        if (!check_args(manager, dom, dom, "a domain", error))
+                return FALSE;
+        /* The driver registers the calling process as the lease holder, so a
+         * start from anywhere but the guest's own process would hand the
+         * leases to the wrong one. */
+        if (vmlock_domain_get_pid(dom) != self) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                            "domain %s: process start must run in the guest's process "
+                            "(between fork and exec), but the domain's pid is %ld and "
+                            "this process is %ld", vmlock_domain_get_name(dom),
+                            (long) vmlock_domain_get_pid(dom), (long) self);
+                return FALSE;
+        }
+
+        if (paused)
+                flags |= VMLOCK_LOCK_ACQUIRE_REGISTER_ONLY;
+
+        object = domain_lock_object_new(manager, uri, dom, TRUE, VMLOCK_LOCK_NEW_STARTED,
+                                        error);
+        if (!object)
+                return FALSE;
+        return lock_object_acquire(object, NULL, flags, vmlock_domain_get_on_lockfailure(dom),
+                                   ret_fd, error);
+}
+
+gboolean
+vmlock_domain_lock_process_pause(VmlockLockManager *manager, VmlockDomain *dom,
+                                 char **ret_state, GError **error)
+{
+        g_autoptr(LockObject) object = NULL;
+
+        VMLOCK_TRACE("manager=%p dom=%p (%s) ret_state=%p", manager, dom,
+                     dom ? vmlock_domain_get_name(dom) : "(null)", ret_state);
+
+        if (!check_args(manager, dom, dom, "a domain", error))
+                return FALSE;
+
+        object = domain_lock_object_new(manager, NULL, dom, TRUE, 0, error);
+        if (!object)
+                return FALSE;
+        return lock_object_release(object, ret_state, 0, error);
+}
+
+gboolean
+vmlock_domain_lock_process_resume(VmlockLockManager *manager, const char *uri,
+                                  VmlockDomain *dom, const char *state, GError **error)
+{
+        g_autoptr(LockObject) object = NULL;
+
+        VMLOCK_TRACE("manager=%p uri=%s dom=%p (%s) state=%s", manager, VMLOCK_NULLSTR(uri),
+                     dom, dom ? vmlock_domain_get_name(dom) : "(null)", VMLOCK_NULLSTR(state));
+
+        if (!check_args(manager, dom, dom, "a domain", error))
+                return FALSE;
+
+        object = domain_lock_object_new(manager, uri, dom, TRUE, 0, error);
+        if (!object)
+                return FALSE;
+        return lock_object_acquire(object, state, 0, vmlock_domain_get_on_lockfailure(dom),
+                                   NULL, error);
+}
+
+gboolean
+vmlock_domain_lock_process_inquire(VmlockLockManager *manager, VmlockDomain *dom,
+                                   char **ret_state, GError **error)
+{
+        g_autoptr(LockObject) object = NULL;
+
+        VMLOCK_TRACE("manager=%p dom=%p (%s) ret_state=%p", manager, dom,
+                     dom ? vmlock_domain_get_name(dom) : "(null)", ret_state);
+
+        if (!check_args(manager, dom, dom, "a domain", error))
+                return FALSE;
+
+        object = domain_lock_object_new(manager, NULL, dom, TRUE, 0, error);
+        if (!object)
+                return FALSE;
+        return lock_object_inquire(object, ret_state, 0, error);
+}
+
+gboolean
+vmlock_domain_lock_disk_attach(VmlockLockManager *manager, const char *uri, VmlockDomain *dom,
+                               const VmlockDisk *disk, GError **error)
+{
+        g_autoptr(LockObject) object = NULL;
+
+        VMLOCK_TRACE("manager=%p uri=%s dom=%p (%s) disk=%p (%s)", manager,
+                     VMLOCK_NULLSTR(uri), dom, dom ? vmlock_domain_get_name(dom) : "(null)",
+                     disk, disk ? VMLOCK_NULLSTR(vmlock_disk_get_source(disk)) : "(null)");
+
+        if (!check_args(manager, dom, disk, "a disk", error))
+                return FALSE;
+        /* Nothing to lock, so nothing to ask the driver. */
+        if (!disk_is_lockable(disk))
+                return TRUE;
+
+        object = domain_lock_object_new(manager, uri, dom, FALSE, 0, error);
+        if (!object || !add_disk(object, disk, error))
+                return FALSE;
+        return lock_object_acquire(object, NULL, 0, vmlock_domain_get_on_lockfailure(dom), NULL,
+                                   error);
+}
+
+gboolean
+vmlock_domain_lock_disk_detach(VmlockLockManager *manager, VmlockDomain *dom,
+                               const VmlockDisk *disk, GError **error)
+{
+        g_autoptr(LockObject) object = NULL;
+
+        VMLOCK_TRACE("manager=%p dom=%p (%s) disk=%p (%s)", manager, dom,
+                     dom ? vmlock_domain_get_name(dom) : "(null)", disk,
+                     disk ? VMLOCK_NULLSTR(vmlock_disk_get_source(disk)) : "(null)");
+
+        if (!check_args(manager, dom, disk, "a disk", error))
+                return FALSE;
+        if (!disk_is_lockable(disk))
+                return TRUE;
+
+        object = domain_lock_object_new(manager, NULL, dom, FALSE, 0, error);
+        if (!object || !add_disk(object, disk, error))
+                return FALSE;
+        return lock_object_release(object, NULL, 0, error);
+}
+
+gboolean
+vmlock_domain_lock_lease_attach(VmlockLockManager *manager, const char *uri,
+                                VmlockDomain *dom, const VmlockLease *lease, GError **error)
+{
+        g_autoptr(LockObject) object = NULL;
+
+        VMLOCK_TRACE("manager=%p uri=%s dom=%p (%s) lease=%p (%s:%s)", manager,
+                     VMLOCK_NULLSTR(uri), dom, dom ? vmlock_domain_get_name(dom) : "(null)",
+                     lease, lease ? VMLOCK_NULLSTR(vmlock_lease_get_lockspace(lease)) : "(null)",
+                     lease ? vmlock_lease_get_key(lease) : "(null)");
+
+        if (!check_args(manager, dom, lease, "a lease", error))
+                return FALSE;
+
+        object = domain_lock_object_new(manager, uri, dom, FALSE, 0, error);
+        if (!object || !add_lease(object, lease, error))
+                return FALSE;
+        return lock_object_acquire(object, NULL, 0, vmlock_domain_get_on_lockfailure(dom), NULL,
+                                   error);
+}
+
+gboolean
+vmlock_domain_lock_lease_detach(VmlockLockManager *manager, VmlockDomain *dom,
+                                const VmlockLease *lease, GError **error)
+{
+        g_autoptr(LockObject) object = NULL;
+
+        VMLOCK_TRACE("manager=%p dom=%p (%s) lease=%p (%s:%s)", manager, dom,
+                     dom ? vmlock_domain_get_name(dom) : "(null)", lease,
+                     lease ? VMLOCK_NULLSTR(vmlock_lease_get_lockspace(lease)) : "(null)",
+                     lease ? vmlock_lease_get_key(lease) : "(null)");
+
+        if (!check_args(manager, dom, lease, "a lease", error))
+                return FALSE;
+
+        object = domain_lock_object_new(manager, NULL, dom, FALSE, 0, error);
+        if (!object || !add_lease(object, lease, error))
+                return FALSE;
+        return lock_object_release(object, NULL, 0, error);
+}

@@ -1,0 +1,507 @@
+/* vmlock tests: the exact driver calls each domain-lock call makes. */
+#include "config-build.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <vmlock/domain-lock.h>
+#include <vmlock/error.h>
+
+#include "locking-test.h"
+#include "test-driver.h"
+
+#define URI "qemu:///system"
+#define UUID "c7a5fdbd-edaf-9455-926a-d65c16db1809"
+
+/* Disks of every kind the lock layer must tell apart, and two leases placed
+ * after them: resources go leases first, then disks, each in XML order. */
+static const char domain_xml[] =
+        "<domain type='kvm' id='7'>\n"
+        "  <name>guest1</name>\n"
+        "  <uuid>" UUID "</uuid>\n"
+        "  <on_lockfailure>poweroff</on_lockfailure>\n"
+        "  <devices>\n"
+        "    <disk type='file' device='disk'>\n"
+        "      <source file='/var/lib/images/root.qcow2'/>\n"
+        "      <target dev='vda' bus='virtio'/>\n"
+        "    </disk>\n"
+        "    <disk type='block' device='disk'>\n"
+        "      <source dev='/dev/vg0/data'/>\n"
+        "      <target dev='vdb' bus='virtio'/>\n"
+        "    </disk>\n"
+        "    <disk type='file' device='disk'>\n"
+        "      <source file='/var/lib/images/base.img'/>\n"
+        "      <target dev='vdc' bus='virtio'/>\n"
+        "      <readonly/>\n"
+        "    </disk>\n"
+        "    <disk type='block' device='disk'>\n"
+        "      <source dev='/dev/disk/by-path/shared-lun'/>\n"
+        "      <target dev='vdd' bus='virtio'/>\n"
+        "      <shareable/>\n"
+        "    </disk>\n"
+        "    <disk type='file' device='cdrom'>\n"
+        "      <target dev='hdc' bus='ide'/>\n"
+        "      <readonly/>\n"
+        "    </disk>\n"
+        "    <disk type='network' device='disk'>\n"
+        "      <source protocol='rbd' name='pool/image'/>\n"
+        "      <target dev='vde' bus='virtio'/>\n"
+        "    </disk>\n"
+        "    <lease>\n"
+        "      <lockspace>space1</lockspace>\n"
+        "      <key>key-a</key>\n"
+        "      <target path='/var/lib/leases/a' offset='1048576'/>\n"
+        "    </lease>\n"
+        "    <lease>\n"
+        "      <key>key-b</key>\n"
+        "      <target path='/var/lib/leases/b'/>\n"
+        "    </lease>\n"
+        "  </devices>\n"
+        "</domain>\n";
+
+/* The resources of the whole domain, as the driver sees them. */
+#define RESOURCES                                                                           \
+        "add_resource type=lease name=key-a flags=0 path=string:/var/lib/leases/a "          \
+        "offset=ulong:1048576 lockspace=string:space1",                                     \
+        "add_resource type=lease name=key-b flags=0 path=string:/var/lib/leases/b "          \
+        "offset=ulong:0",                                                                   \
+        "add_resource type=disk name=/var/lib/images/root.qcow2 flags=0",                    \
+        "add_resource type=disk name=/dev/vg0/data flags=0",                                 \
+        "add_resource type=disk name=/var/lib/images/base.img flags=readonly|shared",        \
+        "add_resource type=disk name=/dev/disk/by-path/shared-lun flags=shared"
+
+typedef struct {
+        VmlockLockManager *manager;
+        VmlockDomain *dom;
+        char *new_call;         /* "new ..." for a call with the uri */
+        char *new_call_no_uri;  /* "new ..." for pause, inquire and detach */
+} Fixture;
+
+static void
+fixture_setup(Fixture *f, gconstpointer data)
+{
+        g_autoptr(GError) error = NULL;
+        const char *params = "uuid=uuid:" UUID " name=string:guest1 id=int:7";
+
+        f->manager = vmlock_lock_manager_new("test-driver", locking_test_plugin_dir(), "/cfg",
+                                             NULL, NULL, &error);
+        g_assert_no_error(error);
+        f->dom = vmlock_domain_parse_string(domain_xml, strlen(domain_xml), "guest1.xml",
+                                            &error);
+        g_assert_no_error(error);
+        vmlock_domain_set_pid(f->dom, getpid());
+
+        f->new_call = g_strdup_printf("new type=domain flags=0 %s pid=uint:%u uri=string:" URI,
+                                      params, (unsigned int) getpid());
+        f->new_call_no_uri = g_strdup_printf("new type=domain flags=0 %s pid=uint:%u "
+                                             "uri=string:(null)", params,
+                                             (unsigned int) getpid());
+        g_strfreev(locking_test_take_calls());
+}
+
+static void
+fixture_teardown(Fixture *f, gconstpointer data)
+{
+        g_unsetenv(TEST_DRIVER_FAIL_ENV);
+        vmlock_domain_unref(f->dom);
+        vmlock_lock_manager_unref(f->manager);
+        /* Every object let go of its manager reference. */
+        locking_test_assert_calls("deinit");
+        g_free(f->new_call);
+        g_free(f->new_call_no_uri);
+}
+
+static void
+assert_inheritable_fd(int fd)
+{
+        g_assert_cmpint(fd, >=, 0);
+        g_assert_cmpint(fcntl(fd, F_GETFD), >=, 0);
+        g_assert_cmpint(close(fd), ==, 0);
+}
+
+static void
+test_start_running(Fixture *f, gconstpointer data)
+{
+        g_autoptr(GError) error = NULL;
+        g_autofree char *new_call = NULL;
+        int fd = -2;
+
+        g_assert_true(vmlock_domain_lock_process_start(f->manager, URI, f->dom, FALSE, &fd,
+                                                       &error));
+        g_assert_no_error(error);
+        assert_inheritable_fd(fd);
+
+        new_call = g_strdup_printf("new type=domain flags=started uuid=uuid:" UUID
+                                   " name=string:guest1 id=int:7 pid=uint:%u uri=string:" URI,
+                                   (unsigned int) getpid());
+        locking_test_assert_calls(new_call,
+                                  RESOURCES,
+                                  "acquire state=(null) flags=restrict action=poweroff fd=yes",
+                                  "free name=guest1");
+}
+
+static void
+test_start_paused(Fixture *f, gconstpointer data)
+{
+        g_autoptr(GError) error = NULL;
+        g_autofree char *new_call = NULL;
+        int fd = -2;
+
+        g_assert_true(vmlock_domain_lock_process_start(f->manager, URI, f->dom, TRUE, &fd,
+                                                       &error));
+        g_assert_no_error(error);
+        assert_inheritable_fd(fd);
+
+        new_call = g_strdup_printf("new type=domain flags=started uuid=uuid:" UUID
+                                   " name=string:guest1 id=int:7 pid=uint:%u uri=string:" URI,
+                                   (unsigned int) getpid());
+        locking_test_assert_calls(new_call,
+                                  RESOURCES,
+                                  "acquire state=(null) flags=register-only|restrict "
+                                  "action=poweroff fd=yes",
+                                  "free name=guest1");
+}
+
+static void
+test_start_no_fd(Fixture *f, gconstpointer data)
+{
+        g_autoptr(GError) error = NULL;
+        g_auto(GStrv) calls = NULL;
+
+        /* A caller with no use for the fd (libxl starts from the daemon) passes NULL. */
+        g_assert_true(vmlock_domain_lock_process_start(f->manager, NULL, f->dom, TRUE, NULL,
+                                                       &error));
+        g_assert_no_error(error);
+        calls = locking_test_take_calls();
+        g_assert_cmpuint(g_strv_length(calls), ==, 9);
+        g_assert_true(g_str_has_suffix(calls[0], " uri=string:(null)"));
+        g_assert_cmpstr(calls[7], ==,
+                        "acquire state=(null) flags=register-only|restrict action=poweroff fd=no");
+}
+
+static void
+test_start_foreign_pid(Fixture *f, gconstpointer data)
+{
+        g_autoptr(GError) error = NULL;
+        g_autofree char *message = NULL;
+        int fd = -2;
+
+        vmlock_domain_set_pid(f->dom, getppid());
+        g_assert_false(vmlock_domain_lock_process_start(f->manager, URI, f->dom, FALSE, &fd,
+                                                        &error));
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG);
+        message = g_strdup_printf("domain guest1: process start must run in the guest's "
+                                  "process (between fork and exec), but the domain's pid is "
+                                  "%ld and this process is %ld", (long) getppid(),
+                                  (long) getpid());
+        g_assert_cmpstr(error->message, ==, message);
+        g_assert_cmpint(fd, ==, -2);
+        locking_test_assert_no_calls();
+}
+
+static void
+test_pause_resume(Fixture *f, gconstpointer data)
+{
+        g_autoptr(GError) error = NULL;
+        g_autofree char *state = NULL;
+        g_autofree char *acquire_call = NULL;
+
+        g_assert_true(vmlock_domain_lock_process_pause(f->manager, f->dom, &state, &error));
+        g_assert_no_error(error);
+        g_assert_true(g_str_has_prefix(state, "state-"));
+        locking_test_assert_calls(f->new_call_no_uri,
+                                  RESOURCES,
+                                  "release state=yes flags=0",
+                                  "free name=guest1");
+
+        /* The state from pause goes back to the driver as it was. */
+        g_assert_true(vmlock_domain_lock_process_resume(f->manager, URI, f->dom, state,
+                                                        &error));
+        g_assert_no_error(error);
+        acquire_call = g_strdup_printf("acquire state=%s flags=0 action=poweroff fd=no", state);
+        locking_test_assert_calls(f->new_call,
+                                  RESOURCES,
+                                  acquire_call,
+                                  "free name=guest1");
+
+        g_assert_true(vmlock_domain_lock_process_resume(f->manager, URI, f->dom, NULL, &error));
+        g_assert_no_error(error);
+        locking_test_assert_calls(f->new_call,
+                                  RESOURCES,
+                                  "acquire state=(null) flags=0 action=poweroff fd=no",
+                                  "free name=guest1");
+}
+
+static void
+test_inquire(Fixture *f, gconstpointer data)
+{
+        g_autoptr(GError) error = NULL;
+        g_autofree char *state = NULL;
+
+        g_assert_true(vmlock_domain_lock_process_inquire(f->manager, f->dom, &state, &error));
+        g_assert_no_error(error);
+        g_assert_true(g_str_has_prefix(state, "state-"));
+        locking_test_assert_calls(f->new_call_no_uri,
+                                  RESOURCES,
+                                  "inquire state=yes flags=0",
+                                  "free name=guest1");
+}
+
+static void
+test_disk_attach_detach(Fixture *f, gconstpointer data)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VmlockDisk) disk = NULL;
+
+        vmlock_domain_set_on_lockfailure(f->dom, VMLOCK_LOCK_FAILURE_PAUSE);
+        disk = vmlock_disk_new(VMLOCK_DISK_TYPE_BLOCK, VMLOCK_DISK_DEVICE_DISK, "/dev/sdh",
+                               TRUE, FALSE, &error);
+        g_assert_no_error(error);
+
+        g_assert_true(vmlock_domain_lock_disk_attach(f->manager, URI, f->dom, disk, &error));
+        g_assert_no_error(error);
+        locking_test_assert_calls(f->new_call,
+                                  "add_resource type=disk name=/dev/sdh flags=readonly|shared",
+                                  "acquire state=(null) flags=0 action=pause fd=no",
+                                  "free name=guest1");
+
+        g_assert_true(vmlock_domain_lock_disk_detach(f->manager, f->dom, disk, &error));
+        g_assert_no_error(error);
+        locking_test_assert_calls(f->new_call_no_uri,
+                                  "add_resource type=disk name=/dev/sdh flags=readonly|shared",
+                                  "release state=no flags=0",
+                                  "free name=guest1");
+}
+
+static void
+test_disk_attach_unlockable(Fixture *f, gconstpointer data)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VmlockDisk) network = NULL;
+        g_autoptr(VmlockDisk) empty = NULL;
+
+        network = vmlock_disk_new(VMLOCK_DISK_TYPE_NETWORK, VMLOCK_DISK_DEVICE_DISK,
+                                  "pool/image", FALSE, FALSE, &error);
+        g_assert_no_error(error);
+        empty = vmlock_disk_new(VMLOCK_DISK_TYPE_FILE, VMLOCK_DISK_DEVICE_CDROM, NULL, TRUE,
+                                FALSE, &error);
+        g_assert_no_error(error);
+
+        /* Nothing to lock: the driver is not even asked. */
+        g_assert_true(vmlock_domain_lock_disk_attach(f->manager, URI, f->dom, network, &error));
+        g_assert_true(vmlock_domain_lock_disk_detach(f->manager, f->dom, network, &error));
+        g_assert_true(vmlock_domain_lock_disk_attach(f->manager, URI, f->dom, empty, &error));
+        g_assert_true(vmlock_domain_lock_disk_detach(f->manager, f->dom, empty, &error));
+        g_assert_no_error(error);
+        locking_test_assert_no_calls();
+}
+
+static void
+test_lease_attach_detach(Fixture *f, gconstpointer data)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VmlockLease) lease = NULL;
+        g_autoptr(VmlockLease) bare = NULL;
+
+        lease = vmlock_lease_new("space2", "hot-key", "/var/lib/leases/hot", 2097152, &error);
+        g_assert_no_error(error);
+        bare = vmlock_lease_new(NULL, "bare-key", "/var/lib/leases/bare", 0, &error);
+        g_assert_no_error(error);
+
+        g_assert_true(vmlock_domain_lock_lease_attach(f->manager, URI, f->dom, lease, &error));
+        g_assert_no_error(error);
+        locking_test_assert_calls(f->new_call,
+                                  "add_resource type=lease name=hot-key flags=0 "
+                                  "path=string:/var/lib/leases/hot offset=ulong:2097152 "
+                                  "lockspace=string:space2",
+                                  "acquire state=(null) flags=0 action=poweroff fd=no",
+                                  "free name=guest1");
+
+        g_assert_true(vmlock_domain_lock_lease_detach(f->manager, f->dom, lease, &error));
+        g_assert_no_error(error);
+        locking_test_assert_calls(f->new_call_no_uri,
+                                  "add_resource type=lease name=hot-key flags=0 "
+                                  "path=string:/var/lib/leases/hot offset=ulong:2097152 "
+                                  "lockspace=string:space2",
+                                  "release state=no flags=0",
+                                  "free name=guest1");
+
+        /* No lockspace: the parameter is left out, not passed empty. */
+        g_assert_true(vmlock_domain_lock_lease_attach(f->manager, URI, f->dom, bare, &error));
+        g_assert_no_error(error);
+        locking_test_assert_calls(f->new_call,
+                                  "add_resource type=lease name=bare-key flags=0 "
+                                  "path=string:/var/lib/leases/bare offset=ulong:0",
+                                  "acquire state=(null) flags=0 action=poweroff fd=no",
+                                  "free name=guest1");
+}
+
+static void
+test_inactive_domain(Fixture *f, gconstpointer data)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VmlockDomain) dom = NULL;
+
+        dom = vmlock_domain_new("idle", UUID, &error);
+        g_assert_no_error(error);
+
+        /* No id and no pid: -1 and 0; no resources, default action. */
+        g_assert_true(vmlock_domain_lock_process_resume(f->manager, NULL, dom, NULL, &error));
+        g_assert_no_error(error);
+        locking_test_assert_calls("new type=domain flags=0 uuid=uuid:" UUID " name=string:idle "
+                                  "id=int:-1 pid=uint:0 uri=string:(null)",
+                                  "acquire state=(null) flags=0 action=default fd=no",
+                                  "free name=idle");
+}
+
+static void
+test_driver_failure(Fixture *f, gconstpointer data)
+{
+        g_autoptr(GError) error = NULL;
+        int fd = -2;
+
+        g_setenv(TEST_DRIVER_FAIL_ENV, "acquire", TRUE);
+        g_assert_false(vmlock_domain_lock_process_start(f->manager, URI, f->dom, FALSE, &fd,
+                                                        &error));
+        /* The driver's error as it was, and the object freed all the same. */
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_LEASE_BUSY);
+        g_assert_cmpstr(error->message, ==, "test driver: injected failure in acquire");
+        g_assert_cmpint(fd, ==, -2);
+        {
+                g_auto(GStrv) calls = locking_test_take_calls();
+                guint n = g_strv_length(calls);
+
+                g_assert_cmpuint(n, ==, 9);
+                g_assert_true(g_str_has_prefix(calls[n - 2], "acquire "));
+                g_assert_cmpstr(calls[n - 1], ==, "free name=guest1");
+        }
+}
+
+static void
+test_driver_failure_add_resource(Fixture *f, gconstpointer data)
+{
+        g_autoptr(GError) error = NULL;
+        g_autofree char *state = NULL;
+
+        /* The first resource fails: nothing more is added or released. */
+        g_setenv(TEST_DRIVER_FAIL_ENV, "add_resource", TRUE);
+        g_assert_false(vmlock_domain_lock_process_pause(f->manager, f->dom, &state, &error));
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_LEASE_BUSY);
+        g_assert_cmpstr(error->message, ==, "test driver: injected failure in add_resource");
+        g_assert_null(state);
+        locking_test_assert_calls(f->new_call_no_uri,
+                                  "add_resource type=lease name=key-a flags=0 "
+                                  "path=string:/var/lib/leases/a offset=ulong:1048576 "
+                                  "lockspace=string:space1",
+                                  "free name=guest1");
+}
+
+static void
+test_driver_failure_release(Fixture *f, gconstpointer data)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VmlockLease) lease = NULL;
+
+        lease = vmlock_lease_new(NULL, "k", "/var/lib/leases/k", 0, &error);
+        g_assert_no_error(error);
+        g_setenv(TEST_DRIVER_FAIL_ENV, "release", TRUE);
+        g_assert_false(vmlock_domain_lock_lease_detach(f->manager, f->dom, lease, &error));
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_LEASE_BUSY);
+        locking_test_assert_calls(f->new_call_no_uri,
+                                  "add_resource type=lease name=k flags=0 "
+                                  "path=string:/var/lib/leases/k offset=ulong:0",
+                                  "release state=no flags=0",
+                                  "free name=guest1");
+}
+
+static void
+test_null_args(Fixture *f, gconstpointer data)
+{
+        g_autoptr(GError) error = NULL;
+        char *state = NULL;
+
+        g_assert_false(vmlock_domain_lock_process_start(NULL, URI, f->dom, FALSE, NULL, &error));
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG);
+        g_clear_error(&error);
+        g_assert_false(vmlock_domain_lock_process_pause(f->manager, NULL, &state, &error));
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG);
+        g_clear_error(&error);
+        g_assert_false(vmlock_domain_lock_process_resume(f->manager, URI, NULL, NULL, &error));
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG);
+        g_clear_error(&error);
+        g_assert_false(vmlock_domain_lock_process_inquire(NULL, f->dom, &state, &error));
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG);
+        g_clear_error(&error);
+        g_assert_false(vmlock_domain_lock_disk_attach(f->manager, URI, f->dom, NULL, &error));
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG);
+        g_clear_error(&error);
+        g_assert_false(vmlock_domain_lock_disk_detach(f->manager, f->dom, NULL, &error));
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG);
+        g_clear_error(&error);
+        g_assert_false(vmlock_domain_lock_lease_attach(f->manager, URI, f->dom, NULL, &error));
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG);
+        g_clear_error(&error);
+        g_assert_false(vmlock_domain_lock_lease_detach(f->manager, f->dom, NULL, &error));
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG);
+        g_assert_null(state);
+        locking_test_assert_no_calls();
+}
+
+static void
+test_nop(void)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VmlockLockManager) manager = NULL;
+        g_autoptr(VmlockDomain) dom = NULL;
+        g_autoptr(VmlockLease) lease = NULL;
+        char *state = (char *) "not written";
+        int fd = -2;
+
+        manager = vmlock_lock_manager_new("nop", NULL, "/cfg", NULL, NULL, &error);
+        g_assert_no_error(error);
+        dom = vmlock_domain_parse_string(domain_xml, strlen(domain_xml), NULL, &error);
+        g_assert_no_error(error);
+        vmlock_domain_set_pid(dom, getpid());
+
+        /* nop takes everything and gives back no fd and no state. */
+        g_assert_true(vmlock_domain_lock_process_start(manager, URI, dom, FALSE, &fd, &error));
+        g_assert_no_error(error);
+        g_assert_cmpint(fd, ==, -1);
+        g_assert_true(vmlock_domain_lock_process_pause(manager, dom, &state, &error));
+        g_assert_no_error(error);
+        g_assert_null(state);
+        g_assert_true(vmlock_domain_lock_process_resume(manager, URI, dom, NULL, &error));
+        g_assert_no_error(error);
+        lease = vmlock_lease_new(NULL, "k", "/l", 0, &error);
+        g_assert_no_error(error);
+        g_assert_true(vmlock_domain_lock_lease_attach(manager, URI, dom, lease, &error));
+        g_assert_no_error(error);
+}
+
+#define add_test(path, func) \
+        g_test_add("/locking/domain-lock/" path, Fixture, NULL, fixture_setup, func, \
+                   fixture_teardown)
+
+int
+main(int argc, char **argv)
+{
+        g_test_init(&argc, &argv, NULL);
+
+        add_test("start/running", test_start_running);
+        add_test("start/paused", test_start_paused);
+        add_test("start/no-fd", test_start_no_fd);
+        add_test("start/foreign-pid", test_start_foreign_pid);
+        add_test("pause-resume", test_pause_resume);
+        add_test("inquire", test_inquire);
+        add_test("disk/attach-detach", test_disk_attach_detach);
+        add_test("disk/unlockable", test_disk_attach_unlockable);
+        add_test("lease/attach-detach", test_lease_attach_detach);
+        add_test("inactive-domain", test_inactive_domain);
+        add_test("driver-failure/acquire", test_driver_failure);
+        add_test("driver-failure/add-resource", test_driver_failure_add_resource);
+        add_test("driver-failure/release", test_driver_failure_release);
+        add_test("null-args", test_null_args);
+        g_test_add_func("/locking/domain-lock/nop", test_nop);
+
+        return g_test_run();
+}
