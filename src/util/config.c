@@ -436,6 +436,9 @@ vmlock_config_parse(const char *text, gsize len, const char *filename, GError **
 
         if (!filename)
                 filename = "(config)";
+        /* Pointer arithmetic on NULL is undefined, even adding 0. */
+        if (!text)
+                text = "";
         config = config_new(filename);
 
         p.pos = text;

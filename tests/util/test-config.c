@@ -376,10 +376,13 @@ test_getter_defaults(void)
         g_autoptr(VmlockConfig) empty = parse_ok("");
         g_autoptr(VmlockConfig) comments = parse_ok("# nothing\n\n  # here\n");
         g_autoptr(VmlockConfig) other = parse_ok("present = 1\n");
+        g_autoptr(VmlockConfig) null_text = vmlock_config_parse(NULL, 0, NULL, NULL);
 
         check_defaults(empty);
         check_defaults(comments);
         check_defaults(other);
+        check_defaults(null_text);
+        g_assert_cmpstr(vmlock_config_get_filename(null_text), ==, "(config)");
         g_assert_true(vmlock_config_has_key(other, "present"));
 }
 
