@@ -119,17 +119,23 @@ domain_lock_object_new(VmlockLockManager *manager, const char *uri, VmlockDomain
         return g_steal_pointer(&object);
 }
 
+/* Refuses a NULL argument, naming the call and the argument. */
 static gboolean
-check_args(VmlockLockManager *manager, VmlockDomain *dom, gconstpointer item,
-           const char *item_name, GError **error)
+require_arg(gconstpointer arg, const char *func, const char *what, GError **error)
 {
-        if (!manager || !dom || !item) {
-                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
-                            "domain lock call needs a lock manager, a domain and %s",
-                            item_name);
+        if (!arg) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG, "%s: no %s given",
+                            func, what);
                 return FALSE;
         }
         return TRUE;
+}
+
+static gboolean
+check_args(VmlockLockManager *manager, VmlockDomain *dom, const char *func, GError **error)
+{
+        return require_arg(manager, func, "lock manager", error) &&
+               require_arg(dom, func, "domain", error);
 }
 
 gboolean
@@ -145,7 +151,7 @@ vmlock_domain_lock_process_start(VmlockLockManager *manager, const char *uri,
                      VMLOCK_NULLSTR(uri), dom, dom ? vmlock_domain_get_name(dom) : "(null)",
                      paused, ret_fd);
 
-        if (!check_args(manager, dom, dom, "a domain", error))
+        if (!check_args(manager, dom, G_STRFUNC, error))
                 return FALSE;
         /* The driver registers the calling process as the lease holder, so a
          * start from anywhere but the guest's own process would hand the
@@ -179,7 +185,7 @@ vmlock_domain_lock_process_pause(VmlockLockManager *manager, VmlockDomain *dom,
         VMLOCK_TRACE("manager=%p dom=%p (%s) ret_state=%p", manager, dom,
                      dom ? vmlock_domain_get_name(dom) : "(null)", ret_state);
 
-        if (!check_args(manager, dom, dom, "a domain", error))
+        if (!check_args(manager, dom, G_STRFUNC, error))
                 return FALSE;
 
         object = domain_lock_object_new(manager, NULL, dom, TRUE, 0, error);
@@ -197,7 +203,7 @@ vmlock_domain_lock_process_resume(VmlockLockManager *manager, const char *uri,
         VMLOCK_TRACE("manager=%p uri=%s dom=%p (%s) state=%s", manager, VMLOCK_NULLSTR(uri),
                      dom, dom ? vmlock_domain_get_name(dom) : "(null)", VMLOCK_NULLSTR(state));
 
-        if (!check_args(manager, dom, dom, "a domain", error))
+        if (!check_args(manager, dom, G_STRFUNC, error))
                 return FALSE;
 
         object = domain_lock_object_new(manager, uri, dom, TRUE, 0, error);
@@ -216,7 +222,7 @@ vmlock_domain_lock_process_inquire(VmlockLockManager *manager, VmlockDomain *dom
         VMLOCK_TRACE("manager=%p dom=%p (%s) ret_state=%p", manager, dom,
                      dom ? vmlock_domain_get_name(dom) : "(null)", ret_state);
 
-        if (!check_args(manager, dom, dom, "a domain", error))
+        if (!check_args(manager, dom, G_STRFUNC, error))
                 return FALSE;
 
         object = domain_lock_object_new(manager, NULL, dom, TRUE, 0, error);
@@ -235,7 +241,8 @@ vmlock_domain_lock_disk_attach(VmlockLockManager *manager, const char *uri, Vmlo
                      VMLOCK_NULLSTR(uri), dom, dom ? vmlock_domain_get_name(dom) : "(null)",
                      disk, disk ? VMLOCK_NULLSTR(vmlock_disk_get_source(disk)) : "(null)");
 
-        if (!check_args(manager, dom, disk, "a disk", error))
+        if (!check_args(manager, dom, G_STRFUNC, error) ||
+            !require_arg(disk, G_STRFUNC, "disk", error))
                 return FALSE;
         /* Nothing to lock, so nothing to ask the driver. */
         if (!disk_is_lockable(disk))
@@ -258,7 +265,8 @@ vmlock_domain_lock_disk_detach(VmlockLockManager *manager, VmlockDomain *dom,
                      dom ? vmlock_domain_get_name(dom) : "(null)", disk,
                      disk ? VMLOCK_NULLSTR(vmlock_disk_get_source(disk)) : "(null)");
 
-        if (!check_args(manager, dom, disk, "a disk", error))
+        if (!check_args(manager, dom, G_STRFUNC, error) ||
+            !require_arg(disk, G_STRFUNC, "disk", error))
                 return FALSE;
         if (!disk_is_lockable(disk))
                 return TRUE;
@@ -280,7 +288,8 @@ vmlock_domain_lock_lease_attach(VmlockLockManager *manager, const char *uri,
                      lease, lease ? VMLOCK_NULLSTR(vmlock_lease_get_lockspace(lease)) : "(null)",
                      lease ? vmlock_lease_get_key(lease) : "(null)");
 
-        if (!check_args(manager, dom, lease, "a lease", error))
+        if (!check_args(manager, dom, G_STRFUNC, error) ||
+            !require_arg(lease, G_STRFUNC, "lease", error))
                 return FALSE;
 
         object = domain_lock_object_new(manager, uri, dom, FALSE, 0, error);
@@ -301,7 +310,8 @@ vmlock_domain_lock_lease_detach(VmlockLockManager *manager, VmlockDomain *dom,
                      lease ? VMLOCK_NULLSTR(vmlock_lease_get_lockspace(lease)) : "(null)",
                      lease ? vmlock_lease_get_key(lease) : "(null)");
 
-        if (!check_args(manager, dom, lease, "a lease", error))
+        if (!check_args(manager, dom, G_STRFUNC, error) ||
+            !require_arg(lease, G_STRFUNC, "lease", error))
                 return FALSE;
 
         object = domain_lock_object_new(manager, NULL, dom, FALSE, 0, error);

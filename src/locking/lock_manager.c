@@ -39,12 +39,16 @@ struct _LockObject {
 const char *
 vmlock_default_plugin_dir(void)
 {
+        VMLOCK_TRACE("");
+
         return VMLOCK_PLUGIN_DIR;
 }
 
 const char *
 vmlock_default_config_dir(void)
 {
+        VMLOCK_TRACE("");
+
         return VMLOCK_CONFIG_DIR;
 }
 

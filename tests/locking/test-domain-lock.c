@@ -422,6 +422,8 @@ test_null_args(Fixture *f, gconstpointer data)
 
         g_assert_false(vmlock_domain_lock_process_start(NULL, URI, f->dom, FALSE, NULL, &error));
         g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG);
+        g_assert_cmpstr(error->message, ==,
+                        "vmlock_domain_lock_process_start: no lock manager given");
         g_clear_error(&error);
         g_assert_false(vmlock_domain_lock_process_pause(f->manager, NULL, &state, &error));
         g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG);
@@ -434,6 +436,7 @@ test_null_args(Fixture *f, gconstpointer data)
         g_clear_error(&error);
         g_assert_false(vmlock_domain_lock_disk_attach(f->manager, URI, f->dom, NULL, &error));
         g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG);
+        g_assert_cmpstr(error->message, ==, "vmlock_domain_lock_disk_attach: no disk given");
         g_clear_error(&error);
         g_assert_false(vmlock_domain_lock_disk_detach(f->manager, f->dom, NULL, &error));
         g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG);

@@ -271,6 +271,23 @@ test_plugin_init_error_propagates(void)
 }
 
 static void
+test_plugin_init_fails_silently(void)
+{
+        g_autoptr(GError) error = NULL;
+        g_autofree char *path = locking_test_plugin_path("test-driver");
+        g_autofree char *message = NULL;
+
+        g_setenv(TEST_DRIVER_FAIL_ENV, "init:silent", TRUE);
+        g_assert_null(vmlock_lock_manager_new("test-driver", locking_test_plugin_dir(), "/cfg",
+                                              NULL, NULL, &error));
+        g_unsetenv(TEST_DRIVER_FAIL_ENV);
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_PLUGIN);
+        message = g_strdup_printf("lock driver %s failed to initialise", path);
+        g_assert_cmpstr(error->message, ==, message);
+        g_strfreev(locking_test_take_calls());
+}
+
+static void
 progress_cb(const char *message, gpointer user_data)
 {
         g_ptr_array_add(user_data, g_strdup(message));
@@ -522,6 +539,29 @@ test_object_driver_errors(void)
 }
 
 static void
+test_object_driver_errors_silent(void)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VmlockLockManager) manager = load_test_driver("/cfg");
+        g_autoptr(LockObject) object = NULL;
+        int fd = 1234;
+
+        object = lock_object_new(manager, VMLOCK_LOCK_OBJECT_DOMAIN, NULL, 0, 0, &error);
+        g_assert_no_error(error);
+        g_setenv(TEST_DRIVER_FAIL_ENV, "acquire:silent", TRUE);
+        g_assert_false(lock_object_acquire(object, NULL, 0, VMLOCK_LOCK_FAILURE_DEFAULT, &fd,
+                                           &error));
+        g_unsetenv(TEST_DRIVER_FAIL_ENV);
+        /* A driver bug still reaches the caller as an error. */
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INTERNAL);
+        g_assert_cmpstr(error->message, ==,
+                        "lock driver test-driver: acquire failed without saying why");
+        g_assert_cmpint(fd, ==, 1234);
+        g_clear_pointer(&object, lock_object_free);
+        g_strfreev(locking_test_take_calls());
+}
+
+static void
 test_object_new_fails(void)
 {
         g_autoptr(GError) error = NULL;
@@ -592,6 +632,8 @@ main(int argc, char **argv)
         g_test_add_func("/locking/manager/plugin/init-fails", test_plugin_init_fails);
         g_test_add_func("/locking/manager/plugin/init-error-propagates",
                         test_plugin_init_error_propagates);
+        g_test_add_func("/locking/manager/plugin/init-fails-silently",
+                        test_plugin_init_fails_silently);
         g_test_add_func("/locking/manager/plugin/loads", test_plugin_loads);
         g_test_add_func("/locking/manager/dirs/env", test_dirs_env);
         g_test_add_func("/locking/manager/dirs/default", test_dirs_default);
@@ -599,6 +641,8 @@ main(int argc, char **argv)
         g_test_add_func("/locking/manager/unload", test_unload);
         g_test_add_func("/locking/object/calls", test_object_calls);
         g_test_add_func("/locking/object/driver-errors", test_object_driver_errors);
+        g_test_add_func("/locking/object/driver-errors-silent",
+                        test_object_driver_errors_silent);
         g_test_add_func("/locking/object/new-fails", test_object_new_fails);
         g_test_add_func("/locking/object/null-args", test_object_null_args);
 

@@ -7,7 +7,8 @@
 
 /* Names the callback that fails ("init", "new", "add_resource", "acquire",
  * "release", "inquire") with VMLOCK_ERROR_LEASE_BUSY
- * "test driver: injected failure in CALLBACK". */
+ * "test driver: injected failure in CALLBACK". "CALLBACK:silent" fails it
+ * without an error, as a buggy driver might. */
 #define TEST_DRIVER_FAIL_ENV "VMLOCK_TEST_DRIVER_FAIL"
 
 /* The calls recorded since the last take, one string each, oldest first
