@@ -21,14 +21,26 @@
 
 #define NOP_NAME "nop"
 
-/* Refcounted with g_atomic_rc_box: the last unref deinits and unloads. */
+/* A plugin loaded and initialised once per process, however many managers use
+ * it: a driver's state (its config, a joined lockspace) is process-wide, so
+ * init runs for the first user and deinit after the last. */
+typedef struct {
+        char *path;
+        char *config_file; /* what init was given; later users must agree */
+        void *handle;
+        const VmlockLockDriver *driver;
+        guint users;
+} LoadedPlugin;
+
+static GMutex loaded_plugins_lock;
+static GHashTable *loaded_plugins; /* path -> LoadedPlugin, under loaded_plugins_lock */
+
+/* Refcounted with g_atomic_rc_box: the last unref drops the plugin. */
 struct _VmlockLockManager {
         char *name;
-        char *path;        /* plugin file; NULL for the built-in nop */
         char *config_file;
-        void *handle;      /* dlopen() handle; NULL for the built-in nop */
+        LoadedPlugin *plugin; /* NULL for the built-in nop */
         const VmlockLockDriver *driver;
-        gboolean initialised;
 };
 
 struct _LockObject {
@@ -68,16 +80,36 @@ resolve_dir(const char *dir, const char *env_name, const char *fallback)
 }
 
 static void
+loaded_plugin_free(LoadedPlugin *plugin)
+{
+        g_free(plugin->path);
+        g_free(plugin->config_file);
+        g_free(plugin);
+}
+
+static void
+loaded_plugin_unuse(LoadedPlugin *plugin)
+{
+        g_mutex_lock(&loaded_plugins_lock);
+        if (--plugin->users == 0) {
+                g_hash_table_remove(loaded_plugins, plugin->path);
+                plugin->driver->deinit();
+                dlclose(plugin->handle);
+                loaded_plugin_free(plugin);
+        }
+        g_mutex_unlock(&loaded_plugins_lock);
+}
+
+static void
 lock_manager_clear(gpointer data)
 {
         VmlockLockManager *manager = data;
 
-        if (manager->initialised)
-                manager->driver->deinit();
-        if (manager->handle)
-                dlclose(manager->handle);
+        if (manager->plugin)
+                loaded_plugin_unuse(manager->plugin);
+        else if (manager->driver)
+                manager->driver->deinit(); /* the built-in nop */
         g_free(manager->name);
-        g_free(manager->path);
         g_free(manager->config_file);
 }
 
@@ -126,32 +158,32 @@ driver_missing_callback(const VmlockLockDriver *driver)
         return NULL;
 }
 
-/* Fills manager->handle and manager->driver from manager->path. On failure
- * nothing stays loaded. */
+/* dlopen()s @path and checks its driver table. On failure nothing stays loaded. */
 static gboolean
-load_plugin(VmlockLockManager *manager, GError **error)
+load_plugin(const char *path, void **ret_handle, const VmlockLockDriver **ret_driver,
+            GError **error)
 {
         const VmlockLockDriver *driver;
         const char *missing;
         void *handle;
 
-        if (access(manager->path, F_OK) < 0) {
+        if (access(path, F_OK) < 0) {
                 int err = errno;
 
                 if (err == ENOENT)
                         g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_PLUGIN,
-                                    "lock driver plugin %s not found", manager->path);
+                                    "lock driver plugin %s not found", path);
                 else
                         g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_PLUGIN,
                                     "lock driver plugin %s is not accessible: %s",
-                                    manager->path, g_strerror(err));
+                                    path, g_strerror(err));
                 return FALSE;
         }
 
-        handle = dlopen(manager->path, RTLD_NOW | RTLD_LOCAL);
+        handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
         if (!handle) {
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_PLUGIN,
-                            "cannot load lock driver plugin %s: %s", manager->path, dlerror());
+                            "cannot load lock driver plugin %s: %s", path, dlerror());
                 return FALSE;
         }
 
@@ -159,32 +191,83 @@ load_plugin(VmlockLockManager *manager, GError **error)
         driver = dlsym(handle, VMLOCK_LOCK_DRIVER_SYMBOL);
         if (!driver) {
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_PLUGIN,
-                            "lock driver plugin %s does not export '%s'", manager->path,
+                            "lock driver plugin %s does not export '%s'", path,
                             VMLOCK_LOCK_DRIVER_SYMBOL);
                 goto cleanup;
         }
         if (driver->version != VMLOCK_LOCK_DRIVER_VERSION) {
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_PLUGIN,
                             "lock driver plugin %s has driver ABI version %u, "
-                            "this library needs version %u", manager->path,
+                            "this library needs version %u", path,
                             driver->version, VMLOCK_LOCK_DRIVER_VERSION);
                 goto cleanup;
         }
         missing = driver_missing_callback(driver);
         if (missing) {
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_PLUGIN,
-                            "lock driver plugin %s has no '%s' callback", manager->path,
+                            "lock driver plugin %s has no '%s' callback", path,
                             missing);
                 goto cleanup;
         }
 
-        manager->handle = g_steal_pointer(&handle);
-        manager->driver = driver;
+        *ret_handle = g_steal_pointer(&handle);
+        *ret_driver = driver;
         return TRUE;
 
 cleanup:
         dlclose(handle);
         return FALSE;
+}
+
+/* The loaded, initialised plugin at @path: loads and initialises it for the
+ * first user, shares it with the next ones. */
+static LoadedPlugin *
+loaded_plugin_use(const char *path, const char *config_file, VmlockProgressFunc progress,
+                  gpointer progress_data, GError **error)
+{
+        g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&loaded_plugins_lock);
+        LoadedPlugin *plugin;
+        GError *local = NULL;
+
+        if (!loaded_plugins)
+                loaded_plugins = g_hash_table_new(g_str_hash, g_str_equal);
+
+        plugin = g_hash_table_lookup(loaded_plugins, path);
+        if (plugin) {
+                if (!g_str_equal(plugin->config_file, config_file)) {
+                        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_PLUGIN,
+                                    "lock driver plugin %s is already initialised with %s "
+                                    "in this process; it cannot also use %s", path,
+                                    plugin->config_file, config_file);
+                        return NULL;
+                }
+                plugin->users++;
+                return plugin;
+        }
+
+        plugin = g_new0(LoadedPlugin, 1);
+        if (!load_plugin(path, &plugin->handle, &plugin->driver, error)) {
+                g_free(plugin);
+                return NULL;
+        }
+        /* The driver's message already names what went wrong (its config
+         * file, its daemon...): pass it on as it is. */
+        if (!plugin->driver->init(VMLOCK_LOCK_DRIVER_VERSION, config_file, 0, progress,
+                                  progress_data, &local)) {
+                if (!local)
+                        local = g_error_new(VMLOCK_ERROR, VMLOCK_ERROR_PLUGIN,
+                                            "lock driver %s failed to initialise", path);
+                g_propagate_error(error, local);
+                dlclose(plugin->handle);
+                g_free(plugin);
+                return NULL;
+        }
+        g_clear_error(&local);
+        plugin->path = g_strdup(path);
+        plugin->config_file = g_strdup(config_file);
+        plugin->users = 1;
+        g_hash_table_insert(loaded_plugins, plugin->path, plugin);
+        return plugin;
 }
 
 VmlockLockManager *
@@ -193,7 +276,6 @@ vmlock_lock_manager_new(const char *name, const char *plugin_dir, const char *co
 {
         g_autoptr(VmlockLockManager) manager = NULL;
         g_autofree char *config_base = NULL;
-        GError *local = NULL;
 
         VMLOCK_TRACE("name=%s plugin_dir=%s config_dir=%s progress=%p progress_data=%p",
                      VMLOCK_NULLSTR(name), VMLOCK_NULLSTR(plugin_dir),
@@ -210,35 +292,30 @@ vmlock_lock_manager_new(const char *name, const char *plugin_dir, const char *co
         config_dir = resolve_dir(config_dir, "VMLOCK_CONFIG_DIR", VMLOCK_CONFIG_DIR);
         config_base = g_strdup_printf("qemu-%s.conf", name);
 
+        manager->config_file = g_build_filename(config_dir, config_base, NULL);
+
         if (g_str_equal(name, NOP_NAME)) {
-                /* Built in, so the library works with no plugin installed. */
+                /* Built in, so the library works with no plugin installed;
+                 * its init cannot fail and holds nothing. */
                 manager->driver = &lock_driver_nop;
+                if (!manager->driver->init(VMLOCK_LOCK_DRIVER_VERSION, manager->config_file, 0,
+                                           progress, progress_data, error))
+                        return NULL;
         } else {
                 g_autofree char *file = NULL;
+                g_autofree char *path = NULL;
 
                 if (!check_name(name, error))
                         return NULL;
                 plugin_dir = resolve_dir(plugin_dir, "VMLOCK_PLUGIN_DIR", VMLOCK_PLUGIN_DIR);
                 file = g_strdup_printf("%s.so", name);
-                manager->path = g_build_filename(plugin_dir, file, NULL);
-                if (!load_plugin(manager, error))
+                path = g_build_filename(plugin_dir, file, NULL);
+                manager->plugin = loaded_plugin_use(path, manager->config_file, progress,
+                                                    progress_data, error);
+                if (!manager->plugin)
                         return NULL;
+                manager->driver = manager->plugin->driver;
         }
-        manager->config_file = g_build_filename(config_dir, config_base, NULL);
-
-        /* The driver's message already names what went wrong (its config
-         * file, its daemon...): pass it on as it is. */
-        if (!manager->driver->init(VMLOCK_LOCK_DRIVER_VERSION, manager->config_file, 0,
-                                   progress, progress_data, &local)) {
-                if (!local)
-                        local = g_error_new(VMLOCK_ERROR, VMLOCK_ERROR_PLUGIN,
-                                            "lock driver %s failed to initialise",
-                                            manager->path ? manager->path : manager->name);
-                g_propagate_error(error, local);
-                return NULL;
-        }
-        g_clear_error(&local);
-        manager->initialised = TRUE;
 
         return g_steal_pointer(&manager);
 }

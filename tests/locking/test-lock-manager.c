@@ -316,6 +316,35 @@ test_plugin_loads(void)
         locking_test_assert_calls("deinit");
 }
 
+/* Two managers on one plugin share it: one init, one deinit after the last. */
+static void
+test_plugin_shared(void)
+{
+        g_autoptr(GError) error = NULL;
+        VmlockLockManager *first, *second;
+
+        g_strfreev(locking_test_take_calls());
+        first = vmlock_lock_manager_new("test-driver", locking_test_plugin_dir(), "/etc/vm",
+                                        NULL, NULL, &error);
+        g_assert_no_error(error);
+        second = vmlock_lock_manager_new("test-driver", locking_test_plugin_dir(), "/etc/vm",
+                                         NULL, NULL, &error);
+        g_assert_no_error(error);
+        locking_test_assert_calls("init version=1000000 config=/etc/vm/qemu-test-driver.conf flags=0");
+
+        /* Its state is process-wide: a second config can't be honoured. */
+        g_assert_null(vmlock_lock_manager_new("test-driver", locking_test_plugin_dir(), "/other",
+                                              NULL, NULL, &error));
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_PLUGIN);
+        g_assert_nonnull(strstr(error->message, "/etc/vm/qemu-test-driver.conf"));
+        g_assert_nonnull(strstr(error->message, "/other/qemu-test-driver.conf"));
+
+        vmlock_lock_manager_unref(first);
+        locking_test_assert_no_calls();
+        vmlock_lock_manager_unref(second);
+        locking_test_assert_calls("deinit");
+}
+
 static void
 test_dirs_env(void)
 {
@@ -635,6 +664,7 @@ main(int argc, char **argv)
         g_test_add_func("/locking/manager/plugin/init-fails-silently",
                         test_plugin_init_fails_silently);
         g_test_add_func("/locking/manager/plugin/loads", test_plugin_loads);
+        g_test_add_func("/locking/manager/plugin/shared", test_plugin_shared);
         g_test_add_func("/locking/manager/dirs/env", test_dirs_env);
         g_test_add_func("/locking/manager/dirs/default", test_dirs_default);
         g_test_add_func("/locking/manager/refcount", test_refcount);
