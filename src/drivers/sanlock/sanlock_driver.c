@@ -1,0 +1,797 @@
+/* vmlock sanlock driver: the driver table (init, objects, acquire/release/inquire in batches). */
+#define G_LOG_DOMAIN "vmlock-sanlock"
+
+#include "config-build.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sanlock.h>
+#include <sanlock_admin.h>
+#include <sanlock_resource.h>
+#include <sanlock_rv.h>
+
+#include <vmlock/error.h>
+
+#include "drivers/sanlock/sanlock_config.h"
+#include "drivers/sanlock/sanlock_errors.h"
+#include "drivers/sanlock/sanlock_holder.h"
+#include "drivers/sanlock/sanlock_killpath.h"
+#include "drivers/sanlock/sanlock_lease.h"
+#include "drivers/sanlock/sanlock_lockspace.h"
+#include "locking/lock_driver.h"
+#include "util/log.h"
+
+/* One sanlock_acquire() takes at most SANLK_MAX_RESOURCES (8); a guest may
+ * have more, taken in several calls. */
+#define BATCH_MAX SANLK_MAX_RESOURCES
+
+/* Set up once per process by the first init, shared by every loader of the
+ * module, and freed when the last one calls deinit. */
+static GMutex driver_lock;
+static guint driver_refs;
+static VmlockSanlockConfig *driver_config;
+
+typedef struct {
+        char *name;
+        char uuid[37];
+        int id;
+        guint pid;
+        unsigned int flags;
+        gboolean registered;    /* the daemon knows pid (probed, or we registered it) */
+        GPtrArray *leases;      /* VmlockSanlockLease *, in the order added */
+        GPtrArray *rw_disks;    /* manual mode: paths of read-write exclusive disks */
+} SanlockObject;
+
+static gboolean
+check_flags(const char *callback, unsigned int flags, unsigned int known, GError **error)
+{
+        if (flags & ~known) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                            "sanlock lock driver: %s: unsupported flags 0x%x", callback,
+                            flags & ~known);
+                return FALSE;
+        }
+        return TRUE;
+}
+
+/* ---- init / deinit ---------------------------------------------------- */
+
+static gboolean
+sanlock_drv_init(unsigned int version, const char *config_file, unsigned int flags,
+                 VmlockProgressFunc progress, gpointer progress_data, GError **error)
+{
+        g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&driver_lock);
+        g_autoptr(VmlockSanlockConfig) config = NULL;
+
+        VMLOCK_TRACE("version=%u config_file=%s flags=0x%x", version,
+                     VMLOCK_NULLSTR(config_file), flags);
+
+        if (!check_flags("init", flags, 0, error))
+                return FALSE;
+        if (version != VMLOCK_LOCK_DRIVER_VERSION) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_PLUGIN,
+                            "sanlock lock driver built for ABI %u, loaded with %u",
+                            VMLOCK_LOCK_DRIVER_VERSION, version);
+                return FALSE;
+        }
+        /* A second init in the same process is a no-op: the first config wins. */
+        if (driver_config) {
+                driver_refs++;
+                return TRUE;
+        }
+        if (!config_file) {
+                g_set_error_literal(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                                    "sanlock lock driver: no config file given");
+                return FALSE;
+        }
+
+        config = vmlock_sanlock_config_load(config_file, error);
+        if (!config)
+                return FALSE;
+        /* Unlike libvirt, a lockspace that can't be set up fails here, with
+         * what to check, not later as a puzzling acquire error. */
+        if (config->auto_disk_leases &&
+            !vmlock_sanlock_lockspace_setup(config, progress, progress_data, error))
+                return FALSE;
+
+        driver_config = g_steal_pointer(&config);
+        driver_refs = 1;
+        return TRUE;
+}
+
+static void
+sanlock_drv_deinit(void)
+{
+        g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&driver_lock);
+
+        VMLOCK_TRACE(" ");
+
+        if (driver_refs == 0 || --driver_refs > 0)
+                return;
+        g_clear_pointer(&driver_config, vmlock_sanlock_config_free);
+}
+
+/* ---- objects ---------------------------------------------------------- */
+
+static SanlockObject *
+object_priv(VmlockLockObject *object)
+{
+        return object->priv;
+}
+
+static void
+sanlock_object_free(SanlockObject *obj)
+{
+        if (!obj)
+                return;
+        g_free(obj->name);
+        g_ptr_array_unref(obj->leases);
+        g_ptr_array_unref(obj->rw_disks);
+        g_free(obj);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SanlockObject, sanlock_object_free)
+
+static gboolean
+param_type_ok(const VmlockLockParam *param, VmlockLockParamType want, GError **error)
+{
+        if (param->type != want) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                            "sanlock lock driver: parameter '%s' has type %d, expected %d",
+                            param->key, (int)param->type, (int)want);
+                return FALSE;
+        }
+        return TRUE;
+}
+
+static gboolean
+sanlock_drv_new_object(VmlockLockObject *object, unsigned int type, gsize n_params,
+                       const VmlockLockParam *params, unsigned int flags, GError **error)
+{
+        g_autoptr(SanlockObject) obj = NULL;
+
+        VMLOCK_TRACE("object=%p type=%u n_params=%" G_GSIZE_FORMAT " flags=0x%x", object, type,
+                     n_params, flags);
+
+        if (!check_flags("new", flags, VMLOCK_LOCK_NEW_STARTED, error))
+                return FALSE;
+        if (!driver_config) {
+                g_set_error_literal(error, VMLOCK_ERROR, VMLOCK_ERROR_PLUGIN,
+                                    "sanlock lock driver is not initialised");
+                return FALSE;
+        }
+        if (type != VMLOCK_LOCK_OBJECT_DOMAIN) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                            "sanlock lock driver: unsupported object type %u", type);
+                return FALSE;
+        }
+
+        obj = g_new0(SanlockObject, 1);
+        obj->id = -1;
+        obj->flags = flags;
+        obj->leases = g_ptr_array_new_with_free_func((GDestroyNotify)vmlock_sanlock_lease_free);
+        obj->rw_disks = g_ptr_array_new_with_free_func(g_free);
+
+        for (gsize i = 0; i < n_params; i++) {
+                const VmlockLockParam *param = &params[i];
+
+                if (!param->key)
+                        continue;
+                if (g_str_equal(param->key, "uuid")) {
+                        const guint8 *u = param->value.uuid;
+
+                        if (!param_type_ok(param, VMLOCK_LOCK_PARAM_UUID, error))
+                                return FALSE;
+                        g_snprintf(obj->uuid, sizeof(obj->uuid),
+                                   "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+                                   "%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2], u[3], u[4],
+                                   u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13],
+                                   u[14], u[15]);
+                } else if (g_str_equal(param->key, "name")) {
+                        if (!param_type_ok(param, VMLOCK_LOCK_PARAM_STRING, error))
+                                return FALSE;
+                        g_free(obj->name);
+                        obj->name = g_strdup(param->value.str);
+                } else if (g_str_equal(param->key, "id")) {
+                        if (!param_type_ok(param, VMLOCK_LOCK_PARAM_INT, error))
+                                return FALSE;
+                        obj->id = param->value.i;
+                } else if (g_str_equal(param->key, "pid")) {
+                        if (!param_type_ok(param, VMLOCK_LOCK_PARAM_UINT, error))
+                                return FALSE;
+                        obj->pid = param->value.ui;
+                }
+                /* other keys (uri...) are not needed here */
+        }
+
+        /* A guest started with another lock driver, or none, was never
+         * registered: release and inquire must then be no-ops, not errors.
+         * A guest being started has nothing to probe. */
+        if (!(flags & VMLOCK_LOCK_NEW_STARTED) && obj->pid > 0) {
+                int count = 0;
+                int rv = sanlock_inquire(-1, (int)obj->pid, 0, &count, NULL);
+
+                obj->registered = rv >= 0;
+                g_debug("pid %u %s registered with sanlock (%d)", obj->pid,
+                        obj->registered ? "is" : "is not", rv);
+        }
+
+        object->priv = g_steal_pointer(&obj);
+        return TRUE;
+}
+
+static void
+sanlock_drv_free_object(VmlockLockObject *object)
+{
+        VMLOCK_TRACE("object=%p", object);
+
+        if (!object)
+                return;
+        g_clear_pointer(&object->priv, sanlock_object_free);
+}
+
+/* ---- resources -------------------------------------------------------- */
+
+/* The same lease twice (one disk attached twice, readonly and writable)
+ * would make sanlock refuse the whole batch: keep one, exclusive if any
+ * of them is. */
+static void
+object_add_lease(SanlockObject *obj, VmlockSanlockLease *lease)
+{
+        for (guint i = 0; i < obj->leases->len; i++) {
+                VmlockSanlockLease *have = g_ptr_array_index(obj->leases, i);
+
+                if (!vmlock_sanlock_lease_same(have->res, lease->res))
+                        continue;
+                if ((have->res->flags & SANLK_RES_SHARED) &&
+                    !(lease->res->flags & SANLK_RES_SHARED)) {
+                        g_ptr_array_index(obj->leases, i) = lease;
+                        lease = have;
+                }
+                vmlock_sanlock_lease_free(lease);
+                return;
+        }
+        g_ptr_array_add(obj->leases, lease);
+}
+
+static gboolean
+add_disk(SanlockObject *obj, const char *path, gsize n_params, unsigned int flags,
+         GError **error)
+{
+        const VmlockSanlockConfig *config = driver_config;
+        gboolean shared = (flags & (VMLOCK_LOCK_RESOURCE_READONLY |
+                                    VMLOCK_LOCK_RESOURCE_SHARED)) != 0;
+        g_autoptr(VmlockSanlockLease) lease = NULL;
+
+        if (n_params > 0) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                            "disk %s: a disk resource takes no parameters", path);
+                return FALSE;
+        }
+
+        if (!config->auto_disk_leases) {
+                /* Only remembered, for require_lease_for_disks. */
+                if (!shared)
+                        g_ptr_array_add(obj->rw_disks, g_strdup(path));
+                return TRUE;
+        }
+
+        /* Readers and <shareable/> writers share the lease: they coexist, and
+         * keep any exclusive writer out. */
+        lease = vmlock_sanlock_disk_lease_new(config, path, shared, error);
+        if (!lease || !vmlock_sanlock_disk_lease_ensure(config, lease, error))
+                return FALSE;
+        object_add_lease(obj, g_steal_pointer(&lease));
+        return TRUE;
+}
+
+static gboolean
+add_lease(SanlockObject *obj, const char *key, gsize n_params, const VmlockLockParam *params,
+          unsigned int flags, GError **error)
+{
+        const char *path = NULL, *lockspace = NULL;
+        guint64 offset = 0;
+        g_autofree char *label = NULL;
+        VmlockSanlockLease *lease;
+
+        for (gsize i = 0; i < n_params; i++) {
+                const VmlockLockParam *param = &params[i];
+
+                if (!param->key)
+                        continue;
+                if (g_str_equal(param->key, "path")) {
+                        if (!param_type_ok(param, VMLOCK_LOCK_PARAM_STRING, error))
+                                return FALSE;
+                        path = param->value.str;
+                } else if (g_str_equal(param->key, "offset")) {
+                        if (!param_type_ok(param, VMLOCK_LOCK_PARAM_ULONG, error))
+                                return FALSE;
+                        offset = param->value.ul;
+                } else if (g_str_equal(param->key, "lockspace")) {
+                        if (!param_type_ok(param, VMLOCK_LOCK_PARAM_STRING, error))
+                                return FALSE;
+                        lockspace = param->value.str;
+                }
+        }
+
+        label = g_strdup_printf("lease %s:%s (%s:%" G_GUINT64_FORMAT ")",
+                                lockspace ? lockspace : "", key, VMLOCK_NULLSTR(path), offset);
+        if (!path) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                            "%s: no target path", label);
+                return FALSE;
+        }
+        if (!lockspace) {
+                /* libvirt passes it on and sanlock fails later, cryptically */
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                            "lease %s (%s:%" G_GUINT64_FORMAT "): sanlock needs a <lockspace>",
+                            key, path, offset);
+                return FALSE;
+        }
+
+        lease = vmlock_sanlock_lease_new(label, lockspace, key, path, offset,
+                                         (flags & (VMLOCK_LOCK_RESOURCE_READONLY |
+                                                   VMLOCK_LOCK_RESOURCE_SHARED)) != 0, error);
+        if (!lease)
+                return FALSE;
+        object_add_lease(obj, lease);
+        return TRUE;
+}
+
+static gboolean
+sanlock_drv_add_resource(VmlockLockObject *object, unsigned int type, const char *name,
+                         gsize n_params, const VmlockLockParam *params, unsigned int flags,
+                         GError **error)
+{
+        SanlockObject *obj = object_priv(object);
+
+        VMLOCK_TRACE("object=%p type=%u name=%s n_params=%" G_GSIZE_FORMAT " flags=0x%x",
+                     object, type, VMLOCK_NULLSTR(name), n_params, flags);
+
+        if (!check_flags("add_resource", flags,
+                         VMLOCK_LOCK_RESOURCE_READONLY | VMLOCK_LOCK_RESOURCE_SHARED, error))
+                return FALSE;
+        if (!name || !*name) {
+                g_set_error_literal(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                                    "sanlock lock driver: a resource needs a name");
+                return FALSE;
+        }
+
+        switch (type) {
+        case VMLOCK_LOCK_RESOURCE_DISK:
+                return add_disk(obj, name, n_params, flags, error);
+        case VMLOCK_LOCK_RESOURCE_LEASE:
+                return add_lease(obj, name, n_params, params, flags, error);
+        default:
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                            "sanlock lock driver: unsupported resource type %u for %s", type,
+                            name);
+                return FALSE;
+        }
+}
+
+/* ---- acquire ---------------------------------------------------------- */
+
+static char *
+object_describe(const SanlockObject *obj)
+{
+        if (obj->name)
+                return g_strdup_printf("guest %s (pid %u)", obj->name, obj->pid);
+        return g_strdup_printf("guest process %u", obj->pid);
+}
+
+/* Releases @count leases from @first on, in batches, for the connection
+ * @sock or (sock -1) on behalf of obj->pid. Returns 0 or the first error. */
+static int
+release_range(const SanlockObject *obj, int sock, struct sanlk_resource **res, guint count)
+{
+        int first_error = 0;
+
+        for (guint done = 0; done < count; done += BATCH_MAX) {
+                guint n = MIN(BATCH_MAX, count - done);
+                int rv = sanlock_release(sock, sock < 0 ? (int)obj->pid : -1, 0, (int)n,
+                                         res + done);
+
+                if (rv < 0 && first_error == 0)
+                        first_error = rv;
+        }
+        return first_error;
+}
+
+/* Which lease of a refused batch is the one in the way, and who holds it. */
+static void
+set_acquire_error(const SanlockObject *obj, int rv, VmlockSanlockLease **batch, guint n,
+                  GError **error)
+{
+        VmlockSanlockErrorContext ctx = {
+                .op = VMLOCK_SANLOCK_OP_ACQUIRE,
+                .subject = batch[0]->label,
+                .lockspace = batch[0]->res->lockspace_name,
+                .path = batch[0]->res->disks[0].path,
+                .pid = obj->pid,
+        };
+        g_autofree char *holder = NULL;
+        g_autofree char *detail = NULL;
+
+        if (vmlock_sanlock_rv_is_busy(rv)) {
+                for (guint i = 0; i < n; i++) {
+                        holder = vmlock_sanlock_holder_describe(batch[i]->res);
+                        if (holder) {
+                                ctx.subject = batch[i]->label;
+                                break;
+                        }
+                }
+                ctx.holder = holder;
+        } else if (rv == SANLK_ACQUIRE_LVER) {
+                /* Name the lease whose version moved on since the state. */
+                for (guint i = 0; i < n; i++) {
+                        g_autofree struct sanlk_resource *now = NULL;
+                        gsize size = sizeof(struct sanlk_resource) + sizeof(struct sanlk_disk);
+
+                        if (!(batch[i]->res->flags & SANLK_RES_LVER))
+                                continue;
+                        now = g_malloc0(size);
+                        memcpy(now, batch[i]->res, size);
+                        now->flags = 0;
+                        if (sanlock_read_resource(now, 0) < 0 ||
+                            now->lver == batch[i]->res->lver)
+                                continue;
+                        ctx.subject = batch[i]->label;
+                        detail = g_strdup_printf("version %" G_GUINT64_FORMAT " in the state, %"
+                                                 G_GUINT64_FORMAT " on disk",
+                                                 (guint64)batch[i]->res->lver,
+                                                 (guint64)now->lver);
+                        break;
+                }
+                ctx.detail = detail;
+        } else if (n > 1 && rv != -ENOSPC) {
+                /* can't tell which: say it is one of them */
+                detail = g_strdup_printf("or one of the %u leases taken with it", n - 1);
+                ctx.detail = detail;
+        }
+        vmlock_sanlock_set_error(error, rv, &ctx);
+}
+
+/* All leases or none: if a later batch is refused, the earlier ones are
+ * released before the error is returned. */
+static gboolean
+acquire_leases(const SanlockObject *obj, int sock, GError **error)
+{
+        guint count = obj->leases->len;
+        g_autofree struct sanlk_resource **res = g_new0(struct sanlk_resource *, count + 1);
+        struct sanlk_options opt = { 0 };
+
+        for (guint i = 0; i < count; i++)
+                res[i] = ((VmlockSanlockLease *)g_ptr_array_index(obj->leases, i))->res;
+        /* sanlock shows it in 'sanlock client status' only */
+        if (obj->name)
+                g_strlcpy(opt.owner_name, obj->name, sizeof(opt.owner_name));
+
+        for (guint done = 0; done < count; done += BATCH_MAX) {
+                guint n = MIN(BATCH_MAX, count - done);
+                int rv = sanlock_acquire(sock, sock < 0 ? (int)obj->pid : -1, 0, (int)n,
+                                         res + done, &opt);
+
+                if (rv < 0) {
+                        int undo = release_range(obj, sock, res, done);
+
+                        if (undo < 0)
+                                g_debug("releasing the %u leases taken before failed: %d",
+                                        done, undo);
+                        set_acquire_error(obj, rv,
+                                          (VmlockSanlockLease **)obj->leases->pdata + done, n,
+                                          error);
+                        return FALSE;
+                }
+        }
+        return TRUE;
+}
+
+/* Marks each lease the state string lists with a version with that
+ * version, so sanlock refuses it if anyone held it since (SANLK_RES_LVER). */
+static gboolean
+apply_state(SanlockObject *obj, const char *state, GError **error)
+{
+        g_autofree char *copy = g_strdup(state);
+        struct sanlk_resource **args = NULL;
+        int n = 0;
+        int rv;
+
+        for (guint i = 0; i < obj->leases->len; i++) {
+                VmlockSanlockLease *lease = g_ptr_array_index(obj->leases, i);
+
+                lease->res->flags &= ~SANLK_RES_LVER;
+                lease->res->lver = 0;
+        }
+
+        rv = sanlock_state_to_args(copy, &n, &args);
+        if (rv < 0) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                            "cannot parse the lock state '%s' (sanlock error %d)", state, rv);
+                return FALSE;
+        }
+        for (int j = 0; j < n; j++) {
+                for (guint i = 0; i < obj->leases->len; i++) {
+                        VmlockSanlockLease *lease = g_ptr_array_index(obj->leases, i);
+
+                        if (!vmlock_sanlock_lease_same(lease->res, args[j]))
+                                continue;
+                        /* shared leases have no version in the state (":SH") */
+                        if ((args[j]->flags & SANLK_RES_LVER) &&
+                            !(lease->res->flags & SANLK_RES_SHARED)) {
+                                lease->res->lver = args[j]->lver;
+                                lease->res->flags |= SANLK_RES_LVER;
+                        }
+                }
+        }
+        for (int j = 0; j < n; j++)
+                free(args[j]);
+        free(args);
+        return TRUE;
+}
+
+static gboolean
+check_require_lease(const SanlockObject *obj, GError **error)
+{
+        g_autofree char *disks = NULL;
+        g_autofree char *who = NULL;
+
+        if (!driver_config->require_lease_for_disks || obj->leases->len > 0 ||
+            obj->rw_disks->len == 0)
+                return TRUE;
+
+        g_ptr_array_add(obj->rw_disks, NULL);
+        disks = g_strjoinv(", ", (char **)obj->rw_disks->pdata);
+        g_ptr_array_remove_index(obj->rw_disks, obj->rw_disks->len - 1);
+        who = object_describe(obj);
+        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_UNSUPPORTED,
+                    "%s has read-write disks (%s) but no lease, and %s sets "
+                    "require_lease_for_disks: add a <lease>, mark the disks <readonly/> or "
+                    "<shareable/>, or enable auto_disk_leases", who, disks,
+                    driver_config->filename);
+        return FALSE;
+}
+
+static gboolean
+sanlock_drv_acquire(VmlockLockObject *object, const char *state, unsigned int flags,
+                    VmlockLockFailureAction action, int *ret_fd, GError **error)
+{
+        SanlockObject *obj = object_priv(object);
+        int sock = -1;
+        gboolean in_guest;
+
+        VMLOCK_TRACE("object=%p state=%s flags=0x%x action=%d", object, VMLOCK_NULLSTR(state),
+                     flags, (int)action);
+
+        if (!check_flags("acquire", flags,
+                         VMLOCK_LOCK_ACQUIRE_REGISTER_ONLY | VMLOCK_LOCK_ACQUIRE_RESTRICT, error))
+                return FALSE;
+        if (!check_require_lease(obj, error))
+                return FALSE;
+
+        /* In the process about to exec the guest, unless an earlier call
+         * registered it already (then act for it as any other process). */
+        in_guest = obj->pid == (guint)getpid() && !obj->registered;
+        if (!in_guest) {
+                if (!obj->registered) {
+                        g_debug("pid %u is not registered with sanlock: nothing to acquire",
+                                obj->pid);
+                        if (ret_fd)
+                                *ret_fd = -1;
+                        return TRUE;
+                }
+                if (flags & VMLOCK_LOCK_ACQUIRE_RESTRICT) {
+                        g_set_error_literal(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                                            "sanlock lock driver: restrict only applies in "
+                                            "the guest's own process, before exec");
+                        return FALSE;
+                }
+        }
+
+        if (state && *state && !apply_state(obj, state, error))
+                return FALSE;
+
+        if (in_guest) {
+                sock = sanlock_register();
+                if (sock < 0) {
+                        g_autofree char *who = object_describe(obj);
+                        VmlockSanlockErrorContext ctx = {
+                                .op = VMLOCK_SANLOCK_OP_CONNECT,
+                                .subject = "the sanlock daemon",
+                                .detail = who,
+                        };
+
+                        vmlock_sanlock_set_error(error, sock, &ctx);
+                        return FALSE;
+                }
+                /* before restrict, which forbids it */
+                if (!vmlock_sanlock_killpath_register(sock, action, obj->uuid, error))
+                        goto cleanup;
+        }
+
+        if (!(flags & VMLOCK_LOCK_ACQUIRE_REGISTER_ONLY) && !acquire_leases(obj, sock, error))
+                goto cleanup;
+
+        if (sock >= 0) {
+                int fdflags = fcntl(sock, F_GETFD);
+
+                /* On purpose inheritable: the guest keeps this registered
+                 * connection across exec, and the daemon releases its leases
+                 * when the guest dies and the socket closes. */
+                if (fdflags < 0 || fcntl(sock, F_SETFD, fdflags & ~FD_CLOEXEC) < 0) {
+                        int saved = errno;
+
+                        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INTERNAL,
+                                    "cannot make the sanlock socket inheritable: %s",
+                                    g_strerror(saved));
+                        goto cleanup;
+                }
+                if (flags & VMLOCK_LOCK_ACQUIRE_RESTRICT) {
+                        int rv = sanlock_restrict(sock, SANLK_RESTRICT_ALL);
+
+                        if (rv < 0) {
+                                g_autofree char *who = object_describe(obj);
+                                VmlockSanlockErrorContext ctx = {
+                                        .op = VMLOCK_SANLOCK_OP_RESTRICT,
+                                        .subject = who,
+                                        .pid = obj->pid,
+                                };
+
+                                vmlock_sanlock_set_error(error, rv, &ctx);
+                                goto cleanup;
+                        }
+                }
+                obj->registered = TRUE;
+        }
+
+        if (ret_fd)
+                *ret_fd = sock;
+        return TRUE;
+
+cleanup:
+        /* closing the registered connection drops whatever it held */
+        if (sock >= 0)
+                close(sock);
+        return FALSE;
+}
+
+/* ---- release / inquire ------------------------------------------------ */
+
+static gboolean
+inquire_state(const SanlockObject *obj, char **ret_state, GError **error)
+{
+        char *state = NULL;
+        int count = 0;
+        int rv;
+
+        rv = sanlock_inquire(-1, (int)obj->pid, 0, &count, &state);
+        if (rv < 0) {
+                g_autofree char *who = object_describe(obj);
+                VmlockSanlockErrorContext ctx = {
+                        .op = VMLOCK_SANLOCK_OP_INQUIRE,
+                        .subject = who,
+                        .pid = obj->pid,
+                };
+
+                vmlock_sanlock_set_error(error, rv, &ctx);
+                return FALSE;
+        }
+        *ret_state = state && *state ? g_strdup(state) : NULL;
+        free(state);
+        return TRUE;
+}
+
+/* The object's leases that @state (the pid's leases now) lists. */
+static GPtrArray *
+held_leases(const SanlockObject *obj, const char *state)
+{
+        GPtrArray *held = g_ptr_array_new();
+        g_autofree char *copy = g_strdup(state ? state : "");
+        struct sanlk_resource **args = NULL;
+        int n = 0;
+
+        if (*copy && sanlock_state_to_args(copy, &n, &args) < 0)
+                n = 0;
+        for (guint i = 0; i < obj->leases->len; i++) {
+                VmlockSanlockLease *lease = g_ptr_array_index(obj->leases, i);
+
+                for (int j = 0; j < n; j++) {
+                        if (vmlock_sanlock_lease_same(lease->res, args[j])) {
+                                g_ptr_array_add(held, lease->res);
+                                break;
+                        }
+                }
+        }
+        for (int j = 0; j < n; j++)
+                free(args[j]);
+        free(args);
+        return held;
+}
+
+static gboolean
+sanlock_drv_release(VmlockLockObject *object, char **ret_state, unsigned int flags,
+                    GError **error)
+{
+        SanlockObject *obj = object_priv(object);
+        g_autofree char *state = NULL;
+        g_autoptr(GPtrArray) held = NULL;
+        int rv;
+
+        VMLOCK_TRACE("object=%p flags=0x%x", object, flags);
+
+        if (!check_flags("release", flags, 0, error))
+                return FALSE;
+        if (!obj->registered) {
+                g_debug("pid %u is not registered with sanlock: nothing to release", obj->pid);
+                if (ret_state)
+                        *ret_state = NULL;
+                return TRUE;
+        }
+
+        /* What the pid holds now: the state to hand back, and which of our
+         * leases to release (one never taken is skipped, not an error). */
+        if (!inquire_state(obj, &state, error))
+                return FALSE;
+        held = held_leases(obj, state);
+
+        /* Explicit batches, never SANLK_REL_ALL: with more than 8 leases held
+         * it crashes the 3.8.5 daemon. */
+        rv = release_range(obj, -1, (struct sanlk_resource **)held->pdata, held->len);
+        if (rv < 0) {
+                g_autofree char *who = object_describe(obj);
+                VmlockSanlockErrorContext ctx = {
+                        .op = VMLOCK_SANLOCK_OP_RELEASE,
+                        .subject = who,
+                        .pid = obj->pid,
+                };
+
+                vmlock_sanlock_set_error(error, rv, &ctx);
+                return FALSE;
+        }
+
+        if (ret_state)
+                *ret_state = g_steal_pointer(&state);
+        return TRUE;
+}
+
+static gboolean
+sanlock_drv_inquire(VmlockLockObject *object, char **ret_state, unsigned int flags,
+                    GError **error)
+{
+        SanlockObject *obj = object_priv(object);
+
+        VMLOCK_TRACE("object=%p flags=0x%x", object, flags);
+
+        if (!check_flags("inquire", flags, 0, error))
+                return FALSE;
+        if (!ret_state) {
+                g_set_error_literal(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                                    "sanlock lock driver: inquire needs somewhere to put "
+                                    "the state");
+                return FALSE;
+        }
+        if (!obj->registered) {
+                *ret_state = NULL;
+                return TRUE;
+        }
+        return inquire_state(obj, ret_state, error);
+}
+
+/* The one symbol the module exports. */
+__attribute__((visibility("default"))) const VmlockLockDriver vmlock_lock_driver = {
+        .version = VMLOCK_LOCK_DRIVER_VERSION,
+        .flags = VMLOCK_LOCK_DRIVER_USES_STATE,
+        .init = sanlock_drv_init,
+        .deinit = sanlock_drv_deinit,
+        .new_object = sanlock_drv_new_object,
+        .free_object = sanlock_drv_free_object,
+        .add_resource = sanlock_drv_add_resource,
+        .acquire = sanlock_drv_acquire,
+        .release = sanlock_drv_release,
+        .inquire = sanlock_drv_inquire,
+};

@@ -1,0 +1,21 @@
+/* vmlock sanlock driver: the program sanlock runs when a guest's leases fail. */
+#pragma once
+
+#include <glib.h>
+
+#include <vmlock/domain.h>
+
+/* Overrides the helper's compiled-in path (tests, odd installs). */
+#define VMLOCK_SANLOCK_HELPER_ENV "VMLOCK_LOCKFAILURE_HELPER"
+#define VMLOCK_SANLOCK_HELPER_NAME "vmlock-lockfailure-helper"
+
+/* For @action poweroff or pause, asks the daemon to run, on @sock's behalf,
+ *   <helper> <action> <uuid> <pid>
+ * when the lockspace fails, instead of SIGTERM. default registers nothing;
+ * restart and ignore are VMLOCK_ERROR_UNSUPPORTED. */
+gboolean vmlock_sanlock_killpath_register(int sock, VmlockLockFailureAction action,
+                                          const char *uuid, GError **error);
+
+/* The two halves given to sanlock_killpath(), for tests. */
+gboolean vmlock_sanlock_killpath_build(VmlockLockFailureAction action, const char *uuid,
+                                       char **ret_path, char **ret_args, GError **error);
