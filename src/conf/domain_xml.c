@@ -38,6 +38,14 @@ typedef struct {
         int line;
 } SyntaxError;
 
+static void
+syntax_error_clear(SyntaxError *err)
+{
+        g_clear_pointer(&err->message, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(SyntaxError, syntax_error_clear)
+
 /* "file:line: ", "file: ", "line N: " or "", whichever is known. */
 static char *
 error_prefix(const ParseState *ps, const xmlNode *node)
@@ -449,7 +457,7 @@ VmlockDomain *
 vmlock_domain_parse_string(const char *xml, gsize len, const char *filename, GError **error)
 {
         ParseState ps = { .filename = filename };
-        SyntaxError first = { 0 };
+        g_auto(SyntaxError) first = { 0 };
         g_autoptr(xmlParserCtxt) ctxt = NULL;
         g_autoptr(xmlDoc) doc = NULL;
 
@@ -500,10 +508,8 @@ vmlock_domain_parse_string(const char *xml, gsize len, const char *filename, GEr
 
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_XML, "%snot well-formed XML: %s",
                             prefix, detail);
-                g_free(first.message);
                 return NULL;
         }
-        g_free(first.message);
 
         return parse_domain(&ps, doc, error);
 }
