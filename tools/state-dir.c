@@ -1,0 +1,652 @@
+/* vmlock: records of running guests in the state directory. */
+#define G_LOG_DOMAIN "vmlock-tool"
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* secure_getenv */
+#endif
+
+#include "config-build.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+#include <vmlock/error.h>
+
+#include "state-dir.h"
+
+#define GROUP_GUEST "guest"
+#define GROUP_DISK_PREFIX "disk."
+#define GROUP_LEASE_PREFIX "lease."
+#define RECORD_SUFFIX ".state"
+#define LOCK_SUFFIX ".lock"
+
+GuestRecord *
+guest_record_new(VmlockDomain *dom)
+{
+        GuestRecord *record = g_new0(GuestRecord, 1);
+
+        record->dom = vmlock_domain_ref(dom);
+        return record;
+}
+
+void
+guest_record_free(GuestRecord *record)
+{
+        if (!record)
+                return;
+        g_clear_pointer(&record->dom, vmlock_domain_unref);
+        g_free(record->domain_xml);
+        g_free(record->lock_manager);
+        g_free(record->config_dir);
+        g_free(record->plugin_dir);
+        g_free(record->qmp);
+        g_free(record->lock_state);
+        g_free(record);
+}
+
+static void
+key_file_set_optional(GKeyFile *kf, const char *group, const char *key, const char *value)
+{
+        if (value)
+                g_key_file_set_string(kf, group, key, value);
+}
+
+char *
+guest_record_to_data(const GuestRecord *record, gsize *ret_len)
+{
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        const VmlockDomain *dom = record->dom;
+
+        g_key_file_set_string(kf, GROUP_GUEST, "name", vmlock_domain_get_name(dom));
+        g_key_file_set_string(kf, GROUP_GUEST, "uuid", vmlock_domain_get_uuid_string(dom));
+        g_key_file_set_int64(kf, GROUP_GUEST, "pid", vmlock_domain_get_pid(dom));
+        g_key_file_set_uint64(kf, GROUP_GUEST, "pid_start_time", record->pid_start_time);
+        key_file_set_optional(kf, GROUP_GUEST, "domain_xml", record->domain_xml);
+        key_file_set_optional(kf, GROUP_GUEST, "lock_manager", record->lock_manager);
+        key_file_set_optional(kf, GROUP_GUEST, "config_dir", record->config_dir);
+        key_file_set_optional(kf, GROUP_GUEST, "plugin_dir", record->plugin_dir);
+        g_key_file_set_string(kf, GROUP_GUEST, "on_lockfailure",
+                            vmlock_lock_failure_action_to_string(
+                                    vmlock_domain_get_on_lockfailure(dom)));
+        key_file_set_optional(kf, GROUP_GUEST, "qmp", record->qmp);
+        g_key_file_set_boolean(kf, GROUP_GUEST, "paused", record->paused);
+        g_key_file_set_boolean(kf, GROUP_GUEST, "released", record->released);
+        key_file_set_optional(kf, GROUP_GUEST, "lock_state", record->lock_state);
+
+        /* Indexed groups: paths may hold characters a group name can't. */
+        for (guint i = 0; i < vmlock_domain_get_n_disks(dom); i++) {
+                const VmlockDisk *disk = vmlock_domain_get_disk(dom, i);
+                g_autofree char *group = g_strdup_printf(GROUP_DISK_PREFIX "%u", i);
+
+                key_file_set_optional(kf, group, "path", vmlock_disk_get_source(disk));
+                g_key_file_set_string(kf, group, "type",
+                                      vmlock_disk_type_to_string(vmlock_disk_get_type(disk)));
+                g_key_file_set_string(kf, group, "device",
+                                      vmlock_disk_device_to_string(
+                                              vmlock_disk_get_device(disk)));
+                g_key_file_set_boolean(kf, group, "readonly", vmlock_disk_get_readonly(disk));
+                g_key_file_set_boolean(kf, group, "shareable",
+                                       vmlock_disk_get_shareable(disk));
+        }
+        for (guint i = 0; i < vmlock_domain_get_n_leases(dom); i++) {
+                const VmlockLease *lease = vmlock_domain_get_lease(dom, i);
+                g_autofree char *group = g_strdup_printf(GROUP_LEASE_PREFIX "%u", i);
+
+                key_file_set_optional(kf, group, "lockspace", vmlock_lease_get_lockspace(lease));
+                g_key_file_set_string(kf, group, "key", vmlock_lease_get_key(lease));
+                g_key_file_set_string(kf, group, "path", vmlock_lease_get_path(lease));
+                g_key_file_set_uint64(kf, group, "offset", vmlock_lease_get_offset(lease));
+        }
+
+        return g_key_file_to_data(kf, ret_len, NULL);
+}
+
+/* GKeyFile errors name the key but not the file: say which record is bad. */
+static void
+record_error(GError **error, const char *filename, GError *cause)
+{
+        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO, "state record %s is damaged: %s",
+                    filename, cause->message);
+        g_error_free(cause);
+}
+
+static char *
+key_file_get_optional(GKeyFile *kf, const char *group, const char *key)
+{
+        char *value = g_key_file_get_string(kf, group, key, NULL);
+
+        if (value && !*value)
+                g_clear_pointer(&value, g_free);
+        return value;
+}
+
+static gboolean
+record_read_disk(GKeyFile *kf, const char *group, const char *filename, VmlockDomain *dom,
+                 GError **error)
+{
+        g_autofree char *path = key_file_get_optional(kf, group, "path");
+        g_autofree char *type_str = g_key_file_get_string(kf, group, "type", NULL);
+        g_autofree char *device_str = g_key_file_get_string(kf, group, "device", NULL);
+        int type = vmlock_disk_type_from_string(type_str);
+        int device = vmlock_disk_device_from_string(device_str);
+        GError *local = NULL;
+        gboolean readonly = g_key_file_get_boolean(kf, group, "readonly", NULL);
+        gboolean shareable = g_key_file_get_boolean(kf, group, "shareable", NULL);
+        VmlockDisk *disk;
+
+        if (type < 0 || device < 0) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
+                            "state record %s is damaged: [%s] has a bad type or device",
+                            filename, group);
+                return FALSE;
+        }
+        disk = vmlock_disk_new(type, device, path, readonly, shareable, &local);
+        if (!disk) {
+                record_error(error, filename, local);
+                return FALSE;
+        }
+        vmlock_domain_add_disk(dom, disk);
+        return TRUE;
+}
+
+static gboolean
+record_read_lease(GKeyFile *kf, const char *group, const char *filename, VmlockDomain *dom,
+                  GError **error)
+{
+        g_autofree char *lockspace = key_file_get_optional(kf, group, "lockspace");
+        g_autofree char *key = NULL;
+        g_autofree char *path = NULL;
+        guint64 offset;
+        GError *local = NULL;
+        VmlockLease *lease;
+
+        key = g_key_file_get_string(kf, group, "key", &local);
+        if (!key) {
+                record_error(error, filename, local);
+                return FALSE;
+        }
+        path = g_key_file_get_string(kf, group, "path", &local);
+        if (!path) {
+                record_error(error, filename, local);
+                return FALSE;
+        }
+        offset = g_key_file_get_uint64(kf, group, "offset", &local);
+        if (local) {
+                record_error(error, filename, local);
+                return FALSE;
+        }
+        lease = vmlock_lease_new(lockspace, key, path, offset, &local);
+        if (!lease) {
+                record_error(error, filename, local);
+                return FALSE;
+        }
+        vmlock_domain_add_lease(dom, lease);
+        return TRUE;
+}
+
+/* Sorts "disk.10" after "disk.9": the resources keep their order. */
+static int
+compare_group_index(gconstpointer a, gconstpointer b)
+{
+        const char *ga = *(const char *const *)a;
+        const char *gb = *(const char *const *)b;
+        guint64 ia = g_ascii_strtoull(strchr(ga, '.') + 1, NULL, 10);
+        guint64 ib = g_ascii_strtoull(strchr(gb, '.') + 1, NULL, 10);
+
+        return ia < ib ? -1 : ia > ib;
+}
+
+GuestRecord *
+guest_record_from_data(const char *data, gsize len, const char *filename, GError **error)
+{
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        g_autoptr(VmlockDomain) dom = NULL;
+        g_autoptr(GuestRecord) record = NULL;
+        g_autoptr(GPtrArray) disk_groups = g_ptr_array_new();
+        g_autoptr(GPtrArray) lease_groups = g_ptr_array_new();
+        g_auto(GStrv) groups = NULL;
+        g_autofree char *name = NULL;
+        g_autofree char *uuid = NULL;
+        g_autofree char *action_str = NULL;
+        GError *local = NULL;
+        gint64 pid;
+        int action;
+
+        if (!g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE, &local)) {
+
+                record_error(error, filename, local);
+
+                return NULL;
+
+        }
+
+        name = g_key_file_get_string(kf, GROUP_GUEST, "name", &local);
+        if (!name) {
+                record_error(error, filename, local);
+                return NULL;
+        }
+        uuid = g_key_file_get_string(kf, GROUP_GUEST, "uuid", &local);
+        if (!uuid) {
+                record_error(error, filename, local);
+                return NULL;
+        }
+        dom = vmlock_domain_new(name, uuid, &local);
+        if (!dom) {
+                record_error(error, filename, local);
+                return NULL;
+        }
+
+        pid = g_key_file_get_int64(kf, GROUP_GUEST, "pid", &local);
+        if (local) {
+                record_error(error, filename, local);
+                return NULL;
+        }
+        if (pid <= 0 || pid > G_MAXINT) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
+                            "state record %s is damaged: bad pid %" G_GINT64_FORMAT, filename,
+                            pid);
+                return NULL;
+        }
+        vmlock_domain_set_pid(dom, (pid_t)pid);
+
+        action_str = g_key_file_get_string(kf, GROUP_GUEST, "on_lockfailure", NULL);
+        action = vmlock_lock_failure_action_from_string(action_str ? action_str : "default");
+        if (action < 0) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
+                            "state record %s is damaged: unknown on_lockfailure '%s'",
+                            filename, action_str);
+                return NULL;
+        }
+        vmlock_domain_set_on_lockfailure(dom, action);
+
+        groups = g_key_file_get_groups(kf, NULL);
+        for (guint i = 0; groups[i]; i++) {
+                if (g_str_has_prefix(groups[i], GROUP_DISK_PREFIX))
+                        g_ptr_array_add(disk_groups, groups[i]);
+                else if (g_str_has_prefix(groups[i], GROUP_LEASE_PREFIX))
+                        g_ptr_array_add(lease_groups, groups[i]);
+        }
+        g_ptr_array_sort(disk_groups, compare_group_index);
+        g_ptr_array_sort(lease_groups, compare_group_index);
+        for (guint i = 0; i < disk_groups->len; i++) {
+                if (!record_read_disk(kf, g_ptr_array_index(disk_groups, i), filename, dom,
+                                      error))
+                        return NULL;
+        }
+        for (guint i = 0; i < lease_groups->len; i++) {
+                if (!record_read_lease(kf, g_ptr_array_index(lease_groups, i), filename, dom,
+                                       error))
+                        return NULL;
+        }
+
+        record = guest_record_new(dom);
+        record->pid_start_time = g_key_file_get_uint64(kf, GROUP_GUEST, "pid_start_time",
+                                                       &local);
+        if (local) {
+                record_error(error, filename, local);
+                return NULL;
+        }
+        record->domain_xml = key_file_get_optional(kf, GROUP_GUEST, "domain_xml");
+        record->lock_manager = key_file_get_optional(kf, GROUP_GUEST, "lock_manager");
+        record->config_dir = key_file_get_optional(kf, GROUP_GUEST, "config_dir");
+        record->plugin_dir = key_file_get_optional(kf, GROUP_GUEST, "plugin_dir");
+        record->qmp = key_file_get_optional(kf, GROUP_GUEST, "qmp");
+        record->paused = g_key_file_get_boolean(kf, GROUP_GUEST, "paused", NULL);
+        record->released = g_key_file_get_boolean(kf, GROUP_GUEST, "released", NULL);
+        record->lock_state = key_file_get_optional(kf, GROUP_GUEST, "lock_state");
+        return g_steal_pointer(&record);
+}
+
+gboolean
+proc_pid_start_time(pid_t pid, guint64 *ret_start_time, GError **error)
+{
+        g_autofree char *path = g_strdup_printf("/proc/%d/stat", (int)pid);
+        g_autofree char *contents = NULL;
+        GError *local = NULL;
+        const char *p;
+        char *end;
+        guint64 value;
+
+        if (!g_file_get_contents(path, &contents, NULL, &local)) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO, "%s", local->message);
+                g_error_free(local);
+                return FALSE;
+        }
+        /* The command name (field 2) may contain spaces and parentheses: count
+         * fields from the last ')'. Field 3 follows it; the start time is 22. */
+        p = strrchr(contents, ')');
+        if (!p)
+                goto bad;
+        p++;
+        for (int field = 3; field < 22; field++) {
+                while (*p == ' ')
+                        p++;
+                while (*p && *p != ' ')
+                        p++;
+                if (!*p)
+                        goto bad;
+        }
+        errno = 0;
+        value = g_ascii_strtoull(p, &end, 10);
+        if (errno != 0 || end == p)
+                goto bad;
+        *ret_start_time = value;
+        return TRUE;
+
+bad:
+        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO, "cannot parse %s", path);
+        return FALSE;
+}
+
+gboolean
+guest_record_is_alive(const GuestRecord *record)
+{
+        pid_t pid = vmlock_domain_get_pid(record->dom);
+        guint64 start_time;
+
+        if (pid <= 0)
+                return FALSE;
+        if (!proc_pid_start_time(pid, &start_time, NULL))
+                return FALSE;
+        return start_time == record->pid_start_time;
+}
+
+const char *
+state_dir_path_resolve(const char *option)
+{
+        const char *env;
+
+        if (option && *option)
+                return option;
+        env = secure_getenv("VMLOCK_STATE_DIR");
+        if (env && *env)
+                return env;
+        return VMLOCK_DEFAULT_STATE_DIR;
+}
+
+gboolean
+state_dir_check_name(const char *name, GError **error)
+{
+        if (!name || !*name || name[0] == '.' || strchr(name, '/')) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                            "'%s' is not a usable guest name (it must not be empty, start "
+                            "with '.' or contain '/')",
+                            name ? name : "");
+                return FALSE;
+        }
+        return TRUE;
+}
+
+gboolean
+state_dir_ensure(const char *dir, GError **error)
+{
+        struct stat st;
+
+        if (g_mkdir_with_parents(dir, 0700) < 0) {
+                int saved = errno;
+
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
+                            "cannot create the state directory %s: %s", dir,
+                            g_strerror(saved));
+                return FALSE;
+        }
+        if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
+                            "the state directory %s is not a directory", dir);
+                return FALSE;
+        }
+        return TRUE;
+}
+
+static char *
+record_path(const char *dir, const char *name)
+{
+        g_autofree char *base = g_strconcat(name, RECORD_SUFFIX, NULL);
+
+        return g_build_filename(dir, base, NULL);
+}
+
+int
+state_dir_lock_name(const char *dir, const char *name, GError **error)
+{
+        g_autofree char *base = NULL;
+        g_autofree char *path = NULL;
+        int fd;
+
+        if (!state_dir_check_name(name, error))
+                return -1;
+        if (!state_dir_ensure(dir, error))
+                return -1;
+
+        base = g_strconcat(name, LOCK_SUFFIX, NULL);
+        path = g_build_filename(dir, base, NULL);
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0) {
+                int saved = errno;
+
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO, "cannot open %s: %s", path,
+                            g_strerror(saved));
+                return -1;
+        }
+        while (flock(fd, LOCK_EX) < 0) {
+                int saved = errno;
+
+                if (saved == EINTR)
+                        continue;
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO, "cannot lock %s: %s", path,
+                            g_strerror(saved));
+                close(fd);
+                return -1;
+        }
+        return fd;
+}
+
+GuestRecord *
+state_dir_load(const char *dir, const char *name, GError **error)
+{
+        g_autofree char *path = NULL;
+        g_autofree char *data = NULL;
+        GError *local = NULL;
+        gsize len;
+
+        if (!state_dir_check_name(name, error))
+                return NULL;
+        path = record_path(dir, name);
+        if (!g_file_get_contents(path, &data, &len, &local)) {
+                if (g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+                        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                                    "no guest named '%s' runs here (no record in %s)", name,
+                                    dir);
+                else
+                        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO, "%s",
+                                    local->message);
+                g_error_free(local);
+                return NULL;
+        }
+        return guest_record_from_data(data, len, path, error);
+}
+
+GuestRecord *
+state_dir_load_alive(const char *dir, const char *name, GError **error)
+{
+        g_autoptr(GuestRecord) record = state_dir_load(dir, name, error);
+
+        if (!record)
+                return NULL;
+        if (!guest_record_is_alive(record)) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                            "no guest named '%s' runs here (its process %d is gone)", name,
+                            (int)vmlock_domain_get_pid(record->dom));
+                return NULL;
+        }
+        return g_steal_pointer(&record);
+}
+
+gboolean
+state_dir_save(const char *dir, const GuestRecord *record, GError **error)
+{
+        const char *name = vmlock_domain_get_name(record->dom);
+        g_autofree char *path = NULL;
+        g_autofree char *data = NULL;
+        GError *local = NULL;
+        gsize len;
+
+        if (!state_dir_check_name(name, error))
+                return FALSE;
+        if (!state_dir_ensure(dir, error))
+                return FALSE;
+        path = record_path(dir, name);
+        data = guest_record_to_data(record, &len);
+        /* CONSISTENT: a temporary file renamed over the record. */
+        if (!g_file_set_contents_full(path, data, len, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
+                                      &local)) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO, "%s", local->message);
+                g_error_free(local);
+                return FALSE;
+        }
+        return TRUE;
+}
+
+gboolean
+state_dir_remove(const char *dir, const char *name, GError **error)
+{
+        g_autofree char *path = NULL;
+
+        if (!state_dir_check_name(name, error))
+                return FALSE;
+        path = record_path(dir, name);
+        if (unlink(path) < 0 && errno != ENOENT) {
+                int saved = errno;
+
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO, "cannot remove %s: %s", path,
+                            g_strerror(saved));
+                return FALSE;
+        }
+        return TRUE;
+}
+
+gboolean
+state_dir_remove_if_owned(const char *dir, const char *name, pid_t pid, guint64 start_time,
+                          GError **error)
+{
+        g_autoptr(GuestRecord) record = NULL;
+        g_autoptr(GError) local = NULL;
+        int lock_fd;
+        gboolean ok = TRUE;
+
+        lock_fd = state_dir_lock_name(dir, name, error);
+        if (lock_fd < 0)
+                return FALSE;
+        record = state_dir_load(dir, name, &local);
+        if (record && vmlock_domain_get_pid(record->dom) == pid &&
+            record->pid_start_time == start_time)
+                ok = state_dir_remove(dir, name, error);
+        close(lock_fd);
+        return ok;
+}
+
+static int
+compare_names(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+GStrv
+state_dir_list_names(const char *dir, GError **error)
+{
+        g_autoptr(GDir) d = NULL;
+        g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
+        g_auto(GStrv) names = NULL;
+        GError *local = NULL;
+        const char *entry;
+
+        d = g_dir_open(dir, 0, &local);
+        if (!d) {
+                if (g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
+                        g_error_free(local);
+                        return g_new0(char *, 1);
+                }
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO, "%s", local->message);
+                g_error_free(local);
+                return NULL;
+        }
+        while ((entry = g_dir_read_name(d))) {
+                g_autofree char *name = NULL;
+
+                /* Temporary files of an atomic write look like NAME.state.XXXXXX. */
+                if (entry[0] == '.' || !g_str_has_suffix(entry, RECORD_SUFFIX))
+                        continue;
+                name = g_strndup(entry, strlen(entry) - strlen(RECORD_SUFFIX));
+                g_strv_builder_add(builder, name);
+        }
+        names = g_strv_builder_end(builder);
+        qsort(names, g_strv_length(names), sizeof(char *), compare_names);
+        return g_steal_pointer(&names);
+}
+
+/* Removes a stale record, checking again under the lock: it may have been
+ * replaced by a new start since we read it. */
+static void
+state_dir_remove_stale(const char *dir, const char *name)
+{
+        g_autoptr(GuestRecord) record = NULL;
+        int lock_fd = state_dir_lock_name(dir, name, NULL);
+
+        if (lock_fd < 0)
+                return;
+        record = state_dir_load(dir, name, NULL);
+        if (record && !guest_record_is_alive(record))
+                state_dir_remove(dir, name, NULL);
+        close(lock_fd);
+}
+
+GPtrArray *
+state_dir_list_alive(const char *dir, GError **error)
+{
+        g_autoptr(GPtrArray) records = g_ptr_array_new_with_free_func(
+                (GDestroyNotify)guest_record_free);
+        g_auto(GStrv) names = state_dir_list_names(dir, error);
+
+        if (!names)
+                return NULL;
+        for (guint i = 0; names[i]; i++) {
+                g_autoptr(GError) local = NULL;
+                g_autoptr(GuestRecord) record = state_dir_load(dir, names[i], &local);
+
+                if (!record) {
+                        /* Removed between listing and reading: not an error. */
+                        if (!g_error_matches(local, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG))
+                                g_printerr("vmlock: %s\n", local->message);
+                        continue;
+                }
+                if (!guest_record_is_alive(record)) {
+                        state_dir_remove_stale(dir, names[i]);
+                        continue;
+                }
+                g_ptr_array_add(records, g_steal_pointer(&record));
+        }
+        return g_steal_pointer(&records);
+}
+
+GuestRecord *
+state_dir_find_uuid(const char *dir, const char *uuid, GError **error)
+{
+        g_autoptr(GPtrArray) records = state_dir_list_alive(dir, error);
+
+        if (!records)
+                return NULL;
+        for (guint i = 0; i < records->len; i++) {
+                GuestRecord *record = g_ptr_array_index(records, i);
+
+                if (g_ascii_strcasecmp(vmlock_domain_get_uuid_string(record->dom), uuid) == 0)
+                        return g_ptr_array_steal_index(records, i);
+        }
+        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                    "no guest with uuid %s runs here (no record in %s)", uuid, dir);
+        return NULL;
+}

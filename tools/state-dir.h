@@ -1,0 +1,85 @@
+/* vmlock: the state directory, where the vmlock command records running guests.
+ *
+ * One GKeyFile per guest, <statedir>/<name>.state, replaced atomically (written
+ * under a temporary name, then renamed), so a reader sees the old record or the
+ * new one, never half of one. Changes to a guest's record are made under a
+ * per-name lock (flock on <statedir>/<name>.lock). A record whose process is
+ * gone (its pid is dead, or was reused: the start time differs) is stale.
+ */
+#pragma once
+
+#include <sys/types.h>
+
+#include <vmlock/domain.h>
+
+G_BEGIN_DECLS
+
+/* What vmlock knows about a guest it started. The domain carries the name,
+ * uuid, pid, on_lockfailure action and the resources (disks and leases,
+ * including hotplugged ones), so later commands can rebuild the lock requests
+ * without the XML. */
+typedef struct {
+        VmlockDomain *dom;
+        guint64 pid_start_time; /* /proc/PID/stat field 22: tells a reused pid apart */
+        char *domain_xml;       /* the file the guest was started from */
+        char *lock_manager;     /* driver name */
+        char *config_dir;       /* the config dir the driver was loaded with */
+        char *plugin_dir;       /* VMLOCK_PLUGIN_DIR at start, or NULL */
+        char *qmp;              /* the guest's QMP socket, or NULL: signals */
+        gboolean paused;        /* its CPUs are stopped by vmlock */
+        gboolean released;      /* its leases are handed over: resume takes them back */
+        char *lock_state;       /* the state from the release, when released */
+} GuestRecord;
+
+GuestRecord *guest_record_new(VmlockDomain *dom);
+void guest_record_free(GuestRecord *record);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(GuestRecord, guest_record_free)
+
+/* Serialisation, exposed for the tests. */
+char *guest_record_to_data(const GuestRecord *record, gsize *ret_len);
+GuestRecord *guest_record_from_data(const char *data, gsize len, const char *filename,
+                                    GError **error);
+
+/* The process the record names still runs (same pid, same start time). */
+gboolean guest_record_is_alive(const GuestRecord *record);
+
+/* The start time of @pid in clock ticks since boot, from /proc/PID/stat. */
+gboolean proc_pid_start_time(pid_t pid, guint64 *ret_start_time, GError **error);
+
+/* @option (--state-dir), else $VMLOCK_STATE_DIR, else the compiled-in default. */
+const char *state_dir_path_resolve(const char *option);
+
+/* A name usable as a file name in the state dir (no '/', no leading '.'). */
+gboolean state_dir_check_name(const char *name, GError **error);
+
+/* Creates the directory (mode 0700) if needed. */
+gboolean state_dir_ensure(const char *dir, GError **error);
+
+/* Takes the per-name lock, waiting for it; returns the fd to close() to
+ * release it. The lock file stays behind: removing it would race with a waiter. */
+int state_dir_lock_name(const char *dir, const char *name, GError **error);
+
+/* Reads <dir>/<name>.state; a missing record is VMLOCK_ERROR_INVALID_ARG
+ * ("no guest named NAME runs here"). */
+GuestRecord *state_dir_load(const char *dir, const char *name, GError **error);
+/* Like state_dir_load(), but a stale record also counts as missing. */
+GuestRecord *state_dir_load_alive(const char *dir, const char *name, GError **error);
+/* Writes the record of record->dom's name atomically, mode 0600. */
+gboolean state_dir_save(const char *dir, const GuestRecord *record, GError **error);
+/* Removes the record; a missing one is fine. */
+gboolean state_dir_remove(const char *dir, const char *name, GError **error);
+/* Removes the record only if it still names @pid started at @start_time
+ * (another start may have replaced it meanwhile). Takes the name lock. */
+gboolean state_dir_remove_if_owned(const char *dir, const char *name, pid_t pid,
+                                   guint64 start_time, GError **error);
+
+/* The names with a record, sorted. */
+GStrv state_dir_list_names(const char *dir, GError **error);
+/* The live records, sorted by name; stale ones are removed on the way
+ * (under their name lock, and only if still stale). Unreadable records are
+ * reported with g_printerr() and skipped. */
+GPtrArray *state_dir_list_alive(const char *dir, GError **error);
+/* The live record whose domain has @uuid, or NULL with an error. */
+GuestRecord *state_dir_find_uuid(const char *dir, const char *uuid, GError **error);
+
+G_END_DECLS

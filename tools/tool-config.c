@@ -1,0 +1,65 @@
+/* vmlock: where the command's configuration comes from, and loading the lock driver. */
+#define G_LOG_DOMAIN "vmlock-tool"
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* secure_getenv */
+#endif
+
+#include "config-build.h"
+
+#include <stdlib.h>
+
+#include <vmlock/config.h>
+
+#include "tool-config.h"
+
+#define VMLOCK_CONF "vmlock.conf"
+#define DEFAULT_LOCK_MANAGER "nop"
+
+static const char *const vmlock_conf_keys[] = {
+        "lock_manager",
+        NULL,
+};
+
+const char *
+tool_config_dir_resolve(const char *option)
+{
+        const char *env;
+
+        if (option && *option)
+                return option;
+        env = secure_getenv("VMLOCK_CONFIG_DIR");
+        if (env && *env)
+                return env;
+        return vmlock_default_config_dir();
+}
+
+gboolean
+tool_config_read_lock_manager(const char *config_dir, char **ret_name, GError **error)
+{
+        g_autofree char *path = g_build_filename(config_dir, VMLOCK_CONF, NULL);
+        g_autoptr(VmlockConfig) config = vmlock_config_load(path, error);
+        char *name = NULL;
+
+        if (!config)
+                return FALSE;
+        vmlock_config_warn_unknown_keys(config, vmlock_conf_keys);
+        if (!vmlock_config_get_string(config, "lock_manager", DEFAULT_LOCK_MANAGER, &name,
+                                      error))
+                return FALSE;
+        *ret_name = name;
+        return TRUE;
+}
+
+static void
+print_progress(const char *message, gpointer user_data)
+{
+        g_printerr("%s: %s\n", g_get_prgname(), message);
+}
+
+VmlockLockManager *
+tool_lock_manager_new(const char *name, const char *plugin_dir, const char *config_dir,
+                      GError **error)
+{
+        return vmlock_lock_manager_new(name, plugin_dir, config_dir, print_progress, NULL,
+                                       error);
+}
