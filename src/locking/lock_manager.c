@@ -225,7 +225,7 @@ static LoadedPlugin *
 loaded_plugin_use(const char *path, const char *config_file, VmlockProgressFunc progress,
                   gpointer progress_data, GError **error)
 {
-        g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&loaded_plugins_lock);
+        G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&loaded_plugins_lock);
         LoadedPlugin *plugin;
         GError *local = NULL;
 
