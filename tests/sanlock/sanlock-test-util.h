@@ -1,0 +1,165 @@
+/* vmlock tests: helpers for integration tests against the real sanlock daemons of harness.sh.
+ *
+ * harness.sh starts two daemons, "host 1" and "host 2", each with its own
+ * SANLOCK_RUN_DIR, both joined to __LIBVIRT__DISKS__ (in the shared disk lease
+ * dir) and to TESTLS (for explicit <lease> tests), and describes them in an env
+ * file named by $VMLOCK_SANLOCK_HARNESS_ENV. The test process itself talks to
+ * no daemon ($SANLOCK_RUN_DIR points nowhere): anything a host does runs in a
+ * forked child with that host's SANLOCK_RUN_DIR and VMLOCK_CONFIG_DIR, as it
+ * would on that machine. A child also gets its own libvmlock and driver state,
+ * which is per process like the host_id it was configured with.
+ *
+ * Never call libsanlock in the test process itself: it remembers the daemon
+ * address it first used, and every child forked later would inherit it.
+ *
+ * Test programs run in parallel with each other against the same daemons: give
+ * every disk path, lease key and file a name no other program uses (put them
+ * in sanlock_test_scratch_dir(), name keys with sanlock_test_unique_name()).
+ */
+#pragma once
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <glib.h>
+#include <sanlock.h>
+#include <sanlock_resource.h>
+
+G_BEGIN_DECLS
+
+#define SANLOCK_TEST_ENV_VAR "VMLOCK_SANLOCK_HARNESS_ENV"
+/* The guest program (sanlock-test-guest), set by meson; default: the one
+ * beside the test program. */
+#define SANLOCK_TEST_GUEST_VAR "VMLOCK_SANLOCK_TEST_GUEST"
+#define SANLOCK_TEST_N_HOSTS 2
+
+/* sanlock's "Lease is held by another host". */
+#define SANLOCK_TEST_IDLIVE (-243)
+
+typedef struct {
+        guint id;                       /* host_id in both lockspaces: 1 or 2 */
+        char *name;                     /* the daemon's host name (-e) */
+        char *run_dir;                  /* its SANLOCK_RUN_DIR */
+        char *config_dir;               /* VMLOCK_CONFIG_DIR: qemu-sanlock.conf, vmlock.conf */
+        pid_t daemon_pid;
+} SanlockTestHost;
+
+typedef struct {
+        char *env_file;
+        char *work_dir;
+        char *sanlock_bin;              /* the sanlock command */
+        char *lease_dir;                /* disk_lease_dir of both hosts */
+        char *disk_lockspace;           /* "__LIBVIRT__DISKS__" */
+        char *disk_lockspace_path;
+        char *test_lockspace;           /* "TESTLS", for explicit leases */
+        char *test_lockspace_path;
+        char *explicit_dir;             /* where TESTLS lives; put explicit lease files here */
+        char *log_dir;
+        SanlockTestHost hosts[SANLOCK_TEST_N_HOSTS];
+} SanlockTestHarness;
+
+/* g_test_init() plus reading the harness env file. Returns NULL when the
+ * program does not run under harness.sh; main() should then register only
+ * sanlock_test_add_skip() and run. Aborts when the env file is unreadable. */
+const SanlockTestHarness *sanlock_test_init(int *argc, char ***argv);
+/* The harness read by sanlock_test_init() (asserts it was). */
+const SanlockTestHarness *sanlock_test_harness(void);
+/* Host 1 or 2. */
+const SanlockTestHost *sanlock_test_host(guint id);
+/* Registers one case that skips, saying the harness is missing. */
+void sanlock_test_add_skip(void);
+
+/* A directory private to this test program, on the same disk as the leases,
+ * created empty on first call (work/scratch/<program>-<pid>). */
+const char *sanlock_test_scratch_dir(void);
+/* "<prefix>-<program pid>-<counter>": a lease key or file name no other
+ * program or call uses, short enough for sanlock (47 bytes). */
+char *sanlock_test_unique_name(const char *prefix);
+
+/* ---- acting as a host ---------------------------------------------------- */
+
+/* Sets SANLOCK_RUN_DIR and VMLOCK_CONFIG_DIR of @host in this process. Only
+ * for a forked child about to act as that host. */
+void sanlock_test_host_enter(const SanlockTestHost *host);
+/* The current environment with @host's SANLOCK_RUN_DIR and VMLOCK_CONFIG_DIR,
+ * for g_spawn_*(). */
+GStrv sanlock_test_host_environ(const SanlockTestHost *host);
+
+/* Runs in a child acting as a host. On success it may append text to @reply;
+ * on failure it sets @error, which travels back to the parent intact (domain,
+ * code, message), so g_assert_error() works on it. */
+typedef gboolean (*SanlockTestHostFunc)(gpointer data, GString *reply, GError **error);
+
+/* Forks a child acting as @host, runs @func in it and waits. Returns what
+ * @func returned; @ret_reply (optional) gets its reply on success. A child that
+ * crashes or exits without answering is a G_SPAWN_ERROR naming how it ended. */
+gboolean sanlock_test_host_call(const SanlockTestHost *host, SanlockTestHostFunc func,
+                                gpointer data, char **ret_reply, GError **error);
+
+/* Runs @argv (argv[0] searched in PATH) as @host and waits; output and
+ * status as g_spawn_sync(). */
+gboolean sanlock_test_host_spawn(const SanlockTestHost *host, const char *const *argv,
+                                 char **ret_stdout, char **ret_stderr, int *ret_wait_status,
+                                 GError **error);
+/* "sanlock client ARGS..." as @host; returns its stdout, fails on a nonzero exit. */
+char *sanlock_test_host_client(const SanlockTestHost *host, GError **error, ...)
+        G_GNUC_NULL_TERMINATED;
+
+/* ---- guests -------------------------------------------------------------- */
+
+typedef struct _SanlockTestGuest SanlockTestGuest;
+
+/* Runs in the future guest's process (a child acting as a host), before exec:
+ * take the leases (e.g. vmlock_domain_lock_process_start() with the domain's
+ * pid set to getpid()) and return the fd the guest must inherit, or -1. The fd
+ * may have FD_CLOEXEC: the helper makes it inheritable. */
+typedef gboolean (*SanlockTestStartFunc)(gpointer data, int *ret_fd, GError **error);
+
+/* Forks a child acting as @host, runs @start in it and, when that succeeds,
+ * execs the guest program (sanlock-test-guest) with the fd. Returns once the
+ * guest answers; an error from @start comes back intact (see host_call).
+ * The guest lives until sanlock_test_guest_stop() or _free(), or until this
+ * process dies (it exits when its stdin closes). */
+SanlockTestGuest *sanlock_test_guest_start(const SanlockTestHost *host,
+                                           SanlockTestStartFunc start, gpointer data,
+                                           GError **error);
+pid_t sanlock_test_guest_get_pid(const SanlockTestGuest *guest);
+const SanlockTestHost *sanlock_test_guest_get_host(const SanlockTestGuest *guest);
+/* The inherited fd number in the guest (-1 if none). */
+int sanlock_test_guest_get_fd(const SanlockTestGuest *guest);
+/* Sends one command line to the guest and returns its one-line answer
+ * (without the newline). Commands (see sanlock-test-guest.c):
+ *   "ping"     -> "pong"
+ *   "inquire"  -> "inquire RV COUNT STATE": sanlock_inquire() on the inherited fd
+ *   "fd"       -> "fd N open|closed|none": whether the inherited fd is still open */
+char *sanlock_test_guest_command(SanlockTestGuest *guest, const char *command);
+/* Ends the guest (closes its stdin; SIGKILL after 10 s), reaps it and waits
+ * until its host's daemon has let go of the pid, so its leases are free when
+ * this returns. Returns the guest's wait status. */
+int sanlock_test_guest_stop(SanlockTestGuest *guest);
+/* Like stop, but with SIGKILL: a crashing guest. */
+int sanlock_test_guest_kill(SanlockTestGuest *guest);
+/* Stops the guest if still running. */
+void sanlock_test_guest_free(SanlockTestGuest *guest);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SanlockTestGuest, sanlock_test_guest_free)
+
+/* ---- raw libsanlock ------------------------------------------------------ */
+
+/* Errors whose code is a raw sanlock return value (-243, -EEXIST...). */
+#define SANLOCK_TEST_RV_ERROR (sanlock_test_rv_error_quark())
+GQuark sanlock_test_rv_error_quark(void);
+void sanlock_test_set_rv_error(GError **error, int rv, const char *format, ...)
+        G_GNUC_PRINTF(3, 4);
+
+/* A one-disk resource LOCKSPACE:NAME:PATH:OFFSET, flags 0. g_free() it. */
+struct sanlk_resource *sanlock_test_resource_new(const char *lockspace, const char *name,
+                                                 const char *path, guint64 offset);
+/* Creates @path (1 MiB, mode 0600) and initialises a lease in it through
+ * @host's daemon (sanlock_write_resource). Asserts on failure. */
+void sanlock_test_write_resource(const SanlockTestHost *host, const char *lockspace,
+                                 const char *name, const char *path);
+/* The lease file of the auto disk lease of @disk_path: lease_dir/md5(path). */
+char *sanlock_test_disk_lease_path(const char *disk_path);
+
+G_END_DECLS
