@@ -138,7 +138,7 @@ make_record(VmlockDomain *dom, pid_t pid, const char *domain_xml, const char *ma
         const char *plugin_dir = secure_getenv("VMLOCK_PLUGIN_DIR");
         guint64 start_time;
 
-        if (!proc_pid_start_time(pid, &start_time, error))
+        if (!proc_pid_stat(pid, NULL, &start_time, error))
                 return NULL;
         vmlock_domain_set_pid(dom, pid);
         record = guest_record_new(dom);

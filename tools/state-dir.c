@@ -303,13 +303,14 @@ guest_record_from_data(const char *data, gsize len, const char *filename, GError
 }
 
 gboolean
-proc_pid_start_time(pid_t pid, guint64 *ret_start_time, GError **error)
+proc_pid_stat(pid_t pid, char *ret_state, guint64 *ret_start_time, GError **error)
 {
         g_autofree char *path = g_strdup_printf("/proc/%d/stat", (int)pid);
         g_autofree char *contents = NULL;
         GError *local = NULL;
         const char *p;
         char *end;
+        char state;
         guint64 value;
 
         if (!g_file_get_contents(path, &contents, NULL, &local)) {
@@ -318,10 +319,11 @@ proc_pid_start_time(pid_t pid, guint64 *ret_start_time, GError **error)
                 return FALSE;
         }
         /* The command name (field 2) may contain spaces and parentheses: count
-         * fields from the last ')'. Field 3 follows it; the start time is 22. */
+         * fields from the last ')'. The state is field 3, the start time 22. */
         p = strrchr(contents, ')');
-        if (!p)
+        if (!p || p[1] != ' ' || !p[2])
                 goto bad;
+        state = p[2];
         p++;
         for (int field = 3; field < 22; field++) {
                 while (*p == ' ')
@@ -335,6 +337,8 @@ proc_pid_start_time(pid_t pid, guint64 *ret_start_time, GError **error)
         value = g_ascii_strtoull(p, &end, 10);
         if (errno != 0 || end == p)
                 goto bad;
+        if (ret_state)
+                *ret_state = state;
         *ret_start_time = value;
         return TRUE;
 
@@ -348,10 +352,15 @@ guest_record_is_alive(const GuestRecord *record)
 {
         pid_t pid = vmlock_domain_get_pid(record->dom);
         guint64 start_time;
+        char state;
 
         if (pid <= 0)
                 return FALSE;
-        if (!proc_pid_start_time(pid, &start_time, NULL))
+        if (!proc_pid_stat(pid, &state, &start_time, NULL))
+                return FALSE;
+        /* A zombie has exited: its leases are gone, only its parent has not
+         * reaped it yet. */
+        if (state == 'Z' || state == 'X' || state == 'x')
                 return FALSE;
         return start_time == record->pid_start_time;
 }

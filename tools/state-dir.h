@@ -40,11 +40,13 @@ char *guest_record_to_data(const GuestRecord *record, gsize *ret_len);
 GuestRecord *guest_record_from_data(const char *data, gsize len, const char *filename,
                                     GError **error);
 
-/* The process the record names still runs (same pid, same start time). */
+/* The process the record names still runs (same pid, same start time, not
+ * a zombie). */
 gboolean guest_record_is_alive(const GuestRecord *record);
 
-/* The start time of @pid in clock ticks since boot, from /proc/PID/stat. */
-gboolean proc_pid_start_time(pid_t pid, guint64 *ret_start_time, GError **error);
+/* From /proc/PID/stat: the state letter (may be NULL) and the start time in
+ * clock ticks since boot. */
+gboolean proc_pid_stat(pid_t pid, char *ret_state, guint64 *ret_start_time, GError **error);
 
 /* @option (--state-dir), else $VMLOCK_STATE_DIR, else the compiled-in default. */
 const char *state_dir_path_resolve(const char *option);

@@ -1,0 +1,979 @@
+/* vmlock: tests of the vmlock command and its lock-failure helper, run as programs, with the nop driver. */
+#define _GNU_SOURCE /* pipe2, accept4 */
+
+#include "config-build.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include <vmlock/vmlock.h>
+
+#include "state-dir.h"
+
+#define UUID "5b1ea2a4-7c1c-4b8e-9d0d-3b2f3f7e0a11"
+#define WAIT_STEP_US 10000
+#define WAIT_MAX_STEPS 1000 /* 10 s */
+
+typedef struct {
+        char *dir;
+        char *state_dir;
+        char *config_dir;
+        char *xml;        /* a domain "g1" with a disk and a lease */
+        char *ready;      /* the guest writes its pid here */
+        GStrv envp;
+        GPtrArray *pids;  /* processes to kill at teardown */
+} Fixture;
+
+static const char *
+env_path(const char *var)
+{
+        const char *value = g_getenv(var);
+
+        if (!value)
+                g_error("%s is not set: run through meson test", var);
+        return value;
+}
+
+static char *
+write_domain(Fixture *fx, const char *file, const char *name, const char *extra)
+{
+        g_autofree char *xml = g_strdup_printf(
+                "<domain type='kvm'>\n"
+                "  <name>%s</name>\n"
+                "  <uuid>" UUID "</uuid>\n"
+                "  %s\n"
+                "  <devices>\n"
+                "    <disk type='file' device='disk'>\n"
+                "      <source file='%s/disk1.img'/><target dev='vda'/>\n"
+                "    </disk>\n"
+                "    <disk type='file' device='cdrom'><target dev='hdc'/><readonly/></disk>\n"
+                "    <lease><lockspace>TESTLS</lockspace><key>k1</key>\n"
+                "      <target path='%s/leases' offset='1048576'/></lease>\n"
+                "  </devices>\n"
+                "</domain>\n",
+                name, extra ? extra : "", fx->dir, fx->dir);
+        char *path = g_build_filename(fx->dir, file, NULL);
+        g_autoptr(GError) error = NULL;
+
+        g_file_set_contents(path, xml, -1, &error);
+        g_assert_no_error(error);
+        return path;
+}
+
+static void
+fixture_setup(Fixture *fx, gconstpointer data)
+{
+        g_autoptr(GError) error = NULL;
+
+        fx->dir = g_dir_make_tmp("vmlock-cmd-XXXXXX", &error);
+        g_assert_no_error(error);
+        fx->state_dir = g_build_filename(fx->dir, "state", NULL);
+        fx->config_dir = g_build_filename(fx->dir, "etc", NULL);
+        g_assert_cmpint(g_mkdir(fx->config_dir, 0755), ==, 0);
+        fx->xml = write_domain(fx, "g1.xml", "g1", NULL);
+        fx->ready = g_build_filename(fx->dir, "ready", NULL);
+        fx->envp = g_get_environ();
+        fx->envp = g_environ_setenv(fx->envp, "VMLOCK_STATE_DIR", fx->state_dir, TRUE);
+        fx->envp = g_environ_setenv(fx->envp, "VMLOCK_CONFIG_DIR", fx->config_dir, TRUE);
+        fx->envp = g_environ_unsetenv(fx->envp, "LD_PRELOAD");
+        fx->pids = g_ptr_array_new();
+}
+
+static void
+remove_tree(const char *path)
+{
+        g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
+        const char *name;
+
+        if (dir) {
+                while ((name = g_dir_read_name(dir))) {
+                        g_autofree char *child = g_build_filename(path, name, NULL);
+
+                        remove_tree(child);
+                }
+        }
+        g_remove(path);
+}
+
+static void
+fixture_teardown(Fixture *fx, gconstpointer data)
+{
+        for (guint i = 0; i < fx->pids->len; i++) {
+                pid_t pid = GPOINTER_TO_INT(g_ptr_array_index(fx->pids, i));
+
+                kill(pid, SIGKILL);
+                waitpid(pid, NULL, WNOHANG);
+        }
+        g_ptr_array_unref(fx->pids);
+        remove_tree(fx->dir);
+        g_free(fx->dir);
+        g_free(fx->state_dir);
+        g_free(fx->config_dir);
+        g_free(fx->xml);
+        g_free(fx->ready);
+        g_strfreev(fx->envp);
+}
+
+typedef struct {
+        int status; /* exit status, or 128+N when killed by signal N */
+        char *out;
+        char *err;
+} RunResult;
+
+static void
+run_result_clear(RunResult *r)
+{
+        g_clear_pointer(&r->out, g_free);
+        g_clear_pointer(&r->err, g_free);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(RunResult, run_result_clear)
+
+static int
+open_tmp(const Fixture *fx, const char *what, char **ret_path)
+{
+        g_autofree char *tmpl = g_strdup_printf("%s/%s-XXXXXX", fx->dir, what);
+        int fd = g_mkstemp_full(tmpl, O_RDWR | O_CLOEXEC, 0600);
+
+        g_assert_cmpint(fd, >=, 0);
+        *ret_path = g_steal_pointer(&tmpl);
+        return fd;
+}
+
+/* Starts @argv (argv[0] is a path) with the fixture's environment; its
+ * stdout and stderr go to files, so a detached guest holds no pipe of ours. */
+static pid_t
+spawn_async(Fixture *fx, const char *const *argv, char *const *envp, char **ret_out_path,
+            char **ret_err_path)
+{
+        g_autoptr(GError) error = NULL;
+        int out_fd = open_tmp(fx, "stdout", ret_out_path);
+        int err_fd = open_tmp(fx, "stderr", ret_err_path);
+        int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        GPid pid = 0;
+
+        g_spawn_async_with_pipes_and_fds(NULL, argv, (const char *const *)(envp ? envp : fx->envp),
+                                         G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, null_fd, out_fd,
+                                         err_fd, NULL, NULL, 0, &pid, NULL, NULL, NULL, &error);
+        g_assert_no_error(error);
+        close(out_fd);
+        close(err_fd);
+        close(null_fd);
+        return pid;
+}
+
+static int
+wait_status(pid_t pid)
+{
+        int status;
+
+        g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+        if (WIFSIGNALED(status))
+                return 128 + WTERMSIG(status);
+        g_assert_true(WIFEXITED(status));
+        return WEXITSTATUS(status);
+}
+
+static void
+collect(RunResult *r, pid_t pid, const char *out_path, const char *err_path)
+{
+        r->status = wait_status(pid);
+        g_file_get_contents(out_path, &r->out, NULL, NULL);
+        g_file_get_contents(err_path, &r->err, NULL, NULL);
+        g_test_message("status %d, stdout:\n%s\nstderr:\n%s", r->status, r->out, r->err);
+}
+
+static void
+run_argv_env(Fixture *fx, RunResult *r, const char *const *argv, char *const *envp)
+{
+        g_autofree char *out_path = NULL;
+        g_autofree char *err_path = NULL;
+        pid_t pid = spawn_async(fx, argv, envp, &out_path, &err_path);
+
+        collect(r, pid, out_path, err_path);
+}
+
+/* Runs "vmlock ARGS..." (NULL-terminated) and waits. */
+static void
+run_vmlock(Fixture *fx, RunResult *r, ...)
+{
+        g_autoptr(GPtrArray) argv = g_ptr_array_new();
+        const char *arg;
+        va_list ap;
+
+        g_ptr_array_add(argv, (gpointer)env_path("VMLOCK_TEST_VMLOCK"));
+        va_start(ap, r);
+        while ((arg = va_arg(ap, const char *)))
+                g_ptr_array_add(argv, (gpointer)arg);
+        va_end(ap);
+        g_ptr_array_add(argv, NULL);
+        run_argv_env(fx, r, (const char *const *)argv->pdata, NULL);
+}
+
+static gboolean
+contains(const char *haystack, const char *needle)
+{
+        return haystack && strstr(haystack, needle);
+}
+
+/* Waits until the guest wrote its pid into fx->ready; returns it. */
+static pid_t
+wait_ready(Fixture *fx)
+{
+        for (int i = 0; i < WAIT_MAX_STEPS; i++) {
+                g_autofree char *text = NULL;
+
+                if (g_file_get_contents(fx->ready, &text, NULL, NULL))
+                        return (pid_t)atoi(text);
+                g_usleep(WAIT_STEP_US);
+        }
+        g_error("the guest did not start within 10 s");
+}
+
+static char
+proc_state(pid_t pid)
+{
+        guint64 start_time;
+        char state = 0;
+
+        if (!proc_pid_stat(pid, &state, &start_time, NULL))
+                return 0;
+        return state;
+}
+
+static void
+wait_proc_state(pid_t pid, char want)
+{
+        for (int i = 0; i < WAIT_MAX_STEPS; i++) {
+                if (proc_state(pid) == want)
+                        return;
+                g_usleep(WAIT_STEP_US);
+        }
+        g_error("process %d never reached state %c (it is %c)", (int)pid, want, proc_state(pid));
+}
+
+static void
+wait_gone(pid_t pid)
+{
+        for (int i = 0; i < WAIT_MAX_STEPS; i++) {
+                char state = proc_state(pid);
+
+                if (state == 0 || state == 'Z')
+                        return;
+                g_usleep(WAIT_STEP_US);
+        }
+        g_error("process %d did not exit", (int)pid);
+}
+
+/* "vmlock start --detach" of fx->xml with a holding guest; returns its pid. */
+static pid_t
+start_detached(Fixture *fx, const char *extra_option)
+{
+        g_auto(RunResult) r = { 0 };
+        pid_t pid;
+
+        if (extra_option)
+                run_vmlock(fx, &r, "start", "--detach", extra_option, fx->xml, "--",
+                           env_path("VMLOCK_TEST_GUEST"), "--ready", fx->ready, "--hold", NULL);
+        else
+                run_vmlock(fx, &r, "start", "--detach", fx->xml, "--",
+                           env_path("VMLOCK_TEST_GUEST"), "--ready", fx->ready, "--hold", NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        pid = (pid_t)atoi(r.out);
+        g_assert_cmpint(pid, >, 0);
+        g_ptr_array_add(fx->pids, GINT_TO_POINTER(pid));
+        return pid;
+}
+
+static GuestRecord *
+load_record(Fixture *fx, const char *name)
+{
+        g_autoptr(GError) error = NULL;
+        GuestRecord *record = state_dir_load(fx->state_dir, name, &error);
+
+        g_assert_no_error(error);
+        return record;
+}
+
+static gboolean
+record_exists(Fixture *fx, const char *name)
+{
+        g_autofree char *base = g_strconcat(name, ".state", NULL);
+        g_autofree char *path = g_build_filename(fx->state_dir, base, NULL);
+
+        return g_file_test(path, G_FILE_TEST_EXISTS);
+}
+
+/* ---- help and usage ----------------------------------------------------- */
+
+static void
+test_help(Fixture *fx, gconstpointer data)
+{
+        static const char *const commands[] = { "start", "list", "status", "attach-disk",
+                                                "detach-disk", "attach-lease", "detach-lease",
+                                                "pause", "resume", "inquire" };
+        g_auto(RunResult) r = { 0 };
+
+        run_vmlock(fx, &r, "--help", NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        for (gsize i = 0; i < G_N_ELEMENTS(commands); i++)
+                g_assert_true(contains(r.out, commands[i]));
+        for (gsize i = 0; i < 5; i++) {
+                static const char *const codes[] = { "124", "125", "126", "127", "128+N" };
+
+                g_assert_true(contains(r.out, codes[i]));
+        }
+        run_result_clear(&r);
+
+        for (gsize i = 0; i < G_N_ELEMENTS(commands); i++) {
+                g_auto(RunResult) c = { 0 };
+                g_autofree char *usage = g_strdup_printf("vmlock %s", commands[i]);
+
+                run_vmlock(fx, &c, commands[i], "--help", NULL);
+                g_assert_cmpint(c.status, ==, 0);
+                g_assert_true(contains(c.out, usage));
+                g_assert_true(contains(c.out, "--state-dir"));
+                g_assert_true(contains(c.out, "Exit status"));
+        }
+
+        run_vmlock(fx, &r, "start", "--help", NULL);
+        g_assert_true(contains(r.out, "--paused"));
+        g_assert_true(contains(r.out, "--qmp"));
+        g_assert_true(contains(r.out, "125"));
+        run_result_clear(&r);
+
+        run_vmlock(fx, &r, "help", "pause", NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_true(contains(r.out, "--release"));
+        run_result_clear(&r);
+
+        run_vmlock(fx, &r, "--version", NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_true(g_str_has_prefix(r.out, "vmlock " VMLOCK_VERSION));
+}
+
+typedef struct {
+        const char *args[12];
+        int status;
+        const char *message; /* in stderr */
+} UsageCase;
+
+static void
+test_usage(Fixture *fx, gconstpointer data)
+{
+        static const UsageCase cases[] = {
+                { { NULL }, 2, "Usage: vmlock COMMAND" },
+                { { "bogus" }, 2, "unknown command 'bogus'" },
+                { { "help", "bogus" }, 2, "unknown command 'bogus'" },
+                { { "start" }, 125, "missing DOMAIN.xml" },
+                { { "start", "g.xml" }, 125, "missing '-- PROGRAM" },
+                { { "start", "g.xml", "--" }, 125, "missing '-- PROGRAM" },
+                { { "start", "a.xml", "b.xml", "--", "true" }, 125, "expected one DOMAIN.xml" },
+                { { "start", "--bogus", "g.xml", "--", "true" }, 125, "--bogus" },
+                { { "list", "extra" }, 2, "unexpected argument 'extra'" },
+                { { "status" }, 2, "missing NAME" },
+                { { "status", "a", "b" }, 2, "unexpected argument 'b'" },
+                { { "pause" }, 2, "missing argument" },
+                { { "pause", "--bogus", "g" }, 2, "--bogus" },
+                { { "resume", "a", "b" }, 2, "unexpected argument" },
+                { { "attach-disk", "g" }, 2, "missing argument" },
+                { { "attach-lease", "g", "--path", "/p" }, 2, "missing --key" },
+                { { "attach-lease", "g", "--key", "k" }, 2, "missing --path" },
+                { { "attach-lease", "g", "--key", "k", "--path", "/p", "--offset", "-1" },
+                  2, "--offset" },
+                { { "attach-lease", "g", "--key", "k", "--path", "/p", "--offset", "x" },
+                  2, "--offset" },
+                { { "detach-lease", "g" }, 2, "missing --key" },
+                { { "status", "--disk", "/x" }, 1, "not supported yet" },
+                { { "status", "nosuch" }, 1, "no guest named 'nosuch'" },
+                { { "pause", "nosuch" }, 1, "no guest named 'nosuch'" },
+                { { "resume", "nosuch" }, 1, "no guest named 'nosuch'" },
+                { { "inquire", "nosuch" }, 1, "no guest named 'nosuch'" },
+                { { "attach-disk", "nosuch", "/d" }, 1, "no guest named 'nosuch'" },
+                { { "detach-disk", "../x", "/d" }, 1, "not a usable guest name" },
+        };
+
+        for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autoptr(GPtrArray) argv = g_ptr_array_new();
+                g_auto(RunResult) r = { 0 };
+
+                g_ptr_array_add(argv, (gpointer)env_path("VMLOCK_TEST_VMLOCK"));
+                for (gsize j = 0; cases[i].args[j]; j++)
+                        g_ptr_array_add(argv, (gpointer)cases[i].args[j]);
+                g_ptr_array_add(argv, NULL);
+                run_argv_env(fx, &r, (const char *const *)argv->pdata, NULL);
+                g_assert_cmpint(r.status, ==, cases[i].status);
+                if (!contains(r.err, cases[i].message))
+                        g_error("case %zu: '%s' not in stderr: %s", i, cases[i].message, r.err);
+        }
+}
+
+/* ---- start: errors and exit statuses -------------------------------------- */
+
+static void
+test_start_errors(Fixture *fx, gconstpointer data)
+{
+        g_autofree char *bad_xml = g_build_filename(fx->dir, "bad.xml", NULL);
+        g_autofree char *conf = g_build_filename(fx->config_dir, "vmlock.conf", NULL);
+        g_autofree char *missing = g_build_filename(fx->dir, "missing.xml", NULL);
+        g_auto(RunResult) r = { 0 };
+
+        run_vmlock(fx, &r, "start", missing, "--", "true", NULL);
+        g_assert_cmpint(r.status, ==, 125);
+        g_assert_true(contains(r.err, "missing.xml"));
+        run_result_clear(&r);
+
+        g_file_set_contents(bad_xml, "<domain><name>x</name><uuid>zz</uuid></domain>", -1, NULL);
+        run_vmlock(fx, &r, "start", bad_xml, "--", "true", NULL);
+        g_assert_cmpint(r.status, ==, 125);
+        g_assert_true(contains(r.err, "zz"));
+        run_result_clear(&r);
+
+        g_file_set_contents(conf, "lock_manager = [\n", -1, NULL);
+        run_vmlock(fx, &r, "start", fx->xml, "--", "true", NULL);
+        g_assert_cmpint(r.status, ==, 125);
+        g_assert_true(contains(r.err, "vmlock.conf"));
+        run_result_clear(&r);
+
+        g_file_set_contents(conf, "lock_manager = \"nosuch\"\n", -1, NULL);
+        run_vmlock(fx, &r, "start", fx->xml, "--", "true", NULL);
+        g_assert_cmpint(r.status, ==, 125);
+        g_assert_true(contains(r.err, "nosuch"));
+        run_result_clear(&r);
+
+        /* --config wins over $VMLOCK_CONFIG_DIR. */
+        run_vmlock(fx, &r, "start", "--config", fx->dir, fx->xml, "--", "true", NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        run_result_clear(&r);
+        g_file_set_contents(conf, "lock_manager = \"nop\"\n", -1, NULL);
+
+        run_vmlock(fx, &r, "start", fx->xml, "--", "/nonexistent/program", NULL);
+        g_assert_cmpint(r.status, ==, 127);
+        g_assert_true(contains(r.err, "cannot execute /nonexistent/program"));
+        run_result_clear(&r);
+
+        run_vmlock(fx, &r, "start", fx->xml, "--", "no-such-program-in-path", NULL);
+        g_assert_cmpint(r.status, ==, 127);
+        run_result_clear(&r);
+
+        run_vmlock(fx, &r, "start", fx->xml, "--", fx->xml, NULL); /* not executable */
+        g_assert_cmpint(r.status, ==, 126);
+        g_assert_true(contains(r.err, "Permission denied"));
+        run_result_clear(&r);
+
+        g_assert_false(record_exists(fx, "g1"));
+}
+
+static void
+test_start_exit_status(Fixture *fx, gconstpointer data)
+{
+        g_auto(RunResult) r = { 0 };
+
+        run_vmlock(fx, &r, "start", fx->xml, "--", env_path("VMLOCK_TEST_GUEST"), "--exit",
+                   "0", NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        run_result_clear(&r);
+
+        run_vmlock(fx, &r, "start", fx->xml, "--", env_path("VMLOCK_TEST_GUEST"), "--exit",
+                   "3", NULL);
+        g_assert_cmpint(r.status, ==, 3);
+        run_result_clear(&r);
+
+        /* Options after "--" are PROGRAM's, even vmlock's own. */
+        run_vmlock(fx, &r, "start", fx->xml, "--", "sh", "-c", "exit 42", "--paused", NULL);
+        g_assert_cmpint(r.status, ==, 42);
+        run_result_clear(&r);
+
+        run_vmlock(fx, &r, "start", fx->xml, "--", "sh", "-c", "kill -TERM $$", NULL);
+        g_assert_cmpint(r.status, ==, 128 + SIGTERM);
+        run_result_clear(&r);
+
+        g_assert_false(record_exists(fx, "g1"));
+}
+
+/* ---- a guest's life ------------------------------------------------------- */
+
+static void
+test_cycle(Fixture *fx, gconstpointer data)
+{
+        g_autoptr(GuestRecord) record = NULL;
+        g_auto(RunResult) r = { 0 };
+        g_autofree char *fds = g_build_filename(fx->dir, "fds", NULL);
+        g_autofree char *fds_text = NULL;
+        pid_t pid;
+
+        run_vmlock(fx, &r, "start", "--detach", fx->xml, "--", env_path("VMLOCK_TEST_GUEST"),
+                   "--fds", fds, "--ready", fx->ready, "--hold", NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        pid = (pid_t)atoi(r.out);
+        g_ptr_array_add(fx->pids, GINT_TO_POINTER(pid));
+        g_assert_cmpint(wait_ready(fx), ==, pid);
+        run_result_clear(&r);
+
+        /* No fd of vmlock's (name lock, state dir, handshake) leaks into the
+         * guest; the nop driver gives it none either. */
+        g_assert_true(g_file_get_contents(fds, &fds_text, NULL, NULL));
+        g_assert_cmpstr(fds_text, ==, "");
+
+        record = load_record(fx, "g1");
+        g_assert_cmpint(vmlock_domain_get_pid(record->dom), ==, pid);
+        g_assert_cmpstr(vmlock_domain_get_uuid_string(record->dom), ==, UUID);
+        g_assert_cmpstr(record->domain_xml, ==, fx->xml);
+        g_assert_cmpstr(record->lock_manager, ==, "nop");
+        g_assert_cmpstr(record->config_dir, ==, fx->config_dir);
+        g_assert_false(record->paused);
+        g_assert_false(record->released);
+        g_assert_cmpuint(vmlock_domain_get_n_disks(record->dom), ==, 2);
+        g_assert_cmpuint(vmlock_domain_get_n_leases(record->dom), ==, 1);
+
+        run_vmlock(fx, &r, "list", NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_true(contains(r.out, "g1"));
+        g_assert_true(contains(r.out, "running"));
+        run_result_clear(&r);
+
+        run_vmlock(fx, &r, "status", "g1", NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_true(contains(r.out, "uuid: " UUID));
+        g_assert_true(contains(r.out, "state: running"));
+        g_assert_true(contains(r.out, "disk1.img  exclusive  not tracked"));
+        g_assert_true(contains(r.out, "lease TESTLS:k1"));
+        g_assert_true(contains(r.out, "not locked (no local path)"));
+        run_result_clear(&r);
+
+        run_vmlock(fx, &r, "inquire", "g1", NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_cmpstr(r.out, ==, "");
+        run_result_clear(&r);
+
+        /* The same name twice is refused, and the first guest is untouched. */
+        run_vmlock(fx, &r, "start", fx->xml, "--", "true", NULL);
+        g_assert_cmpint(r.status, ==, 125);
+        g_assert_true(contains(r.err, "already runs here"));
+        run_result_clear(&r);
+        g_assert_cmpint(proc_state(pid), !=, 0);
+
+        /* The guest ends: its record is stale, dropped by list. */
+        kill(pid, SIGTERM);
+        wait_gone(pid);
+        run_vmlock(fx, &r, "list", NULL);
+        g_assert_false(contains(r.out, "g1"));
+        g_assert_false(record_exists(fx, "g1"));
+        run_result_clear(&r);
+        run_vmlock(fx, &r, "status", "g1", NULL);
+        g_assert_cmpint(r.status, ==, 1);
+}
+
+/* vmlock waits in the foreground, passes SIGTERM on and exits as the guest did. */
+static void
+test_foreground(Fixture *fx, gconstpointer data)
+{
+        g_autofree char *out_path = NULL;
+        g_autofree char *err_path = NULL;
+        g_auto(RunResult) r = { 0 };
+        const char *argv[] = { env_path("VMLOCK_TEST_VMLOCK"), "start", fx->xml, "--",
+                               env_path("VMLOCK_TEST_GUEST"), "--ready", fx->ready, "--hold",
+                               "--exit", "7", NULL };
+        pid_t vmlock_pid = spawn_async(fx, argv, NULL, &out_path, &err_path);
+        pid_t guest;
+
+        g_ptr_array_add(fx->pids, GINT_TO_POINTER(vmlock_pid));
+        guest = wait_ready(fx);
+        g_ptr_array_add(fx->pids, GINT_TO_POINTER(guest));
+        g_assert_cmpint(guest, !=, vmlock_pid);
+        g_assert_true(record_exists(fx, "g1"));
+
+        kill(vmlock_pid, SIGTERM);
+        collect(&r, vmlock_pid, out_path, err_path);
+        g_assert_cmpint(r.status, ==, 7);
+        g_assert_false(record_exists(fx, "g1"));
+}
+
+/* A record left by a guest that is gone does not block a new start. */
+static void
+test_stale_record(Fixture *fx, gconstpointer data)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VmlockDomain) dom = vmlock_domain_new("g1", UUID, &error);
+        g_autoptr(GuestRecord) stale = NULL;
+        g_autoptr(GuestRecord) record = NULL;
+        pid_t dead;
+        pid_t pid;
+
+        dead = fork();
+        if (dead == 0)
+                _exit(0);
+        waitpid(dead, NULL, 0);
+        vmlock_domain_set_pid(dom, dead);
+        stale = guest_record_new(dom);
+        stale->pid_start_time = 12345;
+        g_assert_true(state_dir_save(fx->state_dir, stale, &error));
+
+        pid = start_detached(fx, NULL);
+        record = load_record(fx, "g1");
+        g_assert_cmpint(vmlock_domain_get_pid(record->dom), ==, pid);
+}
+
+/* Eight starts of one name at once: exactly one runs. */
+static void
+test_concurrent_start(Fixture *fx, gconstpointer data)
+{
+        enum { N = 8 };
+        pid_t pids[N];
+        char *outs[N];
+        char *errs[N];
+        int n_ok = 0;
+        int n_refused = 0;
+        pid_t guest = 0;
+
+        for (int i = 0; i < N; i++) {
+                const char *argv[] = { env_path("VMLOCK_TEST_VMLOCK"), "start", "--detach",
+                                       fx->xml, "--", env_path("VMLOCK_TEST_GUEST"), "--hold",
+                                       NULL };
+
+                pids[i] = spawn_async(fx, argv, NULL, &outs[i], &errs[i]);
+        }
+        for (int i = 0; i < N; i++) {
+                g_auto(RunResult) r = { 0 };
+
+                collect(&r, pids[i], outs[i], errs[i]);
+                if (r.status == 0) {
+                        n_ok++;
+                        guest = (pid_t)atoi(r.out);
+                        g_ptr_array_add(fx->pids, GINT_TO_POINTER(guest));
+                } else {
+                        g_assert_cmpint(r.status, ==, 125);
+                        g_assert_true(contains(r.err, "already runs here"));
+                        n_refused++;
+                }
+                g_free(outs[i]);
+                g_free(errs[i]);
+        }
+        g_assert_cmpint(n_ok, ==, 1);
+        g_assert_cmpint(n_refused, ==, N - 1);
+        {
+                g_autoptr(GuestRecord) record = load_record(fx, "g1");
+
+                g_assert_cmpint(vmlock_domain_get_pid(record->dom), ==, guest);
+        }
+}
+
+/* ---- pause and resume ------------------------------------------------------ */
+
+static void
+test_pause_resume(Fixture *fx, gconstpointer data)
+{
+        g_auto(RunResult) r = { 0 };
+        pid_t pid = start_detached(fx, NULL);
+
+        wait_ready(fx);
+        run_vmlock(fx, &r, "pause", "g1", NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_cmpstr(r.out, ==, "");
+        wait_proc_state(pid, 'T');
+        run_result_clear(&r);
+        {
+                g_autoptr(GuestRecord) record = load_record(fx, "g1");
+
+                g_assert_true(record->paused);
+                g_assert_false(record->released);
+        }
+        run_vmlock(fx, &r, "list", NULL);
+        g_assert_true(contains(r.out, "paused"));
+        run_result_clear(&r);
+
+        /* --state is for released leases only. */
+        run_vmlock(fx, &r, "resume", "g1", "--state", "x", NULL);
+        g_assert_cmpint(r.status, ==, 1);
+        g_assert_true(contains(r.err, "holds its leases"));
+        run_result_clear(&r);
+
+        run_vmlock(fx, &r, "resume", "g1", NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        wait_proc_state(pid, 'S');
+        run_result_clear(&r);
+
+        /* The handoff: the nop driver has no state to print. */
+        run_vmlock(fx, &r, "pause", "--release", "g1", NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_cmpstr(r.out, ==, "");
+        wait_proc_state(pid, 'T');
+        run_result_clear(&r);
+        {
+                g_autoptr(GuestRecord) record = load_record(fx, "g1");
+
+                g_assert_true(record->paused);
+                g_assert_true(record->released);
+        }
+        run_vmlock(fx, &r, "status", "g1", NULL);
+        g_assert_true(contains(r.out, "state: paused, leases released"));
+        run_result_clear(&r);
+
+        run_vmlock(fx, &r, "resume", "g1", "--state", "", NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        wait_proc_state(pid, 'S');
+        run_result_clear(&r);
+        {
+                g_autoptr(GuestRecord) record = load_record(fx, "g1");
+
+                g_assert_false(record->paused);
+                g_assert_false(record->released);
+        }
+}
+
+/* start --paused without QMP: PROGRAM itself only runs after resume. */
+static void
+test_start_paused(Fixture *fx, gconstpointer data)
+{
+        g_auto(RunResult) r = { 0 };
+        pid_t pid = start_detached(fx, "--paused");
+
+        wait_proc_state(pid, 'T');
+        g_usleep(100000);
+        g_assert_false(g_file_test(fx->ready, G_FILE_TEST_EXISTS));
+        {
+                g_autoptr(GuestRecord) record = load_record(fx, "g1");
+
+                g_assert_true(record->paused);
+                g_assert_true(record->released);
+        }
+        run_vmlock(fx, &r, "status", "g1", NULL);
+        g_assert_true(contains(r.out, "state: paused, leases released"));
+        run_result_clear(&r);
+
+        run_vmlock(fx, &r, "resume", "g1", NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_cmpint(wait_ready(fx), ==, pid);
+}
+
+/* A paused start whose PROGRAM can't run: the guest ends with 127 at resume. */
+static void
+test_start_paused_exec_fails(Fixture *fx, gconstpointer data)
+{
+        g_autofree char *out_path = NULL;
+        g_autofree char *err_path = NULL;
+        g_auto(RunResult) r = { 0 };
+        g_auto(RunResult) resume = { 0 };
+        const char *argv[] = { env_path("VMLOCK_TEST_VMLOCK"), "start", "--paused", fx->xml,
+                               "--", "/nonexistent/program", NULL };
+        pid_t vmlock_pid = spawn_async(fx, argv, NULL, &out_path, &err_path);
+
+        g_ptr_array_add(fx->pids, GINT_TO_POINTER(vmlock_pid));
+        for (int i = 0; i < WAIT_MAX_STEPS && !record_exists(fx, "g1"); i++)
+                g_usleep(WAIT_STEP_US);
+        run_vmlock(fx, &resume, "resume", "g1", NULL);
+        g_assert_cmpint(resume.status, ==, 0);
+        collect(&r, vmlock_pid, out_path, err_path);
+        g_assert_cmpint(r.status, ==, 127);
+        g_assert_true(contains(r.err, "cannot execute /nonexistent/program"));
+}
+
+/* ---- hotplug --------------------------------------------------------------- */
+
+static void
+test_hotplug(Fixture *fx, gconstpointer data)
+{
+        g_autofree char *disk2 = g_build_filename(fx->dir, "disk2.img", NULL);
+        g_auto(RunResult) r = { 0 };
+
+        start_detached(fx, NULL);
+        run_vmlock(fx, &r, "attach-disk", "g1", disk2, "--readonly", NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        run_result_clear(&r);
+        run_vmlock(fx, &r, "status", "g1", NULL);
+        g_assert_true(contains(r.out, "disk2.img  shared (readonly)  not tracked"));
+        run_result_clear(&r);
+
+        run_vmlock(fx, &r, "attach-disk", "g1", disk2, NULL);
+        g_assert_cmpint(r.status, ==, 1);
+        g_assert_true(contains(r.err, "already attached"));
+        run_result_clear(&r);
+
+        run_vmlock(fx, &r, "attach-disk", "--type", "floppy", "g1", "/x", NULL);
+        g_assert_cmpint(r.status, ==, 2);
+        run_result_clear(&r);
+
+        run_vmlock(fx, &r, "attach-lease", "g1", "--lockspace", "TESTLS", "--key", "k2",
+                   "--path", "/shared/l2", "--offset", "2097152", NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        run_result_clear(&r);
+        {
+                g_autoptr(GuestRecord) record = load_record(fx, "g1");
+                const VmlockLease *lease;
+                const VmlockDisk *disk;
+
+                g_assert_cmpuint(vmlock_domain_get_n_disks(record->dom), ==, 3);
+                disk = vmlock_domain_get_disk(record->dom, 2);
+                g_assert_cmpstr(vmlock_disk_get_source(disk), ==, disk2);
+                g_assert_true(vmlock_disk_get_readonly(disk));
+                g_assert_cmpuint(vmlock_domain_get_n_leases(record->dom), ==, 2);
+                lease = vmlock_domain_get_lease(record->dom, 1);
+                g_assert_cmpstr(vmlock_lease_get_key(lease), ==, "k2");
+                g_assert_cmpuint(vmlock_lease_get_offset(lease), ==, 2097152);
+        }
+        run_vmlock(fx, &r, "status", "g1", NULL);
+        g_assert_true(contains(r.out, "lease TESTLS:k2 (/shared/l2 offset 2097152)"));
+        run_result_clear(&r);
+
+        run_vmlock(fx, &r, "detach-disk", "g1", disk2, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        run_result_clear(&r);
+        run_vmlock(fx, &r, "detach-disk", "g1", disk2, NULL);
+        g_assert_cmpint(r.status, ==, 1);
+        g_assert_true(contains(r.err, "has no disk"));
+        run_result_clear(&r);
+        run_vmlock(fx, &r, "detach-lease", "g1", "--lockspace", "TESTLS", "--key", "k2", NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        run_result_clear(&r);
+        run_vmlock(fx, &r, "detach-lease", "g1", "--lockspace", "TESTLS", "--key", "k2", NULL);
+        g_assert_cmpint(r.status, ==, 1);
+        run_result_clear(&r);
+
+        run_vmlock(fx, &r, "status", "g1", NULL);
+        g_assert_false(contains(r.out, "disk2.img"));
+        g_assert_false(contains(r.out, "k2"));
+}
+
+/* ---- the lock-failure helper ------------------------------------------------ */
+
+static void
+run_helper(Fixture *fx, RunResult *r, const char *action, const char *uuid, pid_t pid)
+{
+        g_autofree char *pid_str = g_strdup_printf("%d", (int)pid);
+        const char *argv[] = { env_path("VMLOCK_TEST_LOCKFAILURE_HELPER"), action, uuid,
+                               pid_str, NULL };
+
+        run_argv_env(fx, r, argv, NULL);
+}
+
+static void
+test_helper_pause(Fixture *fx, gconstpointer data)
+{
+        g_autoptr(GuestRecord) record = NULL;
+        g_auto(RunResult) r = { 0 };
+        pid_t pid = start_detached(fx, NULL);
+
+        wait_ready(fx);
+        run_helper(fx, &r, "pause", UUID, pid);
+        g_assert_cmpint(r.status, ==, 0);
+        wait_proc_state(pid, 'T');
+        record = load_record(fx, "g1");
+        g_assert_true(record->paused);
+        g_assert_true(record->released);
+        run_result_clear(&r);
+
+        /* Run again (sanlock repeats it): still fine. */
+        run_helper(fx, &r, "pause", UUID, pid);
+        g_assert_cmpint(r.status, ==, 0);
+        run_result_clear(&r);
+
+        run_vmlock(fx, &r, "resume", "g1", NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        wait_proc_state(pid, 'S');
+}
+
+static void
+test_helper_poweroff(Fixture *fx, gconstpointer data)
+{
+        g_auto(RunResult) r = { 0 };
+        pid_t pid = start_detached(fx, NULL);
+
+        wait_ready(fx);
+        run_helper(fx, &r, "poweroff", UUID, pid);
+        g_assert_cmpint(r.status, ==, 0);
+        wait_gone(pid);
+        run_result_clear(&r);
+
+        /* Gone already: nothing left to do, not an error for the pid alone. */
+        run_helper(fx, &r, "poweroff", UUID, pid);
+        g_assert_cmpint(r.status, ==, 0);
+}
+
+static void
+test_helper_errors(Fixture *fx, gconstpointer data)
+{
+        const char *argv[] = { env_path("VMLOCK_TEST_LOCKFAILURE_HELPER"), "pause", NULL };
+        g_auto(RunResult) r = { 0 };
+
+        run_argv_env(fx, &r, argv, NULL);
+        g_assert_cmpint(r.status, ==, 1);
+        g_assert_true(contains(r.err, "Usage"));
+        run_result_clear(&r);
+
+        run_helper(fx, &r, "restart", UUID, 1);
+        g_assert_cmpint(r.status, ==, 1);
+        g_assert_true(contains(r.err, "unsupported lock failure action 'restart'"));
+        run_result_clear(&r);
+
+        run_helper(fx, &r, "pause", "00000000-0000-0000-0000-000000000000", 999999);
+        g_assert_cmpint(r.status, ==, 1);
+        g_assert_true(contains(r.err, "no guest with uuid"));
+}
+
+/* ---- SELinux labelling, end to end ------------------------------------------ */
+
+/* With libselinux stand-ins preloaded into vmlock, the guest's process (not
+ * vmlock) asks to exec PROGRAM under the domain's label. */
+static void
+test_seclabel(Fixture *fx, gconstpointer data)
+{
+        g_autofree char *log = g_build_filename(fx->dir, "selinux.log", NULL);
+        g_autofree char *xml = write_domain(
+                fx, "label.xml", "labelled",
+                "<seclabel type='static' model='selinux'>"
+                "<label>system_u:system_r:svirt_t:s0:c1,c2</label></seclabel>");
+        g_autofree char *expect = NULL;
+        g_autofree char *text = NULL;
+        g_auto(GStrv) envp = g_strdupv(fx->envp);
+        g_auto(RunResult) r = { 0 };
+        const char *argv[] = { env_path("VMLOCK_TEST_VMLOCK"), "start", "--detach", xml, "--",
+                               env_path("VMLOCK_TEST_GUEST"), "--hold", NULL };
+        pid_t pid;
+
+        envp = g_environ_setenv(envp, "LD_PRELOAD", env_path("VMLOCK_TEST_SELINUX_STANDIN"),
+                                TRUE);
+        envp = g_environ_setenv(envp, "VMLOCK_TEST_SELINUX_LOG", log, TRUE);
+        run_argv_env(fx, &r, argv, envp);
+        g_assert_cmpint(r.status, ==, 0);
+        pid = (pid_t)atoi(r.out);
+        g_ptr_array_add(fx->pids, GINT_TO_POINTER(pid));
+
+        g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
+        expect = g_strdup_printf("setexeccon %d system_u:system_r:svirt_t:s0:c1,c2\n", (int)pid);
+        g_assert_true(contains(text, expect));
+        /* The nop driver gives no fd to label. */
+        g_assert_false(contains(text, "fsetfilecon"));
+}
+
+int
+main(int argc, char **argv)
+{
+        g_test_init(&argc, &argv, NULL);
+
+#define ADD(path, func) g_test_add(path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+        ADD("/tools/vmlock/help", test_help);
+        ADD("/tools/vmlock/usage", test_usage);
+        ADD("/tools/vmlock/start/errors", test_start_errors);
+        ADD("/tools/vmlock/start/exit-status", test_start_exit_status);
+        ADD("/tools/vmlock/start/cycle", test_cycle);
+        ADD("/tools/vmlock/start/foreground", test_foreground);
+        ADD("/tools/vmlock/start/stale-record", test_stale_record);
+        ADD("/tools/vmlock/start/concurrent", test_concurrent_start);
+        ADD("/tools/vmlock/start/paused", test_start_paused);
+        ADD("/tools/vmlock/start/paused-exec-fails", test_start_paused_exec_fails);
+        ADD("/tools/vmlock/pause-resume", test_pause_resume);
+        ADD("/tools/vmlock/hotplug", test_hotplug);
+        ADD("/tools/vmlock/seclabel", test_seclabel);
+        ADD("/tools/lockfailure-helper/pause", test_helper_pause);
+        ADD("/tools/lockfailure-helper/poweroff", test_helper_poweroff);
+        ADD("/tools/lockfailure-helper/errors", test_helper_errors);
+#undef ADD
+
+        return g_test_run();
+}
