@@ -457,6 +457,45 @@ set_acquire_error(const SanlockObject *obj, int rv, VmlockSanlockLease **batch, 
         vmlock_sanlock_set_error(error, rv, &ctx);
 }
 
+/* Two refusals pass if retried for a moment:
+ * - a shared acquire briefly owns the lease exclusively, to write its host's
+ *   mode, so two readers arriving together collide and the loser is refused
+ *   (-243/-244/-245) though nobody holds it exclusively;
+ * - -EAGAIN: the lease of a guest of this host that just exited is still
+ *   being released by the daemon, in the background.
+ * They are retried after short random pauses for up to two seconds (sanlock's
+ * own ballot retries take up to a few hundred ms). A real holder refuses every
+ * try, so a reader refused by a writer learns it after those two seconds. */
+#define RETRY_BUDGET_US (2 * G_USEC_PER_SEC)
+#define RETRY_MIN_US 5000
+#define RETRY_MAX_US 30000
+
+static int
+acquire_batch(const SanlockObject *obj, int sock, struct sanlk_resource **res, guint n,
+              struct sanlk_options *opt)
+{
+        gboolean shared = FALSE;
+        gint64 deadline = 0;
+        int rv;
+
+        for (guint i = 0; i < n; i++)
+                shared |= (res[i]->flags & SANLK_RES_SHARED) != 0;
+
+        for (;;) {
+                rv = sanlock_acquire(sock, sock < 0 ? (int)obj->pid : -1, 0, (int)n, res, opt);
+                if (rv >= 0 || !vmlock_sanlock_rv_is_busy(rv))
+                        return rv;
+                if (!shared && rv != -EAGAIN)
+                        return rv;
+                if (!deadline)
+                        deadline = g_get_monotonic_time() + RETRY_BUDGET_US;
+                else if (g_get_monotonic_time() >= deadline)
+                        return rv;
+                g_debug("acquire refused (%d), retrying", rv);
+                g_usleep(g_random_int_range(RETRY_MIN_US, RETRY_MAX_US));
+        }
+}
+
 /* All leases or none: if a later batch is refused, the earlier ones are
  * released before the error is returned. */
 static gboolean
@@ -474,8 +513,7 @@ acquire_leases(const SanlockObject *obj, int sock, GError **error)
 
         for (guint done = 0; done < count; done += BATCH_MAX) {
                 guint n = MIN(BATCH_MAX, count - done);
-                int rv = sanlock_acquire(sock, sock < 0 ? (int)obj->pid : -1, 0, (int)n,
-                                         res + done, &opt);
+                int rv = acquire_batch(obj, sock, res + done, n, &opt);
 
                 if (rv < 0) {
                         int undo = release_range(obj, sock, res, done);

@@ -85,7 +85,8 @@ busy_message(int rv, const VmlockSanlockErrorContext *ctx)
                 if (ctx->holder)
                         return g_strdup_printf("%s is in use by %s", subject, ctx->holder);
                 if (rv == -EAGAIN)
-                        return g_strdup_printf("%s is in use by another guest", subject);
+                        return g_strdup_printf("%s is still being released by a guest that "
+                                               "stopped on this host", subject);
                 return g_strdup_printf("%s is in use by another host", subject);
         }
 }
