@@ -224,7 +224,8 @@ qmp_send(QmpConn *conn, const char *command, GError **error)
 
 /* Waits for the answer to the last command, skipping events. */
 static gboolean
-qmp_wait_reply(QmpConn *conn, const char *command, gboolean *ret_eof, GError **error)
+qmp_wait_reply(QmpConn *conn, const char *command, char **ret_reply, gboolean *ret_eof,
+               GError **error)
 {
         for (;;) {
                 g_autofree char *line = qmp_read_line(conn, ret_eof, error);
@@ -234,6 +235,8 @@ qmp_wait_reply(QmpConn *conn, const char *command, gboolean *ret_eof, GError **e
                         return FALSE;
                 switch (qmp_message_classify(line, &desc)) {
                 case QMP_MESSAGE_RETURN:
+                        if (ret_reply)
+                                *ret_reply = g_steal_pointer(&line);
                         return TRUE;
                 case QMP_MESSAGE_ERROR:
                         g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INTERNAL,
@@ -248,6 +251,13 @@ qmp_wait_reply(QmpConn *conn, const char *command, gboolean *ret_eof, GError **e
 
 gboolean
 qmp_execute(const char *socket_path, const char *command, GError **error)
+{
+        return qmp_execute_full(socket_path, command, NULL, error);
+}
+
+gboolean
+qmp_execute_full(const char *socket_path, const char *command, char **ret_reply,
+                 GError **error)
 {
         QmpConn conn = { .fd = -1, .path = socket_path, .buf = g_string_new(NULL) };
         g_autofree char *greeting = NULL;
@@ -266,14 +276,16 @@ qmp_execute(const char *socket_path, const char *command, GError **error)
                 goto cleanup;
         }
         if (!qmp_send(&conn, "qmp_capabilities", error) ||
-            !qmp_wait_reply(&conn, "qmp_capabilities", &eof, error))
+            !qmp_wait_reply(&conn, "qmp_capabilities", NULL, &eof, error))
                 goto cleanup;
         if (!qmp_send(&conn, command, error))
                 goto cleanup;
-        if (!qmp_wait_reply(&conn, command, &eof, &local)) {
+        if (!qmp_wait_reply(&conn, command, ret_reply, &eof, &local)) {
                 /* QEMU may exit on "quit" before its answer reaches us. */
                 if (eof && g_str_equal(command, "quit")) {
                         g_clear_error(&local);
+                        if (ret_reply)
+                                *ret_reply = NULL;
                         ok = TRUE;
                 } else {
                         g_propagate_error(error, local);

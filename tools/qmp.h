@@ -14,6 +14,10 @@ G_BEGIN_DECLS
  * VMLOCK_ERROR_IO (socket) or VMLOCK_ERROR_INTERNAL (QEMU refused: its
  * description is in the message). */
 gboolean qmp_execute(const char *socket_path, const char *command, GError **error);
+/* Same, and @ret_reply (may be NULL) gets QEMU's answer line ({"return": ...});
+ * NULL for a "quit" that QEMU did not answer. */
+gboolean qmp_execute_full(const char *socket_path, const char *command, char **ret_reply,
+                          GError **error);
 
 /* The QMP message kinds, told apart by the first key of the object. */
 typedef enum {

@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #ifdef HAVE_SANLOCK
@@ -114,10 +116,17 @@ sanlock_probe(const char *path)
                         continue;
 #ifdef HAVE_SANLOCK
                 {
+                        /* A restricted fd gets no answer at all from the
+                         * 3.8 daemon: give up after 2 s. */
+                        struct timeval tv = { .tv_sec = 2 };
                         char *state = NULL;
                         int count = 0;
-                        int inquire_rv = sanlock_inquire(fds[i], -1, 0, &count, &state);
-                        int release_rv = sanlock_release(fds[i], -1, SANLK_REL_ALL, 0, NULL);
+                        int inquire_rv;
+                        int release_rv;
+
+                        setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+                        inquire_rv = sanlock_inquire(fds[i], -1, 0, &count, &state);
+                        release_rv = sanlock_release(fds[i], -1, SANLK_REL_ALL, 0, NULL);
 
                         free(state);
                         snprintf(text + used, sizeof(text) - used, "%d inquire %d\n%d release %d\n",

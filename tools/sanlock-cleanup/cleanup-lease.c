@@ -1,0 +1,267 @@
+/* vmlock-sanlock-cleanup: removing one lease file under its own lease.
+ *
+ * A guest start on another host may know the file (it stat()ed it, or its
+ * daemon opened it) and be about to take its lease while we remove it. Two
+ * guests must never hold "the" lease of one disk at once: one on the
+ * removed inode and one on a new file created after it. So, holding the
+ * lease:
+ *   1. rename the file to a dot name: from now on a start finds no file
+ *      and creates a fresh one (whose lease is independent and free);
+ *   2. truncate it to zero bytes: sanlock reads the whole lease area before
+ *      every ballot, so a daemon that still has the old inode open gets a
+ *      short read and fails; no one can ever take the old lease again.
+ *      (Clearing it with SANLK_WRITE_CLEAR instead would zero the ballot
+ *      blocks, and a ballot in flight that saw them zeroed could then win
+ *      the old inode.) A ballot that completed before the truncation can only
+ *      have chosen us as owner, which paxos guarantees, so it fails too;
+ *   3. unlink it, then release (which fails on the emptied file, as it
+ *      should; the daemon drops the lease all the same).
+ * Interrupted after 1, the dot name is left behind; the next run removes it.
+ * A start racing with this sees the lease busy (held by us for a few ms),
+ * the file missing, or a short read: all of them retryable. */
+#define G_LOG_DOMAIN "vmlock-cleanup"
+
+#include "config-build.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sanlock.h>
+#include <sanlock_resource.h>
+
+#include <vmlock/error.h>
+
+#include "drivers/sanlock/sanlock_config.h"
+#include "drivers/sanlock/sanlock_errors.h"
+#include "drivers/sanlock/sanlock_holder.h"
+#include "drivers/sanlock/sanlock_lease.h"
+
+#include "cleanup-lease.h"
+#include "cleanup-scan.h"
+
+/* TRUE when @path names the file open as @fd. */
+static gboolean
+same_file(int fd, const char *path)
+{
+        struct stat open_st, path_st;
+
+        if (fstat(fd, &open_st) < 0 || lstat(path, &path_st) < 0)
+                return FALSE;
+        return open_st.st_dev == path_st.st_dev && open_st.st_ino == path_st.st_ino;
+}
+
+static char *
+busy_reason(int rv, const struct sanlk_resource *res)
+{
+        g_autofree char *holder = NULL;
+
+        switch (rv) {
+        case -EEXIST:
+                return g_strdup("in use by another process on this host");
+        case -EBUSY:
+                return g_strdup("being locked by another process on this host right now");
+        default:
+                holder = vmlock_sanlock_holder_describe(res);
+                if (holder)
+                        return g_strdup_printf("in use by %s", holder);
+                return g_strdup("in use by another host");
+        }
+}
+
+/* Lets go of the lease; the daemon must not keep it, or every later
+ * start on this host of the disk (whose new file has the same lease name)
+ * would be refused. On a removed file the release itself fails. */
+static gboolean
+release(int *sock, struct sanlk_resource *res, GError **error)
+{
+        int count = 0;
+        int rv;
+
+        rv = sanlock_release(*sock, -1, 0, 1, &res);
+        if (rv < 0)
+                g_debug("release of %.48s: %d (expected for a removed file)", res->name, rv);
+        rv = sanlock_inquire(*sock, -1, 0, &count, NULL);
+        if (rv >= 0 && count == 0)
+                return TRUE;
+
+        /* Closing the connection makes the daemon drop whatever it holds. */
+        g_debug("the daemon still holds %d leases for us (%d); reconnecting", count, rv);
+        close(*sock);
+        *sock = sanlock_register();
+        if (*sock < 0) {
+                VmlockSanlockErrorContext ctx = { .op = VMLOCK_SANLOCK_OP_CONNECT };
+
+                vmlock_sanlock_set_error(error, *sock, &ctx);
+                return FALSE;
+        }
+        return TRUE;
+}
+
+/* The file is ours while we hold the lease: take it away from the path,
+ * empty it, remove it. Sets the outcome. */
+static void
+remove_held(const char *dir, int fd, const char *path, CleanupEntry *entry)
+{
+        g_autofree char *leftover_name = g_strconcat(".", entry->name, CLEANUP_LEFTOVER_SUFFIX,
+                                                     NULL);
+        g_autofree char *leftover = g_build_filename(dir, leftover_name, NULL);
+        g_autofree char *note = NULL;
+
+        if (rename(path, leftover) < 0) {
+                int saved = errno;
+
+                cleanup_entry_set(entry, CLEANUP_OUTCOME_FAILED,
+                                  g_strdup_printf("cannot rename it to %s: %s", leftover_name,
+                                                  g_strerror(saved)));
+                return;
+        }
+        if (ftruncate(fd, 0) < 0) {
+                int saved = errno;
+
+                /* Unlinked anyway: no start can reach it by name any more. */
+                note = g_strdup_printf("removed, but it could not be emptied first: %s",
+                                       g_strerror(saved));
+        }
+        /* ENOENT: a cleanup on another host took the leftover already */
+        if (unlink(leftover) < 0 && errno != ENOENT) {
+                int saved = errno;
+
+                cleanup_entry_set(entry, CLEANUP_OUTCOME_FAILED,
+                                  g_strdup_printf("cannot remove it (as %s): %s", leftover_name,
+                                                  g_strerror(saved)));
+                return;
+        }
+        if (note)
+                cleanup_entry_set(entry, CLEANUP_OUTCOME_FAILED, g_steal_pointer(&note));
+        else
+                cleanup_entry_set(entry, CLEANUP_OUTCOME_DELETED, NULL);
+}
+
+gboolean
+cleanup_lease_remove(int *sock, const char *dir, CleanupEntry *entry, gboolean dry_run,
+                     GError **error)
+{
+        g_autofree char *path = g_build_filename(dir, entry->name, NULL);
+        g_autoptr(VmlockSanlockLease) lease = NULL;
+        g_autoptr(GError) local_error = NULL;
+        struct stat st;
+        int fd;
+        int rv;
+
+        fd = open(path, (dry_run ? O_RDONLY : O_RDWR) | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) {
+                int saved = errno;
+
+                if (saved == ENOENT)
+                        cleanup_entry_set(entry, CLEANUP_OUTCOME_GONE,
+                                          g_strdup("removed by someone else meanwhile"));
+                else
+                        cleanup_entry_set(entry, CLEANUP_OUTCOME_FAILED,
+                                          g_strdup_printf("cannot open it: %s",
+                                                          g_strerror(saved)));
+                return TRUE;
+        }
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+                cleanup_entry_set(entry, CLEANUP_OUTCOME_SKIPPED,
+                                  g_strdup("named like a disk lease, but not a regular file"));
+                goto cleanup;
+        }
+
+        lease = vmlock_sanlock_lease_new(entry->name, VMLOCK_SANLOCK_DISK_LOCKSPACE, entry->name,
+                                         path, 0, FALSE, &local_error);
+        if (!lease) {
+                cleanup_entry_set(entry, CLEANUP_OUTCOME_FAILED,
+                                  g_strdup(local_error->message));
+                goto cleanup;
+        }
+
+        rv = sanlock_acquire(*sock, -1, 0, 1, &lease->res, NULL);
+        if (rv < 0) {
+                VmlockSanlockErrorContext ctx = {
+                        .op = VMLOCK_SANLOCK_OP_ACQUIRE,
+                        .subject = "its lease",
+                        .lockspace = VMLOCK_SANLOCK_DISK_LOCKSPACE,
+                        .path = path,
+                };
+
+                if (!same_file(fd, path)) {
+                        cleanup_entry_set(entry, CLEANUP_OUTCOME_GONE,
+                                          g_strdup("removed or replaced by someone else "
+                                                   "meanwhile"));
+                } else if (vmlock_sanlock_rv_is_busy(rv)) {
+                        cleanup_entry_set(entry, CLEANUP_OUTCOME_KEPT,
+                                          busy_reason(rv, lease->res));
+                } else {
+                        vmlock_sanlock_set_error(&local_error, rv, &ctx);
+                        /* the same for every other file: stop here */
+                        if (g_error_matches(local_error, VMLOCK_ERROR, VMLOCK_ERROR_DAEMON) ||
+                            g_error_matches(local_error, VMLOCK_ERROR, VMLOCK_ERROR_LOCKSPACE)) {
+                                close(fd);
+                                g_propagate_error(error, g_steal_pointer(&local_error));
+                                return FALSE;
+                        }
+                        cleanup_entry_set(entry, CLEANUP_OUTCOME_FAILED,
+                                          g_strdup(local_error->message));
+                }
+                goto cleanup;
+        }
+
+        /* sanlock opened the path during the acquire; while we hold the
+         * lease nobody replaces what the path names, so if it is our open
+         * file now, it is the file whose lease we hold. */
+        if (!same_file(fd, path))
+                cleanup_entry_set(entry, CLEANUP_OUTCOME_GONE,
+                                  g_strdup("replaced by a new lease file meanwhile (left for "
+                                           "the next run)"));
+        else if (dry_run)
+                cleanup_entry_set(entry, CLEANUP_OUTCOME_DELETED, NULL);
+        else
+                remove_held(dir, fd, path, entry);
+
+        if (!release(sock, lease->res, error)) {
+                close(fd);
+                return FALSE;
+        }
+
+cleanup:
+        close(fd);
+        return TRUE;
+}
+
+void
+cleanup_file_remove(const char *dir, CleanupEntry *entry, gboolean dry_run)
+{
+        g_autofree char *path = g_build_filename(dir, entry->name, NULL);
+        int fd;
+
+        if (dry_run) {
+                cleanup_entry_set(entry, CLEANUP_OUTCOME_DELETED, NULL);
+                return;
+        }
+
+        /* A leftover may still hold a lease that a daemon has open: empty it
+         * first, as a removal in progress would have. */
+        fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd >= 0) {
+                if (ftruncate(fd, 0) < 0)
+                        g_debug("cannot empty %s: %s", path, g_strerror(errno));
+                close(fd);
+        }
+        if (unlink(path) < 0) {
+                int saved = errno;
+
+                if (saved == ENOENT)
+                        cleanup_entry_set(entry, CLEANUP_OUTCOME_GONE,
+                                          g_strdup("removed by someone else meanwhile"));
+                else
+                        cleanup_entry_set(entry, CLEANUP_OUTCOME_FAILED,
+                                          g_strdup_printf("cannot remove it: %s",
+                                                          g_strerror(saved)));
+                return;
+        }
+        cleanup_entry_set(entry, CLEANUP_OUTCOME_DELETED, NULL);
+}

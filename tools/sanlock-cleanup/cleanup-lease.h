@@ -1,0 +1,24 @@
+/* vmlock-sanlock-cleanup: removing one lease file under its own lease. */
+#pragma once
+
+#include <glib.h>
+
+#include "cleanup-entry.h"
+
+G_BEGIN_DECLS
+
+/* Decides the fate of the lease file @entry in @dir and records it in
+ * @entry: when this host can take its lease exclusively, no guest on any
+ * host uses it, and the file is removed while the lease is held (with
+ * @dry_run, only released). *@sock is a connection registered with
+ * sanlock_register(), used by one thread at a time; it may be replaced.
+ * Returns FALSE only when nothing more can be done (the daemon is gone,
+ * the lockspace was left), with @error; @entry then stays PENDING. */
+gboolean cleanup_lease_remove(int *sock, const char *dir, CleanupEntry *entry,
+                              gboolean dry_run, GError **error);
+
+/* Removes a leftover of an interrupted cleanup or an abandoned temporary
+ * file (no lease to take: no start can find them by name). */
+void cleanup_file_remove(const char *dir, CleanupEntry *entry, gboolean dry_run);
+
+G_END_DECLS

@@ -1,0 +1,233 @@
+/* vmlock-sanlock-cleanup: removes the disk lease files that no guest on any host uses. */
+#define G_LOG_DOMAIN "vmlock-cleanup"
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* secure_getenv */
+#endif
+
+#include "config-build.h"
+
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <vmlock/error.h>
+#include <vmlock/lock-manager.h>
+
+#include "drivers/sanlock/sanlock_config.h"
+
+#include "cleanup-entry.h"
+#include "cleanup-lease.h"
+#include "cleanup-lockspace.h"
+#include "cleanup-pool.h"
+#include "cleanup-report.h"
+#include "cleanup-scan.h"
+
+#define EXIT_OK 0
+#define EXIT_SOME_FAILED 1      /* some files failed, or the run was cut short */
+#define EXIT_USAGE 2
+#define EXIT_NOT_RUN 3          /* nothing done: config, daemon or lockspace */
+
+#define CONF_NAME "qemu-sanlock.conf"
+/* A run shorter than this shows no progress line. */
+#define PROGRESS_DELAY_US (G_USEC_PER_SEC / 2)
+
+static volatile gint stop_requested;
+
+typedef struct {
+        gint64 start;
+        gboolean shown;
+} Progress;
+
+static void
+on_signal(int sig)
+{
+        struct sigaction dfl = { .sa_handler = SIG_DFL };
+
+        g_atomic_int_set(&stop_requested, 1);
+        /* a second one ends us at once; the daemon drops our leases */
+        sigaction(sig, &dfl, NULL);
+}
+
+static void
+catch_signals(void)
+{
+        struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
+
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGHUP, &sa, NULL);
+}
+
+static void
+show_progress(guint done, guint total, gpointer user_data)
+{
+        Progress *progress = user_data;
+        g_autofree char *line = NULL;
+
+        if (g_get_monotonic_time() - progress->start < PROGRESS_DELAY_US)
+                return;
+        line = cleanup_report_progress(done, total);
+        fprintf(stderr, "\r%s\033[K", line);
+        fflush(stderr);
+        progress->shown = TRUE;
+}
+
+static const char *
+config_dir_resolve(const char *option)
+{
+        const char *env;
+
+        if (option && *option)
+                return option;
+        env = secure_getenv("VMLOCK_CONFIG_DIR");
+        if (env && *env)
+                return env;
+        return vmlock_default_config_dir();
+}
+
+static int
+fatal(const char *what, GError *error)
+{
+        g_printerr("%s: %s%s\n", g_get_prgname(), what ? what : "", error->message);
+        g_error_free(error);
+        return EXIT_NOT_RUN;
+}
+
+/* Leftovers and abandoned temporary files need no lease. */
+static void
+remove_stray_files(GPtrArray *entries, const char *dir, gboolean dry_run)
+{
+        for (guint i = 0; i < entries->len; i++) {
+                CleanupEntry *entry = g_ptr_array_index(entries, i);
+
+                if (g_atomic_int_get(&stop_requested))
+                        return;
+                if (entry->kind == CLEANUP_KIND_LEFTOVER || entry->kind == CLEANUP_KIND_ABANDONED)
+                        cleanup_file_remove(dir, entry, dry_run);
+        }
+}
+
+int
+main(int argc, char **argv)
+{
+        g_autofree char *config_dir_option = NULL;
+        g_autofree char *config_path = NULL;
+        g_autofree char *summary = NULL;
+        g_autoptr(GOptionContext) context = NULL;
+        g_autoptr(VmlockSanlockConfig) config = NULL;
+        g_autoptr(GPtrArray) entries = NULL;
+        g_autoptr(GError) pool_error = NULL;
+        GError *error = NULL;
+        gboolean dry_run = FALSE, quiet = FALSE, verbose = FALSE, version = FALSE;
+        gint jobs = CLEANUP_POOL_DEFAULT_JOBS;
+        Progress progress = { 0 };
+        CleanupCounts counts;
+        gint64 start;
+        GOptionEntry options[] = {
+                { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_dir_option,
+                  "Read qemu-sanlock.conf from DIR (default: $VMLOCK_CONFIG_DIR, else "
+                  VMLOCK_CONFIG_DIR ")", "DIR" },
+                { "dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run,
+                  "Only list the lease files that would be deleted", NULL },
+                { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet,
+                  "Print only failures", NULL },
+                { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
+                  "Say what became of every file", NULL },
+                { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs,
+                  "Examine N leases at once (default: 8)", "N" },
+                { "version", 'V', 0, G_OPTION_ARG_NONE, &version,
+                  "Print the version and exit", NULL },
+                { NULL },
+        };
+
+        setlocale(LC_ALL, "");
+        g_set_prgname("vmlock-sanlock-cleanup");
+
+        context = g_option_context_new("- remove unused disk lease files");
+        g_option_context_add_main_entries(context, options, NULL);
+        g_option_context_set_summary(context,
+                "Removes the automatic disk lease files in disk_lease_dir (read from\n"
+                "qemu-sanlock.conf) that no guest on any host uses: a lease is unused when\n"
+                "this host can take it exclusively, and its file is removed while it is\n"
+                "held. Only files named like a disk lease (32 lowercase hex digits) are\n"
+                "considered; the lockspace and anything else are left alone, and listed.\n"
+                "Run it on a host that has joined the lockspace (where guests with\n"
+                "automatic disk leases run), with the sanlock daemon running.");
+        g_option_context_set_description(context,
+                "Exit status:\n"
+                "  0  every lease file was examined; the unused ones were deleted\n"
+                "  1  some files could not be examined or deleted (see the 'failed' lines),\n"
+                "     or the run was interrupted\n"
+                "  2  wrong usage\n"
+                "  3  nothing was done: unreadable configuration or lease directory, no\n"
+                "     sanlock daemon, or this host is not in the lockspace\n");
+        if (!g_option_context_parse(context, &argc, &argv, &error)) {
+                g_printerr("%s: %s (try --help)\n", g_get_prgname(), error->message);
+                g_error_free(error);
+                return EXIT_USAGE;
+        }
+        if (version) {
+                printf("%s %s\n", g_get_prgname(), VMLOCK_VERSION);
+                return EXIT_OK;
+        }
+        if (argc > 1) {
+                g_printerr("%s: unexpected argument '%s' (try --help)\n", g_get_prgname(),
+                           argv[1]);
+                return EXIT_USAGE;
+        }
+        if (jobs < 1 || jobs > CLEANUP_POOL_MAX_JOBS) {
+                g_printerr("%s: --jobs must be 1 to %d (try --help)\n", g_get_prgname(),
+                           CLEANUP_POOL_MAX_JOBS);
+                return EXIT_USAGE;
+        }
+        if (quiet)
+                verbose = FALSE;
+
+        config_path = g_build_filename(config_dir_resolve(config_dir_option), CONF_NAME, NULL);
+        config = vmlock_sanlock_config_load(config_path, &error);
+        if (!config)
+                return fatal(NULL, error);
+        if (!cleanup_lockspace_check(config->disk_lease_dir, &error))
+                return fatal(NULL, error);
+
+        catch_signals();
+        start = g_get_monotonic_time();
+        entries = cleanup_scan(config->disk_lease_dir, g_get_real_time() / G_USEC_PER_SEC,
+                               &error);
+        if (!entries)
+                return fatal(NULL, error);
+
+        remove_stray_files(entries, config->disk_lease_dir, dry_run);
+        progress.start = start;
+        if (!cleanup_pool_run(entries, config->disk_lease_dir, dry_run, (guint)jobs,
+                              &stop_requested,
+                              !quiet && isatty(STDERR_FILENO) ? show_progress : NULL,
+                              &progress, &pool_error))
+                g_debug("stopped: %s", pool_error->message);
+        if (progress.shown)
+                fputs("\r\033[K", stderr);
+
+        cleanup_report_entries(entries, dry_run, verbose, quiet, stdout, stderr);
+        cleanup_report_count(entries, &counts);
+        summary = cleanup_report_summary(config->disk_lease_dir, &counts, dry_run,
+                                         (g_get_monotonic_time() - start) /
+                                         (double)G_USEC_PER_SEC);
+        if (!quiet)
+                printf("%s\n", summary);
+        fflush(stdout);
+
+        if (pool_error) {
+                g_printerr("%s: stopped early: %s\n", g_get_prgname(), pool_error->message);
+                return counts.deleted || counts.kept || counts.gone ? EXIT_SOME_FAILED
+                                                                     : EXIT_NOT_RUN;
+        }
+        if (counts.pending) {
+                g_printerr("%s: interrupted; %u lease files not examined\n", g_get_prgname(),
+                           counts.pending);
+                return EXIT_SOME_FAILED;
+        }
+        return counts.failed ? EXIT_SOME_FAILED : EXIT_OK;
+}
