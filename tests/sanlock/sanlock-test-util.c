@@ -32,6 +32,7 @@ struct _SanlockTestGuest {
         int fd;                 /* the inherited fd's number in the guest */
         FILE *in;               /* the guest's stdin */
         FILE *out;              /* the guest's stdout */
+        int status_fd;          /* until finish: the start's answer */
         gboolean reaped;
         int wait_status;
 };
@@ -180,7 +181,8 @@ sanlock_test_scratch_dir(void)
         static char *dir;
 
         if (!dir) {
-                g_autofree char *base = g_strdup_printf("%s-%d", g_get_prgname(), (int) getpid());
+                g_autofree char *prg = g_path_get_basename(g_get_prgname());
+                g_autofree char *base = g_strdup_printf("%s-%d", prg, (int) getpid());
 
                 dir = g_build_filename(sanlock_test_harness()->work_dir, "scratch", base, NULL);
                 if (g_mkdir_with_parents(dir, 0700) < 0)
@@ -310,6 +312,60 @@ set_child_died_error(GError **error, const SanlockTestHost *host, int status)
                             host->id, how->message);
 }
 
+/* ---- gates ---------------------------------------------------------------- */
+
+struct _SanlockTestGate {
+        int fds[2];             /* children read [0] until the parent closes [1] */
+};
+
+/* Open gates: every child closes their write ends, or a gate would stay
+ * shut while any child lives. */
+static GPtrArray *live_gates;
+
+SanlockTestGate *
+sanlock_test_gate_new(void)
+{
+        SanlockTestGate *gate = g_new0(SanlockTestGate, 1);
+
+        g_assert_true(g_unix_open_pipe(gate->fds, FD_CLOEXEC, NULL));
+        if (!live_gates)
+                live_gates = g_ptr_array_new();
+        g_ptr_array_add(live_gates, gate);
+        return gate;
+}
+
+void
+sanlock_test_gate_open(SanlockTestGate *gate)
+{
+        if (gate->fds[1] >= 0) {
+                close(gate->fds[1]);
+                gate->fds[1] = -1;
+        }
+}
+
+void
+sanlock_test_gate_free(SanlockTestGate *gate)
+{
+        if (!gate)
+                return;
+        sanlock_test_gate_open(gate);
+        close(gate->fds[0]);
+        g_ptr_array_remove(live_gates, gate);
+        g_free(gate);
+}
+
+/* In a child: waits until @gate (may be NULL) opens. */
+static void
+gate_wait(SanlockTestGate *gate)
+{
+        char c;
+
+        if (!gate)
+                return;
+        while (read(gate->fds[0], &c, 1) < 0 && errno == EINTR)
+                ;
+}
+
 static pid_t
 fork_child(void)
 {
@@ -320,6 +376,16 @@ fork_child(void)
         fflush(stderr);
         pid = fork();
         g_assert_cmpint(pid, >=, 0);
+        if (pid == 0 && live_gates) {
+                for (guint i = 0; i < live_gates->len; i++) {
+                        SanlockTestGate *gate = g_ptr_array_index(live_gates, i);
+
+                        if (gate->fds[1] >= 0) {
+                                close(gate->fds[1]);
+                                gate->fds[1] = -1;
+                        }
+                }
+        }
         return pid;
 }
 
@@ -336,14 +402,19 @@ waitpid_retry(pid_t pid, int options)
         return rv == 0 ? -1 : status;
 }
 
-gboolean
-sanlock_test_host_call(const SanlockTestHost *host, SanlockTestHostFunc func, gpointer data,
-                       char **ret_reply, GError **error)
+struct _SanlockTestCall {
+        const SanlockTestHost *host;
+        pid_t pid;
+        int fd;                 /* the answer pipe */
+};
+
+SanlockTestCall *
+sanlock_test_host_call_begin(const SanlockTestHost *host, SanlockTestHostFunc func,
+                             gpointer data, SanlockTestGate *gate)
 {
-        g_autoptr(GBytes) bytes = NULL;
+        SanlockTestCall *call;
         int fds[2];
         pid_t pid;
-        int status;
 
         g_assert_true(g_unix_open_pipe(fds, FD_CLOEXEC, NULL));
         pid = fork_child();
@@ -353,6 +424,7 @@ sanlock_test_host_call(const SanlockTestHost *host, SanlockTestHostFunc func, gp
                 gboolean ok;
 
                 close(fds[0]);
+                gate_wait(gate);
                 sanlock_test_host_enter(host);
                 ok = func(data, reply, &child_error);
                 g_assert_true(ok == (child_error == NULL));
@@ -361,14 +433,37 @@ sanlock_test_host_call(const SanlockTestHost *host, SanlockTestHostFunc func, gp
         }
 
         close(fds[1]);
-        bytes = read_all(fds[0]);
-        close(fds[0]);
-        status = waitpid_retry(pid, 0);
+        call = g_new0(SanlockTestCall, 1);
+        call->host = host;
+        call->pid = pid;
+        call->fd = fds[0];
+        return call;
+}
+
+gboolean
+sanlock_test_host_call_finish(SanlockTestCall *call, char **ret_reply, GError **error)
+{
+        g_autoptr(GBytes) bytes = read_all(call->fd);
+        const SanlockTestHost *host = call->host;
+        int status;
+
+        close(call->fd);
+        status = waitpid_retry(call->pid, 0);
+        g_free(call);
         if (g_bytes_get_size(bytes) == 0) {
                 set_child_died_error(error, host, status);
                 return FALSE;
         }
         return parse_answer(bytes, ret_reply, error);
+}
+
+gboolean
+sanlock_test_host_call(const SanlockTestHost *host, SanlockTestHostFunc func, gpointer data,
+                       char **ret_reply, GError **error)
+{
+        SanlockTestCall *call = sanlock_test_host_call_begin(host, func, data, NULL);
+
+        return sanlock_test_host_call_finish(call, ret_reply, error);
 }
 
 gboolean
@@ -459,7 +554,8 @@ make_inheritable(int fd)
 
 G_NORETURN static void
 guest_child(const SanlockTestHost *host, SanlockTestStartFunc start, gpointer data,
-            const char *program, int status_fd, int stdin_fd, int stdout_fd)
+            SanlockTestGate *gate, const char *program, int status_fd, int stdin_fd,
+            int stdout_fd)
 {
         g_autoptr(GError) error = NULL;
         g_autofree char *fd_arg = NULL;
@@ -467,6 +563,7 @@ guest_child(const SanlockTestHost *host, SanlockTestStartFunc start, gpointer da
 
         if (dup2(stdin_fd, STDIN_FILENO) < 0 || dup2(stdout_fd, STDOUT_FILENO) < 0)
                 _exit(127);
+        gate_wait(gate);
         sanlock_test_host_enter(host);
         if (!start(data, &fd, &error)) {
                 send_answer(status_fd, FALSE, error, NULL);
@@ -487,13 +584,11 @@ guest_child(const SanlockTestHost *host, SanlockTestStartFunc start, gpointer da
 }
 
 SanlockTestGuest *
-sanlock_test_guest_start(const SanlockTestHost *host, SanlockTestStartFunc start,
-                         gpointer data, GError **error)
+sanlock_test_guest_begin(const SanlockTestHost *host, SanlockTestStartFunc start,
+                         gpointer data, SanlockTestGate *gate)
 {
-        g_autoptr(GBytes) bytes = NULL;
-        g_autoptr(SanlockTestGuest) guest = NULL;
+        SanlockTestGuest *guest;
         const char *program = guest_program();
-        char line[256];
         int status_pipe[2];
         int in_pipe[2];
         int out_pipe[2];
@@ -510,34 +605,58 @@ sanlock_test_guest_start(const SanlockTestHost *host, SanlockTestStartFunc start
                 close(status_pipe[0]);
                 close(in_pipe[1]);
                 close(out_pipe[0]);
-                guest_child(host, start, data, program, status_pipe[1], in_pipe[0], out_pipe[1]);
+                guest_child(host, start, data, gate, program, status_pipe[1], in_pipe[0],
+                            out_pipe[1]);
         }
         close(status_pipe[1]);
         close(in_pipe[0]);
         close(out_pipe[1]);
+        guest->status_fd = status_pipe[0];
         guest->in = fdopen(in_pipe[1], "w");
         guest->out = fdopen(out_pipe[0], "r");
         g_assert_nonnull(guest->in);
         g_assert_nonnull(guest->out);
+        return guest;
+}
 
+gboolean
+sanlock_test_guest_finish(SanlockTestGuest *guest, GError **error)
+{
+        g_autoptr(GBytes) bytes = NULL;
+        char line[256];
+
+        g_assert_cmpint(guest->status_fd, >=, 0);
         /* EOF without a word: exec succeeded (the pipe is close-on-exec). */
-        bytes = read_all(status_pipe[0]);
-        close(status_pipe[0]);
+        bytes = read_all(guest->status_fd);
+        close(guest->status_fd);
+        guest->status_fd = -1;
         if (g_bytes_get_size(bytes) > 0) {
                 guest->wait_status = waitpid_retry(guest->pid, 0);
                 guest->reaped = TRUE;
-                parse_answer(bytes, NULL, error);
-                g_assert(error == NULL || *error != NULL);
-                return NULL;
+                if (parse_answer(bytes, NULL, error))
+                        g_error("guest %d: start reported success, then failed",
+                                (int) guest->pid);
+                return FALSE;
         }
 
         if (!fgets(line, sizeof(line), guest->out) || !g_str_has_prefix(line, "ready ")) {
                 guest->wait_status = waitpid_retry(guest->pid, 0);
                 guest->reaped = TRUE;
-                set_child_died_error(error, host, guest->wait_status);
-                return NULL;
+                set_child_died_error(error, guest->host, guest->wait_status);
+                return FALSE;
         }
         guest->fd = (int) g_ascii_strtoll(line + strlen("ready "), NULL, 10);
+        return TRUE;
+}
+
+SanlockTestGuest *
+sanlock_test_guest_start(const SanlockTestHost *host, SanlockTestStartFunc start,
+                         gpointer data, GError **error)
+{
+        g_autoptr(SanlockTestGuest) guest = sanlock_test_guest_begin(host, start, data, NULL);
+
+        if (!sanlock_test_guest_finish(guest, error))
+                return NULL;
         return g_steal_pointer(&guest);
 }
 
@@ -589,19 +708,15 @@ static gboolean
 wait_forgotten(gpointer data, GString *reply, GError **error)
 {
         ForgetData *forget = data;
-        gint64 start = g_get_monotonic_time();
-        gint64 deadline = start + RELEASE_TIMEOUT_US;
+        gint64 deadline = g_get_monotonic_time() + RELEASE_TIMEOUT_US;
         int rv;
 
         for (;;) {
                 int count = 0;
 
                 rv = sanlock_inquire(-1, forget->pid, 0, &count, NULL);
-                if (rv == -ESRCH) {
-                        g_debug("daemon forgot pid %d after %" G_GINT64_FORMAT " us",
-                                (int) forget->pid, g_get_monotonic_time() - start);
+                if (rv == -ESRCH)
                         return TRUE;
-                }
                 if (g_get_monotonic_time() > deadline)
                         break;
                 g_usleep(10 * 1000);
@@ -621,6 +736,12 @@ guest_end(SanlockTestGuest *guest, int sig)
 
         if (guest->reaped)
                 return guest->wait_status;
+        if (guest->status_fd >= 0) {
+                /* never finished: whatever it did, end it */
+                close(guest->status_fd);
+                guest->status_fd = -1;
+                sig = SIGKILL;
+        }
         if (sig)
                 kill(guest->pid, sig);
         if (guest->in) {
@@ -753,4 +874,130 @@ sanlock_test_disk_lease_path(const char *disk_path)
         g_autofree char *md5 = g_compute_checksum_for_string(G_CHECKSUM_MD5, disk_path, -1);
 
         return g_build_filename(sanlock_test_harness()->lease_dir, md5, NULL);
+}
+
+/* ---- the vmlock API, as a host --------------------------------------------- */
+
+VmlockDomain *
+sanlock_test_domain_new(const char *name)
+{
+        g_autoptr(GError) error = NULL;
+        VmlockDomain *dom = vmlock_domain_new(name, NULL, &error);
+
+        g_assert_no_error(error);
+        return dom;
+}
+
+void
+sanlock_test_domain_add_disk(VmlockDomain *dom, const char *path, gboolean readonly,
+                             gboolean shareable)
+{
+        g_autoptr(GError) error = NULL;
+        VmlockDisk *disk = vmlock_disk_new(VMLOCK_DISK_TYPE_FILE, VMLOCK_DISK_DEVICE_DISK, path,
+                                           readonly, shareable, &error);
+
+        g_assert_no_error(error);
+        vmlock_domain_add_disk(dom, disk);
+}
+
+void
+sanlock_test_domain_add_lease(VmlockDomain *dom, const char *lockspace, const char *key,
+                              const char *path)
+{
+        g_autoptr(GError) error = NULL;
+        VmlockLease *lease = vmlock_lease_new(lockspace, key, path, 0, &error);
+
+        g_assert_no_error(error);
+        vmlock_domain_add_lease(dom, lease);
+}
+
+char *
+sanlock_test_disk_path(const char *prefix)
+{
+        g_autofree char *name = sanlock_test_unique_name(prefix);
+        g_autofree char *file = g_strconcat(name, ".img", NULL);
+
+        return g_build_filename(sanlock_test_scratch_dir(), file, NULL);
+}
+
+VmlockLockManager *
+sanlock_test_manager_new(GError **error)
+{
+        return vmlock_lock_manager_new("sanlock", NULL, NULL, NULL, NULL, error);
+}
+
+gboolean
+sanlock_test_process_start(gpointer data, int *ret_fd, GError **error)
+{
+        SanlockTestStart *start = data;
+        g_autoptr(VmlockLockManager) manager = sanlock_test_manager_new(error);
+
+        if (!manager)
+                return FALSE;
+        vmlock_domain_set_pid(start->dom, getpid());
+        return vmlock_domain_lock_process_start(manager, NULL, start->dom, start->paused, ret_fd,
+                                                error);
+}
+
+typedef struct {
+        SanlockTestDomainOp op;
+        VmlockDomain *dom;
+        pid_t pid;
+        const char *state;
+        gconstpointer item;
+} DomainCall;
+
+static gboolean
+domain_call(gpointer data, GString *reply, GError **error)
+{
+        DomainCall *call = data;
+        g_autoptr(VmlockLockManager) manager = sanlock_test_manager_new(error);
+        g_autofree char *state = NULL;
+        gboolean ok = FALSE;
+
+        if (!manager)
+                return FALSE;
+        vmlock_domain_set_pid(call->dom, call->pid);
+        switch (call->op) {
+        case SANLOCK_TEST_PAUSE:
+                ok = vmlock_domain_lock_process_pause(manager, call->dom, &state, error);
+                break;
+        case SANLOCK_TEST_RESUME:
+                ok = vmlock_domain_lock_process_resume(manager, NULL, call->dom, call->state,
+                                                       error);
+                break;
+        case SANLOCK_TEST_INQUIRE:
+                ok = vmlock_domain_lock_process_inquire(manager, call->dom, &state, error);
+                break;
+        case SANLOCK_TEST_DISK_ATTACH:
+                ok = vmlock_domain_lock_disk_attach(manager, NULL, call->dom, call->item, error);
+                break;
+        case SANLOCK_TEST_DISK_DETACH:
+                ok = vmlock_domain_lock_disk_detach(manager, call->dom, call->item, error);
+                break;
+        case SANLOCK_TEST_LEASE_ATTACH:
+                ok = vmlock_domain_lock_lease_attach(manager, NULL, call->dom, call->item, error);
+                break;
+        case SANLOCK_TEST_LEASE_DETACH:
+                ok = vmlock_domain_lock_lease_detach(manager, call->dom, call->item, error);
+                break;
+        }
+        if (ok && state)
+                g_string_append(reply, state);
+        return ok;
+}
+
+gboolean
+sanlock_test_domain_call(const SanlockTestHost *host, SanlockTestDomainOp op, VmlockDomain *dom,
+                         pid_t pid, const char *state, gconstpointer item, char **ret_state,
+                         GError **error)
+{
+        DomainCall call = { op, dom, pid, state, item };
+        g_autofree char *reply = NULL;
+
+        if (!sanlock_test_host_call(host, domain_call, &call, &reply, error))
+                return FALSE;
+        if (ret_state)
+                *ret_state = reply && *reply ? g_steal_pointer(&reply) : NULL;
+        return TRUE;
 }

@@ -25,6 +25,8 @@
 #include <sanlock.h>
 #include <sanlock_resource.h>
 
+#include <vmlock/vmlock.h>
+
 G_BEGIN_DECLS
 
 #define SANLOCK_TEST_ENV_VAR "VMLOCK_SANLOCK_HARNESS_ENV"
@@ -85,6 +87,14 @@ void sanlock_test_host_enter(const SanlockTestHost *host);
  * for g_spawn_*(). */
 GStrv sanlock_test_host_environ(const SanlockTestHost *host);
 
+/* A start line for racers: children given a gate wait, after fork, until the
+ * parent opens it, so that they all set off at once. */
+typedef struct _SanlockTestGate SanlockTestGate;
+SanlockTestGate *sanlock_test_gate_new(void);
+void sanlock_test_gate_open(SanlockTestGate *gate);
+void sanlock_test_gate_free(SanlockTestGate *gate);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SanlockTestGate, sanlock_test_gate_free)
+
 /* Runs in a child acting as a host. On success it may append text to @reply;
  * on failure it sets @error, which travels back to the parent intact (domain,
  * code, message), so g_assert_error() works on it. */
@@ -95,6 +105,15 @@ typedef gboolean (*SanlockTestHostFunc)(gpointer data, GString *reply, GError **
  * crashes or exits without answering is a G_SPAWN_ERROR naming how it ended. */
 gboolean sanlock_test_host_call(const SanlockTestHost *host, SanlockTestHostFunc func,
                                 gpointer data, char **ret_reply, GError **error);
+
+/* The same in two steps, for calls running at the same time: _begin forks
+ * (the child waits for @gate, when given), _finish waits and frees @call. */
+typedef struct _SanlockTestCall SanlockTestCall;
+SanlockTestCall *sanlock_test_host_call_begin(const SanlockTestHost *host,
+                                              SanlockTestHostFunc func, gpointer data,
+                                              SanlockTestGate *gate);
+gboolean sanlock_test_host_call_finish(SanlockTestCall *call, char **ret_reply,
+                                       GError **error);
 
 /* Runs @argv (argv[0] searched in PATH) as @host and waits; output and
  * status as g_spawn_sync(). */
@@ -123,6 +142,14 @@ typedef gboolean (*SanlockTestStartFunc)(gpointer data, int *ret_fd, GError **er
 SanlockTestGuest *sanlock_test_guest_start(const SanlockTestHost *host,
                                            SanlockTestStartFunc start, gpointer data,
                                            GError **error);
+/* The same in two steps, for guests starting at the same time: _begin forks
+ * (the child waits for @gate, when given); _finish returns TRUE once the
+ * guest answers, or FALSE with @start's error, after which the guest is
+ * gone and only needs freeing. */
+SanlockTestGuest *sanlock_test_guest_begin(const SanlockTestHost *host,
+                                           SanlockTestStartFunc start, gpointer data,
+                                           SanlockTestGate *gate);
+gboolean sanlock_test_guest_finish(SanlockTestGuest *guest, GError **error);
 pid_t sanlock_test_guest_get_pid(const SanlockTestGuest *guest);
 const SanlockTestHost *sanlock_test_guest_get_host(const SanlockTestGuest *guest);
 /* The inherited fd number in the guest (-1 if none). */
@@ -130,7 +157,9 @@ int sanlock_test_guest_get_fd(const SanlockTestGuest *guest);
 /* Sends one command line to the guest and returns its one-line answer
  * (without the newline). Commands (see sanlock-test-guest.c):
  *   "ping"     -> "pong"
- *   "inquire"  -> "inquire RV COUNT STATE": sanlock_inquire() on the inherited fd
+ *   "inquire"  -> "inquire RV COUNT STATE": sanlock_inquire() on the inherited fd,
+ *                 or "inquire timeout": no answer in 2 s (the daemon ignores calls
+ *                 on a restricted connection)
  *   "fd"       -> "fd N open|closed|none": whether the inherited fd is still open */
 char *sanlock_test_guest_command(SanlockTestGuest *guest, const char *command);
 /* Ends the guest (closes its stdin; SIGKILL after 10 s), reaps it and waits
@@ -161,5 +190,51 @@ void sanlock_test_write_resource(const SanlockTestHost *host, const char *locksp
                                  const char *name, const char *path);
 /* The lease file of the auto disk lease of @disk_path: lease_dir/md5(path). */
 char *sanlock_test_disk_lease_path(const char *disk_path);
+
+/* ---- the vmlock API, as a host --------------------------------------------- */
+
+/* A guest description for the tests: @name plus a fresh uuid, no disks. */
+VmlockDomain *sanlock_test_domain_new(const char *name);
+/* Adds a file disk (asserts it is valid). */
+void sanlock_test_domain_add_disk(VmlockDomain *dom, const char *path, gboolean readonly,
+                                  gboolean shareable);
+void sanlock_test_domain_add_lease(VmlockDomain *dom, const char *lockspace, const char *key,
+                                   const char *path);
+/* A disk path in sanlock_test_scratch_dir() no other test uses (the file is
+ * not created: the driver never touches the disk itself). */
+char *sanlock_test_disk_path(const char *prefix);
+
+/* In a child acting as a host: the "sanlock" lock manager as that host's
+ * config (VMLOCK_CONFIG_DIR) and the build's plugin dir (VMLOCK_PLUGIN_DIR)
+ * make it. */
+VmlockLockManager *sanlock_test_manager_new(GError **error);
+
+typedef struct {
+        VmlockDomain *dom;
+        gboolean paused;        /* only register (a paused or incoming guest) */
+} SanlockTestStart;
+
+/* A SanlockTestStartFunc for a SanlockTestStart: the guest's own process
+ * start, vmlock_domain_lock_process_start() with the domain's pid set to the
+ * calling process, as the vmlock command does between fork and exec. */
+gboolean sanlock_test_process_start(gpointer data, int *ret_fd, GError **error);
+
+typedef enum {
+        SANLOCK_TEST_PAUSE,             /* state out */
+        SANLOCK_TEST_RESUME,            /* state in (may be NULL) */
+        SANLOCK_TEST_INQUIRE,           /* state out */
+        SANLOCK_TEST_DISK_ATTACH,       /* disk */
+        SANLOCK_TEST_DISK_DETACH,
+        SANLOCK_TEST_LEASE_ATTACH,      /* lease */
+        SANLOCK_TEST_LEASE_DETACH,
+} SanlockTestDomainOp;
+
+/* One domain-lock call as @host from a process other than the guest, on
+ * behalf of the guest process @pid, as the vmlock command does for a running
+ * guest. @item is the VmlockDisk or VmlockLease of the hotplug calls.
+ * @ret_state (may be NULL) gets the state of pause and inquire. */
+gboolean sanlock_test_domain_call(const SanlockTestHost *host, SanlockTestDomainOp op,
+                                  VmlockDomain *dom, pid_t pid, const char *state,
+                                  gconstpointer item, char **ret_state, GError **error);
 
 G_END_DECLS
