@@ -60,6 +60,7 @@ assert_busy(const GError *error, const char *what, guint holder)
         else
                 by = g_strdup("on this host");
         g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_LEASE_BUSY);
+        g_test_message("%s", error->message);
         if (!strstr(error->message, what) || !strstr(error->message, by))
                 g_error("expected a message naming '%s' and '%s', got: %s", what, by,
                         error->message);
