@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -206,8 +207,11 @@ sanlock_test_unique_name(const char *prefix)
 void
 sanlock_test_host_enter(const SanlockTestHost *host)
 {
-        g_setenv("SANLOCK_RUN_DIR", host->run_dir, TRUE);
-        g_setenv("VMLOCK_CONFIG_DIR", host->config_dir, TRUE);
+        /* Not g_setenv(): once the parent has had a thread, it logs a
+         * warning, which in a guest child would land on the guest's stdout. */
+        if (setenv("SANLOCK_RUN_DIR", host->run_dir, 1) < 0 ||
+            setenv("VMLOCK_CONFIG_DIR", host->config_dir, 1) < 0)
+                g_error("setenv: %s", g_strerror(errno));
 }
 
 GStrv
@@ -623,7 +627,7 @@ gboolean
 sanlock_test_guest_finish(SanlockTestGuest *guest, GError **error)
 {
         g_autoptr(GBytes) bytes = NULL;
-        char line[256];
+        char line[256] = "";
 
         g_assert_cmpint(guest->status_fd, >=, 0);
         /* EOF without a word: exec succeeded (the pipe is close-on-exec). */
@@ -639,7 +643,11 @@ sanlock_test_guest_finish(SanlockTestGuest *guest, GError **error)
                 return FALSE;
         }
 
-        if (!fgets(line, sizeof(line), guest->out) || !g_str_has_prefix(line, "ready ")) {
+        /* Whatever came before "ready" is noise, shown in the log. */
+        while (fgets(line, sizeof(line), guest->out) && !g_str_has_prefix(line, "ready "))
+                g_test_message("guest %d said: %s", (int) guest->pid, g_strchomp(line));
+        if (!g_str_has_prefix(line, "ready ")) {
+                kill(guest->pid, SIGKILL);
                 guest->wait_status = waitpid_retry(guest->pid, 0);
                 guest->reaped = TRUE;
                 set_child_died_error(error, guest->host, guest->wait_status);
