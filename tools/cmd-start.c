@@ -17,6 +17,7 @@
 #include <vmlock/vmlock.h>
 
 #include "guest-launch.h"
+#include "qmp.h"
 #include "state-dir.h"
 #include "tool-config.h"
 #include "vmlock-tool.h"
@@ -266,6 +267,13 @@ cmd_start(int argc, char **argv)
         close(lock_fd);
 
         if (opt_detach) {
+                /* "Runs", for a QEMU, means its monitor answers: a pause right
+                 * after this returns must find it. */
+                if (opt_qmp && !qmp_wait_ready(opt_qmp, pid, &error)) {
+                        g_printerr("vmlock start: warning: guest %s started, but %s\n",
+                                   vmlock_domain_get_name(dom), error->message);
+                        g_clear_error(&error);
+                }
                 printf("%d\n", (int)pid);
                 return VMLOCK_EXIT_OK;
         }

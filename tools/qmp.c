@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -297,4 +298,26 @@ qmp_execute_full(const char *socket_path, const char *command, char **ret_reply,
 cleanup:
         qmp_conn_clear(&conn);
         return ok;
+}
+
+gboolean
+qmp_wait_ready(const char *socket_path, pid_t pid, GError **error)
+{
+        gint64 deadline = g_get_monotonic_time() + QMP_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND;
+
+        for (;;) {
+                QmpConn conn = { .fd = -1, .path = socket_path };
+                GError *local = NULL;
+                gboolean connected = qmp_connect(&conn, &local);
+
+                qmp_conn_clear(&conn);
+                if (connected)
+                        return TRUE;
+                if (kill(pid, 0) < 0 || g_get_monotonic_time() >= deadline) {
+                        g_propagate_error(error, local);
+                        return FALSE;
+                }
+                g_error_free(local);
+                g_usleep(50 * G_TIME_SPAN_MILLISECOND);
+        }
 }

@@ -1,6 +1,8 @@
 /* vmlock: a minimal QMP client: one command over a guest's QMP unix socket. */
 #pragma once
 
+#include <sys/types.h>
+
 #include <glib.h>
 
 G_BEGIN_DECLS
@@ -18,6 +20,10 @@ gboolean qmp_execute(const char *socket_path, const char *command, GError **erro
  * NULL for a "quit" that QEMU did not answer. */
 gboolean qmp_execute_full(const char *socket_path, const char *command, char **ret_reply,
                           GError **error);
+
+/* Waits until QEMU (process @pid), just started, accepts connections on
+ * @socket_path: at most QMP_TIMEOUT_MS, and not after @pid is gone. */
+gboolean qmp_wait_ready(const char *socket_path, pid_t pid, GError **error);
 
 /* The QMP message kinds, told apart by the first key of the object. */
 typedef enum {
