@@ -20,6 +20,7 @@
  * A start racing with this sees the lease busy (held by us for a few ms),
  * the file missing, or a short read: all of them retryable. */
 #define G_LOG_DOMAIN "vmlock-cleanup"
+#define _GNU_SOURCE /* O_DIRECT */
 
 #include "config-build.h"
 
@@ -55,21 +56,44 @@ same_file(int fd, const char *path)
 }
 
 static char *
-busy_reason(int rv, const struct sanlk_resource *res)
+holder_reason(const struct sanlk_resource *res, const CleanupLeaseOptions *options,
+              const CleanupOwner *owner)
 {
         g_autofree char *holder = NULL;
 
+        if (options->describe_holders)
+                holder = vmlock_sanlock_holder_describe(res);
+        if (holder)
+                return g_strdup_printf("in use by %s", holder);
+        if (owner)
+                return g_strdup_printf("in use by host %" G_GUINT64_FORMAT, owner->owner_id);
+        return g_strdup("in use by another host");
+}
+
+static char *
+busy_reason(int rv, const struct sanlk_resource *res, const CleanupLeaseOptions *options)
+{
         switch (rv) {
         case -EEXIST:
                 return g_strdup("in use by another process on this host");
         case -EBUSY:
                 return g_strdup("being locked by another process on this host right now");
         default:
-                holder = vmlock_sanlock_holder_describe(res);
-                if (holder)
-                        return g_strdup_printf("in use by %s", holder);
-                return g_strdup("in use by another host");
+                return holder_reason(res, options, NULL);
         }
+}
+
+/* O_DIRECT, so that what another host wrote is read from the storage, not
+ * from a stale cache; file systems without it are read through the cache. */
+static int
+open_lease(const char *path, gboolean dry_run)
+{
+        int flags = (dry_run ? O_RDONLY : O_RDWR) | O_NOFOLLOW | O_CLOEXEC;
+        int fd = open(path, flags | O_DIRECT);
+
+        if (fd < 0 && errno == EINVAL)
+                fd = open(path, flags);
+        return fd;
 }
 
 /* Lets go of the lease; the daemon must not keep it, or every later
@@ -142,17 +166,18 @@ remove_held(const char *dir, int fd, const char *path, CleanupEntry *entry)
 }
 
 gboolean
-cleanup_lease_remove(int *sock, const char *dir, CleanupEntry *entry, gboolean dry_run,
-                     GError **error)
+cleanup_lease_remove(int *sock, CleanupHosts *hosts, const CleanupLeaseOptions *options,
+                     CleanupEntry *entry, GError **error)
 {
-        g_autofree char *path = g_build_filename(dir, entry->name, NULL);
+        g_autofree char *path = g_build_filename(options->dir, entry->name, NULL);
         g_autoptr(VmlockSanlockLease) lease = NULL;
         g_autoptr(GError) local_error = NULL;
+        CleanupOwner owner;
         struct stat st;
         int fd;
         int rv;
 
-        fd = open(path, (dry_run ? O_RDONLY : O_RDWR) | O_NOFOLLOW | O_CLOEXEC);
+        fd = open_lease(path, options->dry_run);
         if (fd < 0) {
                 int saved = errno;
 
@@ -179,7 +204,16 @@ cleanup_lease_remove(int *sock, const char *dir, CleanupEntry *entry, gboolean d
                 goto cleanup;
         }
 
-        rv = sanlock_acquire(*sock, -1, 0, 1, &lease->res, NULL);
+        if (cleanup_owner_read(fd, &owner) && cleanup_hosts_owner_alive(hosts, &owner)) {
+                cleanup_entry_set(entry, CLEANUP_OUTCOME_KEPT,
+                                  holder_reason(lease->res, options, &owner));
+                goto cleanup;
+        }
+
+        /* OWNER_NOWAIT: a lease of a host that stopped renewing is refused
+         * at once (kept, for a later run), instead of waiting minutes until
+         * that host counts as dead. */
+        rv = sanlock_acquire(*sock, -1, SANLK_ACQUIRE_OWNER_NOWAIT, 1, &lease->res, NULL);
         if (rv < 0) {
                 VmlockSanlockErrorContext ctx = {
                         .op = VMLOCK_SANLOCK_OP_ACQUIRE,
@@ -194,7 +228,7 @@ cleanup_lease_remove(int *sock, const char *dir, CleanupEntry *entry, gboolean d
                                                    "meanwhile"));
                 } else if (vmlock_sanlock_rv_is_busy(rv)) {
                         cleanup_entry_set(entry, CLEANUP_OUTCOME_KEPT,
-                                          busy_reason(rv, lease->res));
+                                          busy_reason(rv, lease->res, options));
                 } else {
                         vmlock_sanlock_set_error(&local_error, rv, &ctx);
                         /* the same for every other file: stop here */
@@ -217,10 +251,10 @@ cleanup_lease_remove(int *sock, const char *dir, CleanupEntry *entry, gboolean d
                 cleanup_entry_set(entry, CLEANUP_OUTCOME_GONE,
                                   g_strdup("replaced by a new lease file meanwhile (left for "
                                            "the next run)"));
-        else if (dry_run)
+        else if (options->dry_run)
                 cleanup_entry_set(entry, CLEANUP_OUTCOME_DELETED, NULL);
         else
-                remove_held(dir, fd, path, entry);
+                remove_held(options->dir, fd, path, entry);
 
         if (!release(sock, lease->res, error)) {
                 close(fd);

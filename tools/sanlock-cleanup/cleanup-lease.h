@@ -4,18 +4,26 @@
 #include <glib.h>
 
 #include "cleanup-entry.h"
+#include "cleanup-owner.h"
 
 G_BEGIN_DECLS
 
-/* Decides the fate of the lease file @entry in @dir and records it in
- * @entry: when this host can take its lease exclusively, no guest on any
- * host uses it, and the file is removed while the lease is held (with
- * @dry_run, only released). *@sock is a connection registered with
- * sanlock_register(), used by one thread at a time; it may be replaced.
+typedef struct {
+        const char *dir;                /* the lease directory */
+        gboolean dry_run;               /* release instead of removing */
+        gboolean describe_holders;      /* name the holders of kept leases (a read each) */
+} CleanupLeaseOptions;
+
+/* Decides the fate of the lease file @entry and records it in @entry: when
+ * this host can take its lease exclusively, no guest on any host uses it,
+ * and the file is removed while the lease is held (with dry_run, only
+ * released). A lease whose file says a live host holds it is kept without
+ * asking. *@sock is a connection registered with sanlock_register() and
+ * @hosts a host cache, both of the calling thread; *@sock may be replaced.
  * Returns FALSE only when nothing more can be done (the daemon is gone,
  * the lockspace was left), with @error; @entry then stays PENDING. */
-gboolean cleanup_lease_remove(int *sock, const char *dir, CleanupEntry *entry,
-                              gboolean dry_run, GError **error);
+gboolean cleanup_lease_remove(int *sock, CleanupHosts *hosts, const CleanupLeaseOptions *options,
+                              CleanupEntry *entry, GError **error);
 
 /* Removes a leftover of an interrupted cleanup or an abandoned temporary
  * file (no lease to take: no start can find them by name). */

@@ -11,18 +11,19 @@
 
 #include <vmlock/error.h>
 
+#include "drivers/sanlock/sanlock_config.h"
 #include "drivers/sanlock/sanlock_errors.h"
 
 #include "cleanup-entry.h"
 #include "cleanup-lease.h"
+#include "cleanup-owner.h"
 #include "cleanup-pool.h"
 
 #define PROGRESS_INTERVAL_US (G_USEC_PER_SEC / 10)
 
 typedef struct {
         GPtrArray *leases;      /* the LEASE entries (borrowed) */
-        const char *dir;
-        gboolean dry_run;
+        const CleanupLeaseOptions *options;
         const volatile gint *stop;
 
         gint next;              /* index of the next lease to take (atomic) */
@@ -51,6 +52,7 @@ static gpointer
 worker(gpointer data)
 {
         Pool *pool = data;
+        g_autoptr(CleanupHosts) hosts = cleanup_hosts_new(VMLOCK_SANLOCK_DISK_LOCKSPACE);
         GError *error = NULL;
         int sock;
 
@@ -70,8 +72,8 @@ worker(gpointer data)
 
                 if (i >= (gint)pool->leases->len)
                         break;
-                if (!cleanup_lease_remove(&sock, pool->dir, g_ptr_array_index(pool->leases, i),
-                                          pool->dry_run, &error)) {
+                if (!cleanup_lease_remove(&sock, hosts, pool->options,
+                                          g_ptr_array_index(pool->leases, i), &error)) {
                         pool_fail(pool, error);
                         break;
                 }
@@ -89,13 +91,13 @@ cleanup:
 }
 
 gboolean
-cleanup_pool_run(GPtrArray *entries, const char *dir, gboolean dry_run, guint n_jobs,
+cleanup_pool_run(GPtrArray *entries, const CleanupLeaseOptions *options, guint n_jobs,
                  const volatile gint *stop, CleanupProgressFunc progress,
                  gpointer progress_data, GError **error)
 {
         g_autoptr(GPtrArray) leases = g_ptr_array_new();
         g_autoptr(GPtrArray) threads = g_ptr_array_new();
-        Pool pool = { .dir = dir, .dry_run = dry_run, .stop = stop };
+        Pool pool = { .options = options, .stop = stop };
         gboolean ok;
 
         for (guint i = 0; i < entries->len; i++) {

@@ -3,6 +3,8 @@
 
 #include <glib.h>
 
+#include "cleanup-lease.h"
+
 G_BEGIN_DECLS
 
 /* The daemon spends ~4 ms on one acquire, much of it waiting for the disk;
@@ -17,7 +19,7 @@ typedef void (*CleanupProgressFunc)(guint done, guint total, gpointer user_data)
  * time, each worker with a sanlock connection of its own. Stops early when
  * *@stop becomes non-zero (entries not reached stay PENDING), or on an error
  * that ends everything (returned). @progress may be NULL. */
-gboolean cleanup_pool_run(GPtrArray *entries, const char *dir, gboolean dry_run, guint n_jobs,
+gboolean cleanup_pool_run(GPtrArray *entries, const CleanupLeaseOptions *options, guint n_jobs,
                           const volatile gint *stop, CleanupProgressFunc progress,
                           gpointer progress_data, GError **error);
 

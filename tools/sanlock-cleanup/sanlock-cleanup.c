@@ -124,6 +124,7 @@ main(int argc, char **argv)
         gboolean dry_run = FALSE, quiet = FALSE, verbose = FALSE, version = FALSE;
         gint jobs = CLEANUP_POOL_DEFAULT_JOBS;
         Progress progress = { 0 };
+        CleanupLeaseOptions lease_options = { 0 };
         CleanupCounts counts;
         gint64 start;
         GOptionEntry options[] = {
@@ -202,7 +203,11 @@ main(int argc, char **argv)
 
         remove_stray_files(entries, config->disk_lease_dir, dry_run);
         progress.start = start;
-        if (!cleanup_pool_run(entries, config->disk_lease_dir, dry_run, (guint)jobs,
+        lease_options.dir = config->disk_lease_dir;
+        lease_options.dry_run = dry_run;
+        /* kept leases are listed with --verbose only */
+        lease_options.describe_holders = verbose;
+        if (!cleanup_pool_run(entries, &lease_options, (guint)jobs,
                               &stop_requested,
                               !quiet && isatty(STDERR_FILENO) ? show_progress : NULL,
                               &progress, &pool_error))
