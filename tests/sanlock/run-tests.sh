@@ -45,7 +45,10 @@ trap on_signal INT TERM
 start_prog() {
         local i=$1 name
         name=${progs[$i]##*/}
-        timeout --kill-after=10 "$timeout_s" "${progs[$i]}" --tap \
+        # --foreground: stay in our process group, so that whoever kills the
+        # group (meson on a timeout) reaches the programs too; their guests
+        # exit when the program dies (their stdin closes).
+        timeout --foreground --kill-after=10 "$timeout_s" "${progs[$i]}" --tap \
                 > "$logdir/$name.tap" 2> "$logdir/$name.stderr" < /dev/null &
         pids[$i]=$!
         echo "# started $name (pid ${pids[$i]})"
