@@ -102,7 +102,9 @@ vmlock_on 1 status demo
 
 say "Host 1: vmlock pause demo / resume demo (QMP stop and cont; the lease stays held)"
 vmlock_on 1 pause demo
+vmlock_on 1 status demo | grep -E '^state|held'
 vmlock_on 1 resume demo
+vmlock_on 1 status demo | grep -E '^state'
 
 say "Host 1: stopping the guest releases its lease"
 kill "$pid"
