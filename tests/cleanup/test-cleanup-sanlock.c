@@ -186,6 +186,15 @@ start_guest_ok(guint host_id, const char *disk, gboolean readonly)
         return guest;
 }
 
+/* A guest of @disk on @host_id starts, then stops. */
+static void
+start_and_stop(guint host_id, const char *disk)
+{
+        g_autoptr(SanlockTestGuest) guest = start_guest_ok(host_id, disk, FALSE);
+
+        g_assert_cmpint(sanlock_test_guest_stop(guest), ==, 0);
+}
+
 /* A disk whose lease file exists and nobody holds: a guest ran and stopped. */
 static char *
 unused_disk(guint host_id, const char *prefix)
@@ -380,7 +389,7 @@ test_dry_run_and_quiet(void)
         assert_contains(dry.out, ": 1 to delete (dry run), 0 kept (in use)");
 
         /* the lease was let go: a guest can have it */
-        g_assert_cmpint(sanlock_test_guest_stop(start_guest_ok(2, disk, FALSE)), ==, 0);
+        start_and_stop(2, disk);
 
         run_tool(1, &quiet, "--quiet", NULL);
         g_assert_cmpint(quiet.status, ==, 0);
@@ -553,6 +562,7 @@ test_removed_lease_dead(void)
         RawLease libvirt_old = { libvirt_name, libvirt_alias };
         g_autoptr(GError) error = NULL;
         g_auto(ToolRun) run = { 0 };
+        g_auto(ToolRun) last = { 0 };
         struct stat st;
 
         /* the alias proves it: the same lease, reached through the old inode */
@@ -588,12 +598,13 @@ test_removed_lease_dead(void)
         }
 
         /* and a new start gets a fresh file */
-        g_assert_cmpint(sanlock_test_guest_stop(start_guest_ok(2, disk, FALSE)), ==, 0);
+        start_and_stop(2, disk);
         g_assert_true(exists(lease));
 
         g_assert_cmpint(unlink(alias), ==, 0);
         g_assert_cmpint(unlink(libvirt_alias), ==, 0);
-        run_tool(2, &run, "--quiet", NULL);
+        run_tool(2, &last, "--quiet", NULL);
+        g_assert_cmpint(last.status, ==, 0);
         assert_lease_dir_clean();
 }
 
