@@ -8,7 +8,7 @@ packages=(
         sanlock libsanlock-dev
         clang libclang-rt-14-dev
         libselinux1-dev qemu-system-x86
-        augeas-tools
+        augeas-tools scdoc
 )
 
 if [ "$(id -u)" -ne 0 ]; then
