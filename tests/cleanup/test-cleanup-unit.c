@@ -1,4 +1,6 @@
 /* vmlock tests: vmlock-sanlock-cleanup's directory scan and report, without a daemon. */
+#define G_LOG_DOMAIN "vmlock-cleanup-test"
+
 #include "config-build.h"
 
 #include <errno.h>
