@@ -76,16 +76,30 @@ forward_signal(int sig)
                 kill((pid_t)forward_pid, sig);
 }
 
+static const int forwarded_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+
+/* From fork until the handlers are in place, the forwarded signals are held
+ * back, so one sent as soon as the guest runs reaches the guest, not vmlock. */
+static void
+block_forwarded_signals(sigset_t *ret_old_mask)
+{
+        sigset_t set;
+
+        sigemptyset(&set);
+        for (gsize i = 0; i < G_N_ELEMENTS(forwarded_signals); i++)
+                sigaddset(&set, forwarded_signals[i]);
+        sigprocmask(SIG_BLOCK, &set, ret_old_mask);
+}
+
 static void
 install_forwarding(pid_t pid)
 {
-        static const int signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
         struct sigaction sa = { .sa_handler = forward_signal, .sa_flags = SA_RESTART };
 
         forward_pid = pid;
         sigemptyset(&sa.sa_mask);
-        for (gsize i = 0; i < G_N_ELEMENTS(signals); i++)
-                sigaction(signals[i], &sa, NULL);
+        for (gsize i = 0; i < G_N_ELEMENTS(forwarded_signals); i++)
+                sigaction(forwarded_signals[i], &sa, NULL);
 }
 
 static int
@@ -191,6 +205,7 @@ cmd_start(int argc, char **argv)
         const char *domain_xml;
         GuestLaunch launch = { .close_in_child = -1 };
         GuestLaunchResult result;
+        sigset_t old_mask;
         int opt_argc = argc;
         int status;
         int lock_fd;
@@ -251,7 +266,10 @@ cmd_start(int argc, char **argv)
         launch.stop_before_exec = opt_paused && !opt_qmp;
         launch.close_in_child = lock_fd;
         launch.argv = program;
+        launch.child_sigmask = &old_mask;
+        block_forwarded_signals(&old_mask);
         if (!guest_launch(&launch, &pid, &result, &error)) {
+                sigprocmask(SIG_SETMASK, &old_mask, NULL);
                 close(lock_fd);
                 return tool_report_error(error, launch_error_status(error));
         }
@@ -261,6 +279,7 @@ cmd_start(int argc, char **argv)
                 /* An unrecorded guest could not be paused or resumed: stop it. */
                 kill(pid, SIGKILL);
                 waitpid(pid, NULL, 0);
+                sigprocmask(SIG_SETMASK, &old_mask, NULL);
                 close(lock_fd);
                 return tool_report_error(error, VMLOCK_EXIT_START_FAILURE);
         }
@@ -275,8 +294,10 @@ cmd_start(int argc, char **argv)
                         g_clear_error(&error);
                 }
                 printf("%d\n", (int)pid);
+                sigprocmask(SIG_SETMASK, &old_mask, NULL);
                 return VMLOCK_EXIT_OK;
         }
         install_forwarding(pid);
+        sigprocmask(SIG_SETMASK, &old_mask, NULL);
         return wait_guest(state_dir, record);
 }

@@ -143,6 +143,8 @@ guest_child(const GuestLaunch *launch, int sock)
 
         if (launch->close_in_child >= 0)
                 close(launch->close_in_child);
+        if (launch->child_sigmask)
+                sigprocmask(SIG_SETMASK, launch->child_sigmask, NULL);
 
         vmlock_domain_set_pid(launch->dom, getpid());
         if (!vmlock_domain_lock_process_start(launch->manager, NULL, launch->dom,

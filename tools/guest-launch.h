@@ -15,6 +15,7 @@ typedef struct {
         gboolean stop_before_exec; /* SIGSTOP before exec: PROGRAM waits for resume */
         int close_in_child;        /* an fd whose lock must not outlive the parent (or -1) */
         char *const *argv;         /* PROGRAM and its arguments; PATH is searched */
+        const sigset_t *child_sigmask; /* the child's signal mask (NULL: inherited) */
 } GuestLaunch;
 
 typedef enum {
