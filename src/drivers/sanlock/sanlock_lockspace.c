@@ -269,7 +269,17 @@ lockspace_join(const VmlockSanlockConfig *config, const char *path,
                                                            VMLOCK_SANLOCK_DISK_LOCKSPACE, path,
                                                            config->host_id);
                 g_autofree char *other = rv == -EINVAL ? describe_other_join(&task.ls) : NULL;
-                g_autofree char *detail = g_strdup_printf(
+                g_autofree char *detail = NULL;
+
+                if (other) {
+                        /* a daemon is in a lockspace once, with one host_id and file */
+                        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_LOCKSPACE,
+                                    "cannot join %s: %s; every user of this host's sanlock "
+                                    "daemon must use the same disk_lease_dir and host_id "
+                                    "(settings from %s)", subject, other, config->filename);
+                        return FALSE;
+                }
+                detail = g_strdup_printf(
                         "check that the sanlock daemon is running, that %s is shared by all "
                         "hosts and writable, and that no other host uses host_id %u; "
                         "settings from %s", config->disk_lease_dir, config->host_id,
@@ -280,7 +290,7 @@ lockspace_join(const VmlockSanlockConfig *config, const char *path,
                         .lockspace = VMLOCK_SANLOCK_DISK_LOCKSPACE,
                         .path = path,
                         .host_id = config->host_id,
-                        .detail = other ? other : detail,
+                        .detail = detail,
                 };
 
                 vmlock_sanlock_set_error(error, rv, &ctx);
