@@ -65,7 +65,7 @@ static gboolean
 sanlock_drv_init(unsigned int version, const char *config_file, unsigned int flags,
                  VmlockProgressFunc progress, gpointer progress_data, GError **error)
 {
-        g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&driver_lock);
+        G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&driver_lock);
         g_autoptr(VmlockSanlockConfig) config = NULL;
 
         VMLOCK_TRACE("version=%u config_file=%s flags=0x%x", version,
@@ -107,7 +107,7 @@ sanlock_drv_init(unsigned int version, const char *config_file, unsigned int fla
 static void
 sanlock_drv_deinit(void)
 {
-        g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&driver_lock);
+        G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&driver_lock);
 
         VMLOCK_TRACE(" ");
 
