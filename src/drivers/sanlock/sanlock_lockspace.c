@@ -229,7 +229,8 @@ lockspace_join(const VmlockSanlockConfig *config, const char *path,
 
         if (progress) {
                 g_autofree char *msg = g_strdup_printf(
-                        "joining lockspace %s as host_id %u (takes ~%u s)...",
+                        "%s lockspace %s as host_id %u (takes ~%u s)...",
+                        rv == -EINPROGRESS ? "another process is joining" : "joining",
                         VMLOCK_SANLOCK_DISK_LOCKSPACE, config->host_id, expected);
                 progress(msg, progress_data);
         }
