@@ -55,14 +55,14 @@ domain_xml demo-copy > "$work/xml/demo-copy.xml"
 # vmlock as host N: its sanlock daemon, its config (lock_manager = "sanlock",
 # auto_disk_leases = 1, host_id = N), its own record of running guests.
 vmlock_on() { # HOST ARGS...
-        local host=$1 run cfg
+        local host=$1 run cfg state
         shift
         run=VMLOCK_HARNESS_HOST${host}_RUN_DIR
         cfg=VMLOCK_HARNESS_HOST${host}_CONFIG_DIR
-        SANLOCK_RUN_DIR=${!run} VMLOCK_CONFIG_DIR=${!cfg} \
+        state=VMLOCK_HARNESS_HOST${host}_STATE_DIR
+        SANLOCK_RUN_DIR=${!run} VMLOCK_CONFIG_DIR=${!cfg} VMLOCK_STATE_DIR=${!state} \
                 VMLOCK_PLUGIN_DIR=$top/build/src/drivers/sanlock \
                 VMLOCK_LOCKFAILURE_HELPER=$top/build/tools/vmlock-lockfailure-helper \
-                VMLOCK_STATE_DIR=$work/host$host/state \
                 "$top/build/tools/vmlock" "$@"
 }
 

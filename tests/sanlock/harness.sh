@@ -201,9 +201,13 @@ start_daemon() {
         # (-D sends everything to stderr, i.e. daemon.log). The shim lets the
         # daemon start without CAP_SYS_RESOURCE. The daemon stays in our
         # process group, so a test runner that kills the group kills it too.
+        # VMLOCK_STATE_DIR: the lock-failure helper, run by the daemon, finds
+        # this host's guest records there.
+        mkdir -p "$hdir/state"
         (
                 cd "$hdir" || exit 1
-                SANLOCK_RUN_DIR=$dir LD_PRELOAD=$shim exec "$sanlock_bin" daemon -D \
+                SANLOCK_RUN_DIR=$dir VMLOCK_STATE_DIR=$hdir/state LD_PRELOAD=$shim \
+                        exec "$sanlock_bin" daemon -D \
                         -w 0 -l 0 -U "$(id -un)" -G "$(id -gn)" -e "$(host_name "$host")" \
                         -L -1 -S -1
         ) < /dev/null > "$hdir/daemon.log" 2>&1 &
@@ -332,6 +336,7 @@ write_env() {
                         echo "VMLOCK_HARNESS_HOST${host}_NAME=$(shquote "$(host_name "$host")")"
                         echo "VMLOCK_HARNESS_HOST${host}_RUN_DIR=$(shquote "$(run_dir "$host")")"
                         echo "VMLOCK_HARNESS_HOST${host}_CONFIG_DIR=$(shquote "$(host_dir "$host")/etc")"
+                        echo "VMLOCK_HARNESS_HOST${host}_STATE_DIR=$(shquote "$(host_dir "$host")/state")"
                         echo "VMLOCK_HARNESS_HOST${host}_PID=$(cat "$(host_dir "$host")/daemon.pid")"
                 done
         } > "$tmp" && mv -f "$tmp" "$env"
