@@ -73,7 +73,7 @@ done
 printf '%s\n' "${expected[@]}" | sort >"$work/expected"
 (cd "$staging" && find . ! -type d | sed 's/^\.//' | sort) >"$work/installed"
 unexpected=$(comm -13 "$work/expected" "$work/installed")
-[ -z "$unexpected" ] || fail "installed but not expected: $(echo $unexpected)"
+[ -z "$unexpected" ] || fail "installed but not expected: $(tr "\n" " " <<<"$unexpected")"
 [ -L "$staging$libdir/libvmlock.so.0" ] || fail "$libdir/libvmlock.so.0 is not a symlink"
 [ -x "$staging/usr/bin/vmlock" ] && [ -x "$staging/usr/sbin/vmlock-sanlock-cleanup" ] &&
         [ -x "$staging/usr/libexec/vmlock-lockfailure-helper" ] || fail "a program is not executable"
