@@ -12,6 +12,7 @@
 
 #include "guest-control.h"
 #include "state-dir.h"
+#include "tool-config.h"
 #include "vmlock-tool.h"
 
 /* sanlock's lockspace of the automatic disk leases (named by libvirt). */
@@ -28,6 +29,7 @@ static gint64 opt_offset;
 static gboolean opt_release;
 static char *opt_state;
 static char *opt_disk;
+static char *opt_config;
 
 static const GOptionEntry state_dir_entries[] = {
         { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt_state_dir,
@@ -74,7 +76,11 @@ static const GOptionEntry resume_entries[] = {
 
 static const GOptionEntry status_entries[] = {
         { "disk", 0, 0, G_OPTION_ARG_FILENAME, &opt_disk,
-          "Who holds this disk? (not supported yet)", "PATH" },
+          "Who holds this disk? Read from its lease, whether a guest of this host uses it "
+          "or not", "PATH" },
+        { "config", 'c', 0, G_OPTION_ARG_FILENAME, &opt_config,
+          "With --disk: the configuration directory naming the lock driver (default "
+          "$VMLOCK_CONFIG_DIR or " VMLOCK_CONFIG_DIR ")", "DIR" },
         G_OPTION_ENTRY_NULL
 };
 
@@ -266,6 +272,27 @@ print_resources(const GuestRecord *record, VmlockLockManager *manager, const cha
         }
 }
 
+/* status --disk: the lock driver of this host's vmlock.conf reads the
+ * disk's lease, so it answers for guests of any host. */
+static int
+status_disk(const char *path)
+{
+        const char *config_dir = tool_config_dir_resolve(opt_config);
+        g_autoptr(VmlockLockManager) manager = NULL;
+        g_autofree char *manager_name = NULL;
+        g_autofree char *description = NULL;
+        GError *error = NULL;
+
+        if (!tool_config_read_lock_manager(config_dir, &manager_name, &error))
+                return tool_report_error(error, VMLOCK_EXIT_ERROR);
+        manager = tool_lock_manager_new(manager_name, NULL, config_dir, &error);
+        if (!manager ||
+            !vmlock_lock_manager_describe_disk(manager, path, &description, &error))
+                return tool_report_error(error, VMLOCK_EXIT_ERROR);
+        printf("disk %s: %s\n", path, description);
+        return VMLOCK_EXIT_OK;
+}
+
 int
 cmd_status(int argc, char **argv)
 {
@@ -280,12 +307,17 @@ cmd_status(int argc, char **argv)
                            "Show a guest's resources and whether each is held.",
                            "Each disk and lease of guest NAME is listed with its mode\n"
                            "(exclusive or shared) and whether the guest holds it now, as\n"
-                           "the lock driver reports it (\"not tracked\" with the nop driver).\n",
+                           "the lock driver reports it (\"not tracked\" with the nop driver).\n"
+                           "With --disk PATH instead of NAME: which host holds the disk's\n"
+                           "lease now (sanlock with auto_disk_leases = 1), whatever guest\n"
+                           "or host uses it.\n",
                            status_entries, 0, 1, &status))
                 return status;
         if (opt_disk) {
-                g_printerr("%s: --disk is not supported yet\n", g_get_prgname());
-                return VMLOCK_EXIT_ERROR;
+                if (argc != 1)
+                        return tool_usage_error(VMLOCK_EXIT_USAGE,
+                                                "--disk PATH takes no guest NAME");
+                return status_disk(opt_disk);
         }
         if (argc != 2)
                 return tool_usage_error(VMLOCK_EXIT_USAGE, "missing NAME");

@@ -31,6 +31,17 @@ VMLOCK_EXPORT const char *vmlock_lock_manager_get_config_file(const VmlockLockMa
 /* TRUE when the driver's release/inquire return a state that acquire needs back. */
 VMLOCK_EXPORT gboolean vmlock_lock_manager_uses_state(const VmlockLockManager *manager);
 
+/* Who holds the disk @path now, read from the driver's lease on shared
+ * storage, whether a guest of this host uses it or not: one line such as
+ * "held exclusively by host 2 (node-b)" or "free (lease file X)".
+ * Errors: VMLOCK_ERROR_UNSUPPORTED when the driver cannot tell (nop, or a
+ * sanlock driver without auto_disk_leases), INVALID_ARG for a NULL path, or
+ * the driver's own (daemon, I/O...). */
+VMLOCK_EXPORT gboolean vmlock_lock_manager_describe_disk(VmlockLockManager *manager,
+                                                         const char *path,
+                                                         char **ret_description,
+                                                         GError **error);
+
 /* The compiled-in defaults, before environment overrides. */
 VMLOCK_EXPORT const char *vmlock_default_plugin_dir(void);
 VMLOCK_EXPORT const char *vmlock_default_config_dir(void);

@@ -7,8 +7,9 @@
  *
  * Life cycle: init once per load; for each operation the core makes an object
  * (new), describes its resources (add_resource), calls one of acquire, release
- * or inquire, then frees it. Every callback is mandatory and rejects flags it
- * does not know. Failures set @error and return FALSE.
+ * or inquire, then frees it. Every callback is mandatory, except those marked
+ * optional (NULL: the core reports VMLOCK_ERROR_UNSUPPORTED), and rejects flags
+ * it does not know. Failures set @error and return FALSE.
  */
 #pragma once
 
@@ -110,6 +111,15 @@ typedef struct _VmlockLockDriver {
                             GError **error);
         gboolean (*inquire)(VmlockLockObject *object, char **ret_state, unsigned int flags,
                             GError **error);
+
+        /* Optional (may be NULL). Who holds the resource @type/@name (the
+         * params as for add_resource), read from where the driver keeps its
+         * leases, whether any guest of this process or host uses it or not:
+         * one line a person reads, e.g. "held exclusively by host 2 (node-b)".
+         * No object: nothing is acquired. No flags are defined yet. */
+        gboolean (*describe_resource)(unsigned int type, const char *name, gsize n_params,
+                                      const VmlockLockParam *params, unsigned int flags,
+                                      char **ret_description, GError **error);
 } VmlockLockDriver;
 
 G_END_DECLS

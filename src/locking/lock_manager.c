@@ -370,6 +370,56 @@ vmlock_lock_manager_uses_state(const VmlockLockManager *manager)
         return (manager->driver->flags & VMLOCK_LOCK_DRIVER_USES_STATE) != 0;
 }
 
+gboolean
+vmlock_lock_manager_describe_disk(VmlockLockManager *manager, const char *path,
+                                  char **ret_description, GError **error)
+{
+        g_autofree char *description = NULL;
+        GError *local = NULL;
+        gboolean ok;
+
+        VMLOCK_TRACE("manager=%p path=%s ret_description=%p", manager, VMLOCK_NULLSTR(path),
+                     ret_description);
+
+        if (!manager || !path || !*path || !ret_description) {
+                g_set_error_literal(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                                    "describing a disk needs a lock manager, a disk path and "
+                                    "somewhere to put the description");
+                return FALSE;
+        }
+        /* Optional in the ABI: older or simpler drivers cannot tell. */
+        if (!manager->driver->describe_resource) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_UNSUPPORTED,
+                            "lock driver %s cannot tell who holds disk %s", manager->name,
+                            path);
+                return FALSE;
+        }
+
+        ok = manager->driver->describe_resource(VMLOCK_LOCK_RESOURCE_DISK, path, 0, NULL, 0,
+                                                &description, &local);
+        if (ok && !description) {
+                g_clear_error(&local);
+                local = g_error_new(VMLOCK_ERROR, VMLOCK_ERROR_INTERNAL,
+                                    "lock driver %s: describe_resource succeeded without a "
+                                    "description of disk %s", manager->name, path);
+                ok = FALSE;
+        }
+        if (ok) {
+                if (local)
+                        g_debug("lock driver %s: describe_resource succeeded but set an "
+                                "error: %s", manager->name, local->message);
+                g_clear_error(&local);
+                *ret_description = g_steal_pointer(&description);
+                return TRUE;
+        }
+        if (!local)
+                local = g_error_new(VMLOCK_ERROR, VMLOCK_ERROR_INTERNAL,
+                                    "lock driver %s: describe_resource failed without saying "
+                                    "why", manager->name);
+        g_propagate_error(error, local);
+        return FALSE;
+}
+
 const VmlockLockDriver *
 lock_manager_get_driver(const VmlockLockManager *manager)
 {

@@ -642,6 +642,77 @@ test_object_null_args(void)
         g_strfreev(locking_test_take_calls());
 }
 
+/* ---- describe_disk ---------------------------------------------------- */
+
+/* A driver without the optional callback (the built-in nop) cannot tell. */
+static void
+test_describe_unsupported(void)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VmlockLockManager) manager = NULL;
+        char *description = NOT_WRITTEN;
+
+        manager = vmlock_lock_manager_new("nop", NULL, "/cfg", NULL, NULL, &error);
+        g_assert_no_error(error);
+        g_assert_false(vmlock_lock_manager_describe_disk(manager, "/d", &description,
+                                                          &error));
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_UNSUPPORTED);
+        g_assert_cmpstr(error->message, ==, "lock driver nop cannot tell who holds disk /d");
+        g_assert_true(description == NOT_WRITTEN);
+}
+
+static void
+test_describe_calls_driver(void)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VmlockLockManager) manager = load_test_driver("/cfg");
+        g_autofree char *description = NULL;
+
+        g_assert_true(vmlock_lock_manager_describe_disk(manager, "/d", &description, &error));
+        g_assert_no_error(error);
+        g_assert_cmpstr(description, ==, "test driver: /d is free");
+        locking_test_assert_calls("describe_resource type=disk name=/d flags=0");
+}
+
+static void
+test_describe_errors(void)
+{
+        g_autoptr(VmlockLockManager) manager = load_test_driver("/cfg");
+        char *description = NOT_WRITTEN;
+        GError *error = NULL;
+
+        g_setenv(TEST_DRIVER_FAIL_ENV, "describe_resource", TRUE);
+        g_assert_false(vmlock_lock_manager_describe_disk(manager, "/d", &description,
+                                                          &error));
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_LEASE_BUSY);
+        g_assert_cmpstr(error->message, ==, "test driver: injected failure in describe_resource");
+        g_clear_error(&error);
+
+        g_setenv(TEST_DRIVER_FAIL_ENV, "describe_resource:silent", TRUE);
+        g_assert_false(vmlock_lock_manager_describe_disk(manager, "/d", &description,
+                                                          &error));
+        g_unsetenv(TEST_DRIVER_FAIL_ENV);
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INTERNAL);
+        g_assert_cmpstr(error->message, ==,
+                        "lock driver test-driver: describe_resource failed without saying why");
+        g_clear_error(&error);
+        g_assert_true(description == NOT_WRITTEN);
+
+        /* No driver call for what the core can refuse itself. */
+        g_strfreev(locking_test_take_calls());
+        g_assert_false(vmlock_lock_manager_describe_disk(manager, NULL, &description, &error));
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG);
+        g_clear_error(&error);
+        g_assert_false(vmlock_lock_manager_describe_disk(manager, "/d", NULL, &error));
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG);
+        g_clear_error(&error);
+        g_assert_false(vmlock_lock_manager_describe_disk(NULL, "/d", &description, &error));
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG);
+        g_clear_error(&error);
+        locking_test_assert_no_calls();
+        g_assert_true(description == NOT_WRITTEN);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -675,6 +746,9 @@ main(int argc, char **argv)
                         test_object_driver_errors_silent);
         g_test_add_func("/locking/object/new-fails", test_object_new_fails);
         g_test_add_func("/locking/object/null-args", test_object_null_args);
+        g_test_add_func("/locking/manager/describe/unsupported", test_describe_unsupported);
+        g_test_add_func("/locking/manager/describe/calls-driver", test_describe_calls_driver);
+        g_test_add_func("/locking/manager/describe/errors", test_describe_errors);
 
         return g_test_run();
 }

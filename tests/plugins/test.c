@@ -283,6 +283,23 @@ test_inquire(VmlockLockObject *object, char **ret_state, unsigned int flags, GEr
         return TRUE;
 }
 
+static gboolean
+test_describe_resource(unsigned int type, const char *name, gsize n_params,
+                       const VmlockLockParam *params, unsigned int flags,
+                       char **ret_description, GError **error)
+{
+        g_autofree char *p = params_string(n_params, params);
+
+        record("describe_resource type=%s name=%s flags=%u%s",
+               type == VMLOCK_LOCK_RESOURCE_DISK ? "disk" : "other", name, flags, p);
+        if (injected_failure("describe_resource", error))
+                return FALSE;
+        if (!check_flags("describe_resource", flags, 0, error))
+                return FALSE;
+        *ret_description = g_strdup_printf("test driver: %s is free", name);
+        return TRUE;
+}
+
 TEST_DRIVER_EXPORT const VmlockLockDriver vmlock_lock_driver = {
         .version = VMLOCK_LOCK_DRIVER_VERSION,
         .flags = VMLOCK_LOCK_DRIVER_USES_STATE,
@@ -294,4 +311,5 @@ TEST_DRIVER_EXPORT const VmlockLockDriver vmlock_lock_driver = {
         .acquire = test_acquire,
         .release = test_release,
         .inquire = test_inquire,
+        .describe_resource = test_describe_resource,
 };

@@ -454,6 +454,86 @@ test_second_batch_fails(void)
         taker = start_guest_ok(2, first);
 }
 
+/* ---- who holds a disk ------------------------------------------------------ */
+
+static gboolean
+describe_disk(gpointer data, GString *reply, GError **error)
+{
+        g_autoptr(VmlockLockManager) manager = sanlock_test_manager_new(error);
+        g_autofree char *description = NULL;
+
+        if (!manager ||
+            !vmlock_lock_manager_describe_disk(manager, data, &description, error))
+                return FALSE;
+        g_string_append(reply, description);
+        return TRUE;
+}
+
+/* What @host_id says about @disk. */
+static char *
+describe_as(guint host_id, const char *disk)
+{
+        g_autoptr(GError) error = NULL;
+        char *reply = NULL;
+
+        g_assert_true(sanlock_test_host_call(sanlock_test_host(host_id), describe_disk,
+                                             (gpointer)disk, &reply, &error));
+        g_assert_no_error(error);
+        g_test_message("host %u: disk %s: %s", host_id, disk, reply);
+        return reply;
+}
+
+static void
+test_describe(void)
+{
+        const SanlockTestHost *host1 = sanlock_test_host(1);
+        const SanlockTestHost *host2 = sanlock_test_host(2);
+        g_autofree char *disk = sanlock_test_disk_path("describe");
+        g_autofree char *lease_file = sanlock_test_disk_lease_path(disk);
+        g_autoptr(VmlockDomain) dom = domain_with_disk("describe", disk, FALSE, FALSE);
+        g_autoptr(VmlockDomain) reader1 = domain_with_disk("describe-r1", disk, TRUE, FALSE);
+        g_autoptr(VmlockDomain) reader2 = domain_with_disk("describe-r2", disk, TRUE, FALSE);
+        g_autoptr(SanlockTestGuest) guest = NULL;
+        g_autoptr(SanlockTestGuest) guest_r1 = NULL;
+        g_autoptr(SanlockTestGuest) guest_r2 = NULL;
+        g_autofree char *never = NULL;
+        g_autofree char *held = NULL;
+        g_autofree char *held_here = NULL;
+        g_autofree char *shared = NULL;
+        g_autofree char *free_now = NULL;
+        g_autofree char *expected = NULL;
+
+        never = describe_as(2, disk);
+        g_assert_true(g_str_has_prefix(never, "no lease file yet: never started under "
+                                              "auto_disk_leases"));
+
+        guest = start_guest_ok(1, dom);
+        held = describe_as(2, disk);
+        expected = g_strdup_printf("held exclusively by host 1 (%s)", host1->name);
+        g_assert_cmpstr(held, ==, expected);
+        g_clear_pointer(&expected, g_free);
+        held_here = describe_as(1, disk);
+        expected = g_strdup_printf("held exclusively by host 1 (%s, this host)", host1->name);
+        g_assert_cmpstr(held_here, ==, expected);
+        g_clear_pointer(&expected, g_free);
+
+        g_assert_cmpint(sanlock_test_guest_stop(guest), ==, 0);
+        free_now = describe_as(2, disk);
+        expected = g_strdup_printf("free (lease file %s)", lease_file);
+        g_assert_cmpstr(free_now, ==, expected);
+
+        guest_r1 = start_guest_ok(1, reader1);
+        guest_r2 = start_guest_ok(2, reader2);
+        shared = describe_as(2, disk);
+        g_assert_true(g_str_has_prefix(shared, "shared by "));
+        g_clear_pointer(&expected, g_free);
+        expected = g_strdup_printf("host 1 (%s)", host1->name);
+        g_assert_nonnull(strstr(shared, expected));
+        g_clear_pointer(&expected, g_free);
+        expected = g_strdup_printf("host 2 (%s, this host)", host2->name);
+        g_assert_nonnull(strstr(shared, expected));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -472,5 +552,6 @@ main(int argc, char **argv)
         g_test_add_func("/driver/disk/hotplug", test_hotplug);
         g_test_add_func("/driver/disk/many", test_many_disks);
         g_test_add_func("/driver/disk/second-batch-fails", test_second_batch_fails);
+        g_test_add_func("/driver/disk/describe", test_describe);
         return g_test_run();
 }

@@ -390,7 +390,7 @@ test_usage(Fixture *fx, gconstpointer data)
                 { { "attach-lease", "g", "--key", "k", "--path", "/p", "--offset", "x" },
                   2, "--offset" },
                 { { "detach-lease", "g" }, 2, "missing --key" },
-                { { "status", "--disk", "/x" }, 1, "not supported yet" },
+                { { "status", "--disk", "/x" }, 1, "lock driver nop cannot tell who holds disk /x" },
                 { { "status", "nosuch" }, 1, "no guest named 'nosuch'" },
                 { { "pause", "nosuch" }, 1, "no guest named 'nosuch'" },
                 { { "resume", "nosuch" }, 1, "no guest named 'nosuch'" },

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sanlock.h>
@@ -820,6 +821,96 @@ sanlock_drv_inquire(VmlockLockObject *object, char **ret_state, unsigned int fla
         return inquire_state(obj, ret_state, error);
 }
 
+/* ---- describe ----------------------------------------------------------- */
+
+/* Who holds an automatic disk lease, read from its file through the daemon
+ * (no lockspace membership needed to read). */
+static gboolean
+sanlock_drv_describe_resource(unsigned int type, const char *name, gsize n_params,
+                              const VmlockLockParam *params, unsigned int flags,
+                              char **ret_description, GError **error)
+{
+        const VmlockSanlockConfig *config = driver_config;
+        g_autoptr(VmlockSanlockLease) lease = NULL;
+        g_autofree char *holders = NULL;
+        gboolean shared = FALSE;
+        const char *path;
+        struct stat st;
+        int rv;
+
+        VMLOCK_TRACE("type=%u name=%s n_params=%" G_GSIZE_FORMAT " flags=0x%x", type,
+                     VMLOCK_NULLSTR(name), n_params, flags);
+
+        if (!check_flags("describe_resource", flags, 0, error))
+                return FALSE;
+        if (!config) {
+                g_set_error_literal(error, VMLOCK_ERROR, VMLOCK_ERROR_PLUGIN,
+                                    "sanlock lock driver is not initialised");
+                return FALSE;
+        }
+        if (!name || !*name) {
+                g_set_error_literal(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                                    "sanlock lock driver: a resource needs a name");
+                return FALSE;
+        }
+        if (type != VMLOCK_LOCK_RESOURCE_DISK) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_UNSUPPORTED,
+                            "sanlock lock driver: cannot describe resource %s of type %u: "
+                            "only disks", name, type);
+                return FALSE;
+        }
+        if (!config->auto_disk_leases) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_UNSUPPORTED,
+                            "cannot tell who holds disk %s: disks have no leases of their "
+                            "own unless auto_disk_leases = 1 (%s)", name, config->filename);
+                return FALSE;
+        }
+
+        lease = vmlock_sanlock_disk_lease_new(config, name, FALSE, error);
+        if (!lease)
+                return FALSE;
+        path = lease->res->disks[0].path;
+        if (stat(path, &st) < 0) {
+                int saved = errno;
+
+                if (saved == ENOENT) {
+                        *ret_description = g_strdup_printf(
+                                "no lease file yet: never started under auto_disk_leases "
+                                "(%s would be its lease file)", path);
+                        return TRUE;
+                }
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
+                            "cannot access the lease file of disk %s, %s: %s", name, path,
+                            g_strerror(saved));
+                return FALSE;
+        }
+        if (st.st_size == 0) {
+                *ret_description = g_strdup_printf("no lease yet: its lease file %s is empty "
+                                                   "(being created right now?)", path);
+                return TRUE;
+        }
+
+        rv = vmlock_sanlock_holder_read(lease->res, &holders, &shared);
+        if (rv < 0) {
+                VmlockSanlockErrorContext ctx = {
+                        .op = VMLOCK_SANLOCK_OP_READ,
+                        .subject = lease->label,
+                        .lockspace = lease->res->lockspace_name,
+                        .path = path,
+                };
+
+                vmlock_sanlock_set_error(error, rv, &ctx);
+                return FALSE;
+        }
+        if (!holders)
+                *ret_description = g_strdup_printf("free (lease file %s)", path);
+        else if (shared)
+                *ret_description = g_strdup_printf("shared by %s", holders);
+        else
+                *ret_description = g_strdup_printf("held exclusively by %s", holders);
+        return TRUE;
+}
+
 /* The one symbol the module exports. */
 __attribute__((visibility("default"))) const VmlockLockDriver vmlock_lock_driver = {
         .version = VMLOCK_LOCK_DRIVER_VERSION,
@@ -832,4 +923,5 @@ __attribute__((visibility("default"))) const VmlockLockDriver vmlock_lock_driver
         .acquire = sanlock_drv_acquire,
         .release = sanlock_drv_release,
         .inquire = sanlock_drv_inquire,
+        .describe_resource = sanlock_drv_describe_resource,
 };

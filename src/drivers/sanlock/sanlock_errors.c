@@ -65,6 +65,8 @@ op_verb(VmlockSanlockOp op)
                 return "cannot restrict the sanlock connection of";
         case VMLOCK_SANLOCK_OP_STATE:
                 return "cannot use the lock state of";
+        case VMLOCK_SANLOCK_OP_READ:
+                return "cannot read who holds";
         }
         return "cannot use";
 }
@@ -196,6 +198,7 @@ describe(int rv, const VmlockSanlockErrorContext *ctx, VmlockError *ret_code)
         case -ENOENT:
         case -EACCES:
                 if (ctx->op == VMLOCK_SANLOCK_OP_ACQUIRE ||
+                    ctx->op == VMLOCK_SANLOCK_OP_READ ||
                     ctx->op == VMLOCK_SANLOCK_OP_LEASE_INIT ||
                     ctx->op == VMLOCK_SANLOCK_OP_LOCKSPACE) {
                         *ret_code = VMLOCK_ERROR_IO;

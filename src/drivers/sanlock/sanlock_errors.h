@@ -15,6 +15,7 @@ typedef enum {
         VMLOCK_SANLOCK_OP_KILLPATH,
         VMLOCK_SANLOCK_OP_RESTRICT,
         VMLOCK_SANLOCK_OP_STATE,        /* parsing a state string */
+        VMLOCK_SANLOCK_OP_READ,         /* reading who holds a lease */
 } VmlockSanlockOp;
 
 typedef struct {

@@ -115,8 +115,9 @@ read_host_name(const struct sanlk_lockspace *ls, guint64 host_id)
         return name[0] ? g_strdup(name) : NULL;
 }
 
-char *
-vmlock_sanlock_holder_describe(const struct sanlk_resource *res)
+int
+vmlock_sanlock_holder_read(const struct sanlk_resource *res, char **ret_holders,
+                           gboolean *ret_shared)
 {
         g_autofree struct sanlk_resource *copy = NULL;
         gsize size = sizeof(*res) + res->num_disks * sizeof(struct sanlk_disk);
@@ -132,12 +133,17 @@ vmlock_sanlock_holder_describe(const struct sanlk_resource *res)
         copy->flags = 0;
         copy->lver = 0;
 
+        /* the daemon sets SANLK_RES_SHARED in copy when mode blocks say so */
         rv = sanlock_read_resource_owners(copy, 0, &owners, &n_owners);
         if (rv < 0 || n_owners <= 0) {
                 g_debug("no owner of %.48s:%.48s readable (%d)", res->lockspace_name,
                         res->name, rv);
                 free(owners);
-                return NULL;
+                if (rv < 0)
+                        return rv;
+                *ret_holders = NULL;
+                *ret_shared = FALSE;
+                return 0;
         }
 
         /* The lockspace's file (for the host names) and our own host id. */
@@ -170,5 +176,18 @@ vmlock_sanlock_holder_describe(const struct sanlk_resource *res)
         }
         free(owners);
         free(spaces);
-        return g_string_free(out, FALSE);
+        *ret_holders = g_string_free(out, FALSE);
+        *ret_shared = (copy->flags & SANLK_RES_SHARED) != 0;
+        return 0;
+}
+
+char *
+vmlock_sanlock_holder_describe(const struct sanlk_resource *res)
+{
+        char *holders = NULL;
+        gboolean shared = FALSE;
+
+        if (vmlock_sanlock_holder_read(res, &holders, &shared) < 0)
+                return NULL;
+        return holders;
 }

@@ -12,3 +12,10 @@
  * records in the lockspace file. Costs a few hundred microseconds: for
  * error messages only. */
 char *vmlock_sanlock_holder_describe(const struct sanlk_resource *res);
+
+/* The same, telling a free lease from an unreadable one: returns 0 with
+ * *ret_holders NULL when nobody holds @res, or the holders named as above
+ * and *ret_shared TRUE when they share it; or sanlock's negative error
+ * (nothing set). */
+int vmlock_sanlock_holder_read(const struct sanlk_resource *res, char **ret_holders,
+                               gboolean *ret_shared);
