@@ -151,9 +151,17 @@ guest_child(const GuestLaunch *launch, int sock)
                                               launch->register_only, &lock_fd, &error))
                 goto fail;
         /* The one fd PROGRAM must inherit: its registration with the lock
-         * daemon lives as long as this fd is open. */
-        if (lock_fd >= 0 && (flags = fcntl(lock_fd, F_GETFD)) >= 0)
-                fcntl(lock_fd, F_SETFD, flags & ~FD_CLOEXEC);
+         * daemon lives as long as this fd is open. Were it closed at exec,
+         * the daemon would drop the leases and PROGRAM would run unprotected. */
+        if (lock_fd >= 0 && ((flags = fcntl(lock_fd, F_GETFD)) < 0 ||
+                             fcntl(lock_fd, F_SETFD, flags & ~FD_CLOEXEC) < 0)) {
+                int saved = errno;
+
+                g_set_error(&error, VMLOCK_ERROR, VMLOCK_ERROR_INTERNAL,
+                            "cannot pass the lock fd %d on to %s: %s", lock_fd,
+                            launch->argv[0], g_strerror(saved));
+                goto fail;
+        }
         if (!seclabel_apply(launch->dom, lock_fd, &error))
                 goto fail;
         if (!child_send(sock, MSG_LOCKED, NULL))
