@@ -168,7 +168,10 @@ guest_child(const GuestLaunch *launch, int sock)
                 _exit(125); /* the parent is gone: nobody would record the guest */
 
         if (launch->stop_before_exec) {
-                child_send(sock, MSG_STOPPING, NULL);
+                /* With nobody to resume or kill it, a stopped child would hold
+                 * its registration forever. */
+                if (!child_send(sock, MSG_STOPPING, NULL))
+                        _exit(125);
                 /* The parent stops listening once we are stopped; an exec
                  * failure after resume goes to stderr. */
                 close(sock);
