@@ -211,20 +211,27 @@ parse_on_lockfailure(const ParseState *ps, const xmlNode *root, VmlockDomain *do
         return TRUE;
 }
 
-/* The first <seclabel> with a model; libvirt may write a dac one too. */
+/* The first <seclabel> with a model; libvirt may write a dac one too. Its
+ * <label> counts only with type='static', as libvirt reads a definition for a
+ * new start: a dynamic label (type absent or 'dynamic') in a `virsh dumpxml`
+ * of a running guest belongs to that run, and reusing its MCS categories
+ * would let two guests share them. */
 static void
 parse_seclabel(const xmlNode *root, VmlockDomain *dom)
 {
         for (const xmlNode *node = root->children; node; node = node->next) {
                 g_autofree char *model = NULL;
+                g_autofree char *type = NULL;
 
                 if (!is_element(node, "seclabel"))
                         continue;
                 model = node_attr(node, "model");
                 if (!model || !*model)
                         continue;
+                type = node_attr(node, "type");
                 dom->seclabel_model = g_steal_pointer(&model);
-                dom->seclabel_label = child_text(node, "label", NULL);
+                if (g_strcmp0(type, "static") == 0)
+                        dom->seclabel_label = child_text(node, "label", NULL);
                 return;
         }
 }

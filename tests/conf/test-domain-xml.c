@@ -135,8 +135,8 @@ test_xml_typical(void)
         g_assert_cmpint(vmlock_domain_get_pid(dom), ==, 0);
         g_assert_cmpint(vmlock_domain_get_on_lockfailure(dom), ==, VMLOCK_LOCK_FAILURE_PAUSE);
         g_assert_cmpstr(vmlock_domain_get_seclabel_model(dom), ==, "selinux");
-        g_assert_cmpstr(vmlock_domain_get_seclabel_label(dom), ==,
-                        "system_u:system_r:svirt_t:s0:c392,c662");
+        /* A dynamic label is the old run's (dumped live XML): not reused. */
+        g_assert_null(vmlock_domain_get_seclabel_label(dom));
 
         g_assert_cmpuint(vmlock_domain_get_n_disks(dom), ==, 6);
         /* The top image only: the backing store's <source> is not the disk's. */
@@ -203,6 +203,35 @@ test_xml_full(void)
         /* CDATA is text like any other. */
         assert_lease(vmlock_domain_get_lease(dom, 0), "db-cluster", "db-primary",
                      "/dev/vg_leases/db-cluster", 0);
+}
+
+static void
+test_xml_seclabel_types(void)
+{
+        static const struct {
+                const char *seclabel;
+                const char *label;
+        } cases[] = {
+                { "<seclabel type='static' model='selinux'><label>u:r:t:s0:c1,c2</label>"
+                  "</seclabel>", "u:r:t:s0:c1,c2" },
+                { "<seclabel type='dynamic' model='selinux'><label>u:r:t:s0:c1,c2</label>"
+                  "</seclabel>", NULL },
+                { "<seclabel model='selinux'><label>u:r:t:s0:c1,c2</label></seclabel>", NULL },
+                { "<seclabel type='none' model='selinux'><label>u:r:t:s0</label></seclabel>",
+                  NULL },
+        };
+
+        for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autoptr(GError) error = NULL;
+                g_autofree char *xml = g_strdup_printf("<domain><name>g</name>%s</domain>",
+                                                       cases[i].seclabel);
+                g_autoptr(VmlockDomain) dom = vmlock_domain_parse_string(xml, strlen(xml),
+                                                                         NULL, &error);
+
+                g_assert_no_error(error);
+                g_assert_cmpstr(vmlock_domain_get_seclabel_model(dom), ==, "selinux");
+                g_assert_cmpstr(vmlock_domain_get_seclabel_label(dom), ==, cases[i].label);
+        }
 }
 
 static void
@@ -863,6 +892,7 @@ main(int argc, char **argv)
         g_test_add_func("/conf/xml/typical", test_xml_typical);
         g_test_add_func("/conf/xml/full", test_xml_full);
         g_test_add_func("/conf/xml/minimal", test_xml_minimal);
+        g_test_add_func("/conf/xml/seclabel-types", test_xml_seclabel_types);
         g_test_add_func("/conf/xml/uuid-forms", test_xml_uuid_forms);
         g_test_add_func("/conf/xml/lockfailure-values", test_xml_lockfailure_values);
         g_test_add_func("/conf/xml/limits-ok", test_xml_limits_ok);
