@@ -218,11 +218,8 @@ guest_record_from_data(const char *data, gsize len, const char *filename, GError
         int action;
 
         if (!g_key_file_load_from_data(kf, data, len, G_KEY_FILE_NONE, &local)) {
-
                 record_error(error, filename, local);
-
                 return NULL;
-
         }
 
         name = g_key_file_get_string(kf, GROUP_GUEST, "name", &local);
