@@ -269,9 +269,10 @@ cmd_start(int argc, char **argv)
         launch.child_sigmask = &old_mask;
         block_forwarded_signals(&old_mask);
         if (!guest_launch(&launch, &pid, &result, &error)) {
-                sigprocmask(SIG_SETMASK, &old_mask, NULL);
                 close(lock_fd);
-                return tool_report_error(error, launch_error_status(error));
+                status = tool_report_error(error, launch_error_status(error));
+                sigprocmask(SIG_SETMASK, &old_mask, NULL);
+                return status;
         }
 
         record = make_record(dom, pid, domain_xml, manager_name, config_dir, &error);
@@ -279,9 +280,11 @@ cmd_start(int argc, char **argv)
                 /* An unrecorded guest could not be paused or resumed: stop it. */
                 kill(pid, SIGKILL);
                 waitpid(pid, NULL, 0);
-                sigprocmask(SIG_SETMASK, &old_mask, NULL);
                 close(lock_fd);
-                return tool_report_error(error, VMLOCK_EXIT_START_FAILURE);
+                /* Report first: a signal held back meanwhile ends vmlock. */
+                status = tool_report_error(error, VMLOCK_EXIT_START_FAILURE);
+                sigprocmask(SIG_SETMASK, &old_mask, NULL);
+                return status;
         }
         close(lock_fd);
 

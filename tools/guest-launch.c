@@ -277,6 +277,7 @@ guest_launch(const GuestLaunch *launch, pid_t *ret_pid, GuestLaunchResult *ret_r
         g_autofree char *how = NULL;
         gboolean locked = FALSE;
         gboolean stopping = FALSE;
+        gboolean have_status = FALSE;
         int sv[2];
         int status = 0;
         pid_t pid;
@@ -317,7 +318,8 @@ guest_launch(const GuestLaunch *launch, pid_t *ret_pid, GuestLaunchResult *ret_r
         if (!locked)
                 goto died;
         if (stopping) {
-                if (waitpid_noeintr(pid, &status, WUNTRACED) < 0 || !WIFSTOPPED(status))
+                have_status = waitpid_noeintr(pid, &status, WUNTRACED) >= 0;
+                if (!have_status || !WIFSTOPPED(status))
                         goto died;
                 *ret_result = GUEST_LAUNCH_STOPPED;
         } else {
@@ -328,8 +330,8 @@ guest_launch(const GuestLaunch *launch, pid_t *ret_pid, GuestLaunchResult *ret_r
 
 died:
         if (!stopping)
-                waitpid_noeintr(pid, &status, 0);
-        how = describe_wait_status(status);
+                have_status = waitpid_noeintr(pid, &status, 0) >= 0;
+        how = have_status ? describe_wait_status(status) : g_strdup("ended");
         g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INTERNAL,
                     "the guest process %d %s before it could run %s", (int)pid, how,
                     launch->argv[0]);
