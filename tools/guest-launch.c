@@ -291,6 +291,10 @@ guest_launch(const GuestLaunch *launch, pid_t *ret_pid, GuestLaunchResult *ret_r
                             "cannot create a socket pair: %s", g_strerror(saved));
                 return FALSE;
         }
+        /* The child runs the lock driver (GLib, malloc) before exec: safe only
+         * because vmlock has a single thread here. Keep it so: no thread may
+         * outlive the call that starts it (the sanlock driver's join thread
+         * is waited for). */
         pid = fork();
         if (pid < 0) {
                 int saved = errno;
