@@ -454,6 +454,67 @@ test_second_batch_fails(void)
         taker = start_guest_ok(2, first);
 }
 
+/* ---- a guest the daemon does not know ------------------------------------------ */
+
+/* This test process never registered with any daemon (a guest started
+ * without the sanlock driver, or before the daemon restarted): taking its
+ * leases must fail, not succeed doing nothing; letting go stays quiet. */
+static void
+test_unregistered_pid(void)
+{
+        const SanlockTestHost *host1 = sanlock_test_host(1);
+        g_autofree char *name = sanlock_test_unique_name("unreg");
+        g_autofree char *disk_path = sanlock_test_disk_path("unreg");
+        g_autoptr(VmlockDomain) dom = domain_with_disk("unreg", disk_path, FALSE, FALSE);
+        g_autoptr(VmlockDomain) bare = sanlock_test_domain_new(name);
+        g_autoptr(VmlockDomain) other = domain_with_disk("unreg-other", disk_path, FALSE, FALSE);
+        g_autoptr(VmlockDisk) disk = NULL;
+        g_autoptr(SanlockTestGuest) guest = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *expected = NULL;
+        char *state = (char *)"not written";
+        pid_t pid = getpid();
+
+        expected = g_strdup_printf("guest %s (pid %d) is not registered with the sanlock "
+                                   "daemon (started without the sanlock driver, or the daemon "
+                                   "restarted): cannot take its leases",
+                                   vmlock_domain_get_name(dom), (int)pid);
+        g_assert_false(sanlock_test_domain_call(host1, SANLOCK_TEST_RESUME, dom, pid, NULL,
+                                                NULL, NULL, &error));
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG);
+        g_assert_cmpstr(error->message, ==, expected);
+        g_clear_error(&error);
+
+        /* Hotplug likewise. */
+        disk = vmlock_disk_new(VMLOCK_DISK_TYPE_FILE, VMLOCK_DISK_DEVICE_DISK, disk_path, FALSE,
+                               FALSE, &error);
+        g_assert_no_error(error);
+        g_assert_false(sanlock_test_domain_call(host1, SANLOCK_TEST_DISK_ATTACH, bare, pid,
+                                                NULL, disk, NULL, &error));
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG);
+        g_assert_nonnull(strstr(error->message, "is not registered with the sanlock daemon"));
+        g_clear_error(&error);
+
+        /* Nothing to take: nothing to refuse. */
+        g_assert_true(sanlock_test_domain_call(host1, SANLOCK_TEST_RESUME, bare, pid, NULL,
+                                               NULL, NULL, &error));
+        g_assert_no_error(error);
+
+        /* Release and inquire have nothing to do, and say so by a NULL state. */
+        g_assert_true(sanlock_test_domain_call(host1, SANLOCK_TEST_PAUSE, dom, pid, NULL, NULL,
+                                               &state, &error));
+        g_assert_no_error(error);
+        g_assert_null(state);
+        state = (char *)"not written";
+        g_assert_true(sanlock_test_domain_call(host1, SANLOCK_TEST_INQUIRE, dom, pid, NULL,
+                                               NULL, &state, &error));
+        g_assert_no_error(error);
+        g_assert_null(state);
+
+        /* And the disk was never taken. */
+        guest = start_guest_ok(2, other);
+}
+
 /* ---- who holds a disk ------------------------------------------------------ */
 
 static gboolean
@@ -553,5 +614,6 @@ main(int argc, char **argv)
         g_test_add_func("/driver/disk/many", test_many_disks);
         g_test_add_func("/driver/disk/second-batch-fails", test_second_batch_fails);
         g_test_add_func("/driver/disk/describe", test_describe);
+        g_test_add_func("/driver/disk/unregistered-pid", test_unregistered_pid);
         return g_test_run();
 }

@@ -618,11 +618,27 @@ sanlock_drv_acquire(VmlockLockObject *object, const char *state, unsigned int fl
         in_guest = obj->pid == (guint)getpid() && !obj->registered;
         if (!in_guest) {
                 if (!obj->registered) {
-                        g_debug("pid %u is not registered with sanlock: nothing to acquire",
-                                obj->pid);
-                        if (ret_fd)
-                                *ret_fd = -1;
-                        return TRUE;
+                        g_autofree char *who = NULL;
+
+                        /* libvirt succeeds here doing nothing, and the guest
+                         * then runs with disks it never leased. Nothing to
+                         * take (a paused start, no leases) is still fine.
+                         * INVALID_ARG, as for -ESRCH: the process is unusable,
+                         * not the lockspace. */
+                        if ((flags & VMLOCK_LOCK_ACQUIRE_REGISTER_ONLY) ||
+                            obj->leases->len == 0) {
+                                g_debug("pid %u is not registered with sanlock: nothing to "
+                                        "acquire", obj->pid);
+                                if (ret_fd)
+                                        *ret_fd = -1;
+                                return TRUE;
+                        }
+                        who = object_describe(obj);
+                        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                                    "%s is not registered with the sanlock daemon (started "
+                                    "without the sanlock driver, or the daemon restarted): "
+                                    "cannot take its leases", who);
+                        return FALSE;
                 }
                 if (flags & VMLOCK_LOCK_ACQUIRE_RESTRICT) {
                         g_set_error_literal(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
