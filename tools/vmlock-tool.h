@@ -32,9 +32,9 @@ int tool_report_error(GError *error, int other_status);
 int tool_usage_error(int status, const char *format, ...) G_GNUC_PRINTF(2, 3);
 
 /* Parses @argv with @context; a bad option is a usage error (returns FALSE
- * and sets *ret_status). */
+ * and sets *failure_status). */
 gboolean tool_parse_options(GOptionContext *context, int *argc, char ***argv, int usage_status,
-                            int *ret_status);
+                            int *failure_status);
 
 int cmd_start(int argc, char **argv);
 int cmd_list(int argc, char **argv);

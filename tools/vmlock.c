@@ -84,12 +84,12 @@ tool_usage_error(int status, const char *format, ...)
 
 gboolean
 tool_parse_options(GOptionContext *context, int *argc, char ***argv, int usage_status,
-                   int *ret_status)
+                   int *failure_status)
 {
         g_autoptr(GError) error = NULL;
 
         if (!g_option_context_parse(context, argc, argv, &error)) {
-                *ret_status = tool_usage_error(usage_status, "%s", error->message);
+                *failure_status = tool_usage_error(usage_status, "%s", error->message);
                 return FALSE;
         }
         return TRUE;

@@ -475,9 +475,11 @@ vmlock_config_parse(const char *text, gsize len, const char *filename, GError **
         return g_steal_pointer(&config);
 }
 
-/* Reads the whole file; the fd is O_CLOEXEC like every fd of the project. */
+/* Reads the whole file; the fd is O_CLOEXEC like every fd of the project.
+ * On failure, *failed_errno says why (ENOENT: no error is set, the caller
+ * treats a missing file as defaults). */
 static gboolean
-read_file(const char *path, char **ret_text, gsize *ret_len, int *ret_errno,
+read_file(const char *path, char **ret_text, gsize *ret_len, int *failed_errno,
           GError **error)
 {
         g_autoptr(GByteArray) buf = g_byte_array_new();
@@ -528,7 +530,7 @@ read_file(const char *path, char **ret_text, gsize *ret_len, int *ret_errno,
 cleanup:
         if (fd >= 0)
                 close(fd);
-        *ret_errno = saved_errno;
+        *failed_errno = saved_errno;
         if (saved_errno != ENOENT)
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_CONFIG,
                             "cannot read config file %s: %s", path,
