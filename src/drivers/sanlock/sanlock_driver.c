@@ -287,6 +287,8 @@ add_disk(SanlockObject *obj, const char *path, gsize n_params, unsigned int flag
         lease = vmlock_sanlock_disk_lease_new(config, path, shared, error);
         if (!lease || !vmlock_sanlock_disk_lease_ensure(config, lease, error))
                 return FALSE;
+        /* so that acquire can tell a cleanup removed it meanwhile */
+        vmlock_sanlock_disk_lease_note_file(lease);
         object_add_lease(obj, g_steal_pointer(&lease));
         return TRUE;
 }
@@ -497,6 +499,38 @@ acquire_batch(const SanlockObject *obj, int sock, struct sanlk_resource **res, g
         }
 }
 
+/* vmlock-sanlock-cleanup may remove an automatic lease file between
+ * add_resource and the daemon opening it (rename, truncate to 0, unlink):
+ * the daemon then finds no file or an empty one. Each such file of @batch
+ * is created anew and noted. Returns 1 if there was one (*ret_removed: the
+ * first), 0 if none, -1 with @error when a file cannot be created. */
+static int
+renew_removed_files(VmlockSanlockLease **batch, guint n, VmlockSanlockLease **ret_removed,
+                    GError **error)
+{
+        int renewed = 0;
+
+        for (guint i = 0; i < n; i++) {
+                VmlockSanlockLease *lease = batch[i];
+
+                if (!lease->auto_file || !vmlock_sanlock_disk_lease_file_changed(lease))
+                        continue;
+                g_debug("lease file %s of %s was removed or replaced: creating it again",
+                        lease->res->disks[0].path, lease->label);
+                if (!renewed)
+                        *ret_removed = lease;
+                renewed = 1;
+                if (!vmlock_sanlock_disk_lease_ensure(driver_config, lease, error))
+                        return -1;
+                vmlock_sanlock_disk_lease_note_file(lease);
+        }
+        return renewed;
+}
+
+/* A batch refused by anything but a holder, after a removed lease file:
+ * renews the files and tries again, a few times, before giving up. */
+#define FILE_RETRIES 3
+
 /* All leases or none: if a later batch is refused, the earlier ones are
  * released before the error is returned. */
 static gboolean
@@ -514,17 +548,37 @@ acquire_leases(const SanlockObject *obj, int sock, GError **error)
 
         for (guint done = 0; done < count; done += BATCH_MAX) {
                 guint n = MIN(BATCH_MAX, count - done);
+                VmlockSanlockLease **batch = (VmlockSanlockLease **)obj->leases->pdata + done;
+                VmlockSanlockLease *removed = NULL;
+                GError *local = NULL;
                 int rv = acquire_batch(obj, sock, res + done, n, &opt);
+                guint retries = 0;
 
-                if (rv < 0) {
+                while (rv < 0 && !vmlock_sanlock_rv_is_busy(rv) && retries < FILE_RETRIES) {
+                        int renewed = renew_removed_files(batch, n, &removed, &local);
+
+                        if (renewed <= 0)
+                                break;
+                        retries++;
+                        rv = acquire_batch(obj, sock, res + done, n, &opt);
+                }
+
+                if (rv < 0 || local) {
                         int undo = release_range(obj, sock, res, done);
 
                         if (undo < 0)
                                 g_debug("releasing the %u leases taken before failed: %d",
                                         done, undo);
-                        set_acquire_error(obj, rv,
-                                          (VmlockSanlockLease **)obj->leases->pdata + done, n,
-                                          error);
+                        if (local)
+                                g_propagate_error(error, local);
+                        else if (retries == FILE_RETRIES && !vmlock_sanlock_rv_is_busy(rv))
+                                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_LEASE_BUSY,
+                                            "cannot lock %s: the lease file %s was removed "
+                                            "while starting (by vmlock-sanlock-cleanup?); "
+                                            "try again", removed->label,
+                                            removed->res->disks[0].path);
+                        else
+                                set_acquire_error(obj, rv, batch, n, error);
                         return FALSE;
                 }
         }

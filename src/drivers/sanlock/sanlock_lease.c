@@ -99,8 +99,13 @@ vmlock_sanlock_disk_lease_new(const VmlockSanlockConfig *config, const char *dis
         g_autofree char *path = g_build_filename(config->disk_lease_dir, name, NULL);
         g_autofree char *label = g_strdup_printf("disk %s", disk_path);
 
-        return vmlock_sanlock_lease_new(label, VMLOCK_SANLOCK_DISK_LOCKSPACE, name, path, 0,
-                                        shared, error);
+        VmlockSanlockLease *lease;
+
+        lease = vmlock_sanlock_lease_new(label, VMLOCK_SANLOCK_DISK_LOCKSPACE, name, path, 0,
+                                         shared, error);
+        if (lease)
+                lease->auto_file = TRUE;
+        return lease;
 }
 
 typedef struct {
@@ -168,4 +173,28 @@ vmlock_sanlock_disk_lease_ensure(const VmlockSanlockConfig *config,
         g_debug("lease file %s for %s %s", path, lease->label,
                 created ? "created" : "created by someone else meanwhile");
         return TRUE;
+}
+
+void
+vmlock_sanlock_disk_lease_note_file(VmlockSanlockLease *lease)
+{
+        struct stat st;
+
+        if (stat(lease->res->disks[0].path, &st) < 0) {
+                lease->file_dev = 0;
+                lease->file_ino = 0;
+                return;
+        }
+        lease->file_dev = st.st_dev;
+        lease->file_ino = st.st_ino;
+}
+
+gboolean
+vmlock_sanlock_disk_lease_file_changed(const VmlockSanlockLease *lease)
+{
+        struct stat st;
+
+        if (stat(lease->res->disks[0].path, &st) < 0)
+                return errno == ENOENT;
+        return st.st_size == 0 || st.st_dev != lease->file_dev || st.st_ino != lease->file_ino;
 }

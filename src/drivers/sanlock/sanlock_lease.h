@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <glib.h>
 #include <sanlock.h>
@@ -11,6 +12,9 @@
 typedef struct {
         char *label;                  /* for messages: "disk /x", "lease LS:KEY (/path:0)" */
         struct sanlk_resource *res;   /* with one disk */
+        gboolean auto_file;           /* an automatic disk lease: its file is ours to create */
+        dev_t file_dev;               /* the file noted by _note_file() (0: none) */
+        ino_t file_ino;
 } VmlockSanlockLease;
 
 /* Checks the names and path fit sanlock's limits (VMLOCK_ERROR_INVALID_ARG). */
@@ -36,5 +40,11 @@ VmlockSanlockLease *vmlock_sanlock_disk_lease_new(const VmlockSanlockConfig *con
  * configured user/group); an existing file is trusted. */
 gboolean vmlock_sanlock_disk_lease_ensure(const VmlockSanlockConfig *config,
                                           const VmlockSanlockLease *lease, GError **error);
+
+/* Notes which file holds @lease now (after ensure), for _file_changed(). */
+void vmlock_sanlock_disk_lease_note_file(VmlockSanlockLease *lease);
+/* TRUE when the file at @lease's path is no longer the one noted: missing,
+ * another inode, or empty (what vmlock-sanlock-cleanup leaves behind). */
+gboolean vmlock_sanlock_disk_lease_file_changed(const VmlockSanlockLease *lease);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmlockSanlockLease, vmlock_sanlock_lease_free)
