@@ -442,6 +442,13 @@ test_start_refused(Fixture *fx, gconstpointer data)
         vmlock_as(fx, h2, &r, "list", NULL);
         g_assert_false(contains(r.out, b.name));
 
+        /* "Who holds this disk?", asked on the other host, from the lease. */
+        vmlock_as(fx, h2, &r, "status", "--disk", disk, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_true(contains(r.out, disk));
+        g_assert_true(contains(r.out, "held exclusively by host 1"));
+        g_assert_true(contains(r.out, h1->name));
+
         /* The same host, another guest: refused too. */
         g_assert_cmpint(guest_start(fx, h1, &c, NULL, NULL, NULL, &r), ==, 124);
         g_assert_true(contains(r.err, "on this host"));
@@ -449,6 +456,9 @@ test_start_refused(Fixture *fx, gconstpointer data)
 
         /* kill -9: the leases go with the guest; host 2 gets the disk. */
         guest_kill(h1, &a);
+        vmlock_as(fx, h2, &r, "status", "--disk", disk, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_true(contains(r.out, "free"));
         g_assert_cmpint(guest_start(fx, h2, &b, NULL, NULL, NULL, &r), ==, 0);
         wait_file(b.ready);
 
