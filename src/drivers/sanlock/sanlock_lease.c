@@ -112,6 +112,8 @@ typedef struct {
         const VmlockSanlockLease *lease;
 } LeaseInit;
 
+static gint lease_file_align; /* bytes; 0 until the daemon was asked */
+
 static gboolean
 lease_init(const char *tmp_path, int fd, gpointer data, GError **error)
 {
@@ -123,6 +125,7 @@ lease_init(const char *tmp_path, int fd, gpointer data, GError **error)
                 .lockspace = init->lease->res->lockspace_name,
                 .path = tmp_path,
         };
+        int align;
         int rv;
 
         res = g_malloc0(sizeof(struct sanlk_resource) + sizeof(struct sanlk_disk));
@@ -131,13 +134,19 @@ lease_init(const char *tmp_path, int fd, gpointer data, GError **error)
         res->lver = 0;
         g_strlcpy(res->disks[0].path, tmp_path, SANLK_PATH_LEN);
 
-        /* The daemon picks the size: 1 MiB for files and 512-byte devices. */
-        rv = sanlock_align(&res->disks[0]);
-        if (rv <= 0) {
-                vmlock_sanlock_set_error(error, rv, &ctx);
-                return FALSE;
+        /* The daemon picks the size: 1 MiB for files and 512-byte devices.
+         * Every lease file lives in disk_lease_dir, on one filesystem, so
+         * the daemon is asked once per process. */
+        align = g_atomic_int_get(&lease_file_align);
+        if (align <= 0) {
+                align = sanlock_align(&res->disks[0]);
+                if (align <= 0) {
+                        vmlock_sanlock_set_error(error, align, &ctx);
+                        return FALSE;
+                }
+                g_atomic_int_set(&lease_file_align, align);
         }
-        if (!vmlock_sanlock_file_allocate(fd, tmp_path, (gsize)rv, error))
+        if (!vmlock_sanlock_file_allocate(fd, tmp_path, (gsize)align, error))
                 return FALSE;
         /* The daemon writes it: 1.4 ms, against ~30 ms for sanlock_direct_*. */
         rv = sanlock_write_resource(res, 0, 0, 0);
