@@ -42,6 +42,7 @@
 #include <vmlock/vmlock.h>
 
 #include "drivers/sanlock/sanlock_config.h"
+#include "sanlock-test-util.h"
 #include "drivers/sanlock/sanlock_lease.h"
 
 #define DEFAULT_ROUNDS 9
@@ -54,8 +55,7 @@ static const guint disk_counts[] = { 1, 4, 8, 16, 32 };
 #define MAX_DISKS 32
 
 typedef struct {
-        char *run_dir;          /* host 1's SANLOCK_RUN_DIR */
-        char *config_dir;       /* host 1's qemu-sanlock.conf */
+        const SanlockTestHost *host; /* host 1, whose part the children play */
         char *plugin_dir;
         VmlockSanlockConfig *config;
         GPtrArray *disks;       /* MAX_DISKS disk paths with lease files */
@@ -67,8 +67,6 @@ typedef gboolean (*ChildFunc)(const Bench *b, gpointer data, GString *reply, GEr
 static void
 bench_clear(Bench *b)
 {
-        g_free(b->run_dir);
-        g_free(b->config_dir);
         g_free(b->plugin_dir);
         vmlock_sanlock_config_free(b->config);
         if (b->disks)
@@ -77,50 +75,21 @@ bench_clear(Bench *b)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Bench, bench_clear)
 
-/* harness.env: KEY='shell quoted value' lines; we need host 1's dirs. */
+/* Host 1 of the harness, and its qemu-sanlock.conf. */
 static gboolean
 bench_load(Bench *b, GError **error)
 {
-        const char *env_file = g_getenv("VMLOCK_SANLOCK_HARNESS_ENV");
-        g_autofree char *text = NULL;
+        const char *env_file = g_getenv(SANLOCK_TEST_ENV_VAR);
         g_autofree char *config_path = NULL;
-        g_auto(GStrv) lines = NULL;
 
         if (!env_file) {
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
-                            "VMLOCK_SANLOCK_HARNESS_ENV is not set: run this under "
-                            "tests/sanlock/harness.sh run WORKDIR -- ...");
+                            "%s is not set: run this under "
+                            "tests/sanlock/harness.sh run WORKDIR -- ...", SANLOCK_TEST_ENV_VAR);
                 return FALSE;
         }
-        if (!g_file_get_contents(env_file, &text, NULL, error))
-                return FALSE;
-        lines = g_strsplit(text, "\n", -1);
-        for (char **line = lines; *line; line++) {
-                char *eq = strchr(*line, '=');
-                g_autofree char *value = NULL;
-                char **slot = NULL;
-
-                if (**line == '#' || !eq)
-                        continue;
-                *eq = '\0';
-                if (g_str_equal(*line, "VMLOCK_HARNESS_HOST1_RUN_DIR"))
-                        slot = &b->run_dir;
-                else if (g_str_equal(*line, "VMLOCK_HARNESS_HOST1_CONFIG_DIR"))
-                        slot = &b->config_dir;
-                if (!slot)
-                        continue;
-                value = g_shell_unquote(eq + 1, error);
-                if (!value)
-                        return FALSE;
-                g_free(*slot);
-                *slot = g_steal_pointer(&value);
-        }
-        if (!b->run_dir || !b->config_dir) {
-                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
-                            "%s lacks host 1's run dir or config dir", env_file);
-                return FALSE;
-        }
-        config_path = g_build_filename(b->config_dir, "qemu-sanlock.conf", NULL);
+        b->host = &sanlock_test_harness_load(env_file)->hosts[0];
+        config_path = g_build_filename(b->host->config_dir, "qemu-sanlock.conf", NULL);
         b->config = vmlock_sanlock_config_load(config_path, error);
         if (!b->config)
                 return FALSE;
@@ -144,8 +113,8 @@ child_main(const Bench *b, int fd, ChildFunc func, gpointer data)
 
         /* before any libsanlock call: the daemon this process talks to.
          * Not g_setenv(), which warns once the parent has had threads. */
-        if (setenv("SANLOCK_RUN_DIR", b->run_dir, 1) < 0 ||
-            setenv("VMLOCK_CONFIG_DIR", b->config_dir, 1) < 0) {
+        if (setenv("SANLOCK_RUN_DIR", b->host->run_dir, 1) < 0 ||
+            setenv("VMLOCK_CONFIG_DIR", b->host->config_dir, 1) < 0) {
                 dprintf(fd, "-setenv: %s", g_strerror(errno));
                 _exit(1);
         }
@@ -355,7 +324,7 @@ acquire_driver(const Bench *b, gpointer data, GString *reply, GError **error)
         double ms;
         int fd = -1;
 
-        manager = vmlock_lock_manager_new("sanlock", b->plugin_dir, b->config_dir, NULL, NULL,
+        manager = vmlock_lock_manager_new("sanlock", b->plugin_dir, b->host->config_dir, NULL, NULL,
                                           error);
         if (!manager)
                 return FALSE;
@@ -779,7 +748,7 @@ main(int argc, char **argv)
         for (guint i = 0; i < MAX_DISKS; i++)
                 g_ptr_array_add(b.disks, g_strdup_printf("/bench-acquire/%d/disk-%02u.img",
                                                          (int)getpid(), i));
-        printf("host 1 (%s), leases in %s\n", b.run_dir, b.config->disk_lease_dir);
+        printf("host 1 (%s), leases in %s\n", b.host->run_dir, b.config->disk_lease_dir);
         answer = run_child(&b, create_leases, NULL, NULL, &error);
         if (!answer)
                 goto fail;

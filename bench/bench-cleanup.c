@@ -19,16 +19,11 @@
 
 #include "drivers/sanlock/sanlock_config.h"
 #include "drivers/sanlock/sanlock_lease.h"
+#include "sanlock-test-util.h"
 
 #define DEFAULT_FILES 2000
 #define CREATE_THREADS 8
 
-typedef struct {
-        char *run_dir;          /* host 1's SANLOCK_RUN_DIR */
-        char *config_dir;       /* host 1's qemu-sanlock.conf */
-        char *lease_dir;
-        char *sanlock_bin;
-} Harness;
 
 typedef struct {
         const VmlockSanlockConfig *config;
@@ -37,67 +32,6 @@ typedef struct {
         GMutex lock;
         GError *error;
 } CreateJob;
-
-static void
-harness_clear(Harness *h)
-{
-        g_free(h->run_dir);
-        g_free(h->config_dir);
-        g_free(h->lease_dir);
-        g_free(h->sanlock_bin);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(Harness, harness_clear)
-
-/* harness.env: KEY='shell quoted value' lines. */
-static gboolean
-harness_load(Harness *h, GError **error)
-{
-        const char *env_file = g_getenv("VMLOCK_SANLOCK_HARNESS_ENV");
-        g_autofree char *text = NULL;
-        g_auto(GStrv) lines = NULL;
-
-        if (!env_file) {
-                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
-                            "VMLOCK_SANLOCK_HARNESS_ENV is not set: run this under "
-                            "tests/sanlock/harness.sh run WORKDIR -- ...");
-                return FALSE;
-        }
-        if (!g_file_get_contents(env_file, &text, NULL, error))
-                return FALSE;
-        lines = g_strsplit(text, "\n", -1);
-        for (char **line = lines; *line; line++) {
-                char *eq = strchr(*line, '=');
-                g_autofree char *value = NULL;
-                char **slot = NULL;
-
-                if (**line == '#' || !eq)
-                        continue;
-                *eq = '\0';
-                if (g_str_equal(*line, "VMLOCK_HARNESS_HOST1_RUN_DIR"))
-                        slot = &h->run_dir;
-                else if (g_str_equal(*line, "VMLOCK_HARNESS_HOST1_CONFIG_DIR"))
-                        slot = &h->config_dir;
-                else if (g_str_equal(*line, "VMLOCK_HARNESS_LEASE_DIR"))
-                        slot = &h->lease_dir;
-                else if (g_str_equal(*line, "VMLOCK_HARNESS_SANLOCK"))
-                        slot = &h->sanlock_bin;
-                if (!slot)
-                        continue;
-                value = g_shell_unquote(eq + 1, error);
-                if (!value)
-                        return FALSE;
-                g_free(*slot);
-                *slot = g_steal_pointer(&value);
-        }
-        if (!h->run_dir || !h->config_dir || !h->lease_dir || !h->sanlock_bin) {
-                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
-                            "%s lacks host 1's run dir, config dir, the lease dir or the "
-                            "sanlock command", env_file);
-                return FALSE;
-        }
-        return TRUE;
-}
 
 static gpointer
 create_worker(gpointer data)
@@ -191,10 +125,11 @@ run(const char *const *argv, double *ret_seconds, GError **error)
 }
 
 static gboolean
-run_tool(const Harness *h, const char *tool, int jobs, double *ret_seconds, GError **error)
+run_tool(const SanlockTestHarness *h, const char *tool, int jobs, double *ret_seconds,
+         GError **error)
 {
         g_autofree char *jobs_arg = g_strdup_printf("--jobs=%d", jobs);
-        const char *argv[] = { tool, "--quiet", "--config", h->config_dir,
+        const char *argv[] = { tool, "--quiet", "--config", h->hosts[0].config_dir,
                                jobs > 0 ? jobs_arg : NULL, NULL };
 
         return run(argv, ret_seconds, error);
@@ -202,7 +137,8 @@ run_tool(const Harness *h, const char *tool, int jobs, double *ret_seconds, GErr
 
 /* libvirt's tools/virt-sanlock-cleanup, minus the augtool and glob. */
 static gboolean
-run_libvirt_loop(const Harness *h, GPtrArray *names, double *ret_seconds, GError **error)
+run_libvirt_loop(const SanlockTestHarness *h, GPtrArray *names, double *ret_seconds,
+                 GError **error)
 {
         static const char script[] =
                 "sanlock=$1 dir=$2; shift 2\n"
@@ -225,7 +161,7 @@ run_libvirt_loop(const Harness *h, GPtrArray *names, double *ret_seconds, GError
 }
 
 static gboolean
-bench_round(const Harness *h, const VmlockSanlockConfig *config, const char *tool, int jobs,
+bench_round(const SanlockTestHarness *h, const VmlockSanlockConfig *config, const char *tool, int jobs,
             guint round, guint n, double *ret_tool, double *ret_libvirt, GError **error)
 {
         g_autoptr(GPtrArray) names = NULL;
@@ -268,7 +204,8 @@ bench_round(const Harness *h, const VmlockSanlockConfig *config, const char *too
 int
 main(int argc, char **argv)
 {
-        g_auto(Harness) h = { 0 };
+        const SanlockTestHarness *h;
+        const char *env_file;
         g_autoptr(GOptionContext) context = NULL;
         g_autoptr(VmlockSanlockConfig) config = NULL;
         g_autoptr(GError) error = NULL;
@@ -298,11 +235,16 @@ main(int argc, char **argv)
         if (!tool)
                 tool = g_strdup(BENCH_CLEANUP_TOOL);
 
-        if (!harness_load(&h, &error))
-                goto fail;
+        env_file = g_getenv(SANLOCK_TEST_ENV_VAR);
+        if (!env_file) {
+                g_printerr("bench-cleanup: %s is not set: run this under "
+                           "tests/sanlock/harness.sh run WORKDIR -- ...\n", SANLOCK_TEST_ENV_VAR);
+                return 2;
+        }
+        h = sanlock_test_harness_load(env_file);
         /* we act as host 1, like the tool we run */
-        g_setenv("SANLOCK_RUN_DIR", h.run_dir, TRUE);
-        config_path = g_build_filename(h.config_dir, "qemu-sanlock.conf", NULL);
+        g_setenv("SANLOCK_RUN_DIR", h->hosts[0].run_dir, TRUE);
+        config_path = g_build_filename(h->hosts[0].config_dir, "qemu-sanlock.conf", NULL);
         config = vmlock_sanlock_config_load(config_path, &error);
         if (!config)
                 goto fail;
@@ -312,7 +254,7 @@ main(int argc, char **argv)
         for (gint round = 0; round < rounds; round++) {
                 double tool_s = 0, libvirt_s = 0;
 
-                if (!bench_round(&h, config, tool, jobs, (guint)round, (guint)files, &tool_s,
+                if (!bench_round(h, config, tool, jobs, (guint)round, (guint)files, &tool_s,
                                  &libvirt_s, &error))
                         goto fail;
                 tool_total += tool_s;

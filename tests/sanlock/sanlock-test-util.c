@@ -88,8 +88,8 @@ take_var(GHashTable *vars, const char *env_file, const char *name)
         return g_strdup(value);
 }
 
-static SanlockTestHarness *
-harness_load(const char *env_file)
+SanlockTestHarness *
+sanlock_test_harness_load(const char *env_file)
 {
         g_autoptr(GError) error = NULL;
         g_autoptr(GHashTable) vars = read_env_file(env_file, &error);
@@ -143,7 +143,7 @@ sanlock_test_init(int *argc, char ***argv)
         env_file = g_getenv(SANLOCK_TEST_ENV_VAR);
         if (!env_file || !*env_file)
                 return NULL;
-        harness = harness_load(env_file);
+        harness = sanlock_test_harness_load(env_file);
         return harness;
 }
 

@@ -64,6 +64,9 @@ typedef struct {
  * program does not run under harness.sh; main() should then register only
  * sanlock_test_add_skip() and run. Aborts when the env file is unreadable. */
 const SanlockTestHarness *sanlock_test_init(int *argc, char ***argv);
+/* Reads a harness env file; aborts naming what is wrong with it. For programs
+ * other than GTest ones (benchmarks); tests use sanlock_test_init(). */
+SanlockTestHarness *sanlock_test_harness_load(const char *env_file);
 /* The harness read by sanlock_test_init() (asserts it was). */
 const SanlockTestHarness *sanlock_test_harness(void);
 /* Host 1 or 2. */
