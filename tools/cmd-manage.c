@@ -277,7 +277,7 @@ print_resources(const GuestRecord *record, VmlockLockManager *manager, const cha
 static int
 status_disk(const char *path)
 {
-        const char *config_dir = tool_config_dir_resolve(opt_config);
+        const char *config_dir = vmlock_resolve_config_dir(opt_config);
         g_autoptr(VmlockLockManager) manager = NULL;
         g_autofree char *manager_name = NULL;
         g_autofree char *description = NULL;

@@ -237,7 +237,7 @@ cmd_start(int argc, char **argv)
                                         "missing '-- PROGRAM [ARG...]'");
         domain_xml = argv[1];
         state_dir = state_dir_path_resolve(opt_state_dir);
-        config_dir = tool_config_dir_resolve(opt_config);
+        config_dir = vmlock_resolve_config_dir(opt_config);
 
         dom = vmlock_domain_parse_file(domain_xml, &error);
         if (!dom)

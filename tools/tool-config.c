@@ -1,8 +1,5 @@
-/* vmlock: where the command's configuration comes from, and loading the lock driver. */
+/* vmlock: the command's configuration: vmlock.conf and loading the lock driver. */
 #define G_LOG_DOMAIN "vmlock-tool"
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* secure_getenv */
-#endif
 
 #include "config-build.h"
 
@@ -19,19 +16,6 @@ static const char *const vmlock_conf_keys[] = {
         "lock_manager",
         NULL,
 };
-
-const char *
-tool_config_dir_resolve(const char *option)
-{
-        const char *env;
-
-        if (option && *option)
-                return option;
-        env = secure_getenv("VMLOCK_CONFIG_DIR");
-        if (env && *env)
-                return env;
-        return vmlock_default_config_dir();
-}
 
 gboolean
 tool_config_read_lock_manager(const char *config_dir, char **ret_name, GError **error)

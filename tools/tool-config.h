@@ -1,12 +1,9 @@
-/* vmlock: the command's configuration: config dir, vmlock.conf, loading the lock driver. */
+/* vmlock: the command's configuration: vmlock.conf, loading the lock driver. */
 #pragma once
 
 #include <vmlock/lock-manager.h>
 
 G_BEGIN_DECLS
-
-/* @option (--config), else $VMLOCK_CONFIG_DIR, else the compiled-in default. */
-const char *tool_config_dir_resolve(const char *option);
 
 /* The `lock_manager` of <config_dir>/vmlock.conf ("nop" when unset). */
 gboolean tool_config_read_lock_manager(const char *config_dir, char **ret_name,

@@ -45,6 +45,9 @@ VMLOCK_EXPORT gboolean vmlock_lock_manager_describe_disk(VmlockLockManager *mana
 /* The compiled-in defaults, before environment overrides. */
 VMLOCK_EXPORT const char *vmlock_default_plugin_dir(void);
 VMLOCK_EXPORT const char *vmlock_default_config_dir(void);
+/* The config dir to use: @dir when set and not empty, else $VMLOCK_CONFIG_DIR,
+ * else the compiled-in default (as vmlock_lock_manager_new() resolves it). */
+VMLOCK_EXPORT const char *vmlock_resolve_config_dir(const char *dir);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmlockLockManager, vmlock_lock_manager_unref)
 

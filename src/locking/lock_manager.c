@@ -71,12 +71,20 @@ resolve_dir(const char *dir, const char *env_name, const char *fallback)
 {
         const char *env;
 
-        if (dir)
+        if (dir && *dir)
                 return dir;
         env = secure_getenv(env_name);
         if (env && *env)
                 return env;
         return fallback;
+}
+
+const char *
+vmlock_resolve_config_dir(const char *dir)
+{
+        VMLOCK_TRACE("dir=%s", VMLOCK_NULLSTR(dir));
+
+        return resolve_dir(dir, "VMLOCK_CONFIG_DIR", VMLOCK_CONFIG_DIR);
 }
 
 static void

@@ -393,6 +393,14 @@ test_dirs_default(void)
                 /* Empty is as good as unset. */
                 g_setenv("VMLOCK_CONFIG_DIR", "", TRUE);
 
+                g_assert_cmpstr(vmlock_resolve_config_dir(NULL), ==, VMLOCK_CONFIG_DIR);
+                g_assert_cmpstr(vmlock_resolve_config_dir(""), ==, VMLOCK_CONFIG_DIR);
+                g_assert_cmpstr(vmlock_resolve_config_dir("/opt"), ==, "/opt");
+                g_setenv("VMLOCK_CONFIG_DIR", "/env", TRUE);
+                g_assert_cmpstr(vmlock_resolve_config_dir(NULL), ==, "/env");
+                g_assert_cmpstr(vmlock_resolve_config_dir("/opt"), ==, "/opt");
+                g_setenv("VMLOCK_CONFIG_DIR", "", TRUE);
+
                 manager = vmlock_lock_manager_new("nop", NULL, NULL, NULL, NULL, &error);
                 g_assert_no_error(error);
                 config = g_build_filename(VMLOCK_CONFIG_DIR, "qemu-nop.conf", NULL);

@@ -1,8 +1,5 @@
 /* vmlock-sanlock-cleanup: removes the disk lease files that no guest on any host uses. */
 #define G_LOG_DOMAIN "vmlock-cleanup"
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* secure_getenv */
-#endif
 
 #include "config-build.h"
 
@@ -73,19 +70,6 @@ show_progress(guint done, guint total, gpointer user_data)
         fprintf(stderr, "\r%s\033[K", line);
         fflush(stderr);
         progress->shown = TRUE;
-}
-
-static const char *
-config_dir_resolve(const char *option)
-{
-        const char *env;
-
-        if (option && *option)
-                return option;
-        env = secure_getenv("VMLOCK_CONFIG_DIR");
-        if (env && *env)
-                return env;
-        return vmlock_default_config_dir();
 }
 
 static int
@@ -187,7 +171,7 @@ main(int argc, char **argv)
         if (quiet)
                 verbose = FALSE;
 
-        config_path = g_build_filename(config_dir_resolve(config_dir_option), CONF_NAME, NULL);
+        config_path = g_build_filename(vmlock_resolve_config_dir(config_dir_option), CONF_NAME, NULL);
         config = vmlock_sanlock_config_load(config_path, &error);
         if (!config)
                 return fatal(NULL, error);
