@@ -795,17 +795,31 @@ inquire_state(const SanlockObject *obj, char **ret_state, GError **error)
         return TRUE;
 }
 
-/* The object's leases that @state (the pid's leases now) lists. */
-static GPtrArray *
-held_leases(const SanlockObject *obj, const char *state)
+/* The object's leases that @state (the pid's leases now) lists. A state
+ * that cannot be read is an error: taking it as "nothing held" would
+ * report a release that left every lease held. */
+static gboolean
+held_leases(const SanlockObject *obj, const char *state, GPtrArray **ret_held,
+            GError **error)
 {
-        GPtrArray *held = g_ptr_array_new();
+        g_autoptr(GPtrArray) held = g_ptr_array_new();
         g_autofree char *copy = g_strdup(state ? state : "");
         struct sanlk_resource **args = NULL;
         int n = 0;
 
-        if (*copy && sanlock_state_to_args(copy, &n, &args) < 0)
-                n = 0;
+        if (*copy) {
+                int rv = sanlock_state_to_args(copy, &n, &args);
+
+                if (rv < 0) {
+                        g_autofree char *who = object_describe(obj);
+
+                        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INTERNAL,
+                                    "cannot release the leases of %s: cannot parse the "
+                                    "daemon's lock state '%s' (sanlock error %d)", who, state,
+                                    rv);
+                        return FALSE;
+                }
+        }
         for (guint i = 0; i < obj->leases->len; i++) {
                 VmlockSanlockLease *lease = g_ptr_array_index(obj->leases, i);
 
@@ -819,7 +833,8 @@ held_leases(const SanlockObject *obj, const char *state)
         for (int j = 0; j < n; j++)
                 free(args[j]);
         free(args);
-        return held;
+        *ret_held = g_steal_pointer(&held);
+        return TRUE;
 }
 
 static gboolean
@@ -844,9 +859,8 @@ sanlock_drv_release(VmlockLockObject *object, char **ret_state, unsigned int fla
 
         /* What the pid holds now: the state to hand back, and which of our
          * leases to release (one never taken is skipped, not an error). */
-        if (!inquire_state(obj, &state, error))
+        if (!inquire_state(obj, &state, error) || !held_leases(obj, state, &held, error))
                 return FALSE;
-        held = held_leases(obj, state);
 
         /* Explicit batches, never SANLK_REL_ALL: with more than 8 leases held
          * it crashes the 3.8.5 daemon. */
