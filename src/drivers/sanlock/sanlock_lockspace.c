@@ -24,6 +24,8 @@
 #define PROGRESS_INTERVAL_US (5 * G_USEC_PER_SEC)
 /* sanlock's io_timeout when the daemon's default applies. */
 #define SANLOCK_DEFAULT_IO_TIMEOUT 10
+/* "/.<32 hex digits>.XXXXXX": a lease file's temporary name, with its slash. */
+#define LONGEST_NAME_IN_DIR (2 + 32 + 7)
 /* Joins to retry while another process is adding the same lockspace. */
 #define JOIN_ATTEMPTS 10
 
@@ -313,10 +315,14 @@ vmlock_sanlock_lockspace_setup(const VmlockSanlockConfig *config, VmlockProgress
         g_autofree char *path = g_build_filename(config->disk_lease_dir,
                                                  VMLOCK_SANLOCK_DISK_LOCKSPACE, NULL);
 
-        if (strlen(path) >= SANLK_PATH_LEN) {
+        /* The longest path the driver hands sanlock is a lease file's
+         * temporary name, "/.<md5>.XXXXXX"; anything longer would be
+         * truncated in struct sanlk_disk. */
+        if (strlen(config->disk_lease_dir) + LONGEST_NAME_IN_DIR >= SANLK_PATH_LEN) {
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_CONFIG,
                             "%s: disk_lease_dir %s is too long for sanlock (%d bytes at most)",
-                            config->filename, config->disk_lease_dir, SANLK_PATH_LEN - 40);
+                            config->filename, config->disk_lease_dir,
+                            SANLK_PATH_LEN - 1 - LONGEST_NAME_IN_DIR);
                 return FALSE;
         }
         if (!vmlock_sanlock_daemon_check(error))
