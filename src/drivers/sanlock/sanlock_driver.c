@@ -40,9 +40,7 @@ static VmlockSanlockConfig *driver_config;
 typedef struct {
         char *name;
         char uuid[37];
-        int id;
         guint pid;
-        unsigned int flags;
         gboolean registered;    /* the daemon knows pid (probed, or we registered it) */
         GPtrArray *leases;      /* VmlockSanlockLease *, in the order added */
         GPtrArray *rw_disks;    /* manual mode: paths of read-write exclusive disks */
@@ -173,8 +171,6 @@ sanlock_drv_new_object(VmlockLockObject *object, unsigned int type, gsize n_para
         }
 
         obj = g_new0(SanlockObject, 1);
-        obj->id = -1;
-        obj->flags = flags;
         obj->leases = g_ptr_array_new_with_free_func((GDestroyNotify)vmlock_sanlock_lease_free);
         obj->rw_disks = g_ptr_array_new_with_free_func(g_free);
 
@@ -198,16 +194,12 @@ sanlock_drv_new_object(VmlockLockObject *object, unsigned int type, gsize n_para
                                 return FALSE;
                         g_free(obj->name);
                         obj->name = g_strdup(param->value.str);
-                } else if (g_str_equal(param->key, "id")) {
-                        if (!param_type_ok(param, VMLOCK_LOCK_PARAM_INT, error))
-                                return FALSE;
-                        obj->id = param->value.i;
                 } else if (g_str_equal(param->key, "pid")) {
                         if (!param_type_ok(param, VMLOCK_LOCK_PARAM_UINT, error))
                                 return FALSE;
                         obj->pid = param->value.ui;
                 }
-                /* other keys (uri...) are not needed here */
+                /* other keys (id, uri...) are not needed here */
         }
 
         /* A guest started with another lock driver, or none, was never
