@@ -22,6 +22,7 @@
 #include "drivers/sanlock/sanlock_file.h"
 #include "drivers/sanlock/sanlock_killpath.h"
 #include "drivers/sanlock/sanlock_lease.h"
+#include "drivers/sanlock/sanlock_lockspace.h"
 
 static char *
 write_conf(const char *dir, const char *text)
@@ -339,6 +340,30 @@ test_file_no_dir(void)
         g_assert_nonnull(strstr(error->message, "/nonexistent/dir"));
 }
 
+/* A lease file's temporary name, "/.<md5>.XXXXXX", must fit in sanlk_disk:
+ * a longer disk_lease_dir is refused before anything is asked of the daemon. */
+static void
+test_lockspace_dir_too_long(void)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VmlockSanlockConfig) config = g_new0(VmlockSanlockConfig, 1);
+        g_autofree char *dir = g_strnfill(SANLK_PATH_LEN - 1 - 41, 'd');
+        g_autofree char *limit = g_strdup_printf("(%d bytes at most)", SANLK_PATH_LEN - 42);
+
+        dir[0] = '/';
+        config->filename = g_strdup("/etc/vmlock/qemu-sanlock.conf");
+        config->disk_lease_dir = g_strconcat(dir, "d", NULL);
+        config->auto_disk_leases = TRUE;
+        config->host_id = 1;
+        config->user = (uid_t)-1;
+        config->group = (gid_t)-1;
+
+        g_assert_false(vmlock_sanlock_lockspace_setup(config, NULL, NULL, &error));
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_CONFIG);
+        g_assert_nonnull(strstr(error->message, "/etc/vmlock/qemu-sanlock.conf"));
+        g_assert_nonnull(strstr(error->message, limit));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -354,6 +379,7 @@ main(int argc, char **argv)
         g_test_add_func("/sanlock/errors/translate", test_errors);
         g_test_add_func("/sanlock/file/race", test_file_race);
         g_test_add_func("/sanlock/file/no-dir", test_file_no_dir);
+        g_test_add_func("/sanlock/lockspace/dir-too-long", test_lockspace_dir_too_long);
 
         return g_test_run();
 }
