@@ -112,6 +112,53 @@ exit_status_of(int wait_status)
         return VMLOCK_EXIT_START_FAILURE;
 }
 
+static gboolean
+domains_share_a_disk(const VmlockDomain *a, const VmlockDomain *b)
+{
+        for (guint i = 0; i < vmlock_domain_get_n_disks(a); i++) {
+                const char *path = vmlock_disk_get_source(vmlock_domain_get_disk(a, i));
+
+                for (guint j = 0; path && j < vmlock_domain_get_n_disks(b); j++) {
+                        const char *other = vmlock_disk_get_source(vmlock_domain_get_disk(b, j));
+
+                        if (other && g_str_equal(path, other))
+                                return TRUE;
+                }
+        }
+        return FALSE;
+}
+
+/* sanlock tells that another process of this host holds a disk, not which:
+ * this host's records do. Appends the running guests that have one of
+ * @dom's disks to a busy-lease @error. */
+static void
+name_local_holders(const char *state_dir, VmlockDomain *dom, GError *error)
+{
+        g_autoptr(GPtrArray) alive = NULL;
+        g_autoptr(GString) holders = g_string_new(NULL);
+        char *message;
+
+        if (!g_error_matches(error, VMLOCK_ERROR, VMLOCK_ERROR_LEASE_BUSY))
+                return;
+        alive = state_dir_list_alive(state_dir, NULL);
+        if (!alive)
+                return;
+        for (guint i = 0; i < alive->len; i++) {
+                const GuestRecord *record = g_ptr_array_index(alive, i);
+
+                if (domains_share_a_disk(record->dom, dom))
+                        g_string_append_printf(holders, "%s%s (pid %d)",
+                                               holders->len ? ", " : "",
+                                               vmlock_domain_get_name(record->dom),
+                                               (int)vmlock_domain_get_pid(record->dom));
+        }
+        if (holders->len == 0)
+                return;
+        message = g_strdup_printf("%s: guest %s here has it", error->message, holders->str);
+        g_free(error->message);
+        error->message = message;
+}
+
 static int
 launch_error_status(const GError *error)
 {
@@ -270,6 +317,7 @@ cmd_start(int argc, char **argv)
         block_forwarded_signals(&old_mask);
         if (!guest_launch(&launch, &pid, &result, &error)) {
                 close(lock_fd);
+                name_local_holders(state_dir, dom, error);
                 status = tool_report_error(error, launch_error_status(error));
                 sigprocmask(SIG_SETMASK, &old_mask, NULL);
                 return status;

@@ -419,6 +419,7 @@ test_start_refused(Fixture *fx, gconstpointer data)
         g_autofree char *disk = disk_path(fx, "disk");
         g_autofree char *devices = disk_xml(disk);
         g_autofree char *expect_holder = NULL;
+        g_autofree char *expect_guest = NULL;
         g_auto(Guest) a = { 0 };
         g_auto(Guest) b = { 0 };
         g_auto(Guest) c = { 0 };
@@ -452,6 +453,9 @@ test_start_refused(Fixture *fx, gconstpointer data)
         /* The same host, another guest: refused too. */
         g_assert_cmpint(guest_start(fx, h1, &c, NULL, NULL, NULL, &r), ==, 124);
         g_assert_true(contains(r.err, "on this host"));
+        /* ... naming the guest that has it, from this host's records */
+        expect_guest = g_strdup_printf("guest %s (pid %d) here has it", a.name, (int)a.pid);
+        g_assert_true(contains(r.err, expect_guest));
         g_assert_false(g_file_test(c.ready, G_FILE_TEST_EXISTS));
 
         /* kill -9: the leases go with the guest; host 2 gets the disk. */
