@@ -554,24 +554,20 @@ lock_object_acquire(LockObject *object, const char *state, unsigned int flags,
         return TRUE;
 }
 
-gboolean
-lock_object_release(LockObject *object, char **ret_state, unsigned int flags, GError **error)
+/* release and inquire: the same contract, a state out of the driver. */
+typedef gboolean (*StateCallback)(VmlockLockObject *object, char **ret_state,
+                                  unsigned int flags, GError **error);
+
+static gboolean
+object_state_call(LockObject *object, const char *callback, StateCallback call,
+                  char **ret_state, unsigned int flags, GError **error)
 {
         g_autofree char *state = NULL;
         GError *local = NULL;
         gboolean ok;
 
-        VMLOCK_TRACE("object=%p ret_state=%p flags=0x%x", object, ret_state, flags);
-
-        if (!object) {
-                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
-                            "no lock object given");
-                return FALSE;
-        }
-
-        ok = object->object.driver->release(&object->object, ret_state ? &state : NULL, flags,
-                                            &local);
-        if (!driver_outcome(object, "release", ok, local, error))
+        ok = call(&object->object, ret_state ? &state : NULL, flags, &local);
+        if (!driver_outcome(object, callback, ok, local, error))
                 return FALSE;
 
         if (ret_state)
@@ -580,12 +576,8 @@ lock_object_release(LockObject *object, char **ret_state, unsigned int flags, GE
 }
 
 gboolean
-lock_object_inquire(LockObject *object, char **ret_state, unsigned int flags, GError **error)
+lock_object_release(LockObject *object, char **ret_state, unsigned int flags, GError **error)
 {
-        g_autofree char *state = NULL;
-        GError *local = NULL;
-        gboolean ok;
-
         VMLOCK_TRACE("object=%p ret_state=%p flags=0x%x", object, ret_state, flags);
 
         if (!object) {
@@ -593,15 +585,22 @@ lock_object_inquire(LockObject *object, char **ret_state, unsigned int flags, GE
                             "no lock object given");
                 return FALSE;
         }
+        return object_state_call(object, "release", object->object.driver->release, ret_state,
+                                 flags, error);
+}
 
-        ok = object->object.driver->inquire(&object->object, ret_state ? &state : NULL, flags,
-                                            &local);
-        if (!driver_outcome(object, "inquire", ok, local, error))
+gboolean
+lock_object_inquire(LockObject *object, char **ret_state, unsigned int flags, GError **error)
+{
+        VMLOCK_TRACE("object=%p ret_state=%p flags=0x%x", object, ret_state, flags);
+
+        if (!object) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                            "no lock object given");
                 return FALSE;
-
-        if (ret_state)
-                *ret_state = g_steal_pointer(&state);
-        return TRUE;
+        }
+        return object_state_call(object, "inquire", object->object.driver->inquire, ret_state,
+                                 flags, error);
 }
 
 void
