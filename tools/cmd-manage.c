@@ -10,13 +10,11 @@
 
 #include <vmlock/vmlock.h>
 
-#include "guest-control.h"
+#include "guest-status.h"
+#include "qmp.h"
 #include "state-dir.h"
 #include "tool-config.h"
 #include "vmlock-tool.h"
-
-/* sanlock's lockspace of the automatic disk leases (named by libvirt). */
-#define AUTO_DISK_LOCKSPACE "__LIBVIRT__DISKS__"
 
 static char *opt_state_dir;
 static gboolean opt_readonly;
@@ -30,6 +28,7 @@ static gboolean opt_release;
 static char *opt_state;
 static char *opt_disk;
 static char *opt_config;
+static gboolean opt_json;
 
 static const GOptionEntry state_dir_entries[] = {
         { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt_state_dir,
@@ -81,6 +80,9 @@ static const GOptionEntry status_entries[] = {
         { "config", 'c', 0, G_OPTION_ARG_FILENAME, &opt_config,
           "With --disk: the configuration directory naming the lock driver (default "
           "$VMLOCK_CONFIG_DIR or " VMLOCK_CONFIG_DIR ")", "DIR" },
+        { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json,
+          "Print the guest's status as one JSON object (see vmlock(1) for its members)",
+          NULL },
         G_OPTION_ENTRY_NULL
 };
 
@@ -114,41 +116,58 @@ parse_command(int *argc, char ***argv, const char *params, const char *summary,
         return TRUE;
 }
 
-/* Runs @op on the live record of @name under its lock, and saves the record
- * when @op asks for it (even when it fails: a half-done pause is recorded). */
-typedef int (*RecordOp)(GuestRecord *record, gboolean *ret_save);
-
-static int
-with_locked_record(const char *name, RecordOp op)
+/* Asks the supervisor of guest @name to run @command; returns its answer. */
+static JsonNode *
+control_execute(const char *name, const char *command, JsonObject *arguments, GError **error)
 {
         const char *state_dir = state_dir_path_resolve(opt_state_dir);
-        g_autoptr(GuestRecord) record = NULL;
-        GError *error = NULL;
-        gboolean save = FALSE;
-        int status;
-        int lock_fd;
+        g_autofree char *path = NULL;
+        g_autoptr(QmpStream) stream = NULL;
+        g_autoptr(GError) local = NULL;
 
-        lock_fd = state_dir_lock_name(state_dir, name, &error);
-        if (lock_fd < 0)
-                return tool_report_error(error, VMLOCK_EXIT_ERROR);
-        record = state_dir_load_alive(state_dir, name, &error);
-        if (!record) {
-                close(lock_fd);
-                return tool_report_error(error, VMLOCK_EXIT_ERROR);
+        if (!state_dir_check_name(name, error))
+                return NULL;
+        path = state_dir_control_path(state_dir, name);
+        stream = qmp_client_connect(path, &local);
+        if (!stream) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                            "no guest named '%s' runs here (%s)", name, local->message);
+                return NULL;
         }
-        status = op(record, &save);
-        if (save && !state_dir_save(state_dir, record, &error))
-                status = tool_report_error(error, VMLOCK_EXIT_ERROR);
-        close(lock_fd);
-        return status;
+        return qmp_client_execute(stream, command, arguments, error);
 }
 
-static const char *
-record_state_string(const GuestRecord *record)
+/* Runs a command that answers nothing worth printing. */
+static int
+control_run(const char *name, const char *command, JsonObject *arguments)
 {
-        if (record->released)
-                return record->paused ? "paused, leases released" : "leases released";
-        return record->paused ? "paused" : "running";
+        g_autoptr(JsonNode) ret = NULL;
+        GError *error = NULL;
+
+        ret = control_execute(name, command, arguments, &error);
+        if (!ret)
+                return tool_report_error(error, VMLOCK_EXIT_ERROR);
+        return VMLOCK_EXIT_OK;
+}
+
+/* Runs a command whose answer is {"state": STRING or null}; prints it. */
+static int
+control_run_print_state(const char *name, const char *command, JsonObject *arguments)
+{
+        g_autoptr(JsonNode) ret = NULL;
+        GError *error = NULL;
+        const char *state;
+
+        ret = control_execute(name, command, arguments, &error);
+        if (!ret)
+                return tool_report_error(error, VMLOCK_EXIT_ERROR);
+        state = JSON_NODE_HOLDS_OBJECT(ret)
+                        ? json_object_get_string_member_with_default(json_node_get_object(ret),
+                                                                     "state", NULL)
+                        : NULL;
+        if (state)
+                printf("%s\n", state);
+        return VMLOCK_EXIT_OK;
 }
 
 int
@@ -171,105 +190,11 @@ cmd_list(int argc, char **argv)
                 const GuestRecord *record = g_ptr_array_index(records, i);
 
                 printf("%-24s %8d  %-24s %s\n", vmlock_domain_get_name(record->dom),
-                       (int)vmlock_domain_get_pid(record->dom), record_state_string(record),
+                       (int)vmlock_domain_get_pid(record->dom),
+                       guest_record_state_string(record),
                        record->lock_manager ? record->lock_manager : "nop");
         }
         return VMLOCK_EXIT_OK;
-}
-
-/* One resource in a driver's state string: "LOCKSPACE:NAME:PATH:OFFSET..."
- * entries separated by spaces (sanlock's format). */
-static gboolean
-state_has_resource(const char *state, const char *lockspace, const char *name)
-{
-        g_auto(GStrv) entries = NULL;
-
-        if (!state)
-                return FALSE;
-        entries = g_strsplit(state, " ", -1);
-        for (guint i = 0; entries[i]; i++) {
-                g_auto(GStrv) fields = g_strsplit(entries[i], ":", 3);
-
-                if (g_strv_length(fields) < 2 || !g_str_equal(fields[1], name))
-                        continue;
-                if (!lockspace || g_str_equal(fields[0], lockspace))
-                        return TRUE;
-        }
-        return FALSE;
-}
-
-static const char *
-disk_mode(const VmlockDisk *disk)
-{
-        if (vmlock_disk_get_readonly(disk))
-                return "shared (readonly)";
-        if (vmlock_disk_get_shareable(disk))
-                return "shared";
-        return "exclusive";
-}
-
-static gboolean
-disk_is_lockable(const VmlockDisk *disk)
-{
-        VmlockDiskType type = vmlock_disk_get_type(disk);
-
-        return vmlock_disk_get_source(disk) &&
-               (type == VMLOCK_DISK_TYPE_FILE || type == VMLOCK_DISK_TYPE_BLOCK ||
-                type == VMLOCK_DISK_TYPE_DIR);
-}
-
-static void
-print_resources(const GuestRecord *record, VmlockLockManager *manager, const char *state)
-{
-        const VmlockDomain *dom = record->dom;
-        gboolean tracked = vmlock_lock_manager_uses_state(manager);
-        guint n_disks = vmlock_domain_get_n_disks(dom);
-        guint n_leases = vmlock_domain_get_n_leases(dom);
-
-        printf("resources:%s\n", n_disks + n_leases == 0 ? " none" : "");
-        for (guint i = 0; i < n_leases; i++) {
-                const VmlockLease *lease = vmlock_domain_get_lease(dom, i);
-                const char *held;
-
-                if (!tracked)
-                        held = "not tracked";
-                else if (record->released)
-                        held = "released";
-                else
-                        held = state_has_resource(state, vmlock_lease_get_lockspace(lease),
-                                                  vmlock_lease_get_key(lease))
-                                       ? "held"
-                                       : "not held";
-                printf("  lease %s:%s (%s offset %" G_GUINT64_FORMAT ")  exclusive  %s\n",
-                       vmlock_lease_get_lockspace(lease) ? vmlock_lease_get_lockspace(lease)
-                                                         : "",
-                       vmlock_lease_get_key(lease), vmlock_lease_get_path(lease),
-                       vmlock_lease_get_offset(lease), held);
-        }
-        for (guint i = 0; i < n_disks; i++) {
-                const VmlockDisk *disk = vmlock_domain_get_disk(dom, i);
-                const char *source = vmlock_disk_get_source(disk);
-                g_autofree char *md5 = NULL;
-                const char *held;
-
-                if (!disk_is_lockable(disk)) {
-                        printf("  disk  %s  -  not locked (no local path)\n",
-                               source ? source : "(empty)");
-                        continue;
-                }
-                /* An automatic disk lease is named by the md5 of the path. */
-                md5 = g_compute_checksum_for_string(G_CHECKSUM_MD5, source, -1);
-                if (!tracked)
-                        held = "not tracked";
-                else if (record->released)
-                        held = "released";
-                else if (state_has_resource(state, AUTO_DISK_LOCKSPACE, md5) ||
-                         state_has_resource(state, NULL, source))
-                        held = "held";
-                else
-                        held = "not held";
-                printf("  disk  %s  %s  %s\n", source, disk_mode(disk), held);
-        }
 }
 
 /* status --disk: the lock driver of this host's vmlock.conf reads the
@@ -283,7 +208,7 @@ status_disk(const char *path)
         g_autofree char *description = NULL;
         GError *error = NULL;
 
-        if (!tool_config_read_lock_manager(config_dir, &manager_name, &error))
+        if (!tool_config_read_lock_manager(config_dir, &manager_name, NULL, &error))
                 return tool_report_error(error, VMLOCK_EXIT_ERROR);
         manager = tool_lock_manager_new(manager_name, NULL, config_dir, &error);
         if (!manager ||
@@ -296,10 +221,7 @@ status_disk(const char *path)
 int
 cmd_status(int argc, char **argv)
 {
-        g_autoptr(GuestRecord) record = NULL;
-        g_autoptr(VmlockLockManager) manager = NULL;
-        g_autofree char *state = NULL;
-        const VmlockDomain *dom;
+        g_autoptr(JsonNode) status_node = NULL;
         GError *error = NULL;
         int status;
 
@@ -307,7 +229,8 @@ cmd_status(int argc, char **argv)
                            "Show a guest's resources and whether each is held.",
                            "Each disk and lease of guest NAME is listed with its mode\n"
                            "(exclusive or shared) and whether the guest holds it now, as\n"
-                           "the lock driver reports it (\"not tracked\" with the nop driver).\n"
+                           "the lock driver reports it (\"not tracked\" with the nop driver),\n"
+                           "and the QMP proxy socket other QMP clients use (qmp: PATH).\n"
                            "With --disk PATH instead of NAME: which host holds the disk's\n"
                            "lease now (sanlock with auto_disk_leases = 1), whatever guest\n"
                            "or host uses it.\n",
@@ -322,73 +245,43 @@ cmd_status(int argc, char **argv)
         if (argc != 2)
                 return tool_usage_error(VMLOCK_EXIT_USAGE, "missing NAME");
 
-        record = state_dir_load_alive(state_dir_path_resolve(opt_state_dir), argv[1], &error);
-        if (!record)
+        status_node = control_execute(argv[1], "query-guest", NULL, &error);
+        if (!status_node)
                 return tool_report_error(error, VMLOCK_EXIT_ERROR);
-        dom = record->dom;
-        manager = guest_control_load_manager(record, &error);
-        if (!manager)
-                return tool_report_error(error, VMLOCK_EXIT_ERROR);
-        if (!record->released &&
-            !vmlock_domain_lock_process_inquire(manager, record->dom, &state, &error))
-                return tool_report_error(error, VMLOCK_EXIT_ERROR);
+        if (!JSON_NODE_HOLDS_OBJECT(status_node)) {
+                g_printerr("%s: guest '%s' answered garbage\n", g_get_prgname(), argv[1]);
+                return VMLOCK_EXIT_ERROR;
+        }
+        if (opt_json) {
+                g_autofree char *text = json_to_string(status_node, TRUE);
 
-        printf("name: %s\n", vmlock_domain_get_name(dom));
-        printf("uuid: %s\n", vmlock_domain_get_uuid_string(dom));
-        printf("pid: %d\n", (int)vmlock_domain_get_pid(dom));
-        printf("state: %s\n", record_state_string(record));
-        printf("lock manager: %s\n", record->lock_manager ? record->lock_manager : "nop");
-        printf("on_lockfailure: %s\n",
-               vmlock_lock_failure_action_to_string(vmlock_domain_get_on_lockfailure(dom)));
-        if (record->domain_xml)
-                printf("domain: %s\n", record->domain_xml);
-        if (record->qmp)
-                printf("qmp: %s\n", record->qmp);
-        print_resources(record, manager, state);
+                printf("%s\n", text);
+        } else {
+                guest_status_print(json_node_get_object(status_node));
+        }
         return VMLOCK_EXIT_OK;
 }
 
 static int
-attach_disk_op(GuestRecord *record, gboolean *ret_save)
+attach_disk(const char *name, const char *path)
 {
-        g_autoptr(VmlockLockManager) manager = NULL;
-        g_autoptr(VmlockDisk) disk = NULL;
-        GError *error = NULL;
-        int type = VMLOCK_DISK_TYPE_FILE;
+        g_autoptr(JsonObject) arguments = json_object_new();
         struct stat st;
+        const char *type = "file";
 
-        for (guint i = 0; i < vmlock_domain_get_n_disks(record->dom); i++) {
-                if (g_strcmp0(vmlock_disk_get_source(vmlock_domain_get_disk(record->dom, i)),
-                              opt_path) == 0) {
-                        g_printerr("%s: disk %s is already attached to guest '%s'\n",
-                                   g_get_prgname(), opt_path,
-                                   vmlock_domain_get_name(record->dom));
-                        return VMLOCK_EXIT_ERROR;
-                }
-        }
         if (opt_type) {
-                type = vmlock_disk_type_from_string(opt_type);
-                if (type < 0)
+                if (vmlock_disk_type_from_string(opt_type) < 0)
                         return tool_usage_error(VMLOCK_EXIT_USAGE, "unknown disk type '%s'",
                                                 opt_type);
-        } else if (stat(opt_path, &st) == 0 && S_ISBLK(st.st_mode)) {
-                type = VMLOCK_DISK_TYPE_BLOCK;
+                type = opt_type;
+        } else if (stat(path, &st) == 0 && S_ISBLK(st.st_mode)) {
+                type = "block";
         }
-        disk = vmlock_disk_new(type, VMLOCK_DISK_DEVICE_DISK, opt_path, opt_readonly,
-                               opt_shareable, &error);
-        if (!disk)
-                return tool_report_error(error, VMLOCK_EXIT_ERROR);
-
-        /* Leases handed over: resume takes this one with the others. */
-        if (!record->released) {
-                manager = guest_control_load_manager(record, &error);
-                if (!manager ||
-                    !vmlock_domain_lock_disk_attach(manager, NULL, record->dom, disk, &error))
-                        return tool_report_error(error, VMLOCK_EXIT_ERROR);
-        }
-        vmlock_domain_add_disk(record->dom, g_steal_pointer(&disk));
-        *ret_save = TRUE;
-        return VMLOCK_EXIT_OK;
+        json_object_set_string_member(arguments, "path", path);
+        json_object_set_string_member(arguments, "type", type);
+        json_object_set_boolean_member(arguments, "readonly", opt_readonly);
+        json_object_set_boolean_member(arguments, "shareable", opt_shareable);
+        return control_run(name, "attach-disk", arguments);
 }
 
 int
@@ -402,37 +295,7 @@ cmd_attach_disk(int argc, char **argv)
                            "is added to the guest's record.\n",
                            attach_disk_entries, 2, 2, &status))
                 return status;
-        opt_path = argv[2];
-        return with_locked_record(argv[1], attach_disk_op);
-}
-
-static int
-detach_disk_op(GuestRecord *record, gboolean *ret_save)
-{
-        g_autoptr(VmlockLockManager) manager = NULL;
-        const VmlockDisk *disk = NULL;
-        GError *error = NULL;
-
-        for (guint i = 0; i < vmlock_domain_get_n_disks(record->dom); i++) {
-                const VmlockDisk *candidate = vmlock_domain_get_disk(record->dom, i);
-
-                if (g_strcmp0(vmlock_disk_get_source(candidate), opt_path) == 0)
-                        disk = candidate;
-        }
-        if (!disk) {
-                g_printerr("%s: guest '%s' has no disk %s\n", g_get_prgname(),
-                           vmlock_domain_get_name(record->dom), opt_path);
-                return VMLOCK_EXIT_ERROR;
-        }
-        if (!record->released) {
-                manager = guest_control_load_manager(record, &error);
-                if (!manager ||
-                    !vmlock_domain_lock_disk_detach(manager, record->dom, disk, &error))
-                        return tool_report_error(error, VMLOCK_EXIT_ERROR);
-        }
-        vmlock_domain_remove_disk(record->dom, opt_path);
-        *ret_save = TRUE;
-        return VMLOCK_EXIT_OK;
+        return attach_disk(argv[1], argv[2]);
 }
 
 int
@@ -446,72 +309,12 @@ cmd_detach_disk(int argc, char **argv)
                            "guest's record.\n",
                            NULL, 2, 2, &status))
                 return status;
-        opt_path = argv[2];
-        return with_locked_record(argv[1], detach_disk_op);
-}
+        {
+                g_autoptr(JsonObject) arguments = json_object_new();
 
-static const VmlockLease *
-find_lease(const VmlockDomain *dom)
-{
-        for (guint i = 0; i < vmlock_domain_get_n_leases(dom); i++) {
-                const VmlockLease *lease = vmlock_domain_get_lease(dom, i);
-
-                if (g_strcmp0(vmlock_lease_get_lockspace(lease), opt_lockspace) == 0 &&
-                    g_strcmp0(vmlock_lease_get_key(lease), opt_key) == 0)
-                        return lease;
+                json_object_set_string_member(arguments, "path", argv[2]);
+                return control_run(argv[1], "detach-disk", arguments);
         }
-        return NULL;
-}
-
-static int
-attach_lease_op(GuestRecord *record, gboolean *ret_save)
-{
-        g_autoptr(VmlockLockManager) manager = NULL;
-        g_autoptr(VmlockLease) lease = NULL;
-        GError *error = NULL;
-
-        if (find_lease(record->dom)) {
-                g_printerr("%s: guest '%s' already has lease %s:%s\n", g_get_prgname(),
-                           vmlock_domain_get_name(record->dom),
-                           opt_lockspace ? opt_lockspace : "", opt_key);
-                return VMLOCK_EXIT_ERROR;
-        }
-        lease = vmlock_lease_new(opt_lockspace, opt_key, opt_path, (guint64)opt_offset, &error);
-        if (!lease)
-                return tool_report_error(error, VMLOCK_EXIT_ERROR);
-        if (!record->released) {
-                manager = guest_control_load_manager(record, &error);
-                if (!manager ||
-                    !vmlock_domain_lock_lease_attach(manager, NULL, record->dom, lease, &error))
-                        return tool_report_error(error, VMLOCK_EXIT_ERROR);
-        }
-        vmlock_domain_add_lease(record->dom, g_steal_pointer(&lease));
-        *ret_save = TRUE;
-        return VMLOCK_EXIT_OK;
-}
-
-static int
-detach_lease_op(GuestRecord *record, gboolean *ret_save)
-{
-        g_autoptr(VmlockLockManager) manager = NULL;
-        const VmlockLease *lease = find_lease(record->dom);
-        GError *error = NULL;
-
-        if (!lease) {
-                g_printerr("%s: guest '%s' has no lease %s:%s\n", g_get_prgname(),
-                           vmlock_domain_get_name(record->dom),
-                           opt_lockspace ? opt_lockspace : "", opt_key);
-                return VMLOCK_EXIT_ERROR;
-        }
-        if (!record->released) {
-                manager = guest_control_load_manager(record, &error);
-                if (!manager ||
-                    !vmlock_domain_lock_lease_detach(manager, record->dom, lease, &error))
-                        return tool_report_error(error, VMLOCK_EXIT_ERROR);
-        }
-        vmlock_domain_remove_lease(record->dom, opt_lockspace, opt_key);
-        *ret_save = TRUE;
-        return VMLOCK_EXIT_OK;
 }
 
 static int
@@ -533,7 +336,19 @@ lease_command(int argc, char **argv, gboolean attach)
                 return tool_usage_error(VMLOCK_EXIT_USAGE, "missing --path");
         if (opt_offset < 0)
                 return tool_usage_error(VMLOCK_EXIT_USAGE, "--offset must not be negative");
-        return with_locked_record(argv[1], attach ? attach_lease_op : detach_lease_op);
+        {
+                g_autoptr(JsonObject) arguments = json_object_new();
+
+                if (opt_lockspace)
+                        json_object_set_string_member(arguments, "lockspace", opt_lockspace);
+                json_object_set_string_member(arguments, "key", opt_key);
+                if (attach) {
+                        json_object_set_string_member(arguments, "path", opt_path);
+                        json_object_set_int_member(arguments, "offset", opt_offset);
+                }
+                return control_run(argv[1], attach ? "attach-lease" : "detach-lease",
+                                   arguments);
+        }
 }
 
 int
@@ -548,80 +363,27 @@ cmd_detach_lease(int argc, char **argv)
         return lease_command(argc, argv, FALSE);
 }
 
-static int
-pause_op(GuestRecord *record, gboolean *ret_save)
-{
-        g_autoptr(VmlockLockManager) manager = NULL;
-        GError *error = NULL;
-
-        if (!record->paused) {
-                if (!guest_control_stop_cpus(record, &error))
-                        return tool_report_error(error, VMLOCK_EXIT_ERROR);
-                record->paused = TRUE;
-                *ret_save = TRUE;
-        }
-        if (opt_release && !record->released) {
-                manager = guest_control_load_manager(record, &error);
-                if (!manager || !guest_control_release(record, manager, &error))
-                        return tool_report_error(error, VMLOCK_EXIT_ERROR);
-                *ret_save = TRUE;
-        }
-        if (opt_release && record->lock_state)
-                printf("%s\n", record->lock_state);
-        return VMLOCK_EXIT_OK;
-}
-
 int
 cmd_pause(int argc, char **argv)
 {
         int status;
 
         if (!parse_command(&argc, &argv, "NAME", "Stop a guest's CPUs.",
-                           "Sends QMP \"stop\" when the guest was started with --qmp, else\n"
-                           "SIGSTOP. The guest keeps its leases, so no other host can take\n"
-                           "its disks meanwhile. With --release, the leases are handed\n"
-                           "over and their state is printed: `vmlock resume --state STATE`\n"
-                           "takes them back, here or, after `vmlock start --paused`, on\n"
-                           "another host.\n",
+                           "Sends QMP \"stop\" to a QEMU guest (which returns once its\n"
+                           "block layer is flushed), else SIGSTOP. The guest keeps its\n"
+                           "leases, so no other host can take its disks meanwhile. With\n"
+                           "--release (QEMU guests only: SIGSTOP leaves writes in flight),\n"
+                           "the leases are handed over and their state is printed:\n"
+                           "`vmlock resume --state STATE` takes them back, here or, after\n"
+                           "`vmlock start --paused`, on another host.\n",
                            pause_entries, 1, 1, &status))
                 return status;
-        return with_locked_record(argv[1], pause_op);
-}
+        {
+                g_autoptr(JsonObject) arguments = json_object_new();
 
-static int
-resume_op(GuestRecord *record, gboolean *ret_save)
-{
-        g_autoptr(VmlockLockManager) manager = NULL;
-        GError *error = NULL;
-        gboolean reacquired = FALSE;
-
-        if (opt_state && !record->released) {
-                g_printerr("%s: guest '%s' holds its leases: --state is for a guest whose "
-                           "leases were released (pause --release) or not yet taken "
-                           "(start --paused)\n",
-                           g_get_prgname(), vmlock_domain_get_name(record->dom));
-                return VMLOCK_EXIT_ERROR;
+                json_object_set_boolean_member(arguments, "release", opt_release);
+                return control_run_print_state(argv[1], "pause", arguments);
         }
-        if (record->released) {
-                manager = guest_control_load_manager(record, &error);
-                if (!manager || !guest_control_reacquire(record, manager, opt_state, &error))
-                        return tool_report_error(error, VMLOCK_EXIT_ERROR);
-                reacquired = TRUE;
-                *ret_save = TRUE;
-        }
-        if (!guest_control_cont_cpus(record, &error)) {
-                /* Still stopped: hand the leases back as they were. */
-                if (reacquired) {
-                        g_autoptr(GError) release_error = NULL;
-
-                        if (!guest_control_release(record, manager, &release_error))
-                                g_printerr("%s: %s\n", g_get_prgname(), release_error->message);
-                }
-                return tool_report_error(error, VMLOCK_EXIT_ERROR);
-        }
-        record->paused = FALSE;
-        *ret_save = TRUE;
-        return VMLOCK_EXIT_OK;
 }
 
 int
@@ -633,19 +395,22 @@ cmd_resume(int argc, char **argv)
                            "If the guest's leases were released (pause --release) or not yet\n"
                            "taken (start --paused), takes them first, with STATE when given:\n"
                            "a lease that changed hands since STATE is refused and the guest\n"
-                           "stays paused. Then sends QMP \"cont\", or SIGCONT.\n",
+                           "stays paused. Then sends QMP \"cont\", or SIGCONT (a program\n"
+                           "started with --paused is executed now).\n",
                            resume_entries, 1, 1, &status))
                 return status;
-        return with_locked_record(argv[1], resume_op);
+        {
+                g_autoptr(JsonObject) arguments = json_object_new();
+
+                if (opt_state)
+                        json_object_set_string_member(arguments, "state", opt_state);
+                return control_run(argv[1], "resume", arguments);
+        }
 }
 
 int
 cmd_inquire(int argc, char **argv)
 {
-        g_autoptr(GuestRecord) record = NULL;
-        g_autoptr(VmlockLockManager) manager = NULL;
-        g_autofree char *state = NULL;
-        GError *error = NULL;
         int status;
 
         if (!parse_command(&argc, &argv, "NAME", "Print the state string of a guest's leases.",
@@ -653,18 +418,5 @@ cmd_inquire(int argc, char **argv)
                            "released with; nothing when the driver keeps no state.\n",
                            NULL, 1, 1, &status))
                 return status;
-        record = state_dir_load_alive(state_dir_path_resolve(opt_state_dir), argv[1], &error);
-        if (!record)
-                return tool_report_error(error, VMLOCK_EXIT_ERROR);
-        if (record->released) {
-                state = g_strdup(record->lock_state);
-        } else {
-                manager = guest_control_load_manager(record, &error);
-                if (!manager ||
-                    !vmlock_domain_lock_process_inquire(manager, record->dom, &state, &error))
-                        return tool_report_error(error, VMLOCK_EXIT_ERROR);
-        }
-        if (state)
-                printf("%s\n", state);
-        return VMLOCK_EXIT_OK;
+        return control_run_print_state(argv[1], "inquire", NULL);
 }

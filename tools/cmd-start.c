@@ -7,18 +7,23 @@
 #include "config-build.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <vmlock/vmlock.h>
 
+#include "fd-util.h"
 #include "guest-launch.h"
-#include "qmp.h"
+#include "qemu-argv.h"
 #include "state-dir.h"
+#include "supervisor.h"
 #include "tool-config.h"
 #include "vmlock-tool.h"
 
@@ -29,31 +34,48 @@ static const char start_description[] =
         "child takes the guest's leases, then becomes PROGRAM (exec): the guest is\n"
         "that process, and its leases go when it exits, however it exits. If the\n"
         "leases cannot be had, PROGRAM does not run and the message says who holds\n"
-        "them. vmlock records the guest in the state directory and waits for it.\n"
+        "them.\n"
         "\n"
-        "With --paused, only registers the guest: its leases are taken by\n"
-        "`vmlock resume` (with `--state` from `vmlock pause --release` elsewhere,\n"
-        "for a migration). Without --qmp, PROGRAM itself only starts at resume;\n"
-        "with --qmp, PROGRAM must start with its CPUs stopped (qemu -S) and resume\n"
-        "sends QMP \"cont\".\n"
+        "vmlock start then supervises the guest until it exits: it records it in\n"
+        "the state directory and serves the other vmlock commands (pause, resume,\n"
+        "attach-disk...) on a control socket there. A QEMU PROGRAM (qemu-system-*,\n"
+        "or --qemu) gets its only QMP monitor from vmlock; other QMP clients use\n"
+        "vmlock's QMP proxy socket, shown by `vmlock status` (\"cont\" is refused\n"
+        "while the leases are released). PROGRAM must not have monitors of its own\n"
+        "(-qmp, -monitor, -mon, mon:) nor -daemonize.\n"
         "\n"
-        "Signals SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to vmlock are passed on\n"
-        "to the guest.\n"
+        "With --paused, the guest is only registered: `vmlock resume` takes its\n"
+        "leases (with `--state` from `vmlock pause --release` elsewhere, for a\n"
+        "migration). QEMU then starts with its CPUs stopped (-S); any other\n"
+        "PROGRAM is only executed at resume.\n"
+        "\n"
+        "With --detach, vmlock returns once the guest runs and prints its pid; the\n"
+        "supervisor goes on in the background, in its own session, its output and\n"
+        "the guest's in --log FILE (else discarded). Signals SIGINT, SIGTERM,\n"
+        "SIGHUP and SIGQUIT sent to the supervisor are passed on to the guest.\n"
         "\n"
         "Example:\n"
-        "  vmlock start guest.xml -- qemu-system-x86_64 -S -qmp unix:/run/g.qmp,server=on,wait=off ...\n";
+        "  vmlock start --detach guest.xml -- qemu-system-x86_64 -m 1024 -drive ...\n";
 
 static gboolean opt_paused;
 static gboolean opt_detach;
+static gboolean opt_qemu;
 static char *opt_config;
 static char *opt_state_dir;
-static char *opt_qmp;
+static char *opt_log;
 
 static const GOptionEntry start_entries[] = {
         { "paused", 0, 0, G_OPTION_ARG_NONE, &opt_paused,
           "Register the guest but take its leases only at `vmlock resume`", NULL },
         { "detach", 'd', 0, G_OPTION_ARG_NONE, &opt_detach,
-          "Return once the guest runs (print its pid) instead of waiting for it", NULL },
+          "Return once the guest runs (print its pid); supervise it in the background",
+          NULL },
+        { "log", 0, 0, G_OPTION_ARG_FILENAME, &opt_log,
+          "With --detach: append the guest's and the supervisor's output to FILE", "FILE" },
+        { "qemu", 0, 0, G_OPTION_ARG_NONE, &opt_qemu,
+          "PROGRAM is QEMU (found by its name qemu-system-* otherwise): vmlock gives it "
+          "its QMP monitor",
+          NULL },
         { "config", 'c', 0, G_OPTION_ARG_FILENAME, &opt_config,
           "Configuration directory (default $VMLOCK_CONFIG_DIR or " VMLOCK_CONFIG_DIR ")",
           "DIR" },
@@ -61,8 +83,6 @@ static const GOptionEntry start_entries[] = {
           "Where running guests are recorded (default $VMLOCK_STATE_DIR or "
           VMLOCK_DEFAULT_STATE_DIR ")",
           "DIR" },
-        { "qmp", 0, 0, G_OPTION_ARG_FILENAME, &opt_qmp,
-          "The guest's QMP socket: pause and resume use it instead of signals", "PATH" },
         G_OPTION_ENTRY_NULL
 };
 
@@ -160,44 +180,21 @@ name_local_holders(const char *state_dir, VmlockDomain *dom, GError *error)
 }
 
 static int
-launch_error_status(const GError *error)
+start_error_status(const GError *error)
 {
         if (error->domain == G_SPAWN_ERROR)
                 return error->code == G_SPAWN_ERROR_NOENT ? VMLOCK_EXIT_NOT_FOUND
                                                           : VMLOCK_EXIT_CANNOT_EXECUTE;
+        if (tool_error_is_lock_failure(error))
+                return VMLOCK_EXIT_LOCK_FAILURE;
         return VMLOCK_EXIT_START_FAILURE;
-}
-
-/* Waits for the guest, then drops its record: its leases went with it. */
-static int
-wait_guest(const char *state_dir, const GuestRecord *record)
-{
-        pid_t pid = vmlock_domain_get_pid(record->dom);
-        g_autoptr(GError) error = NULL;
-        int status = 0;
-        pid_t r;
-
-        do {
-                r = waitpid(pid, &status, 0);
-        } while (r < 0 && errno == EINTR);
-        forward_pid = 0;
-        if (r < 0) {
-                g_printerr("%s: cannot wait for guest %d: %s\n", g_get_prgname(), (int)pid,
-                           g_strerror(errno));
-                return VMLOCK_EXIT_START_FAILURE;
-        }
-        if (!state_dir_remove_if_owned(state_dir, vmlock_domain_get_name(record->dom), pid,
-                                       record->pid_start_time, &error))
-                g_printerr("%s: %s\n", g_get_prgname(), error->message);
-        return exit_status_of(status);
 }
 
 static GuestRecord *
 make_record(VmlockDomain *dom, pid_t pid, const char *domain_xml, const char *manager_name,
-            const char *config_dir, GError **error)
+            GError **error)
 {
         g_autoptr(GuestRecord) record = NULL;
-        const char *plugin_dir = secure_getenv("VMLOCK_PLUGIN_DIR");
         guint64 start_time;
 
         if (!proc_pid_stat(pid, NULL, &start_time, error))
@@ -205,26 +202,24 @@ make_record(VmlockDomain *dom, pid_t pid, const char *domain_xml, const char *ma
         vmlock_domain_set_pid(dom, pid);
         record = guest_record_new(dom);
         record->pid_start_time = start_time;
-        /* Absolute paths: later commands may run from another directory. */
+        /* Absolute: later commands may run from another directory. */
         record->domain_xml = g_canonicalize_filename(domain_xml, NULL);
         record->lock_manager = g_strdup(manager_name);
-        record->config_dir = g_canonicalize_filename(config_dir, NULL);
-        record->plugin_dir = plugin_dir && *plugin_dir
-                                     ? g_canonicalize_filename(plugin_dir, NULL)
-                                     : NULL;
-        record->qmp = opt_qmp ? g_canonicalize_filename(opt_qmp, NULL) : NULL;
         record->paused = opt_paused;
         /* A paused start only registered: resume takes the leases. */
         record->released = opt_paused;
         return g_steal_pointer(&record);
 }
 
-/* Refuses a name that runs here; a stale record is simply replaced. Called
- * under the name lock. */
+/* Refuses a name or a uuid that runs here; a stale record is simply
+ * replaced. Called under the name and uuid locks. */
 static gboolean
-check_not_running(const char *state_dir, const char *name, GError **error)
+check_not_running(const char *state_dir, VmlockDomain *dom, GError **error)
 {
+        const char *name = vmlock_domain_get_name(dom);
+        const char *uuid = vmlock_domain_get_uuid_string(dom);
         g_autoptr(GuestRecord) existing = state_dir_load(state_dir, name, NULL);
+        g_autoptr(GuestRecord) same_uuid = NULL;
 
         if (existing && guest_record_is_alive(existing)) {
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
@@ -233,7 +228,205 @@ check_not_running(const char *state_dir, const char *name, GError **error)
                             existing->domain_xml ? existing->domain_xml : "?");
                 return FALSE;
         }
+        /* The lock-failure helper finds a guest by uuid: it must be unique. */
+        same_uuid = state_dir_find_uuid(state_dir, uuid, NULL);
+        if (same_uuid) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                            "guest '%s' (pid %d) already runs here with uuid %s: two guests "
+                            "must not share a uuid",
+                            vmlock_domain_get_name(same_uuid->dom),
+                            (int)vmlock_domain_get_pid(same_uuid->dom), uuid);
+                return FALSE;
+        }
         return TRUE;
+}
+
+/* --detach: how the background supervisor tells the caller the outcome. */
+typedef struct {
+        int32_t status; /* the caller's exit status */
+        int32_t pid;    /* the guest's, on success */
+        uint32_t message_len;
+} __attribute__((packed)) DetachReport;
+
+static void
+report_to_caller(int fd, int status, pid_t pid, const char *message)
+{
+        DetachReport report = {
+                .status = status,
+                .pid = pid,
+                .message_len = message ? (uint32_t)strlen(message) : 0,
+        };
+
+        if (fd < 0)
+                return;
+        if (fd_write_all(fd, &report, sizeof(report)) && message)
+                fd_write_all(fd, message, report.message_len);
+}
+
+/* The caller's side of --detach: the guest's pid on stdout, or the error. */
+static int
+wait_for_report(int fd)
+{
+        DetachReport report;
+        g_autofree char *message = NULL;
+
+        if (fd_read_full(fd, &report, sizeof(report)) != (gssize)sizeof(report)) {
+                g_printerr("%s: the supervisor ended before the guest started\n",
+                           g_get_prgname());
+                return VMLOCK_EXIT_START_FAILURE;
+        }
+        if (report.message_len > 1024 * 1024)
+                report.message_len = 0;
+        message = g_malloc0(report.message_len + 1);
+        if (fd_read_full(fd, message, report.message_len) != (gssize)report.message_len)
+                message[0] = '\0';
+        if (report.status != VMLOCK_EXIT_OK) {
+                g_printerr("%s: %s\n", g_get_prgname(), message);
+                return report.status;
+        }
+        if (*message)
+                g_printerr("%s: %s\n", g_get_prgname(), message);
+        printf("%d\n", (int)report.pid);
+        return VMLOCK_EXIT_OK;
+}
+
+/* Where a detached supervisor and its guest write: --log, or nowhere. */
+static int
+open_output(GError **error)
+{
+        int fd = opt_log ? open(opt_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
+                                0600)
+                         : open("/dev/null", O_RDWR | O_CLOEXEC);
+
+        if (fd < 0) {
+                int saved = errno;
+
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO, "cannot open %s: %s",
+                            opt_log ? opt_log : "/dev/null", g_strerror(saved));
+        }
+        return fd;
+}
+
+/* Forks the background supervisor. In the caller, returns FALSE with
+ * *ret_status: its exit status. In the supervisor, returns TRUE with
+ * *ret_report_fd: where the outcome goes. */
+static gboolean
+detach(int *ret_report_fd, int *ret_status)
+{
+        int pipefd[2];
+        pid_t pid;
+
+        if (pipe2(pipefd, O_CLOEXEC) < 0) {
+                g_printerr("%s: cannot create a pipe: %s\n", g_get_prgname(), g_strerror(errno));
+                *ret_status = VMLOCK_EXIT_START_FAILURE;
+                return FALSE;
+        }
+        /* Nothing in vmlock runs a thread yet: the child may go on freely. */
+        pid = fork();
+        if (pid < 0) {
+                g_printerr("%s: cannot fork: %s\n", g_get_prgname(), g_strerror(errno));
+                *ret_status = VMLOCK_EXIT_START_FAILURE;
+                return FALSE;
+        }
+        if (pid > 0) {
+                close(pipefd[1]);
+                *ret_status = wait_for_report(pipefd[0]);
+                close(pipefd[0]);
+                return FALSE;
+        }
+        close(pipefd[0]);
+        /* Its own session: closing the caller's terminal sends it no SIGHUP. */
+        setsid();
+        *ret_report_fd = pipefd[1];
+        return TRUE;
+}
+
+/* Everything up to a guest that runs, supervised. The caller prints the
+ * error. */
+static Supervisor *
+start_supervised(VmlockDomain *dom, VmlockLockManager *manager, const char *manager_name,
+                 const char *domain_xml, char **program, const char *state_dir,
+                 int output_fd, const sigset_t *child_sigmask, GuestRecord **ret_record,
+                 GError **error)
+{
+        g_autoptr(GuestRecord) record = NULL;
+        g_autoptr(GPtrArray) argv = NULL;
+        g_autofree char *uri = g_strconcat("vmlock://", state_dir, NULL);
+        gboolean is_qemu = opt_qemu || qemu_argv_is_qemu(program[0]);
+        Supervisor *sv = NULL;
+        int lock_fds[3] = { -1, -1, -1 };
+        int monitor[2] = { -1, -1 };
+        GuestLaunch launch = { .inherit_fd = -1 };
+        SupervisorSetup setup = { .go_fd = -1, .monitor_fd = -1 };
+        pid_t pid;
+
+        /* Held until the record is written: two starts of one name, or of
+         * one uuid, can't both pass the check. */
+        lock_fds[0] = state_dir_lock_name(state_dir, vmlock_domain_get_name(dom), error);
+        if (lock_fds[0] < 0)
+                return NULL;
+        lock_fds[1] = state_dir_lock_uuid(state_dir, vmlock_domain_get_uuid_string(dom),
+                                          error);
+        if (lock_fds[1] < 0 || !check_not_running(state_dir, dom, error))
+                goto cleanup;
+
+        if (is_qemu && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, monitor) < 0) {
+                int saved = errno;
+
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INTERNAL,
+                            "cannot create QEMU's monitor socket: %s", g_strerror(saved));
+                goto cleanup;
+        }
+        argv = is_qemu ? qemu_argv_build(program, monitor[1], opt_paused)
+                       : qemu_argv_copy(program);
+
+        launch.manager = manager;
+        launch.dom = dom;
+        launch.uri = uri;
+        launch.register_only = opt_paused;
+        launch.wait_for_go = opt_paused && !is_qemu;
+        launch.close_in_child = lock_fds;
+        launch.inherit_fd = monitor[1];
+        launch.stdio_fd = output_fd;
+        launch.argv = (char *const *)argv->pdata;
+        launch.child_sigmask = child_sigmask;
+        if (!guest_launch(&launch, &pid, &setup.go_fd, error)) {
+                name_local_holders(state_dir, dom, *error);
+                goto cleanup;
+        }
+        if (monitor[1] >= 0)
+                close(monitor[1]);
+        monitor[1] = -1;
+
+        record = make_record(dom, pid, domain_xml, manager_name, error);
+        if (record) {
+                setup.state_dir = state_dir;
+                setup.uri = uri;
+                setup.record = record;
+                setup.manager = manager;
+                setup.monitor_fd = monitor[0];
+                setup.program = program[0];
+                monitor[0] = -1; /* the supervisor's, even when it fails */
+                sv = supervisor_new(&setup, error);
+        }
+        if (!sv) {
+                /* An unsupervised guest could not be paused or resumed: stop it. */
+                kill(pid, SIGKILL);
+                waitpid_noeintr(pid, NULL, 0);
+                if (setup.go_fd >= 0)
+                        close(setup.go_fd);
+                goto cleanup;
+        }
+        *ret_record = g_steal_pointer(&record);
+
+cleanup:
+        for (int i = 0; i < 2; i++) {
+                if (lock_fds[i] >= 0)
+                        close(lock_fds[i]);
+                if (monitor[i] >= 0)
+                        close(monitor[i]);
+        }
+        return sv;
 }
 
 int
@@ -243,20 +436,20 @@ cmd_start(int argc, char **argv)
         g_autoptr(VmlockDomain) dom = NULL;
         g_autoptr(VmlockLockManager) manager = NULL;
         g_autoptr(GuestRecord) record = NULL;
+        g_autoptr(Supervisor) sv = NULL;
         g_autofree char *manager_name = NULL;
         g_autofree char *description = NULL;
+        g_autofree char *state_dir = NULL;
         GError *error = NULL;
         char **program;
-        const char *state_dir;
         const char *config_dir;
         const char *domain_xml;
-        GuestLaunch launch = { .close_in_child = -1 };
-        GuestLaunchResult result;
+        gboolean config_found = TRUE;
         sigset_t old_mask;
         int opt_argc = argc;
+        int report_fd = -1;
+        int output_fd = -1;
         int status;
-        int lock_fd;
-        pid_t pid;
 
         /* Everything after the first "--" is PROGRAM's, options included. */
         program = NULL;
@@ -282,8 +475,13 @@ cmd_start(int argc, char **argv)
         if (!program || !program[0])
                 return tool_usage_error(VMLOCK_EXIT_START_FAILURE,
                                         "missing '-- PROGRAM [ARG...]'");
+        if (opt_log && !opt_detach)
+                return tool_usage_error(VMLOCK_EXIT_START_FAILURE, "--log needs --detach");
+        if (!qemu_argv_check(program, opt_qemu || qemu_argv_is_qemu(program[0]), &error))
+                return tool_report_error(error, VMLOCK_EXIT_START_FAILURE);
         domain_xml = argv[1];
-        state_dir = state_dir_path_resolve(opt_state_dir);
+        /* Absolute: the lock-failure helper gets it, from another directory. */
+        state_dir = g_canonicalize_filename(state_dir_path_resolve(opt_state_dir), NULL);
         config_dir = vmlock_resolve_config_dir(opt_config);
 
         dom = vmlock_domain_parse_file(domain_xml, &error);
@@ -291,64 +489,58 @@ cmd_start(int argc, char **argv)
                 return tool_report_error(error, VMLOCK_EXIT_START_FAILURE);
         if (!state_dir_check_name(vmlock_domain_get_name(dom), &error))
                 return tool_report_error(error, VMLOCK_EXIT_START_FAILURE);
-        if (!tool_config_read_lock_manager(config_dir, &manager_name, &error))
+        if (!tool_config_read_lock_manager(config_dir, &manager_name, &config_found, &error))
                 return tool_report_error(error, VMLOCK_EXIT_START_FAILURE);
+        if (!config_found && g_str_equal(manager_name, "nop")) {
+                g_autofree char *path = tool_config_path(config_dir);
+
+                g_printerr("%s: warning: %s does not exist: lock_manager is \"nop\", guest "
+                           "'%s' runs WITHOUT disk leases\n",
+                           g_get_prgname(), path, vmlock_domain_get_name(dom));
+        }
         manager = tool_lock_manager_new(manager_name, NULL, config_dir, &error);
         if (!manager)
                 return tool_report_error(error, VMLOCK_EXIT_START_FAILURE);
 
-        /* Held until the record is written: two starts of one name can't both
-         * pass the check. */
-        lock_fd = state_dir_lock_name(state_dir, vmlock_domain_get_name(dom), &error);
-        if (lock_fd < 0)
-                return tool_report_error(error, VMLOCK_EXIT_START_FAILURE);
-        if (!check_not_running(state_dir, vmlock_domain_get_name(dom), &error)) {
-                close(lock_fd);
-                return tool_report_error(error, VMLOCK_EXIT_START_FAILURE);
-        }
-
-        launch.manager = manager;
-        launch.dom = dom;
-        launch.register_only = opt_paused;
-        launch.stop_before_exec = opt_paused && !opt_qmp;
-        launch.close_in_child = lock_fd;
-        launch.argv = program;
-        launch.child_sigmask = &old_mask;
-        block_forwarded_signals(&old_mask);
-        if (!guest_launch(&launch, &pid, &result, &error)) {
-                close(lock_fd);
-                name_local_holders(state_dir, dom, error);
-                status = tool_report_error(error, launch_error_status(error));
-                sigprocmask(SIG_SETMASK, &old_mask, NULL);
-                return status;
-        }
-
-        record = make_record(dom, pid, domain_xml, manager_name, config_dir, &error);
-        if (!record || !state_dir_save(state_dir, record, &error)) {
-                /* An unrecorded guest could not be paused or resumed: stop it. */
-                kill(pid, SIGKILL);
-                waitpid(pid, NULL, 0);
-                close(lock_fd);
-                /* Report first: a signal held back meanwhile ends vmlock. */
-                status = tool_report_error(error, VMLOCK_EXIT_START_FAILURE);
-                sigprocmask(SIG_SETMASK, &old_mask, NULL);
-                return status;
-        }
-        close(lock_fd);
-
         if (opt_detach) {
-                /* "Runs", for a QEMU, means its monitor answers: a pause right
-                 * after this returns must find it. */
-                if (opt_qmp && !qmp_wait_ready(opt_qmp, pid, &error)) {
-                        g_printerr("vmlock start: warning: guest %s started, but %s\n",
-                                   vmlock_domain_get_name(dom), error->message);
-                        g_clear_error(&error);
+                if (!detach(&report_fd, &status))
+                        return status;
+                output_fd = open_output(&error);
+                if (output_fd < 0) {
+                        status = start_error_status(error);
+                        report_to_caller(report_fd, status, 0, error->message);
+                        g_error_free(error);
+                        return status;
                 }
-                printf("%d\n", (int)pid);
-                sigprocmask(SIG_SETMASK, &old_mask, NULL);
-                return VMLOCK_EXIT_OK;
+                /* The caller's stdout stays free: pid=$(vmlock start -d ...). */
+                dup2(output_fd, STDIN_FILENO);
+                dup2(output_fd, STDOUT_FILENO);
         }
-        install_forwarding(pid);
+
+        block_forwarded_signals(&old_mask);
+        sv = start_supervised(dom, manager, manager_name, domain_xml, program, state_dir,
+                              output_fd, &old_mask, &record, &error);
+        if (!sv) {
+                status = start_error_status(error);
+                if (report_fd >= 0) {
+                        report_to_caller(report_fd, status, 0, error->message);
+                        g_error_free(error);
+                } else {
+                        tool_report_error(error, status);
+                }
+                /* Report first: a signal held back meanwhile ends vmlock. */
+                sigprocmask(SIG_SETMASK, &old_mask, NULL);
+                return status;
+        }
+        if (report_fd >= 0) {
+                report_to_caller(report_fd, VMLOCK_EXIT_OK, vmlock_domain_get_pid(record->dom),
+                                 NULL);
+                close(report_fd);
+                dup2(output_fd, STDERR_FILENO);
+        }
+        if (output_fd >= 0)
+                close(output_fd);
+        install_forwarding(vmlock_domain_get_pid(record->dom));
         sigprocmask(SIG_SETMASK, &old_mask, NULL);
-        return wait_guest(state_dir, record);
+        return exit_status_of(supervisor_run(sv));
 }

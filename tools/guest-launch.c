@@ -1,5 +1,8 @@
 /* vmlock: fork, child-side locking and the exec handshake of a guest start. */
 #define G_LOG_DOMAIN "vmlock-tool"
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* accept4, pipe2 */
+#endif
 
 #include "config-build.h"
 
@@ -8,6 +11,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,15 +19,23 @@
 #include <vmlock/domain-lock.h>
 #include <vmlock/error.h>
 
+#include "fd-util.h"
 #include "guest-launch.h"
 #include "seclabel.h"
 
+/* The child's name until exec replaces it: a child that died still
+ * carrying it never ran PROGRAM. */
+#define CHILD_COMM "vmlock-prexec"
+
 /* Child-to-parent messages: a header, then the error's domain and message. */
 enum {
-        MSG_LOCKED = 'L',   /* leases taken (or registered), fd labelled */
-        MSG_STOPPING = 'S', /* about to SIGSTOP itself before exec */
-        MSG_ERROR = 'E',    /* a GError follows; the child exits */
+        MSG_LOCKED = 'L', /* leases taken (or registered), fd labelled */
+        MSG_ERROR = 'E',  /* a GError follows; the child exits */
 };
+
+/* Parent to child, with wait_for_go: exec now. */
+#define GO_BYTE 'G'
+
 
 typedef struct {
         char tag;
@@ -31,46 +43,6 @@ typedef struct {
         uint32_t domain_len;
         uint32_t message_len;
 } __attribute__((packed)) LaunchMsgHeader;
-
-static gboolean
-write_full(int fd, const void *data, gsize len)
-{
-        const char *p = data;
-
-        while (len > 0) {
-                /* A socket, so a parent that went away is EPIPE, not SIGPIPE. */
-                ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        return FALSE;
-                p += n;
-                len -= (gsize)n;
-        }
-        return TRUE;
-}
-
-/* Returns the bytes read: less than @len only at EOF; -1 on error. */
-static gssize
-read_full(int fd, void *data, gsize len)
-{
-        char *p = data;
-        gsize done = 0;
-
-        while (done < len) {
-                ssize_t n = read(fd, p + done, len - done);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -1;
-                if (n == 0)
-                        break;
-                done += (gsize)n;
-        }
-        return (gssize)done;
-}
 
 static gboolean
 child_send(int sock, char tag, const GError *error)
@@ -84,9 +56,9 @@ child_send(int sock, char tag, const GError *error)
                 .message_len = (uint32_t)strlen(message),
         };
 
-        return write_full(sock, &header, sizeof(header)) &&
-               write_full(sock, domain, header.domain_len) &&
-               write_full(sock, message, header.message_len);
+        return fd_write_all(sock, &header, sizeof(header)) &&
+               fd_write_all(sock, domain, header.domain_len) &&
+               fd_write_all(sock, message, header.message_len);
 }
 
 static GError *
@@ -134,20 +106,24 @@ exec_error_new(int err, const char *program)
 
 /* The guest's side: never returns. Whatever happens, the leases die with
  * this process if PROGRAM does not take its place. */
+/* The guest's side: never returns. Whatever happens, the leases die with
+ * this process if PROGRAM does not take its place. */
 static G_GNUC_NORETURN void
 guest_child(const GuestLaunch *launch, int sock)
 {
         GError *error = NULL;
         int lock_fd = -1;
         int flags;
+        char go;
 
-        if (launch->close_in_child >= 0)
-                close(launch->close_in_child);
+        prctl(PR_SET_NAME, CHILD_COMM);
+        for (const int *fd = launch->close_in_child; fd && *fd >= 0; fd++)
+                close(*fd);
         if (launch->child_sigmask)
                 sigprocmask(SIG_SETMASK, launch->child_sigmask, NULL);
 
         vmlock_domain_set_pid(launch->dom, getpid());
-        if (!vmlock_domain_lock_process_start(launch->manager, NULL, launch->dom,
+        if (!vmlock_domain_lock_process_start(launch->manager, launch->uri, launch->dom,
                                               launch->register_only, &lock_fd, &error))
                 goto fail;
         /* The one fd PROGRAM must inherit: its registration with the lock
@@ -162,43 +138,42 @@ guest_child(const GuestLaunch *launch, int sock)
                             launch->argv[0], g_strerror(saved));
                 goto fail;
         }
+        /* QEMU's end of its monitor: inherited on purpose, QEMU is told its
+         * number on the command line. */
+        if (launch->inherit_fd >= 0 && ((flags = fcntl(launch->inherit_fd, F_GETFD)) < 0 ||
+                                        fcntl(launch->inherit_fd, F_SETFD,
+                                              flags & ~FD_CLOEXEC) < 0)) {
+                int saved = errno;
+
+                g_set_error(&error, VMLOCK_ERROR, VMLOCK_ERROR_INTERNAL,
+                            "cannot pass fd %d on to %s: %s", launch->inherit_fd,
+                            launch->argv[0], g_strerror(saved));
+                goto fail;
+        }
         if (!seclabel_apply(launch->dom, lock_fd, &error))
                 goto fail;
         if (!child_send(sock, MSG_LOCKED, NULL))
                 _exit(125); /* the parent is gone: nobody would record the guest */
 
-        if (launch->stop_before_exec) {
-                /* With nobody to resume or kill it, a stopped child would hold
-                 * its registration forever. */
-                if (!child_send(sock, MSG_STOPPING, NULL))
-                        _exit(125);
-                /* The parent stops listening once we are stopped; an exec
-                 * failure after resume goes to stderr. */
-                close(sock);
-                sock = -1;
-                raise(SIGSTOP);
-        }
+        /* A paused start of a plain program: it must not run before resume
+         * took its leases. A read, not SIGSTOP, which anyone could undo; a
+         * parent gone (end of file) means no resume will ever come. */
+        if (launch->wait_for_go && (fd_read_full(sock, &go, 1) != 1 || go != GO_BYTE))
+                _exit(125);
 
+        if (launch->stdio_fd >= 0) {
+                for (int fd = 0; fd <= 2; fd++)
+                        dup2(launch->stdio_fd, fd);
+        }
         execvp(launch->argv[0], launch->argv);
         error = exec_error_new(errno, launch->argv[0]);
 
 fail:
-        if (sock < 0 || !child_send(sock, MSG_ERROR, error))
+        if (!child_send(sock, MSG_ERROR, error))
                 g_printerr("vmlock: %s\n", error->message);
         if (error->domain == G_SPAWN_ERROR)
                 _exit(error->code == G_SPAWN_ERROR_NOENT ? 127 : 126);
         _exit(125);
-}
-
-static pid_t
-waitpid_noeintr(pid_t pid, int *status, int options)
-{
-        pid_t r;
-
-        do {
-                r = waitpid(pid, status, options);
-        } while (r < 0 && errno == EINTR);
-        return r;
 }
 
 static char *
@@ -212,19 +187,19 @@ describe_wait_status(int status)
         return g_strdup_printf("ended (wait status 0x%x)", (unsigned)status);
 }
 
-/* Reads the child's messages up to EOF (exec, or exit). */
+/* Reads the child's messages up to end of file (exec, or exit), or with
+ * @until_locked, up to MSG_LOCKED (the child then waits for "go"). */
 static gboolean
-parent_read(int sock, gboolean *ret_locked, gboolean *ret_stopping, GError **error)
+parent_read(int sock, gboolean until_locked, gboolean *ret_locked, GError **error)
 {
         GError *child_error = NULL;
         gboolean locked = FALSE;
-        gboolean stopping = FALSE;
 
-        for (;;) {
+        while (!(until_locked && locked)) {
                 LaunchMsgHeader header;
                 g_autofree char *domain = NULL;
                 g_autofree char *message = NULL;
-                gssize n = read_full(sock, &header, sizeof(header));
+                gssize n = fd_read_full(sock, &header, sizeof(header));
 
                 if (n == 0)
                         break;
@@ -237,27 +212,20 @@ parent_read(int sock, gboolean *ret_locked, gboolean *ret_stopping, GError **err
                 }
                 domain = g_malloc0(header.domain_len + 1);
                 message = g_malloc0(header.message_len + 1);
-                if (read_full(sock, domain, header.domain_len) != (gssize)header.domain_len ||
-                    read_full(sock, message, header.message_len) !=
+                if (fd_read_full(sock, domain, header.domain_len) !=
+                            (gssize)header.domain_len ||
+                    fd_read_full(sock, message, header.message_len) !=
                             (gssize)header.message_len) {
                         g_clear_error(&child_error);
                         g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INTERNAL,
                                     "truncated report from the guest process");
                         return FALSE;
                 }
-                switch (header.tag) {
-                case MSG_LOCKED:
+                if (header.tag == MSG_LOCKED) {
                         locked = TRUE;
-                        break;
-                case MSG_STOPPING:
-                        stopping = TRUE;
-                        break;
-                case MSG_ERROR:
-                        if (!child_error)
-                                child_error = g_error_new_literal(g_quark_from_string(domain),
-                                                                  header.code, message);
-                        break;
-                default:
+                } else if (header.tag == MSG_ERROR && !child_error) {
+                        child_error = g_error_new_literal(g_quark_from_string(domain),
+                                                          header.code, message);
                         break;
                 }
         }
@@ -266,18 +234,46 @@ parent_read(int sock, gboolean *ret_locked, gboolean *ret_stopping, GError **err
                 return FALSE;
         }
         *ret_locked = locked;
-        *ret_stopping = stopping;
         return TRUE;
 }
 
-gboolean
-guest_launch(const GuestLaunch *launch, pid_t *ret_pid, GuestLaunchResult *ret_result,
-             GError **error)
+/* The report socket reached end of file: PROGRAM replaced the child, or the
+ * child died first (killed: every other way out reports an error). A dead
+ * child still named CHILD_COMM never got to exec. Leaves it unreaped; its
+ * wait status goes to @ret_status. */
+static gboolean
+child_died_before_exec(pid_t pid, int *ret_status)
 {
-        g_autofree char *how = NULL;
+        g_autofree char *path = g_strdup_printf("/proc/%d/comm", (int)pid);
+        g_autofree char *comm = NULL;
+        siginfo_t info = { 0 };
+
+        if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) < 0 ||
+            info.si_pid != pid)
+                return FALSE; /* alive: it exec'd */
+        if (!g_file_get_contents(path, &comm, NULL, NULL))
+                return FALSE;
+        if (!g_str_equal(g_strchomp(comm), CHILD_COMM))
+                return FALSE;
+        /* Encoded as waitpid(2) does. */
+        *ret_status = info.si_code == CLD_EXITED ? info.si_status << 8 : info.si_status;
+        return TRUE;
+}
+
+static void
+set_died_error(GError **error, pid_t pid, gboolean have_status, int status,
+               const char *program)
+{
+        g_autofree char *how = have_status ? describe_wait_status(status) : g_strdup("ended");
+
+        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INTERNAL,
+                    "the guest process %d %s before it could run %s", (int)pid, how, program);
+}
+
+gboolean
+guest_launch(const GuestLaunch *launch, pid_t *ret_pid, int *ret_go_fd, GError **error)
+{
         gboolean locked = FALSE;
-        gboolean stopping = FALSE;
-        gboolean have_status = FALSE;
         int sv[2];
         int status = 0;
         pid_t pid;
@@ -311,33 +307,51 @@ guest_launch(const GuestLaunch *launch, pid_t *ret_pid, GuestLaunchResult *ret_r
         }
         close(sv[1]);
 
-        if (!parent_read(sv[0], &locked, &stopping, error)) {
+        if (!parent_read(sv[0], launch->wait_for_go, &locked, error)) {
                 close(sv[0]);
                 /* The child exits right after reporting; don't leave a zombie. */
                 waitpid_noeintr(pid, NULL, 0);
                 return FALSE;
         }
-        close(sv[0]);
-
-        if (!locked)
-                goto died;
-        if (stopping) {
-                have_status = waitpid_noeintr(pid, &status, WUNTRACED) >= 0;
-                if (!have_status || !WIFSTOPPED(status))
-                        goto died;
-                *ret_result = GUEST_LAUNCH_STOPPED;
+        if (!locked) {
+                close(sv[0]);
+                set_died_error(error, pid, waitpid_noeintr(pid, &status, 0) >= 0, status,
+                               launch->argv[0]);
+                return FALSE;
+        }
+        if (launch->wait_for_go) {
+                *ret_go_fd = sv[0];
         } else {
-                *ret_result = GUEST_LAUNCH_EXECUTED;
+                close(sv[0]);
+                if (child_died_before_exec(pid, &status)) {
+                        waitpid_noeintr(pid, NULL, 0);
+                        set_died_error(error, pid, TRUE, status, launch->argv[0]);
+                        return FALSE;
+                }
+                *ret_go_fd = -1;
         }
         *ret_pid = pid;
         return TRUE;
+}
 
-died:
-        if (!stopping)
-                have_status = waitpid_noeintr(pid, &status, 0) >= 0;
-        how = have_status ? describe_wait_status(status) : g_strdup("ended");
-        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INTERNAL,
-                    "the guest process %d %s before it could run %s", (int)pid, how,
-                    launch->argv[0]);
-        return FALSE;
+gboolean
+guest_launch_go(int go_fd, pid_t pid, const char *program, GError **error)
+{
+        const char go = GO_BYTE;
+        gboolean locked = FALSE;
+        int status = 0;
+        gboolean ok;
+
+        if (!fd_write_all(go_fd, &go, 1)) {
+                close(go_fd);
+                set_died_error(error, pid, FALSE, 0, program);
+                return FALSE;
+        }
+        ok = parent_read(go_fd, FALSE, &locked, error);
+        close(go_fd);
+        if (ok && child_died_before_exec(pid, &status)) {
+                set_died_error(error, pid, TRUE, status, program);
+                return FALSE;
+        }
+        return ok;
 }

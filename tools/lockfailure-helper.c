@@ -1,15 +1,17 @@
 /* vmlock: vmlock-lockfailure-helper, run by the lock daemon when a guest's leases fail.
  *
- *   vmlock-lockfailure-helper ACTION UUID [PID]
+ *   vmlock-lockfailure-helper ACTION URI UUID [PID]
  *
  * sanlock runs it (the guest's registered kill path) when a lockspace the
- * guest holds leases in fails, and again until the guest has let go of them:
- *   poweroff  ends the guest (QMP "quit", else SIGKILL);
- *   pause     stops its CPUs (QMP "stop", else SIGSTOP), releases its leases
- *             and marks it paused in its record, so `vmlock resume` can try
- *             to take them back later.
- * The guest's record is found by UUID in $VMLOCK_STATE_DIR (default
- * /run/vmlock), read from the daemon's environment. Exit status 0 or 1.
+ * guest holds leases in fails, and again until the guest has let go of them.
+ * URI is vmlock://STATE_DIR, the state dir the guest was started with; the
+ * helper finds the guest's supervisor there by UUID and asks it to act:
+ *   poweroff  kill the guest;
+ *   pause     stop its CPUs and release its leases (QEMU: QMP stop; a guest
+ *             without QMP cannot be paused safely and is killed).
+ * It loads no lock driver and touches no lease storage (which may be what
+ * failed). If no supervisor answers, the PID sanlock gave is killed. Exit
+ * status 0 or 1.
  */
 #define G_LOG_DOMAIN "vmlock-tool"
 
@@ -22,8 +24,10 @@
 
 #include <vmlock/vmlock.h>
 
-#include "guest-control.h"
+#include "qmp.h"
 #include "state-dir.h"
+
+#define URI_PREFIX "vmlock://"
 
 static gboolean
 parse_pid(const char *str, pid_t *ret_pid)
@@ -36,13 +40,72 @@ parse_pid(const char *str, pid_t *ret_pid)
         return TRUE;
 }
 
-/* Without a record we still know the pid: poweroff can act on it alone. */
-static int
-poweroff_unrecorded(pid_t pid, const char *uuid)
+/* vmlock://STATE_DIR, or "-": the default state dir. */
+static const char *
+state_dir_from_uri(const char *uri)
 {
+        if (g_str_equal(uri, "-"))
+                return state_dir_path_resolve(NULL);
+        if (g_str_has_prefix(uri, URI_PREFIX) && g_path_is_absolute(uri + strlen(URI_PREFIX)))
+                return uri + strlen(URI_PREFIX);
+        return NULL;
+}
+
+static gboolean
+ask_supervisor(const char *state_dir, const char *action, const char *uuid, GError **error)
+{
+        g_autoptr(GuestRecord) record = state_dir_find_uuid(state_dir, uuid, error);
+        g_autoptr(QmpStream) stream = NULL;
+        g_autoptr(JsonObject) arguments = json_object_new();
+        g_autoptr(JsonNode) ret = NULL;
+        g_autofree char *path = NULL;
+
+        if (!record)
+                return FALSE;
+        path = state_dir_control_path(state_dir, vmlock_domain_get_name(record->dom));
+        stream = qmp_client_connect(path, error);
+        if (!stream)
+                return FALSE;
+        json_object_set_string_member(arguments, "action", action);
+        json_object_set_string_member(arguments, "uuid", uuid);
+        ret = qmp_client_execute(stream, "lock-failure", arguments, error);
+        return ret != NULL;
+}
+
+int
+main(int argc, char **argv)
+{
+        g_autoptr(GError) error = NULL;
+        const char *state_dir;
+        const char *action;
+        const char *uuid;
+        pid_t pid = 0;
+
+        g_set_prgname("vmlock-lockfailure-helper");
+        if (argc < 4 || argc > 5 || (argc == 5 && !parse_pid(argv[4], &pid))) {
+                g_printerr("Usage: %s poweroff|pause URI UUID [PID]\n", g_get_prgname());
+                return EXIT_FAILURE;
+        }
+        action = argv[1];
+        uuid = argv[3];
+        if (!g_str_equal(action, "poweroff") && !g_str_equal(action, "pause")) {
+                g_printerr("%s: unsupported lock failure action '%s'\n", g_get_prgname(),
+                           action);
+                return EXIT_FAILURE;
+        }
+        state_dir = state_dir_from_uri(argv[2]);
+        if (!state_dir) {
+                g_printerr("%s: '%s' is not a vmlock URI (vmlock:///STATE_DIR)\n",
+                           g_get_prgname(), argv[2]);
+        } else if (ask_supervisor(state_dir, action, uuid, &error)) {
+                return EXIT_SUCCESS;
+        } else {
+                g_printerr("%s: guest %s: %s\n", g_get_prgname(), uuid, error->message);
+        }
+
+        /* Nobody to pause it safely: it must not write on without its leases. */
         if (pid <= 0) {
-                g_printerr("%s: no record of guest %s and no pid: nothing to do\n",
-                           g_get_prgname(), uuid);
+                g_printerr("%s: no pid for guest %s: nothing to do\n", g_get_prgname(), uuid);
                 return EXIT_FAILURE;
         }
         if (kill(pid, SIGKILL) < 0 && errno != ESRCH) {
@@ -50,110 +113,6 @@ poweroff_unrecorded(pid_t pid, const char *uuid)
                            (int)pid, g_strerror(errno));
                 return EXIT_FAILURE;
         }
+        g_printerr("%s: guest %s (pid %d) killed\n", g_get_prgname(), uuid, (int)pid);
         return EXIT_SUCCESS;
-}
-
-static int
-do_pause(const char *state_dir, GuestRecord *found)
-{
-        const char *name = vmlock_domain_get_name(found->dom);
-        g_autoptr(GuestRecord) record = NULL;
-        g_autoptr(VmlockLockManager) manager = NULL;
-        g_autoptr(GError) error = NULL;
-        int status = EXIT_FAILURE;
-        int lock_fd;
-
-        lock_fd = state_dir_lock_name(state_dir, name, &error);
-        if (lock_fd < 0)
-                goto cleanup;
-        /* Read again under the lock: a command may have changed it. */
-        record = state_dir_load_alive(state_dir, name, &error);
-        if (!record)
-                goto cleanup;
-        if (!record->paused) {
-                if (!guest_control_stop_cpus(record, &error))
-                        goto cleanup;
-                record->paused = TRUE;
-        }
-        if (!record->released) {
-                manager = guest_control_load_manager(record, &error);
-                if (!manager || !guest_control_release(record, manager, &error)) {
-                        /* Stopped, but still holding: save what is true. */
-                        g_autoptr(GError) save_error = NULL;
-
-                        if (!state_dir_save(state_dir, record, &save_error))
-                                g_printerr("%s: %s\n", g_get_prgname(), save_error->message);
-                        goto cleanup;
-                }
-        }
-        if (!state_dir_save(state_dir, record, &error))
-                goto cleanup;
-        g_printerr("%s: guest '%s' paused and its leases released after a lock failure\n",
-                   g_get_prgname(), name);
-        status = EXIT_SUCCESS;
-
-cleanup:
-        if (error)
-                g_printerr("%s: pause of guest '%s': %s\n", g_get_prgname(), name,
-                           error->message);
-        if (lock_fd >= 0)
-                close(lock_fd);
-        return status;
-}
-
-int
-main(int argc, char **argv)
-{
-        g_autoptr(GuestRecord) record = NULL;
-        g_autoptr(GError) error = NULL;
-        const char *state_dir = state_dir_path_resolve(NULL);
-        const char *action;
-        const char *uuid;
-        pid_t pid = 0;
-
-        g_set_prgname("vmlock-lockfailure-helper");
-        if (argc < 3 || argc > 4 || (argc == 4 && !parse_pid(argv[3], &pid))) {
-                g_printerr("Usage: %s poweroff|pause UUID [PID]\n", g_get_prgname());
-                return EXIT_FAILURE;
-        }
-        action = argv[1];
-        uuid = argv[2];
-        if (!g_str_equal(action, "poweroff") && !g_str_equal(action, "pause")) {
-                g_printerr("%s: unsupported lock failure action '%s'\n", g_get_prgname(),
-                           action);
-                return EXIT_FAILURE;
-        }
-
-        record = state_dir_find_uuid(state_dir, uuid, &error);
-        if (record && pid > 0 && vmlock_domain_get_pid(record->dom) != pid) {
-                g_printerr("%s: the record of guest %s names pid %d, not %d: using %d\n",
-                           g_get_prgname(), uuid, (int)vmlock_domain_get_pid(record->dom),
-                           (int)pid, (int)pid);
-                vmlock_domain_set_pid(record->dom, pid);
-        }
-
-        if (g_str_equal(action, "poweroff")) {
-                if (!record) {
-                        g_printerr("%s: %s\n", g_get_prgname(), error->message);
-                        return poweroff_unrecorded(pid, uuid);
-                }
-                if (!guest_control_kill(record, &error)) {
-                        g_printerr("%s: %s\n", g_get_prgname(), error->message);
-                        return EXIT_FAILURE;
-                }
-                g_printerr("%s: guest '%s' (pid %d) powered off after a lock failure\n",
-                           g_get_prgname(), vmlock_domain_get_name(record->dom),
-                           (int)vmlock_domain_get_pid(record->dom));
-                return EXIT_SUCCESS;
-        }
-
-        if (!record) {
-                /* Can't release for an unknown guest; stopping it at least
-                 * keeps it from writing without its leases. */
-                g_printerr("%s: %s\n", g_get_prgname(), error->message);
-                if (pid > 0)
-                        kill(pid, SIGSTOP);
-                return EXIT_FAILURE;
-        }
-        return do_pause(state_dir, record);
 }

@@ -1,11 +1,10 @@
-/* vmlock: a minimal QMP client for pausing, continuing and stopping QEMU. */
+/* vmlock: QMP framing: JSON objects, one a line, over a unix socket. */
 #define G_LOG_DOMAIN "vmlock-tool"
 
 #include "config-build.h"
 
 #include <errno.h>
 #include <poll.h>
-#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -13,311 +12,350 @@
 
 #include <vmlock/error.h>
 
+#include "fd-util.h"
 #include "qmp.h"
 
-typedef struct {
-        int fd;
-        const char *path;
-        GString *buf; /* bytes read but not yet returned as lines */
-} QmpConn;
-
-static void
-qmp_conn_clear(QmpConn *conn)
+JsonObject *
+qmp_message_parse(const char *text, gsize len, GError **error)
 {
-        if (conn->fd >= 0)
-                close(conn->fd);
-        if (conn->buf)
-                g_string_free(conn->buf, TRUE);
-}
+        g_autoptr(JsonParser) parser = json_parser_new_immutable();
+        g_autoptr(GError) local = NULL;
+        JsonNode *root;
 
-/* Reads a JSON string starting at the opening quote; returns its decoded
- * value (\uXXXX escapes outside ASCII become '?': only for messages). */
-static char *
-json_string_parse(const char *p, const char **ret_end)
-{
-        g_autoptr(GString) out = g_string_new(NULL);
-
-        if (*p != '"')
+        if (!json_parser_load_from_data(parser, text, (gssize)len, &local)) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                            "not a QMP message: %s", local->message);
                 return NULL;
-        for (p++; *p && *p != '"'; p++) {
-                if (*p != '\\') {
-                        g_string_append_c(out, *p);
-                        continue;
-                }
-                p++;
-                switch (*p) {
-                case 'n':
-                        g_string_append_c(out, '\n');
-                        break;
-                case 't':
-                        g_string_append_c(out, '\t');
-                        break;
-                case 'r':
-                case 'b':
-                case 'f':
-                        break;
-                case 'u': {
-                        char hex[5] = { 0 };
-                        guint code;
-
-                        if (strlen(p + 1) < 4)
-                                return NULL;
-                        memcpy(hex, p + 1, 4);
-                        code = (guint)g_ascii_strtoull(hex, NULL, 16);
-                        g_string_append_c(out, code < 0x80 ? (char)code : '?');
-                        p += 4;
-                        break;
-                }
-                case '\0':
-                        return NULL;
-                default: /* \" \\ \/ */
-                        g_string_append_c(out, *p);
-                        break;
-                }
         }
-        if (*p != '"')
+        root = json_parser_get_root(parser);
+        if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
+                g_set_error_literal(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                                    "not a QMP message: not a JSON object");
                 return NULL;
-        if (ret_end)
-                *ret_end = p + 1;
-        return g_string_free(g_steal_pointer(&out), FALSE);
+        }
+        return json_object_ref(json_node_get_object(root));
 }
 
 QmpMessageKind
-qmp_message_classify(const char *line, char **ret_desc)
+qmp_message_kind(JsonObject *message)
 {
-        g_autofree char *key = NULL;
-        const char *p = line;
-
-        while (g_ascii_isspace(*p))
-                p++;
-        if (*p != '{')
-                return QMP_MESSAGE_UNKNOWN;
-        p++;
-        while (g_ascii_isspace(*p))
-                p++;
-        key = json_string_parse(p, NULL);
-        if (!key)
-                return QMP_MESSAGE_UNKNOWN;
-
-        if (g_str_equal(key, "QMP"))
-                return QMP_MESSAGE_GREETING;
-        if (g_str_equal(key, "return"))
+        if (json_object_has_member(message, "execute"))
+                return QMP_MESSAGE_COMMAND;
+        if (json_object_has_member(message, "return"))
                 return QMP_MESSAGE_RETURN;
-        if (g_str_equal(key, "event") || g_str_equal(key, "timestamp"))
-                return QMP_MESSAGE_EVENT;
-        if (g_str_equal(key, "error")) {
-                const char *desc = strstr(p, "\"desc\"");
-                char *value = NULL;
-
-                if (desc) {
-                        desc += strlen("\"desc\"");
-                        while (g_ascii_isspace(*desc) || *desc == ':')
-                                desc++;
-                        value = json_string_parse(desc, NULL);
-                }
-                if (ret_desc)
-                        *ret_desc = value ? value : g_strdup("unknown error");
-                else
-                        g_free(value);
+        if (json_object_has_member(message, "error"))
                 return QMP_MESSAGE_ERROR;
-        }
+        if (json_object_has_member(message, "event"))
+                return QMP_MESSAGE_EVENT;
+        if (json_object_has_member(message, "QMP"))
+                return QMP_MESSAGE_GREETING;
         return QMP_MESSAGE_UNKNOWN;
 }
 
-static gboolean
-qmp_connect(QmpConn *conn, GError **error)
+const char *
+qmp_message_error_desc(JsonObject *message)
 {
-        struct sockaddr_un addr = { .sun_family = AF_UNIX };
+        JsonNode *node = json_object_get_member(message, "error");
+        JsonObject *body = node && JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node)
+                                                                : NULL;
+        JsonNode *desc = body ? json_object_get_member(body, "desc") : NULL;
 
-        if (strlen(conn->path) >= sizeof(addr.sun_path)) {
-                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
-                            "QMP socket path %s is too long", conn->path);
-                return FALSE;
+        if (desc && json_node_get_value_type(desc) == G_TYPE_STRING)
+                return json_node_get_string(desc);
+        return "(no description)";
+}
+
+char *
+qmp_message_to_line(JsonObject *message)
+{
+        g_autoptr(JsonNode) node = json_node_init_object(json_node_alloc(), message);
+        g_autofree char *text = json_to_string(node, FALSE);
+
+        return g_strconcat(text, "\n", NULL);
+}
+
+static void
+copy_id(JsonObject *message, JsonNode *id)
+{
+        if (id)
+                json_object_set_member(message, "id", json_node_copy(id));
+}
+
+JsonObject *
+qmp_error_new(const char *klass, JsonNode *id, const char *format, ...)
+{
+        JsonObject *message = json_object_new();
+        JsonObject *body = json_object_new();
+        g_autofree char *desc = NULL;
+        va_list ap;
+
+        va_start(ap, format);
+        desc = g_strdup_vprintf(format, ap);
+        va_end(ap);
+        json_object_set_string_member(body, "class", klass);
+        json_object_set_string_member(body, "desc", desc);
+        json_object_set_object_member(message, "error", body);
+        copy_id(message, id);
+        return message;
+}
+
+#define ERROR_DOMAIN_MEMBER "vmlock-domain"
+#define ERROR_CODE_MEMBER "vmlock-code"
+
+JsonObject *
+qmp_error_from_gerror(const GError *error)
+{
+        JsonObject *message = qmp_error_new("GenericError", NULL, "%s", error->message);
+        JsonObject *body = json_object_get_object_member(message, "error");
+
+        json_object_set_string_member(body, ERROR_DOMAIN_MEMBER,
+                                      g_quark_to_string(error->domain));
+        json_object_set_int_member(body, ERROR_CODE_MEMBER, error->code);
+        return message;
+}
+
+/* The error a QMP error message carries, or a plain refusal of @command. */
+static void
+set_error_from_reply(GError **error, JsonObject *reply, const char *command)
+{
+        JsonObject *body = json_object_get_object_member(reply, "error");
+        const char *domain = body ? json_object_get_string_member_with_default(
+                                            body, ERROR_DOMAIN_MEMBER, NULL)
+                                  : NULL;
+
+        if (domain && json_object_has_member(body, ERROR_CODE_MEMBER)) {
+                g_set_error_literal(error, g_quark_from_string(domain),
+                                    (int)json_object_get_int_member(body, ERROR_CODE_MEMBER),
+                                    qmp_message_error_desc(reply));
+                return;
         }
-        strcpy(addr.sun_path, conn->path);
-        conn->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (conn->fd < 0 || connect(conn->fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
+        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INTERNAL, "QMP '%s' failed: %s", command,
+                    qmp_message_error_desc(reply));
+}
+
+JsonObject *
+qmp_return_new(JsonNode *value, JsonNode *id)
+{
+        JsonObject *message = json_object_new();
+
+        if (!value)
+                value = json_node_init_object(json_node_alloc(), json_object_new());
+        json_object_set_member(message, "return", value);
+        copy_id(message, id);
+        return message;
+}
+
+JsonObject *
+qmp_command_new(const char *command, JsonObject *arguments)
+{
+        JsonObject *message = json_object_new();
+
+        json_object_set_string_member(message, "execute", command);
+        if (arguments)
+                json_object_set_object_member(message, "arguments",
+                                              json_object_ref(arguments));
+        return message;
+}
+
+struct QmpStream {
+        int fd;
+        GString *buf; /* bytes read, not yet handed out as messages */
+};
+
+QmpStream *
+qmp_stream_new(int fd)
+{
+        QmpStream *stream = g_new0(QmpStream, 1);
+
+        stream->fd = fd;
+        stream->buf = g_string_new(NULL);
+        return stream;
+}
+
+QmpStream *
+qmp_stream_connect(const char *path, GError **error)
+{
+        int fd = unix_socket_connect(path, error);
+
+        return fd < 0 ? NULL : qmp_stream_new(fd);
+}
+
+void
+qmp_stream_free(QmpStream *stream)
+{
+        if (!stream)
+                return;
+        if (stream->fd >= 0)
+                close(stream->fd);
+        g_string_free(stream->buf, TRUE);
+        g_free(stream);
+}
+
+int
+qmp_stream_get_fd(QmpStream *stream)
+{
+        return stream->fd;
+}
+
+gboolean
+qmp_stream_send(QmpStream *stream, JsonObject *message, GError **error)
+{
+        g_autofree char *line = qmp_message_to_line(message);
+
+        if (!fd_write_all(stream->fd, line, strlen(line))) {
                 int saved = errno;
 
-                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
-                            "cannot connect to QMP socket %s: %s", conn->path,
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO, "cannot send to QMP peer: %s",
                             g_strerror(saved));
                 return FALSE;
         }
         return TRUE;
 }
 
-/* One line from QEMU, without its line end; NULL with @ret_eof set when QEMU
- * closed the connection. */
-static char *
-qmp_read_line(QmpConn *conn, gboolean *ret_eof, GError **error)
+gboolean
+qmp_stream_fill(QmpStream *stream, GError **error)
 {
-        *ret_eof = FALSE;
-        for (;;) {
-                struct pollfd pfd = { .fd = conn->fd, .events = POLLIN };
-                const char *nl = memchr(conn->buf->str, '\n', conn->buf->len);
-                char chunk[4096];
-                ssize_t n;
-                int r;
+        char chunk[65536];
+        ssize_t n;
 
-                if (nl) {
-                        gsize len = (gsize)(nl - conn->buf->str);
-                        char *line = g_strndup(conn->buf->str, len);
+        do {
+                n = recv(stream->fd, chunk, sizeof(chunk), MSG_DONTWAIT);
+        } while (n < 0 && errno == EINTR);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+                return TRUE;
+        if (n < 0) {
+                int saved = errno;
 
-                        g_string_erase(conn->buf, 0, (gssize)len + 1);
-                        g_strchomp(line);
-                        return line;
-                }
-                r = poll(&pfd, 1, QMP_TIMEOUT_MS);
-                if (r < 0 && errno == EINTR)
-                        continue;
-                if (r == 0) {
-                        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
-                                    "QMP socket %s: no answer from QEMU within %d s",
-                                    conn->path, QMP_TIMEOUT_MS / 1000);
-                        return NULL;
-                }
-                n = r < 0 ? -1 : read(conn->fd, chunk, sizeof(chunk));
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0 || (n == 0 && conn->buf->len > 0)) {
-                        int saved = n < 0 ? errno : EPIPE;
-
-                        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
-                                    "QMP socket %s: cannot read: %s", conn->path,
-                                    g_strerror(saved));
-                        return NULL;
-                }
-                if (n == 0) {
-                        *ret_eof = TRUE;
-                        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
-                                    "QMP socket %s: QEMU closed the connection", conn->path);
-                        return NULL;
-                }
-                g_string_append_len(conn->buf, chunk, n);
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO, "cannot read from QMP peer: %s",
+                            g_strerror(saved));
+                return FALSE;
         }
+        if (n == 0) {
+                g_set_error_literal(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
+                                    "the QMP peer closed the connection");
+                return FALSE;
+        }
+        if (stream->buf->len + (gsize)n > QMP_MAX_LINE && !memchr(chunk, '\n', (gsize)n)) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
+                            "QMP peer sent a line longer than %d bytes", QMP_MAX_LINE);
+                return FALSE;
+        }
+        g_string_append_len(stream->buf, chunk, n);
+        return TRUE;
 }
 
 static gboolean
-qmp_send(QmpConn *conn, const char *command, GError **error)
+line_is_blank(const char *text, gsize len)
 {
-        g_autofree char *msg = g_strdup_printf("{\"execute\": \"%s\"}\n", command);
-        gsize done = 0;
-        gsize len = strlen(msg);
-
-        while (done < len) {
-                ssize_t n = send(conn->fd, msg + done, len - done, MSG_NOSIGNAL);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0) {
-                        int saved = errno;
-
-                        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
-                                    "QMP socket %s: cannot send '%s': %s", conn->path, command,
-                                    g_strerror(saved));
+        for (gsize i = 0; i < len; i++) {
+                if (!g_ascii_isspace(text[i]))
                         return FALSE;
-                }
-                done += (gsize)n;
         }
         return TRUE;
 }
 
-/* Waits for the answer to the last command, skipping events. */
-static gboolean
-qmp_wait_reply(QmpConn *conn, const char *command, char **ret_reply, gboolean *ret_eof,
-               GError **error)
+JsonObject *
+qmp_stream_next(QmpStream *stream, GError **error)
 {
         for (;;) {
-                g_autofree char *line = qmp_read_line(conn, ret_eof, error);
-                g_autofree char *desc = NULL;
+                char *newline = memchr(stream->buf->str, '\n', stream->buf->len);
+                gsize len;
+                JsonObject *message;
 
-                if (!line)
-                        return FALSE;
-                switch (qmp_message_classify(line, &desc)) {
-                case QMP_MESSAGE_RETURN:
-                        if (ret_reply)
-                                *ret_reply = g_steal_pointer(&line);
-                        return TRUE;
-                case QMP_MESSAGE_ERROR:
-                        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INTERNAL,
-                                    "QEMU refused '%s' (QMP socket %s): %s", command,
-                                    conn->path, desc);
-                        return FALSE;
-                default:
-                        break;
+                if (!newline)
+                        return NULL;
+                len = (gsize)(newline - stream->buf->str);
+                /* QEMU ends lines with "\r\n"; blank lines carry nothing. */
+                if (line_is_blank(stream->buf->str, len)) {
+                        g_string_erase(stream->buf, 0, (gssize)len + 1);
+                        continue;
                 }
+                message = qmp_message_parse(stream->buf->str, len, error);
+                g_string_erase(stream->buf, 0, (gssize)len + 1);
+                return message;
         }
 }
 
-gboolean
-qmp_execute(const char *socket_path, const char *command, GError **error)
+JsonObject *
+qmp_stream_receive(QmpStream *stream, int timeout_ms, GError **error)
 {
-        return qmp_execute_full(socket_path, command, NULL, error);
-}
-
-gboolean
-qmp_execute_full(const char *socket_path, const char *command, char **ret_reply,
-                 GError **error)
-{
-        QmpConn conn = { .fd = -1, .path = socket_path, .buf = g_string_new(NULL) };
-        g_autofree char *greeting = NULL;
-        gboolean eof = FALSE;
-        GError *local = NULL;
-        gboolean ok = FALSE;
-
-        if (!qmp_connect(&conn, error))
-                goto cleanup;
-        greeting = qmp_read_line(&conn, &eof, error);
-        if (!greeting)
-                goto cleanup;
-        if (qmp_message_classify(greeting, NULL) != QMP_MESSAGE_GREETING) {
-                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
-                            "%s does not speak QMP (it said: %.80s)", socket_path, greeting);
-                goto cleanup;
-        }
-        if (!qmp_send(&conn, "qmp_capabilities", error) ||
-            !qmp_wait_reply(&conn, "qmp_capabilities", NULL, &eof, error))
-                goto cleanup;
-        if (!qmp_send(&conn, command, error))
-                goto cleanup;
-        if (!qmp_wait_reply(&conn, command, ret_reply, &eof, &local)) {
-                /* QEMU may exit on "quit" before its answer reaches us. */
-                if (eof && g_str_equal(command, "quit")) {
-                        g_clear_error(&local);
-                        if (ret_reply)
-                                *ret_reply = NULL;
-                        ok = TRUE;
-                } else {
-                        g_propagate_error(error, local);
-                }
-                goto cleanup;
-        }
-        ok = TRUE;
-
-cleanup:
-        qmp_conn_clear(&conn);
-        return ok;
-}
-
-gboolean
-qmp_wait_ready(const char *socket_path, pid_t pid, GError **error)
-{
-        gint64 deadline = g_get_monotonic_time() + QMP_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND;
+        gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
 
         for (;;) {
-                QmpConn conn = { .fd = -1, .path = socket_path };
                 GError *local = NULL;
-                gboolean connected = qmp_connect(&conn, &local);
+                JsonObject *message = qmp_stream_next(stream, &local);
+                struct pollfd pfd = { .fd = stream->fd, .events = POLLIN };
+                gint64 left;
+                int r;
 
-                qmp_conn_clear(&conn);
-                if (connected)
-                        return TRUE;
-                if (kill(pid, 0) < 0 || g_get_monotonic_time() >= deadline) {
-                        g_propagate_error(error, local);
-                        return FALSE;
+                if (message || local) {
+                        if (local)
+                                g_propagate_error(error, local);
+                        return message;
                 }
-                g_error_free(local);
-                g_usleep(50 * G_TIME_SPAN_MILLISECOND);
+                left = (deadline - g_get_monotonic_time()) / 1000;
+                if (left <= 0) {
+                        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
+                                    "no answer from the QMP peer in %d s", timeout_ms / 1000);
+                        return NULL;
+                }
+                r = poll(&pfd, 1, (int)left);
+                if (r < 0 && errno != EINTR) {
+                        int saved = errno;
+
+                        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO, "poll: %s",
+                                    g_strerror(saved));
+                        return NULL;
+                }
+                if (r > 0 && !qmp_stream_fill(stream, error))
+                        return NULL;
+        }
+}
+
+QmpStream *
+qmp_client_connect(const char *path, GError **error)
+{
+        g_autoptr(QmpStream) stream = qmp_stream_connect(path, error);
+        g_autoptr(JsonObject) greeting = NULL;
+        g_autoptr(JsonNode) ret = NULL;
+
+        if (!stream)
+                return NULL;
+        greeting = qmp_stream_receive(stream, QMP_TIMEOUT_MS, error);
+        if (!greeting)
+                return NULL;
+        if (qmp_message_kind(greeting) != QMP_MESSAGE_GREETING) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
+                            "%s does not speak QMP (no greeting)", path);
+                return NULL;
+        }
+        ret = qmp_client_execute(stream, "qmp_capabilities", NULL, error);
+        if (!ret)
+                return NULL;
+        return g_steal_pointer(&stream);
+}
+
+JsonNode *
+qmp_client_execute(QmpStream *stream, const char *command, JsonObject *arguments,
+                   GError **error)
+{
+        g_autoptr(JsonObject) request = qmp_command_new(command, arguments);
+
+        if (!qmp_stream_send(stream, request, error))
+                return NULL;
+        for (;;) {
+                g_autoptr(JsonObject) reply = qmp_stream_receive(stream, QMP_TIMEOUT_MS, error);
+
+                if (!reply)
+                        return NULL;
+                switch (qmp_message_kind(reply)) {
+                case QMP_MESSAGE_RETURN:
+                        return json_node_copy(json_object_get_member(reply, "return"));
+                case QMP_MESSAGE_ERROR:
+                        set_error_from_reply(error, reply, command);
+                        return NULL;
+                default:
+                        break; /* events */
+                }
         }
 }

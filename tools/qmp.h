@@ -1,41 +1,77 @@
-/* vmlock: a minimal QMP client: one command over a guest's QMP unix socket. */
+/* vmlock: QMP framing: JSON objects, one a line, over a unix socket.
+ *
+ * QEMU's monitor, the supervisor's QMP proxy and its control socket all speak
+ * it. Parsing and printing are json-glib's; this file only frames lines,
+ * classifies messages and offers a small blocking client.
+ */
 #pragma once
 
-#include <sys/types.h>
-
-#include <glib.h>
+#include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS
 
-/* How long to wait for QEMU at each step. */
+/* How long to wait for a peer at each step. */
 #define QMP_TIMEOUT_MS 10000
+/* A longer line is refused: no legitimate message comes near it. */
+#define QMP_MAX_LINE (16 * 1024 * 1024)
 
-/* Connects to @socket_path, leaves capability negotiation mode and runs
- * @command ("stop", "cont", "quit", ... without arguments). For "quit", QEMU
- * closing the connection before it answers counts as success. Errors are
- * VMLOCK_ERROR_IO (socket) or VMLOCK_ERROR_INTERNAL (QEMU refused: its
- * description is in the message). */
-gboolean qmp_execute(const char *socket_path, const char *command, GError **error);
-/* Same, and @ret_reply (may be NULL) gets QEMU's answer line ({"return": ...});
- * NULL for a "quit" that QEMU did not answer. */
-gboolean qmp_execute_full(const char *socket_path, const char *command, char **ret_reply,
-                          GError **error);
-
-/* Waits until QEMU (process @pid), just started, accepts connections on
- * @socket_path: at most QMP_TIMEOUT_MS, and not after @pid is gone. */
-gboolean qmp_wait_ready(const char *socket_path, pid_t pid, GError **error);
-
-/* The QMP message kinds, told apart by the first key of the object. */
+/* The QMP message kinds, told apart by their keys. */
 typedef enum {
         QMP_MESSAGE_UNKNOWN,
         QMP_MESSAGE_GREETING, /* {"QMP": ...} */
         QMP_MESSAGE_RETURN,   /* {"return": ...} */
         QMP_MESSAGE_ERROR,    /* {"error": {"class": ..., "desc": ...}} */
-        QMP_MESSAGE_EVENT,    /* {"event": ...} or {"timestamp": ..., "event": ...} */
+        QMP_MESSAGE_EVENT,    /* {"event": ..., "timestamp": ...} */
+        QMP_MESSAGE_COMMAND,  /* {"execute": ...} */
 } QmpMessageKind;
 
-/* Classifies one line QEMU sent; for an error, @ret_desc (may be NULL) gets
- * the "desc" string. Exposed for the tests. */
-QmpMessageKind qmp_message_classify(const char *line, char **ret_desc);
+/* Parses one message: a JSON object, else VMLOCK_ERROR_INVALID_ARG. */
+JsonObject *qmp_message_parse(const char *text, gsize len, GError **error);
+QmpMessageKind qmp_message_kind(JsonObject *message);
+/* An error message's "desc" (or a stand-in when it has none). */
+const char *qmp_message_error_desc(JsonObject *message);
+/* The message as one line, '\n' included. */
+char *qmp_message_to_line(JsonObject *message);
+
+/* {"error": {"class": CLASS, "desc": DESC}}, with @id (may be NULL) copied. */
+JsonObject *qmp_error_new(const char *klass, JsonNode *id, const char *format, ...)
+        G_GNUC_PRINTF(3, 4);
+/* A GError as a QMP error; its domain and code travel along, so that
+ * qmp_client_execute() gives the client the same GError. */
+JsonObject *qmp_error_from_gerror(const GError *error);
+/* {"return": VALUE} (an empty object when @value is NULL; takes @value). */
+JsonObject *qmp_return_new(JsonNode *value, JsonNode *id);
+/* {"execute": COMMAND, "arguments": ARGS} (@arguments may be NULL; not taken). */
+JsonObject *qmp_command_new(const char *command, JsonObject *arguments);
+
+/* A socket carrying messages. Reading is buffered: qmp_stream_fill() reads
+ * what the socket has, qmp_stream_next() hands out complete messages. */
+typedef struct QmpStream QmpStream;
+
+/* Takes @fd. */
+QmpStream *qmp_stream_new(int fd);
+/* Connects to the unix socket @path (no handshake). */
+QmpStream *qmp_stream_connect(const char *path, GError **error);
+void qmp_stream_free(QmpStream *stream);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(QmpStream, qmp_stream_free)
+int qmp_stream_get_fd(QmpStream *stream);
+
+gboolean qmp_stream_send(QmpStream *stream, JsonObject *message, GError **error);
+/* One read(2) into the buffer. FALSE with an error at end of stream. */
+gboolean qmp_stream_fill(QmpStream *stream, GError **error);
+/* The next buffered message, or NULL: none complete yet (no error), or a
+ * line that is not a message (error). */
+JsonObject *qmp_stream_next(QmpStream *stream, GError **error);
+/* Waits up to @timeout_ms for the next message. */
+JsonObject *qmp_stream_receive(QmpStream *stream, int timeout_ms, GError **error);
+
+/* A blocking QMP client: connects to @path, reads the greeting and leaves
+ * capability negotiation. */
+QmpStream *qmp_client_connect(const char *path, GError **error);
+/* Runs @command and returns its "return" value; events are skipped. A
+ * refusal is VMLOCK_ERROR_INTERNAL with its "desc" (or the error it carries,
+ * from qmp_error_from_gerror()); a closed socket VMLOCK_ERROR_IO. */
+JsonNode *qmp_client_execute(QmpStream *stream, const char *command, JsonObject *arguments,
+                             GError **error);
 
 G_END_DECLS

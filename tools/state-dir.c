@@ -24,6 +24,9 @@
 #define GROUP_LEASE_PREFIX "lease."
 #define RECORD_SUFFIX ".state"
 #define LOCK_SUFFIX ".lock"
+#define UUID_LOCK_PREFIX ".uuid-" /* names never start with '.' */
+#define CONTROL_SUFFIX ".ctl"
+#define QMP_SUFFIX ".qmp"
 
 GuestRecord *
 guest_record_new(VmlockDomain *dom)
@@ -42,8 +45,6 @@ guest_record_free(GuestRecord *record)
         g_clear_pointer(&record->dom, vmlock_domain_unref);
         g_free(record->domain_xml);
         g_free(record->lock_manager);
-        g_free(record->config_dir);
-        g_free(record->plugin_dir);
         g_free(record->qmp);
         g_free(record->lock_state);
         g_free(record);
@@ -68,8 +69,7 @@ guest_record_to_data(const GuestRecord *record, gsize *ret_len)
         g_key_file_set_uint64(kf, GROUP_GUEST, "pid_start_time", record->pid_start_time);
         key_file_set_optional(kf, GROUP_GUEST, "domain_xml", record->domain_xml);
         key_file_set_optional(kf, GROUP_GUEST, "lock_manager", record->lock_manager);
-        key_file_set_optional(kf, GROUP_GUEST, "config_dir", record->config_dir);
-        key_file_set_optional(kf, GROUP_GUEST, "plugin_dir", record->plugin_dir);
+        g_key_file_set_int64(kf, GROUP_GUEST, "supervisor_pid", record->supervisor_pid);
         g_key_file_set_string(kf, GROUP_GUEST, "on_lockfailure",
                             vmlock_lock_failure_action_to_string(
                                     vmlock_domain_get_on_lockfailure(dom)));
@@ -290,8 +290,8 @@ guest_record_from_data(const char *data, gsize len, const char *filename, GError
         }
         record->domain_xml = key_file_get_optional(kf, GROUP_GUEST, "domain_xml");
         record->lock_manager = key_file_get_optional(kf, GROUP_GUEST, "lock_manager");
-        record->config_dir = key_file_get_optional(kf, GROUP_GUEST, "config_dir");
-        record->plugin_dir = key_file_get_optional(kf, GROUP_GUEST, "plugin_dir");
+        pid = g_key_file_get_int64(kf, GROUP_GUEST, "supervisor_pid", NULL);
+        record->supervisor_pid = pid > 0 && pid <= G_MAXINT ? (pid_t)pid : 0;
         record->qmp = key_file_get_optional(kf, GROUP_GUEST, "qmp");
         record->paused = g_key_file_get_boolean(kf, GROUP_GUEST, "paused", NULL);
         record->released = g_key_file_get_boolean(kf, GROUP_GUEST, "released", NULL);
@@ -417,19 +417,14 @@ record_path(const char *dir, const char *name)
         return g_build_filename(dir, base, NULL);
 }
 
-int
-state_dir_lock_name(const char *dir, const char *name, GError **error)
+static int
+lock_file(const char *dir, const char *base, GError **error)
 {
-        g_autofree char *base = NULL;
         g_autofree char *path = NULL;
         int fd;
 
-        if (!state_dir_check_name(name, error))
-                return -1;
         if (!state_dir_ensure(dir, error))
                 return -1;
-
-        base = g_strconcat(name, LOCK_SUFFIX, NULL);
         path = g_build_filename(dir, base, NULL);
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0) {
@@ -450,6 +445,41 @@ state_dir_lock_name(const char *dir, const char *name, GError **error)
                 return -1;
         }
         return fd;
+}
+
+int
+state_dir_lock_name(const char *dir, const char *name, GError **error)
+{
+        g_autofree char *base = NULL;
+
+        if (!state_dir_check_name(name, error))
+                return -1;
+        base = g_strconcat(name, LOCK_SUFFIX, NULL);
+        return lock_file(dir, base, error);
+}
+
+int
+state_dir_lock_uuid(const char *dir, const char *uuid, GError **error)
+{
+        g_autofree char *base = g_strconcat(UUID_LOCK_PREFIX, uuid, LOCK_SUFFIX, NULL);
+
+        return lock_file(dir, base, error);
+}
+
+char *
+state_dir_control_path(const char *dir, const char *name)
+{
+        g_autofree char *base = g_strconcat(name, CONTROL_SUFFIX, NULL);
+
+        return g_build_filename(dir, base, NULL);
+}
+
+char *
+state_dir_qmp_path(const char *dir, const char *name)
+{
+        g_autofree char *base = g_strconcat(name, QMP_SUFFIX, NULL);
+
+        return g_build_filename(dir, base, NULL);
 }
 
 GuestRecord *

@@ -23,9 +23,8 @@ typedef struct {
         guint64 pid_start_time; /* /proc/PID/stat field 22: tells a reused pid apart */
         char *domain_xml;       /* the file the guest was started from */
         char *lock_manager;     /* driver name */
-        char *config_dir;       /* the config dir the driver was loaded with */
-        char *plugin_dir;       /* VMLOCK_PLUGIN_DIR at start, or NULL */
-        char *qmp;              /* the guest's QMP socket, or NULL: signals */
+        pid_t supervisor_pid;   /* the `vmlock start` process that owns the guest */
+        char *qmp;              /* the supervisor's QMP proxy socket, or NULL: not QEMU */
         gboolean paused;        /* its CPUs are stopped by vmlock */
         gboolean released;      /* its leases are handed over: resume takes them back */
         char *lock_state;       /* the state from the release, when released */
@@ -60,6 +59,14 @@ gboolean state_dir_ensure(const char *dir, GError **error);
 /* Takes the per-name lock, waiting for it; returns the fd to close() to
  * release it. The lock file stays behind: removing it would race with a waiter. */
 int state_dir_lock_name(const char *dir, const char *name, GError **error);
+/* The same for a uuid: two starts of one uuid under different names can't
+ * both pass the check. Take it after the name lock. */
+int state_dir_lock_uuid(const char *dir, const char *uuid, GError **error);
+
+/* The sockets of a guest's supervisor: its control socket (the vmlock
+ * commands) and its QMP proxy (other QMP clients). */
+char *state_dir_control_path(const char *dir, const char *name);
+char *state_dir_qmp_path(const char *dir, const char *name);
 
 /* Reads <dir>/<name>.state; a missing record is VMLOCK_ERROR_INVALID_ARG
  * ("no guest named NAME runs here"). */

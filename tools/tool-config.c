@@ -17,10 +17,17 @@ static const char *const vmlock_conf_keys[] = {
         NULL,
 };
 
-gboolean
-tool_config_read_lock_manager(const char *config_dir, char **ret_name, GError **error)
+char *
+tool_config_path(const char *config_dir)
 {
-        g_autofree char *path = g_build_filename(config_dir, VMLOCK_CONF, NULL);
+        return g_build_filename(config_dir, VMLOCK_CONF, NULL);
+}
+
+gboolean
+tool_config_read_lock_manager(const char *config_dir, char **ret_name,
+                              gboolean *ret_file_found, GError **error)
+{
+        g_autofree char *path = tool_config_path(config_dir);
         g_autoptr(VmlockConfig) config = vmlock_config_load(path, error);
         char *name = NULL;
 
@@ -31,6 +38,8 @@ tool_config_read_lock_manager(const char *config_dir, char **ret_name, GError **
                                       error))
                 return FALSE;
         *ret_name = name;
+        if (ret_file_found)
+                *ret_file_found = g_file_test(path, G_FILE_TEST_EXISTS);
         return TRUE;
 }
 

@@ -5,9 +5,14 @@
 
 G_BEGIN_DECLS
 
-/* The `lock_manager` of <config_dir>/vmlock.conf ("nop" when unset). */
+/* The `lock_manager` of <config_dir>/vmlock.conf ("nop" when unset).
+ * @ret_file_found (may be NULL) tells whether the file exists: a guest
+ * unprotected for want of a config deserves a warning, one unprotected by
+ * choice does not. */
 gboolean tool_config_read_lock_manager(const char *config_dir, char **ret_name,
-                                       GError **error);
+                                       gboolean *ret_file_found, GError **error);
+/* <config_dir>/vmlock.conf */
+char *tool_config_path(const char *config_dir);
 
 /* Loads the driver @name, printing its progress lines on stderr. */
 VmlockLockManager *tool_lock_manager_new(const char *name, const char *plugin_dir,

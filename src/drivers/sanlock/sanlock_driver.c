@@ -39,6 +39,7 @@ static VmlockSanlockConfig *driver_config;
 
 typedef struct {
         char *name;
+        char *uri; /* the lock-failure helper's */
         char uuid[37];
         guint pid;
         gboolean registered;    /* the daemon knows pid (probed, or we registered it) */
@@ -129,6 +130,7 @@ sanlock_object_free(SanlockObject *obj)
         if (!obj)
                 return;
         g_free(obj->name);
+        g_free(obj->uri);
         g_ptr_array_unref(obj->leases);
         g_ptr_array_unref(obj->rw_disks);
         g_free(obj);
@@ -194,12 +196,17 @@ sanlock_drv_new_object(VmlockLockObject *object, unsigned int type, gsize n_para
                                 return FALSE;
                         g_free(obj->name);
                         obj->name = g_strdup(param->value.str);
+                } else if (g_str_equal(param->key, "uri")) {
+                        if (!param_type_ok(param, VMLOCK_LOCK_PARAM_STRING, error))
+                                return FALSE;
+                        g_free(obj->uri);
+                        obj->uri = g_strdup(param->value.str);
                 } else if (g_str_equal(param->key, "pid")) {
                         if (!param_type_ok(param, VMLOCK_LOCK_PARAM_UINT, error))
                                 return FALSE;
                         obj->pid = param->value.ui;
                 }
-                /* other keys (id, uri...) are not needed here */
+                /* other keys (id...) are not needed here */
         }
 
         /* A guest started with another lock driver, or none, was never
@@ -711,7 +718,7 @@ sanlock_drv_acquire(VmlockLockObject *object, const char *state, unsigned int fl
                         return FALSE;
                 }
                 /* before restrict, which forbids it */
-                if (!vmlock_sanlock_killpath_register(sock, action, obj->uuid, error))
+                if (!vmlock_sanlock_killpath_register(sock, action, obj->uri, obj->uuid, error))
                         goto cleanup;
         }
 

@@ -32,8 +32,9 @@ append_escaped(GString *out, const char *arg)
 }
 
 gboolean
-vmlock_sanlock_killpath_build(VmlockLockFailureAction action, const char *uuid,
-                              char **ret_path, char **ret_args, GError **error)
+vmlock_sanlock_killpath_build(VmlockLockFailureAction action, const char *uri,
+                              const char *uuid, char **ret_path, char **ret_args,
+                              GError **error)
 {
         const char *env = secure_getenv(VMLOCK_SANLOCK_HELPER_ENV);
         g_autofree char *path = NULL;
@@ -69,6 +70,7 @@ vmlock_sanlock_killpath_build(VmlockLockFailureAction action, const char *uuid,
 
         path = g_strdup(env && *env ? env : VMLOCK_LIBEXEC_DIR "/" VMLOCK_SANLOCK_HELPER_NAME);
         append_escaped(args, name);
+        append_escaped(args, uri && *uri ? uri : "-");
         append_escaped(args, uuid);
 
         /* sanlock silently truncates longer ones */
@@ -96,8 +98,8 @@ vmlock_sanlock_killpath_build(VmlockLockFailureAction action, const char *uuid,
 }
 
 gboolean
-vmlock_sanlock_killpath_register(int sock, VmlockLockFailureAction action, const char *uuid,
-                                 GError **error)
+vmlock_sanlock_killpath_register(int sock, VmlockLockFailureAction action, const char *uri,
+                                 const char *uuid, GError **error)
 {
         g_autofree char *path = NULL;
         g_autofree char *args = NULL;
@@ -105,7 +107,7 @@ vmlock_sanlock_killpath_register(int sock, VmlockLockFailureAction action, const
 
         if (action == VMLOCK_LOCK_FAILURE_DEFAULT)
                 return TRUE; /* sanlock's own: SIGTERM, then SIGKILL */
-        if (!vmlock_sanlock_killpath_build(action, uuid, &path, &args, error))
+        if (!vmlock_sanlock_killpath_build(action, uri, uuid, &path, &args, error))
                 return FALSE;
 
         /* SANLK_KILLPATH_PID: sanlock appends the guest's pid as last argument */

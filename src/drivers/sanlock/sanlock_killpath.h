@@ -10,12 +10,15 @@
 #define VMLOCK_SANLOCK_HELPER_NAME "vmlock-lockfailure-helper"
 
 /* For @action poweroff or pause, asks the daemon to run, on @sock's behalf,
- *   <helper> <action> <uuid> <pid>
- * when the lockspace fails, instead of SIGTERM. default registers nothing;
- * restart and ignore are VMLOCK_ERROR_UNSUPPORTED. */
+ *   <helper> <action> <uri> <uuid> <pid>
+ * when the lockspace fails, instead of SIGTERM: @uri names the hypervisor
+ * that knows the guest (vmlock://STATE_DIR for the vmlock command; "-" when
+ * NULL). default registers nothing; restart and ignore are
+ * VMLOCK_ERROR_UNSUPPORTED. */
 gboolean vmlock_sanlock_killpath_register(int sock, VmlockLockFailureAction action,
-                                          const char *uuid, GError **error);
+                                          const char *uri, const char *uuid, GError **error);
 
 /* The two halves given to sanlock_killpath(), for tests. */
-gboolean vmlock_sanlock_killpath_build(VmlockLockFailureAction action, const char *uuid,
-                                       char **ret_path, char **ret_args, GError **error);
+gboolean vmlock_sanlock_killpath_build(VmlockLockFailureAction action, const char *uri,
+                                       const char *uuid, char **ret_path, char **ret_args,
+                                       GError **error);

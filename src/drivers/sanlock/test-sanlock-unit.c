@@ -177,26 +177,26 @@ test_killpath(void)
         const char *uuid = "c7a5fdbd-edaf-9455-926a-d65c16db1809";
 
         g_unsetenv(VMLOCK_SANLOCK_HELPER_ENV);
-        g_assert_true(vmlock_sanlock_killpath_build(VMLOCK_LOCK_FAILURE_POWEROFF, uuid, &path,
+        g_assert_true(vmlock_sanlock_killpath_build(VMLOCK_LOCK_FAILURE_POWEROFF, NULL, uuid, &path,
                                                     &args, &error));
         g_assert_cmpstr(path, ==, VMLOCK_LIBEXEC_DIR "/vmlock-lockfailure-helper");
-        g_assert_cmpstr(args, ==, "poweroff c7a5fdbd-edaf-9455-926a-d65c16db1809");
+        g_assert_cmpstr(args, ==, "poweroff - c7a5fdbd-edaf-9455-926a-d65c16db1809");
         g_clear_pointer(&path, g_free);
         g_clear_pointer(&args, g_free);
 
         g_setenv(VMLOCK_SANLOCK_HELPER_ENV, "/opt/my helper", TRUE);
-        g_assert_true(vmlock_sanlock_killpath_build(VMLOCK_LOCK_FAILURE_PAUSE, "a b\\c", &path,
+        g_assert_true(vmlock_sanlock_killpath_build(VMLOCK_LOCK_FAILURE_PAUSE, "vmlock:///a b", "a b\\c", &path,
                                                     &args, &error));
         g_assert_cmpstr(path, ==, "/opt/my helper");
-        g_assert_cmpstr(args, ==, "pause a\\ b\\\\c");
+        g_assert_cmpstr(args, ==, "pause vmlock:///a\\ b a\\ b\\\\c");
         g_clear_pointer(&path, g_free);
         g_clear_pointer(&args, g_free);
 
-        g_assert_false(vmlock_sanlock_killpath_build(VMLOCK_LOCK_FAILURE_RESTART, uuid, &path,
+        g_assert_false(vmlock_sanlock_killpath_build(VMLOCK_LOCK_FAILURE_RESTART, NULL, uuid, &path,
                                                      &args, &error));
         g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_UNSUPPORTED);
         g_clear_error(&error);
-        g_assert_false(vmlock_sanlock_killpath_build(VMLOCK_LOCK_FAILURE_IGNORE, uuid, &path,
+        g_assert_false(vmlock_sanlock_killpath_build(VMLOCK_LOCK_FAILURE_IGNORE, NULL, uuid, &path,
                                                      &args, &error));
         g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_UNSUPPORTED);
         g_clear_error(&error);
@@ -206,13 +206,13 @@ test_killpath(void)
 
                 longer[0] = '/';
                 g_setenv(VMLOCK_SANLOCK_HELPER_ENV, longer, TRUE);
-                g_assert_false(vmlock_sanlock_killpath_build(VMLOCK_LOCK_FAILURE_PAUSE, uuid,
+                g_assert_false(vmlock_sanlock_killpath_build(VMLOCK_LOCK_FAILURE_PAUSE, NULL, uuid,
                                                              &path, &args, &error));
                 g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG);
                 g_clear_error(&error);
         }
         g_setenv(VMLOCK_SANLOCK_HELPER_ENV, "relative-helper", TRUE);
-        g_assert_false(vmlock_sanlock_killpath_build(VMLOCK_LOCK_FAILURE_PAUSE, uuid, &path,
+        g_assert_false(vmlock_sanlock_killpath_build(VMLOCK_LOCK_FAILURE_PAUSE, NULL, uuid, &path,
                                                      &args, &error));
         g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG);
         g_clear_error(&error);

@@ -1,0 +1,199 @@
+/* vmlock: a guest's status, as JSON and as text. */
+#define G_LOG_DOMAIN "vmlock-tool"
+
+#include "config-build.h"
+
+#include <stdio.h>
+
+#include <vmlock/vmlock.h>
+
+#include "guest-status.h"
+
+/* sanlock's lockspace of the automatic disk leases (named by libvirt). */
+#define AUTO_DISK_LOCKSPACE "__LIBVIRT__DISKS__"
+
+const char *
+guest_record_state_string(const GuestRecord *record)
+{
+        if (record->released)
+                return record->paused ? "paused, leases released" : "leases released";
+        return record->paused ? "paused" : "running";
+}
+
+/* One resource in a driver's state string: "LOCKSPACE:NAME:PATH:OFFSET..."
+ * entries separated by spaces (sanlock's format). */
+static gboolean
+state_has_resource(const char *state, const char *lockspace, const char *name)
+{
+        g_auto(GStrv) entries = NULL;
+
+        if (!state)
+                return FALSE;
+        entries = g_strsplit(state, " ", -1);
+        for (guint i = 0; entries[i]; i++) {
+                g_auto(GStrv) fields = g_strsplit(entries[i], ":", 3);
+
+                if (g_strv_length(fields) < 2 || !g_str_equal(fields[1], name))
+                        continue;
+                if (!lockspace || g_str_equal(fields[0], lockspace))
+                        return TRUE;
+        }
+        return FALSE;
+}
+
+static const char *
+disk_mode(const VmlockDisk *disk)
+{
+        if (vmlock_disk_get_readonly(disk))
+                return "shared (readonly)";
+        if (vmlock_disk_get_shareable(disk))
+                return "shared";
+        return "exclusive";
+}
+
+static gboolean
+disk_is_lockable(const VmlockDisk *disk)
+{
+        VmlockDiskType type = vmlock_disk_get_type(disk);
+
+        return vmlock_disk_get_source(disk) &&
+               (type == VMLOCK_DISK_TYPE_FILE || type == VMLOCK_DISK_TYPE_BLOCK ||
+                type == VMLOCK_DISK_TYPE_DIR);
+}
+
+static const char *
+held_string(const GuestRecord *record, gboolean tracked, gboolean held)
+{
+        if (!tracked)
+                return "not tracked";
+        if (record->released)
+                return "released";
+        return held ? "held" : "not held";
+}
+
+static JsonArray *
+resources_to_json(const GuestRecord *record, VmlockLockManager *manager, const char *state)
+{
+        const VmlockDomain *dom = record->dom;
+        gboolean tracked = vmlock_lock_manager_uses_state(manager);
+        JsonArray *resources = json_array_new();
+
+        for (guint i = 0; i < vmlock_domain_get_n_leases(dom); i++) {
+                const VmlockLease *lease = vmlock_domain_get_lease(dom, i);
+                JsonObject *entry = json_object_new();
+                const char *lockspace = vmlock_lease_get_lockspace(lease);
+
+                json_object_set_string_member(entry, "kind", "lease");
+                json_object_set_string_member(entry, "lockspace", lockspace ? lockspace : "");
+                json_object_set_string_member(entry, "key", vmlock_lease_get_key(lease));
+                json_object_set_string_member(entry, "path", vmlock_lease_get_path(lease));
+                json_object_set_int_member(entry, "offset",
+                                           (gint64)vmlock_lease_get_offset(lease));
+                json_object_set_string_member(entry, "mode", "exclusive");
+                json_object_set_string_member(
+                        entry, "held",
+                        held_string(record, tracked,
+                                    state_has_resource(state, lockspace,
+                                                       vmlock_lease_get_key(lease))));
+                json_array_add_object_element(resources, entry);
+        }
+        for (guint i = 0; i < vmlock_domain_get_n_disks(dom); i++) {
+                const VmlockDisk *disk = vmlock_domain_get_disk(dom, i);
+                const char *source = vmlock_disk_get_source(disk);
+                JsonObject *entry = json_object_new();
+
+                json_object_set_string_member(entry, "kind", "disk");
+                json_object_set_string_member(entry, "path", source ? source : "");
+                if (!disk_is_lockable(disk)) {
+                        json_object_set_string_member(entry, "mode", "-");
+                        json_object_set_string_member(entry, "held",
+                                                      "not locked (no local path)");
+                } else {
+                        /* An automatic disk lease is named by the md5 of the path. */
+                        g_autofree char *md5 =
+                                g_compute_checksum_for_string(G_CHECKSUM_MD5, source, -1);
+                        gboolean held = state_has_resource(state, AUTO_DISK_LOCKSPACE, md5) ||
+                                        state_has_resource(state, NULL, source);
+
+                        json_object_set_string_member(entry, "mode", disk_mode(disk));
+                        json_object_set_string_member(entry, "held",
+                                                      held_string(record, tracked, held));
+                }
+                json_array_add_object_element(resources, entry);
+        }
+        return resources;
+}
+
+static void
+set_optional_string(JsonObject *object, const char *member, const char *value)
+{
+        if (value)
+                json_object_set_string_member(object, member, value);
+        else
+                json_object_set_null_member(object, member);
+}
+
+JsonNode *
+guest_status_to_json(const GuestRecord *record, VmlockLockManager *manager, const char *state)
+{
+        const VmlockDomain *dom = record->dom;
+        JsonObject *status = json_object_new();
+
+        json_object_set_string_member(status, "name", vmlock_domain_get_name(dom));
+        json_object_set_string_member(status, "uuid", vmlock_domain_get_uuid_string(dom));
+        json_object_set_int_member(status, "pid", vmlock_domain_get_pid(dom));
+        json_object_set_int_member(status, "supervisor-pid", record->supervisor_pid);
+        json_object_set_string_member(status, "state", guest_record_state_string(record));
+        json_object_set_boolean_member(status, "paused", record->paused);
+        json_object_set_boolean_member(status, "released", record->released);
+        json_object_set_string_member(status, "lock-manager",
+                                      record->lock_manager ? record->lock_manager : "nop");
+        json_object_set_string_member(status, "on-lockfailure",
+                                      vmlock_lock_failure_action_to_string(
+                                              vmlock_domain_get_on_lockfailure(dom)));
+        set_optional_string(status, "domain", record->domain_xml);
+        set_optional_string(status, "qmp", record->qmp);
+        json_object_set_array_member(status, "resources",
+                                     resources_to_json(record, manager, state));
+        return json_node_init_object(json_node_alloc(), status);
+}
+
+static const char *
+member_string(JsonObject *object, const char *member)
+{
+        return json_object_get_string_member_with_default(object, member, "");
+}
+
+void
+guest_status_print(JsonObject *status)
+{
+        JsonArray *resources = json_object_get_array_member(status, "resources");
+        guint n = resources ? json_array_get_length(resources) : 0;
+
+        printf("name: %s\n", member_string(status, "name"));
+        printf("uuid: %s\n", member_string(status, "uuid"));
+        printf("pid: %" G_GINT64_FORMAT "\n", json_object_get_int_member(status, "pid"));
+        printf("supervisor: %" G_GINT64_FORMAT "\n",
+               json_object_get_int_member(status, "supervisor-pid"));
+        printf("state: %s\n", member_string(status, "state"));
+        printf("lock manager: %s\n", member_string(status, "lock-manager"));
+        printf("on_lockfailure: %s\n", member_string(status, "on-lockfailure"));
+        if (!json_object_get_null_member(status, "domain"))
+                printf("domain: %s\n", member_string(status, "domain"));
+        if (!json_object_get_null_member(status, "qmp"))
+                printf("qmp: %s\n", member_string(status, "qmp"));
+        printf("resources:%s\n", n == 0 ? " none" : "");
+        for (guint i = 0; i < n; i++) {
+                JsonObject *entry = json_array_get_object_element(resources, i);
+
+                if (g_str_equal(member_string(entry, "kind"), "lease"))
+                        printf("  lease %s:%s (%s offset %" G_GINT64_FORMAT ")  %s  %s\n",
+                               member_string(entry, "lockspace"), member_string(entry, "key"),
+                               member_string(entry, "path"),
+                               json_object_get_int_member(entry, "offset"),
+                               member_string(entry, "mode"), member_string(entry, "held"));
+                else
+                        printf("  disk  %s  %s  %s\n", member_string(entry, "path"),
+                               member_string(entry, "mode"), member_string(entry, "held"));
+        }
+}

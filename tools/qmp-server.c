@@ -1,0 +1,287 @@
+/* vmlock: a QMP server on a unix socket, run in a GLib main loop. */
+#define G_LOG_DOMAIN "vmlock-tool"
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* accept4, pipe2 */
+#endif
+
+#include "config-build.h"
+
+#include <errno.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <glib-unix.h>
+#include <vmlock/error.h>
+
+#include "fd-util.h"
+#include "qmp-server.h"
+#include "qmp.h"
+
+struct QmpServer {
+        char *path;
+        int listen_fd;
+        guint listen_watch;
+        JsonObject *greeting;
+        QmpServerCommandFunc func;
+        gpointer user_data;
+        GPtrArray *clients; /* QmpServerClient *, one reference each */
+};
+
+struct QmpServerClient {
+        gint refs;
+        QmpServer *server; /* NULL once disconnected */
+        QmpStream *stream;
+        guint watch;
+        gboolean negotiated;
+        /* A command is being handled: the next ones wait, so that answers
+         * keep the order of the commands, as QMP promises. */
+        gboolean busy;
+        JsonNode *id; /* of the command being handled */
+        guint resume_idle;
+};
+
+static void client_disconnect(QmpServerClient *client);
+static void client_process(QmpServerClient *client);
+
+QmpServerClient *
+qmp_server_client_ref(QmpServerClient *client)
+{
+        g_atomic_int_inc(&client->refs);
+        return client;
+}
+
+void
+qmp_server_client_unref(QmpServerClient *client)
+{
+        if (!client || !g_atomic_int_dec_and_test(&client->refs))
+                return;
+        qmp_stream_free(client->stream);
+        if (client->id)
+                json_node_unref(client->id);
+        g_free(client);
+}
+
+JsonNode *
+qmp_server_client_get_id(QmpServerClient *client)
+{
+        return client->id;
+}
+
+static void
+client_send(QmpServerClient *client, JsonObject *message)
+{
+        g_autoptr(GError) error = NULL;
+
+        if (!client->server)
+                return;
+        if (!qmp_stream_send(client->stream, message, &error)) {
+                g_debug("QMP client of %s: %s", client->server->path, error->message);
+                client_disconnect(client);
+        }
+}
+
+static gboolean
+client_resume(gpointer data)
+{
+        QmpServerClient *client = data;
+
+        client->resume_idle = 0;
+        client_process(client);
+        return G_SOURCE_REMOVE;
+}
+
+/* Sends the answer to the command being handled. Takes @reply. */
+static void
+client_answer(QmpServerClient *client, JsonObject *reply)
+{
+        g_autoptr(JsonObject) owned = reply;
+
+        if (client->id)
+                json_object_set_member(reply, "id", json_node_ref(client->id));
+        g_clear_pointer(&client->id, json_node_unref);
+        client->busy = FALSE;
+        client_send(client, reply);
+}
+
+void
+qmp_server_client_reply(QmpServerClient *client, JsonObject *reply)
+{
+        client_answer(client, reply);
+        /* Commands that arrived meanwhile: from the main loop, not from
+         * inside whoever answered. */
+        if (client->server && !client->resume_idle)
+                client->resume_idle = g_idle_add_full(G_PRIORITY_DEFAULT, client_resume,
+                                                      qmp_server_client_ref(client),
+                                                      (GDestroyNotify)qmp_server_client_unref);
+}
+
+static JsonObject *
+client_handle(QmpServerClient *client, JsonObject *message)
+{
+        JsonNode *arguments_node = json_object_get_member(message, "arguments");
+        JsonNode *execute = json_object_get_member(message, "execute");
+        const char *command;
+
+        if (!execute || json_node_get_value_type(execute) != G_TYPE_STRING)
+                return qmp_error_new("GenericError", NULL,
+                                     "QMP input must be a command object with an 'execute' "
+                                     "string");
+        if (arguments_node && !JSON_NODE_HOLDS_OBJECT(arguments_node))
+                return qmp_error_new("GenericError", NULL, "QMP 'arguments' must be an object");
+        command = json_node_get_string(execute);
+        if (g_str_equal(command, "qmp_capabilities")) {
+                if (client->negotiated)
+                        return qmp_error_new("CommandNotFound", NULL,
+                                             "Capabilities negotiation is already complete, "
+                                             "command ignored");
+                client->negotiated = TRUE;
+                return qmp_return_new(NULL, NULL);
+        }
+        if (!client->negotiated)
+                return qmp_error_new("CommandNotFound", NULL,
+                                     "Expecting capabilities negotiation with "
+                                     "'qmp_capabilities'");
+        return client->server->func(client, command,
+                                    arguments_node ? json_node_get_object(arguments_node) : NULL,
+                                    client->server->user_data);
+}
+
+/* Handles the buffered commands, until one is answered later. */
+static void
+client_process(QmpServerClient *client)
+{
+        g_autoptr(QmpServerClient) hold = qmp_server_client_ref(client);
+
+        while (client->server && !client->busy) {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(JsonObject) message = qmp_stream_next(client->stream, &error);
+                JsonObject *reply;
+
+                if (!message && !error)
+                        break;
+                client->busy = TRUE;
+                if (error) {
+                        reply = qmp_error_new("GenericError", NULL, "%s", error->message);
+                } else {
+                        if (json_object_has_member(message, "id"))
+                                client->id = json_node_copy(
+                                        json_object_get_member(message, "id"));
+                        reply = client_handle(client, message);
+                }
+                if (reply)
+                        client_answer(client, reply);
+        }
+}
+
+static gboolean
+client_readable(int fd, GIOCondition condition, gpointer data)
+{
+        QmpServerClient *client = data;
+        g_autoptr(GError) error = NULL;
+
+        if (!qmp_stream_fill(client->stream, &error)) {
+                client->watch = 0;
+                client_disconnect(client);
+                return G_SOURCE_REMOVE;
+        }
+        client_process(client);
+        return G_SOURCE_CONTINUE;
+}
+
+static void
+client_disconnect(QmpServerClient *client)
+{
+        QmpServer *server = client->server;
+
+        if (!server)
+                return;
+        client->server = NULL;
+        if (client->watch)
+                g_source_remove(client->watch);
+        client->watch = 0;
+        if (client->resume_idle)
+                g_source_remove(client->resume_idle);
+        client->resume_idle = 0;
+        shutdown(qmp_stream_get_fd(client->stream), SHUT_RDWR);
+        /* Drops the server's reference: last, @client may go with it. */
+        g_ptr_array_remove(server->clients, client);
+}
+
+static gboolean
+server_accept(int fd, GIOCondition condition, gpointer data)
+{
+        QmpServer *server = data;
+        QmpServerClient *client;
+        int client_fd;
+
+        client_fd = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+        if (client_fd < 0) {
+                if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+                        g_warning("cannot accept on %s: %s", server->path, g_strerror(errno));
+                return G_SOURCE_CONTINUE;
+        }
+        client = g_new0(QmpServerClient, 1);
+        client->refs = 1;
+        client->server = server;
+        client->stream = qmp_stream_new(client_fd);
+        g_ptr_array_add(server->clients, client);
+        client->watch = g_unix_fd_add(client_fd, G_IO_IN | G_IO_HUP | G_IO_ERR, client_readable,
+                                      client);
+        client_send(client, server->greeting);
+        return G_SOURCE_CONTINUE;
+}
+
+QmpServer *
+qmp_server_new(const char *path, JsonObject *greeting, QmpServerCommandFunc func,
+               gpointer user_data, GError **error)
+{
+        QmpServer *server;
+        int fd = unix_socket_listen(path, error);
+
+        if (fd < 0)
+                return NULL;
+        server = g_new0(QmpServer, 1);
+        server->path = g_strdup(path);
+        server->listen_fd = fd;
+        server->greeting = json_object_ref(greeting);
+        server->func = func;
+        server->user_data = user_data;
+        server->clients = g_ptr_array_new_with_free_func(
+                (GDestroyNotify)qmp_server_client_unref);
+        server->listen_watch = g_unix_fd_add(fd, G_IO_IN, server_accept, server);
+        return server;
+}
+
+void
+qmp_server_free(QmpServer *server)
+{
+        if (!server)
+                return;
+        while (server->clients->len > 0)
+                client_disconnect(g_ptr_array_index(server->clients, 0));
+        g_ptr_array_unref(server->clients);
+        g_source_remove(server->listen_watch);
+        close(server->listen_fd);
+        unlink(server->path);
+        json_object_unref(server->greeting);
+        g_free(server->path);
+        g_free(server);
+}
+
+void
+qmp_server_broadcast(QmpServer *server, JsonObject *event)
+{
+        /* A client that fails is removed: iterate over a copy. */
+        g_autoptr(GPtrArray) clients = g_ptr_array_new_with_free_func(
+                (GDestroyNotify)qmp_server_client_unref);
+
+        for (guint i = 0; i < server->clients->len; i++)
+                g_ptr_array_add(clients,
+                                qmp_server_client_ref(g_ptr_array_index(server->clients, i)));
+        for (guint i = 0; i < clients->len; i++) {
+                QmpServerClient *client = g_ptr_array_index(clients, i);
+
+                if (client->negotiated)
+                        client_send(client, event);
+        }
+}
