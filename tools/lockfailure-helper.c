@@ -108,7 +108,12 @@ main(int argc, char **argv)
                 g_printerr("%s: no pid for guest %s: nothing to do\n", g_get_prgname(), uuid);
                 return EXIT_FAILURE;
         }
-        if (kill(pid, SIGKILL) < 0 && errno != ESRCH) {
+        if (kill(pid, SIGKILL) < 0) {
+                if (errno == ESRCH) {
+                        g_printerr("%s: guest %s (pid %d) is gone\n", g_get_prgname(), uuid,
+                                   (int)pid);
+                        return EXIT_SUCCESS;
+                }
                 g_printerr("%s: cannot kill guest %s (pid %d): %s\n", g_get_prgname(), uuid,
                            (int)pid, g_strerror(errno));
                 return EXIT_FAILURE;

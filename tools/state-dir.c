@@ -672,15 +672,17 @@ state_dir_list_alive(const char *dir, GError **error)
 GuestRecord *
 state_dir_find_uuid(const char *dir, const char *uuid, GError **error)
 {
-        g_autoptr(GPtrArray) records = state_dir_list_alive(dir, error);
+        g_auto(GStrv) names = state_dir_list_names(dir, error);
 
-        if (!records)
+        if (!names)
                 return NULL;
-        for (guint i = 0; i < records->len; i++) {
-                GuestRecord *record = g_ptr_array_index(records, i);
+        /* Read only: takes no lock (a start calls it holding one). */
+        for (guint i = 0; names[i]; i++) {
+                g_autoptr(GuestRecord) record = state_dir_load(dir, names[i], NULL);
 
-                if (g_ascii_strcasecmp(vmlock_domain_get_uuid_string(record->dom), uuid) == 0)
-                        return g_ptr_array_steal_index(records, i);
+                if (record && guest_record_is_alive(record) &&
+                    g_ascii_strcasecmp(vmlock_domain_get_uuid_string(record->dom), uuid) == 0)
+                        return g_steal_pointer(&record);
         }
         g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
                     "no guest with uuid %s runs here (no record in %s)", uuid, dir);

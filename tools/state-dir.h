@@ -88,7 +88,8 @@ GStrv state_dir_list_names(const char *dir, GError **error);
  * (under their name lock, and only if still stale). Unreadable records are
  * reported with g_printerr() and skipped. */
 GPtrArray *state_dir_list_alive(const char *dir, GError **error);
-/* The live record whose domain has @uuid, or NULL with an error. */
+/* The live record whose domain has @uuid, or NULL with an error. Takes no
+ * lock and removes nothing. */
 GuestRecord *state_dir_find_uuid(const char *dir, const char *uuid, GError **error);
 
 G_END_DECLS

@@ -102,7 +102,7 @@ make_record(const char *name, pid_t pid)
         record->pid_start_time = start_time;
         record->domain_xml = g_strdup("/etc/guests/g.xml");
         record->lock_manager = g_strdup("sanlock");
-        record->config_dir = g_strdup("/etc/vmlock");
+        record->supervisor_pid = 4242;
         record->qmp = g_strdup("/run/g.qmp");
         record->paused = TRUE;
         record->released = TRUE;
@@ -122,8 +122,7 @@ assert_records_equal(const GuestRecord *a, const GuestRecord *b)
         g_assert_cmpuint(a->pid_start_time, ==, b->pid_start_time);
         g_assert_cmpstr(a->domain_xml, ==, b->domain_xml);
         g_assert_cmpstr(a->lock_manager, ==, b->lock_manager);
-        g_assert_cmpstr(a->config_dir, ==, b->config_dir);
-        g_assert_cmpstr(a->plugin_dir, ==, b->plugin_dir);
+        g_assert_cmpint(a->supervisor_pid, ==, b->supervisor_pid);
         g_assert_cmpstr(a->qmp, ==, b->qmp);
         g_assert_cmpint(a->paused, ==, b->paused);
         g_assert_cmpint(a->released, ==, b->released);

@@ -344,7 +344,7 @@ test_help(Fixture *fx, gconstpointer data)
 
         run_vmlock(fx, &r, "start", "--help", NULL);
         g_assert_true(contains(r.out, "--paused"));
-        g_assert_true(contains(r.out, "--qmp"));
+        g_assert_true(contains(r.out, "--qemu"));
         g_assert_true(contains(r.out, "125"));
         run_result_clear(&r);
 
@@ -526,7 +526,9 @@ test_cycle(Fixture *fx, gconstpointer data)
         g_assert_cmpstr(vmlock_domain_get_uuid_string(record->dom), ==, UUID);
         g_assert_cmpstr(record->domain_xml, ==, fx->xml);
         g_assert_cmpstr(record->lock_manager, ==, "nop");
-        g_assert_cmpstr(record->config_dir, ==, fx->config_dir);
+        g_assert_cmpint(record->supervisor_pid, >, 0);
+        g_assert_cmpint(record->supervisor_pid, !=, pid);
+        g_assert_null(record->qmp); /* not QEMU */
         g_assert_false(record->paused);
         g_assert_false(record->released);
         g_assert_cmpuint(vmlock_domain_get_n_disks(record->dom), ==, 2);
@@ -699,25 +701,11 @@ test_pause_resume(Fixture *fx, gconstpointer data)
         wait_proc_state(pid, 'S');
         run_result_clear(&r);
 
-        /* The handoff: the nop driver has no state to print. */
+        /* No handoff without QMP: SIGSTOP would leave writes in flight. */
         run_vmlock(fx, &r, "pause", "--release", "g1", NULL);
-        g_assert_cmpint(r.status, ==, 0);
-        g_assert_cmpstr(r.out, ==, "");
-        wait_proc_state(pid, 'T');
-        run_result_clear(&r);
-        {
-                g_autoptr(GuestRecord) record = load_record(fx, "g1");
-
-                g_assert_true(record->paused);
-                g_assert_true(record->released);
-        }
-        run_vmlock(fx, &r, "status", "g1", NULL);
-        g_assert_true(contains(r.out, "state: paused, leases released"));
-        run_result_clear(&r);
-
-        run_vmlock(fx, &r, "resume", "g1", "--state", "", NULL);
-        g_assert_cmpint(r.status, ==, 0);
-        wait_proc_state(pid, 'S');
+        g_assert_cmpint(r.status, ==, 1);
+        g_assert_true(contains(r.err, "guest 'g1' cannot hand its leases over"));
+        g_assert_true(contains(r.err, "only a QEMU guest"));
         run_result_clear(&r);
         {
                 g_autoptr(GuestRecord) record = load_record(fx, "g1");
@@ -725,34 +713,53 @@ test_pause_resume(Fixture *fx, gconstpointer data)
                 g_assert_false(record->paused);
                 g_assert_false(record->released);
         }
+        g_assert_cmpint(proc_state(pid), ==, 'S');
 }
 
-/* start --paused without QMP: PROGRAM itself only runs after resume. */
+/* The comm of a paused plain program that has not been executed yet. */
+#define PREEXEC_COMM "vmlock-prexec\n"
+
+static char *
+proc_comm(pid_t pid)
+{
+        g_autofree char *path = g_strdup_printf("/proc/%d/comm", (int)pid);
+        char *comm = NULL;
+
+        g_file_get_contents(path, &comm, NULL, NULL);
+        return comm;
+}
+
+/* start --paused of a plain program: PROGRAM itself only runs after resume,
+ * whatever signal comes before. */
 static void
 test_start_paused(Fixture *fx, gconstpointer data)
 {
         g_auto(RunResult) r = { 0 };
         pid_t pid = start_detached(fx, "--paused");
+        g_autofree char *comm = NULL;
 
-        wait_proc_state(pid, 'T');
-        g_usleep(100000);
-        g_assert_false(g_file_test(fx->ready, G_FILE_TEST_EXISTS));
         {
                 g_autoptr(GuestRecord) record = load_record(fx, "g1");
 
                 g_assert_true(record->paused);
                 g_assert_true(record->released);
         }
+        /* SIGCONT (fg, bg, kill -CONT) used to run it without its leases. */
+        g_assert_cmpint(kill(pid, SIGCONT), ==, 0);
         run_vmlock(fx, &r, "status", "g1", NULL);
         g_assert_true(contains(r.out, "state: paused, leases released"));
         run_result_clear(&r);
+        comm = proc_comm(pid);
+        g_assert_cmpstr(comm, ==, PREEXEC_COMM);
+        g_assert_false(g_file_test(fx->ready, G_FILE_TEST_EXISTS));
 
         run_vmlock(fx, &r, "resume", "g1", NULL);
         g_assert_cmpint(r.status, ==, 0);
         g_assert_cmpint(wait_ready(fx), ==, pid);
 }
 
-/* A paused start whose PROGRAM can't run: the guest ends with 127 at resume. */
+/* A paused start whose PROGRAM can't run: resume says so, and the
+ * supervisor ends with 127. */
 static void
 test_start_paused_exec_fails(Fixture *fx, gconstpointer data)
 {
@@ -768,10 +775,141 @@ test_start_paused_exec_fails(Fixture *fx, gconstpointer data)
         for (int i = 0; i < WAIT_MAX_STEPS && !record_exists(fx, "g1"); i++)
                 g_usleep(WAIT_STEP_US);
         run_vmlock(fx, &resume, "resume", "g1", NULL);
-        g_assert_cmpint(resume.status, ==, 0);
+        g_assert_cmpint(resume.status, ==, 1);
+        g_assert_true(contains(resume.err, "cannot execute /nonexistent/program"));
         collect(&r, vmlock_pid, out_path, err_path);
         g_assert_cmpint(r.status, ==, 127);
-        g_assert_true(contains(r.err, "cannot execute /nonexistent/program"));
+        g_assert_false(record_exists(fx, "g1"));
+}
+
+/* The guest's process dies after its leases were taken and before exec:
+ * an error, never a guest reported started. */
+static void
+test_start_died_before_exec(Fixture *fx, gconstpointer data)
+{
+        g_autofree char *out_path = NULL;
+        g_autofree char *err_path = NULL;
+        g_auto(RunResult) r = { 0 };
+        g_auto(RunResult) resume = { 0 };
+        const char *argv[] = { env_path("VMLOCK_TEST_VMLOCK"), "start", "--paused", fx->xml,
+                               "--", env_path("VMLOCK_TEST_GUEST"), "--hold", NULL };
+        pid_t vmlock_pid = spawn_async(fx, argv, NULL, &out_path, &err_path);
+        g_autoptr(GuestRecord) record = NULL;
+
+        g_ptr_array_add(fx->pids, GINT_TO_POINTER(vmlock_pid));
+        for (int i = 0; i < WAIT_MAX_STEPS && !record_exists(fx, "g1"); i++)
+                g_usleep(WAIT_STEP_US);
+        record = load_record(fx, "g1");
+        kill(vmlock_domain_get_pid(record->dom), SIGKILL);
+        run_vmlock(fx, &resume, "resume", "g1", NULL);
+        g_assert_cmpint(resume.status, ==, 1);
+        collect(&r, vmlock_pid, out_path, err_path);
+        g_assert_cmpint(r.status, ==, 128 + SIGKILL);
+        g_assert_false(record_exists(fx, "g1"));
+}
+
+/* Two guests with one uuid would confuse the lock-failure helper. */
+static void
+test_start_duplicate_uuid(Fixture *fx, gconstpointer data)
+{
+        g_autofree char *other = write_domain(fx, "g2.xml", "g2", NULL);
+        g_auto(RunResult) r = { 0 };
+        pid_t pid = start_detached(fx, NULL);
+
+        run_vmlock(fx, &r, "start", other, "--", "true", NULL);
+        g_assert_cmpint(r.status, ==, 125);
+        g_assert_true(contains(r.err, "guest 'g1'"));
+        g_assert_true(contains(r.err, "already runs here with uuid " UUID));
+        g_assert_false(record_exists(fx, "g2"));
+        g_assert_cmpint(proc_state(pid), !=, 0);
+}
+
+/* pid=$(vmlock start --detach ...) returns at once: the supervisor keeps no
+ * stdout of the caller's, and lives in its own session. */
+static void
+test_start_detach(Fixture *fx, gconstpointer data)
+{
+        g_autofree char *script = g_strdup_printf(
+                "pid=$(%s start --detach %s -- %s --ready %s --hold) && echo \"$pid\"",
+                env_path("VMLOCK_TEST_VMLOCK"), fx->xml, env_path("VMLOCK_TEST_GUEST"),
+                fx->ready);
+        /* timeout: a supervisor holding the pipe would hang the shell. */
+        const char *argv[] = { "timeout", "30", "sh", "-c", script, NULL };
+        g_autofree char *out = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GuestRecord) record = NULL;
+        int wait_status = 0;
+        pid_t pid;
+
+        g_spawn_sync(NULL, (char **)argv, fx->envp, G_SPAWN_SEARCH_PATH, NULL, NULL, &out,
+                     NULL, &wait_status, &error);
+        g_assert_no_error(error);
+        g_assert_true(g_spawn_check_wait_status(wait_status, NULL));
+        pid = (pid_t)atoi(out);
+        g_assert_cmpint(pid, >, 0);
+        g_ptr_array_add(fx->pids, GINT_TO_POINTER(pid));
+        g_assert_cmpint(wait_ready(fx), ==, pid);
+        record = load_record(fx, "g1");
+        /* setsid: the supervisor leads its own session. */
+        g_assert_cmpint(getsid(record->supervisor_pid), ==, record->supervisor_pid);
+        g_assert_cmpint(getsid(pid), ==, record->supervisor_pid);
+}
+
+/* -daemonize would take the process holding the leases away from vmlock;
+ * a QEMU's own monitors would let others resume it. */
+static void
+test_start_refused_arguments(Fixture *fx, gconstpointer data)
+{
+        static const struct {
+                const char *args[6];
+                const char *message;
+        } cases[] = {
+                { { "sh", "-c", "true", "-daemonize" }, "-daemonize: vmlock cannot supervise" },
+                { { "qemu-system-x86_64", "--daemonize" }, "--daemonize" },
+                { { "qemu-system-x86_64", "-qmp", "unix:/tmp/q,server=on" },
+                  "-qmp: vmlock is the only QMP client" },
+                { { "/usr/bin/qemu-system-x86_64", "-monitor", "stdio" }, "-monitor" },
+                { { "qemu-kvm", "-mon", "chardev=c" }, "-mon" },
+                { { "qemu-system-x86_64", "-serial", "mon:stdio" }, "mon:stdio" },
+        };
+
+        for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autoptr(GPtrArray) argv = g_ptr_array_new();
+                g_auto(RunResult) r = { 0 };
+
+                g_ptr_array_add(argv, (gpointer)env_path("VMLOCK_TEST_VMLOCK"));
+                g_ptr_array_add(argv, "start");
+                g_ptr_array_add(argv, fx->xml);
+                g_ptr_array_add(argv, "--");
+                for (gsize j = 0; cases[i].args[j]; j++)
+                        g_ptr_array_add(argv, (gpointer)cases[i].args[j]);
+                g_ptr_array_add(argv, NULL);
+                run_argv_env(fx, &r, (const char *const *)argv->pdata, NULL);
+                g_assert_cmpint(r.status, ==, 125);
+                if (!contains(r.err, cases[i].message))
+                        g_error("case %zu: '%s' not in stderr: %s", i, cases[i].message, r.err);
+        }
+        g_assert_false(record_exists(fx, "g1"));
+}
+
+/* No config at all: the guest runs unprotected, and vmlock says so. */
+static void
+test_start_nop_warning(Fixture *fx, gconstpointer data)
+{
+        g_autofree char *conf = g_build_filename(fx->config_dir, "vmlock.conf", NULL);
+        g_autofree char *warning = g_strdup_printf("warning: %s does not exist", conf);
+        g_auto(RunResult) r = { 0 };
+
+        run_vmlock(fx, &r, "start", fx->xml, "--", "true", NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_true(contains(r.err, warning));
+        g_assert_true(contains(r.err, "WITHOUT disk leases"));
+        run_result_clear(&r);
+
+        g_assert_true(g_file_set_contents(conf, "lock_manager = \"nop\"\n", -1, NULL));
+        run_vmlock(fx, &r, "start", fx->xml, "--", "true", NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_cmpstr(r.err, ==, "");
 }
 
 /* ---- hotplug --------------------------------------------------------------- */
@@ -846,36 +984,31 @@ static void
 run_helper(Fixture *fx, RunResult *r, const char *action, const char *uuid, pid_t pid)
 {
         g_autofree char *pid_str = g_strdup_printf("%d", (int)pid);
-        const char *argv[] = { env_path("VMLOCK_TEST_LOCKFAILURE_HELPER"), action, uuid,
+        g_autofree char *uri = g_strconcat("vmlock://", fx->state_dir, NULL);
+        const char *argv[] = { env_path("VMLOCK_TEST_LOCKFAILURE_HELPER"), action, uri, uuid,
                                pid_str, NULL };
 
         run_argv_env(fx, r, argv, NULL);
 }
 
+/* A plain program cannot be paused safely (SIGSTOP can be undone by anyone):
+ * on a lock failure it is killed. */
 static void
 test_helper_pause(Fixture *fx, gconstpointer data)
 {
-        g_autoptr(GuestRecord) record = NULL;
         g_auto(RunResult) r = { 0 };
         pid_t pid = start_detached(fx, NULL);
 
         wait_ready(fx);
         run_helper(fx, &r, "pause", UUID, pid);
         g_assert_cmpint(r.status, ==, 0);
-        wait_proc_state(pid, 'T');
-        record = load_record(fx, "g1");
-        g_assert_true(record->paused);
-        g_assert_true(record->released);
+        wait_gone(pid);
         run_result_clear(&r);
 
         /* Run again (sanlock repeats it): still fine. */
         run_helper(fx, &r, "pause", UUID, pid);
         g_assert_cmpint(r.status, ==, 0);
-        run_result_clear(&r);
-
-        run_vmlock(fx, &r, "resume", "g1", NULL);
-        g_assert_cmpint(r.status, ==, 0);
-        wait_proc_state(pid, 'S');
+        g_assert_true(contains(r.err, "is gone"));
 }
 
 static void
@@ -899,6 +1032,8 @@ static void
 test_helper_errors(Fixture *fx, gconstpointer data)
 {
         const char *argv[] = { env_path("VMLOCK_TEST_LOCKFAILURE_HELPER"), "pause", NULL };
+        const char *bad_uri[] = { env_path("VMLOCK_TEST_LOCKFAILURE_HELPER"), "pause",
+                                  "qemu:///system", UUID, NULL };
         g_auto(RunResult) r = { 0 };
 
         run_argv_env(fx, &r, argv, NULL);
@@ -911,9 +1046,15 @@ test_helper_errors(Fixture *fx, gconstpointer data)
         g_assert_true(contains(r.err, "unsupported lock failure action 'restart'"));
         run_result_clear(&r);
 
-        run_helper(fx, &r, "pause", "00000000-0000-0000-0000-000000000000", 999999);
+        run_argv_env(fx, &r, bad_uri, NULL);
         g_assert_cmpint(r.status, ==, 1);
+        g_assert_true(contains(r.err, "'qemu:///system' is not a vmlock URI"));
+        run_result_clear(&r);
+
+        run_helper(fx, &r, "pause", "00000000-0000-0000-0000-000000000000", 999999);
+        g_assert_cmpint(r.status, ==, 0);
         g_assert_true(contains(r.err, "no guest with uuid"));
+        g_assert_true(contains(r.err, "is gone"));
 }
 
 /* ---- SELinux labelling, end to end ------------------------------------------ */
@@ -967,6 +1108,11 @@ main(int argc, char **argv)
         ADD("/tools/vmlock/start/concurrent", test_concurrent_start);
         ADD("/tools/vmlock/start/paused", test_start_paused);
         ADD("/tools/vmlock/start/paused-exec-fails", test_start_paused_exec_fails);
+        ADD("/tools/vmlock/start/died-before-exec", test_start_died_before_exec);
+        ADD("/tools/vmlock/start/duplicate-uuid", test_start_duplicate_uuid);
+        ADD("/tools/vmlock/start/detach", test_start_detach);
+        ADD("/tools/vmlock/start/refused-arguments", test_start_refused_arguments);
+        ADD("/tools/vmlock/start/nop-warning", test_start_nop_warning);
         ADD("/tools/vmlock/pause-resume", test_pause_resume);
         ADD("/tools/vmlock/hotplug", test_hotplug);
         ADD("/tools/vmlock/seclabel", test_seclabel);
