@@ -87,7 +87,8 @@ vmlock_sanlock_killpath_build(VmlockLockFailureAction action, const char *uri,
         }
         if (args->len >= SANLK_HELPER_ARGS_LEN) {
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
-                            "lock failure helper arguments '%s' are longer than %d bytes",
+                            "lock failure helper arguments '%s' are longer than %d bytes "
+                            "(sanlock's limit): use a shorter state directory",
                             args->str, SANLK_HELPER_ARGS_LEN - 1);
                 return FALSE;
         }
