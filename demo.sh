@@ -66,25 +66,20 @@ vmlock_on() { # HOST ARGS...
                 "$top/build/tools/vmlock" "$@"
 }
 
-qemu() { # QMP-SOCKET
-        echo qemu-system-x86_64 -machine accel=tcg -S -nographic -nodefaults -display none \
-                -m 64 -qmp "unix:$1,server=on,wait=off" \
-                -drive "file=$disk,format=raw,if=virtio"
+qemu() {
+        echo qemu-system-x86_64 -machine accel=tcg -nographic -nodefaults -display none \
+                -m 64 -drive "file=$disk,format=raw,if=virtio,cache=none"
 }
 
-say "Host 1: vmlock start demo (QEMU on $disk, under its disk lease)"
+say "Host 1: vmlock start --detach demo (QEMU on $disk, under its disk lease)"
 # shellcheck disable=SC2046
-# --detach prints the guest's pid. Into a file, not $(...): the guest keeps
-# its stdout open for as long as it runs.
-vmlock_on 1 start --detach --qmp "$work/demo.qmp" "$work/xml/demo.xml" -- \
-        $(qemu "$work/demo.qmp") > "$work/demo.pid"
-pid=$(cat "$work/demo.pid")
-echo "guest demo runs as pid $pid"
+pid=$(vmlock_on 1 start --detach --log "$work/demo.log" "$work/xml/demo.xml" -- $(qemu))
+echo "guest demo runs as pid $pid; vmlock supervises it (its only QMP client)"
 
 say "Host 2: vmlock start demo-copy on the same disk"
 set +e
 # shellcheck disable=SC2046
-vmlock_on 2 start "$work/xml/demo-copy.xml" -- $(qemu "$work/demo-copy.qmp")
+vmlock_on 2 start "$work/xml/demo-copy.xml" -- $(qemu)
 status=$?
 set -e
 echo "(exit status $status: 124 means the leases could not be had; QEMU never ran)"
@@ -92,7 +87,7 @@ echo "(exit status $status: 124 means the leases could not be had; QEMU never ra
 say "Host 1: vmlock start demo-copy on the same disk"
 set +e
 # shellcheck disable=SC2046
-vmlock_on 1 start "$work/xml/demo-copy.xml" -- $(qemu "$work/demo-copy-1.qmp")
+vmlock_on 1 start "$work/xml/demo-copy.xml" -- $(qemu)
 status=$?
 set -e
 echo "(exit status $status)"
@@ -112,9 +107,9 @@ while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
 
 say "Host 2: vmlock start --detach demo-copy now succeeds"
 # shellcheck disable=SC2046
-vmlock_on 2 start --detach "$work/xml/demo-copy.xml" -- $(qemu "$work/demo-copy.qmp") \
-        > "$work/demo-copy.pid"
+pid=$(vmlock_on 2 start --detach "$work/xml/demo-copy.xml" -- $(qemu))
 vmlock_on 2 status demo-copy
-kill "$(cat "$work/demo-copy.pid")"
+kill "$pid"
+while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
 
 say "Done: the daemons are stopped. The tests: scripts/test.sh"
