@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -282,6 +283,13 @@ kill_daemon(GPid pid)
         waitpid(pid, NULL, 0);
 }
 
+/* A private daemon must not outlive a test that aborts. */
+static void
+die_with_parent(gpointer data)
+{
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
 static void
 private_host_start(Private *p, guint index, guint host_id)
 {
@@ -323,7 +331,8 @@ private_host_start(Private *p, guint index, guint host_id)
                                        "-e", ph->host.name, "-L", "-1", "-S", "-1", NULL };
 
                 g_assert_true(g_spawn_async_with_fds(NULL, (char **)argv, env,
-                                                     G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+                                                     G_SPAWN_DO_NOT_REAP_CHILD, die_with_parent,
+                                                     NULL,
                                                      &ph->pid, -1, log_fd, log_fd, &error));
                 g_assert_no_error(error);
         }
@@ -658,6 +667,33 @@ test_failing_host(void)
         /* ...and allowed once it is gone. */
         sanlock_test_guest_stop(taken);
         g_clear_pointer(&taken, sanlock_test_guest_free);
+
+        /* The cleanup tool's summary as JSON: the disk's lease file is unused now. */
+        {
+                const char *argv[] = { build_path("tools/sanlock-cleanup/vmlock-sanlock-cleanup"),
+                                       "--json", NULL };
+                g_auto(GStrv) env = sanlock_test_host_environ(a);
+                g_autofree char *out = NULL;
+                g_autofree char *err = NULL;
+                g_autoptr(JsonNode) root = NULL;
+                JsonObject *o;
+                int wait_status;
+
+                g_assert_true(g_spawn_sync(NULL, (char **)argv, env, 0, NULL, NULL, &out, &err,
+                                           &wait_status, &error));
+                g_assert_no_error(error);
+                g_test_message("cleanup --json: %s%s", out, err);
+                g_assert_true(g_spawn_check_wait_status(wait_status, NULL));
+                root = parse_json(out);
+                o = json_node_get_object(root);
+                g_assert_cmpstr(json_object_get_string_member(o, "lease_dir"), ==, p.lease_dir);
+                g_assert_false(json_object_get_boolean_member(o, "dry_run"));
+                g_assert_cmpint(json_object_get_int_member(o, "deleted"), ==, 1);
+                g_assert_cmpint(json_object_get_int_member(o, "failed"), ==, 0);
+                g_assert_cmpint(json_object_get_int_member(o, "kept"), ==, 0);
+                g_assert_true(json_object_get_boolean_member(o, "complete"));
+                g_assert_true(json_object_has_member(o, "seconds"));
+        }
         vmlock_as(a, p.state_dir, &rb, "lockspace", "leave", NULL);
         g_assert_cmpint(rb.status, ==, 0);
         vmlock_as(a, p.state_dir, &r, "lockspace", "status", "--json", NULL);

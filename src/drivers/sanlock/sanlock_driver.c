@@ -488,7 +488,11 @@ acquire_batch(const SanlockObject *obj, int sock, struct sanlk_resource **res, g
                 shared |= (res[i]->flags & SANLK_RES_SHARED) != 0;
 
         for (;;) {
-                rv = sanlock_acquire(sock, sock < 0 ? (int)obj->pid : -1, 0, (int)n, res, opt);
+                /* NOWAIT: a lease whose holder stopped renewing is refused
+                 * (-247) with a countdown, instead of blocking the start
+                 * silently until that host counts as dead (140 s). */
+                rv = sanlock_acquire(sock, sock < 0 ? (int)obj->pid : -1,
+                                     SANLK_ACQUIRE_OWNER_NOWAIT, (int)n, res, opt);
                 if (rv >= 0 || !vmlock_sanlock_rv_is_busy(rv))
                         return rv;
                 if (!shared && rv != -EAGAIN)

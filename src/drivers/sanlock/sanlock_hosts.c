@@ -30,6 +30,17 @@
 #include "drivers/sanlock/sanlock_lockspace.h"
 #include "util/log.h"
 
+/* sanlock_get_hosts() retries while the host table is being filled. */
+#define GET_HOSTS_ATTEMPTS 50
+#define GET_HOSTS_PAUSE_US (100 * 1000)
+
+/* What the daemon's renewal history says of this host's own renewals. */
+typedef struct {
+        guint64 last;            /* monotime of the last successful renewal, 0 unknown */
+        gint64 latency_ms;       /* its read + write time, or VMLOCK_UNKNOWN */
+        guint failures;          /* failed attempts in the history */
+} Renewals;
+
 /* What the daemon's host_status -D says of one host. */
 typedef struct {
         guint64 last_live; /* daemon monotime when it last saw the host renew, 0 unknown */
@@ -148,6 +159,36 @@ read_host_debug(const char *lockspace)
         return table;
 }
 
+/* The daemon's renewal history ("timestamp=T read_ms=R write_ms=W
+ * next_timeouts=N next_errors=E" per successful renewal, oldest first): its
+ * own renewals are exact there, while its host table is only refreshed
+ * every few seconds. */
+static Renewals
+read_renewals(const char *lockspace)
+{
+        const char *args[] = { "renewal", "-s", lockspace, NULL };
+        g_autofree char *out = sanlock_client_output(args);
+        Renewals renewals = { .latency_ms = VMLOCK_UNKNOWN };
+        g_auto(GStrv) lines = NULL;
+
+        if (!out)
+                return renewals;
+        lines = g_strsplit(out, "\n", -1);
+        for (char **line = lines; *line; line++) {
+                guint64 timestamp;
+                guint read_ms, write_ms, timeouts, errors;
+
+                if (sscanf(*line, "timestamp=%" G_GUINT64_FORMAT " read_ms=%u write_ms=%u "
+                           "next_timeouts=%u next_errors=%u", &timestamp, &read_ms, &write_ms,
+                           &timeouts, &errors) != 5)
+                        continue;
+                renewals.last = timestamp;
+                renewals.latency_ms = (gint64)read_ms + write_ms;
+                renewals.failures += timeouts + errors;
+        }
+        return renewals;
+}
+
 static VmlockHostState
 host_state(guint32 flags)
 {
@@ -190,7 +231,7 @@ find_joined(const char *lockspace, struct sanlk_lockspace *ret_ls)
 
 static VmlockHostInfo *
 host_info_new(const struct sanlk_host *h, const struct sanlk_lockspace *ls,
-              GHashTable *debug, gint64 now)
+              GHashTable *debug, const Renewals *own, gint64 now)
 {
         VmlockHostInfo *info = g_new0(VmlockHostInfo, 1);
         gint64 key = (gint64)h->host_id;
@@ -207,7 +248,9 @@ host_info_new(const struct sanlk_host *h, const struct sanlk_lockspace *ls,
                 info->name = g_strdup(d->owner_name);
 
         info->renewal_age = VMLOCK_UNKNOWN;
-        if (info->self && h->timestamp)
+        if (info->self && own && own->last)
+                info->renewal_age = MAX(0, now - (gint64)own->last);
+        else if (info->self && h->timestamp)
                 /* our own delta lease carries our own clock */
                 info->renewal_age = MAX(0, now - (gint64)h->timestamp);
         else if (d && d->last_live)
@@ -250,6 +293,7 @@ vmlock_sanlock_hosts_list(const char *lockspace, const char *path, GPtrArray **r
         g_autoptr(GHashTable) debug = NULL;
         struct sanlk_lockspace ls = { 0 };
         struct sanlk_host *hss = NULL;
+        Renewals own;
         int n = 0;
         int rv;
         gint64 now;
@@ -265,7 +309,22 @@ vmlock_sanlock_hosts_list(const char *lockspace, const char *path, GPtrArray **r
         if (path && !*ls.host_id_disk.path)
                 g_strlcpy(ls.host_id_disk.path, path, sizeof(ls.host_id_disk.path));
 
-        rv = sanlock_get_hosts(lockspace, 0, &hss, &n, 0);
+        /* Right after a join the daemon answers -EAGAIN until its host
+         * table is filled, a moment later. */
+        for (int attempt = 0;; attempt++) {
+                rv = sanlock_get_hosts(lockspace, 0, &hss, &n, 0);
+                if (rv != -EAGAIN || attempt >= GET_HOSTS_ATTEMPTS)
+                        break;
+                free(hss);
+                hss = NULL;
+                g_usleep(GET_HOSTS_PAUSE_US);
+        }
+        if (rv == -EAGAIN) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_LOCKSPACE,
+                            "this host is still joining (or leaving) lockspace %s: its list "
+                            "of hosts is not ready yet, try again in a moment", lockspace);
+                return FALSE;
+        }
         if (rv == -ENOENT) {
                 free(hss);
                 set_not_joined_error(error, lockspace);
@@ -274,21 +333,18 @@ vmlock_sanlock_hosts_list(const char *lockspace, const char *path, GPtrArray **r
         if (rv < 0) {
                 g_autofree char *subject = g_strdup_printf("the hosts of lockspace %s",
                                                            lockspace);
-                VmlockSanlockErrorContext ctx = {
-                        .op = VMLOCK_SANLOCK_OP_READ,
-                        .subject = subject,
-                        .lockspace = lockspace,
-                };
-
                 free(hss);
-                vmlock_sanlock_set_error(error, rv, &ctx);
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_DAEMON,
+                            "cannot list %s: %s (sanlock error %d)", subject,
+                            rv <= -200 ? sanlock_strerror(rv) : g_strerror(-rv), rv);
                 return FALSE;
         }
 
         debug = read_host_debug(lockspace);
+        own = read_renewals(lockspace);
         now = monotime();
         for (int i = 0; i < n; i++)
-                g_ptr_array_add(hosts, host_info_new(&hss[i], &ls, debug, now));
+                g_ptr_array_add(hosts, host_info_new(&hss[i], &ls, debug, &own, now));
         free(hss);
         g_ptr_array_sort(hosts, compare_host_id);
         *ret_hosts = g_steal_pointer(&hosts);
@@ -318,7 +374,7 @@ vmlock_sanlock_host_get(const char *lockspace, const char *path, guint64 host_id
         /* the daemon's view of when it last saw renewals matters only then */
         if (host_state(hss[0].flags) != VMLOCK_HOST_LIVE)
                 debug = read_host_debug(lockspace);
-        info = host_info_new(&hss[0], &ls, debug, monotime());
+        info = host_info_new(&hss[0], &ls, debug, NULL, monotime());
         free(hss);
         return info;
 }
@@ -353,32 +409,6 @@ vmlock_sanlock_host_health_words(const VmlockHostInfo *host)
 
 /* ---- this host --------------------------------------------------------------- */
 
-/* The last renewal's I/O time and the failed renewals, from the daemon's
- * renewal history ("timestamp=T read_ms=R write_ms=W next_timeouts=N
- * next_errors=E" per successful renewal, oldest first). */
-static void
-read_renewals(const char *lockspace, VmlockLockspaceStatus *status)
-{
-        const char *args[] = { "renewal", "-s", lockspace, NULL };
-        g_autofree char *out = sanlock_client_output(args);
-        g_auto(GStrv) lines = NULL;
-
-        if (!out)
-                return;
-        lines = g_strsplit(out, "\n", -1);
-        for (char **line = lines; *line; line++) {
-                guint64 timestamp;
-                guint read_ms, write_ms, timeouts, errors;
-
-                if (sscanf(*line, "timestamp=%" G_GUINT64_FORMAT " read_ms=%u write_ms=%u "
-                           "next_timeouts=%u next_errors=%u", &timestamp, &read_ms, &write_ms,
-                           &timeouts, &errors) != 5)
-                        continue;
-                status->renewal_latency_ms = (gint64)read_ms + write_ms;
-                status->renewal_failures += timeouts + errors;
-        }
-}
-
 gboolean
 vmlock_sanlock_lockspace_status(const VmlockSanlockConfig *config,
                                 VmlockLockspaceStatus **ret_status, GError **error)
@@ -411,6 +441,7 @@ vmlock_sanlock_lockspace_status(const VmlockSanlockConfig *config,
 
         if (status->joined) {
                 g_autoptr(VmlockHostInfo) self = NULL;
+                Renewals own = read_renewals(VMLOCK_SANLOCK_DISK_LOCKSPACE);
 
                 self = vmlock_sanlock_host_get(VMLOCK_SANLOCK_DISK_LOCKSPACE, status->path,
                                                config->host_id);
@@ -419,7 +450,10 @@ vmlock_sanlock_lockspace_status(const VmlockSanlockConfig *config,
                         status->host_name = g_steal_pointer(&self->name);
                         status->io_timeout = self->io_timeout;
                 }
-                read_renewals(VMLOCK_SANLOCK_DISK_LOCKSPACE, status);
+                if (own.last)
+                        status->renewal_age = MAX(0, monotime() - (gint64)own.last);
+                status->renewal_latency_ms = own.latency_ms;
+                status->renewal_failures = own.failures;
         }
         *ret_status = g_steal_pointer(&status);
         return TRUE;
