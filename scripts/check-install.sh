@@ -62,6 +62,9 @@ expected=(
         /usr/share/augeas/lenses/tests/test_vmlock.aug
         /usr/lib/systemd/system/vmlock-sanlock-cleanup.service
         /usr/lib/systemd/system/vmlock-sanlock-cleanup.timer
+        /usr/lib/systemd/system/vmlock-lockspace.service
+        /usr/lib/systemd/system/vmlock-metrics.service
+        /usr/lib/systemd/system/vmlock-metrics.timer
         /usr/share/man/man1/vmlock.1
         /usr/share/man/man5/vmlock.conf.5
         /usr/share/man/man5/qemu-sanlock.conf.5
@@ -100,6 +103,15 @@ unit=$staging/usr/lib/systemd/system/vmlock-sanlock-cleanup.service
 grep -qx "ExecStart=/usr/sbin/vmlock-sanlock-cleanup" "$unit" &&
         grep -qx "ConditionPathExists=/etc/vmlock/qemu-sanlock.conf" "$unit" ||
         fail "the service unit does not name /usr/sbin and /etc/vmlock"
+unit=$staging/usr/lib/systemd/system/vmlock-lockspace.service
+grep -qx "ExecStart=/usr/bin/vmlock lockspace join" "$unit" &&
+        grep -qx "After=sanlock.service" "$unit" && grep -qx "Type=oneshot" "$unit" &&
+        grep -qx "RemainAfterExit=yes" "$unit" &&
+        grep -qx "ConditionPathExists=/etc/vmlock/qemu-sanlock.conf" "$unit" ||
+        fail "the lockspace unit does not join with /usr/bin/vmlock after sanlock.service"
+grep -q "^ExecStart=/usr/bin/vmlock metrics --output " \
+        "$staging/usr/lib/systemd/system/vmlock-metrics.service" ||
+        fail "the metrics unit does not run /usr/bin/vmlock metrics --output"
 grep -qx "prefix=/usr" "$staging$libdir/pkgconfig/vmlock.pc" ||
         fail "vmlock.pc has the wrong prefix"
 sed 's/\\&//g' "$staging/usr/share/man/man1/vmlock.1" | grep /etc/vmlock/vmlock.conf >/dev/null ||

@@ -56,3 +56,29 @@ tool_lock_manager_new(const char *name, const char *plugin_dir, const char *conf
         return vmlock_lock_manager_new(name, plugin_dir, config_dir, print_progress, NULL,
                                        error);
 }
+
+VmlockLockManager *
+tool_lock_manager_new_read_only(const char *name, const char *plugin_dir,
+                                const char *config_dir, GError **error)
+{
+        return vmlock_lock_manager_new_full(name, plugin_dir, config_dir,
+                                            VMLOCK_LOCK_MANAGER_READ_ONLY, print_progress, NULL,
+                                            error);
+}
+
+VmlockLockManager *
+tool_load_read_only_manager(const char *config_option, GError **error)
+{
+        const char *config_dir = vmlock_resolve_config_dir(config_option);
+        g_autofree char *name = NULL;
+
+        if (!tool_config_read_lock_manager(config_dir, &name, error))
+                return NULL;
+        return tool_lock_manager_new_read_only(name, NULL, config_dir, error);
+}
+
+void
+tool_print_progress(const char *message, gpointer user_data)
+{
+        print_progress(message, user_data);
+}

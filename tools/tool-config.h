@@ -18,4 +18,15 @@ char *tool_config_path(const char *config_dir);
 VmlockLockManager *tool_lock_manager_new(const char *name, const char *plugin_dir,
                                          const char *config_dir, GError **error);
 
+/* The same for queries only: the driver joins no lockspace and creates no
+ * file (VMLOCK_LOCK_MANAGER_READ_ONLY). */
+VmlockLockManager *tool_lock_manager_new_read_only(const char *name, const char *plugin_dir,
+                                                   const char *config_dir, GError **error);
+/* The lock driver of <config_option or $VMLOCK_CONFIG_DIR or the
+ * default>/vmlock.conf, for queries only. */
+VmlockLockManager *tool_load_read_only_manager(const char *config_option, GError **error);
+
+/* A VmlockProgressFunc printing "PRGNAME: MESSAGE" on stderr. */
+void tool_print_progress(const char *message, gpointer user_data);
+
 G_END_DECLS

@@ -22,6 +22,23 @@ VMLOCK_EXPORT VmlockLockManager *vmlock_lock_manager_new(const char *name,
                                                          VmlockProgressFunc progress,
                                                          gpointer progress_data,
                                                          GError **error);
+/* vmlock_lock_manager_new_full() flags */
+typedef enum {
+        /* Only queries (describe_disk, lockspace_status, hosts) will be
+         * made: the driver joins no lockspace and creates no file. Taking
+         * leases through such a manager fails, unless the same process also
+         * made a manager without this flag or called lockspace_join. */
+        VMLOCK_LOCK_MANAGER_READ_ONLY = 1 << 0,
+} VmlockLockManagerFlags;
+
+/* vmlock_lock_manager_new() with @flags (VmlockLockManagerFlags). */
+VMLOCK_EXPORT VmlockLockManager *vmlock_lock_manager_new_full(const char *name,
+                                                              const char *plugin_dir,
+                                                              const char *config_dir,
+                                                              unsigned int flags,
+                                                              VmlockProgressFunc progress,
+                                                              gpointer progress_data,
+                                                              GError **error);
 VMLOCK_EXPORT VmlockLockManager *vmlock_lock_manager_ref(VmlockLockManager *manager);
 VMLOCK_EXPORT void vmlock_lock_manager_unref(VmlockLockManager *manager);
 
@@ -41,6 +58,92 @@ VMLOCK_EXPORT gboolean vmlock_lock_manager_describe_disk(VmlockLockManager *mana
                                                          const char *path,
                                                          char **ret_description,
                                                          GError **error);
+
+/* ---- the lockspace of this host's leases, and the hosts in it ----------
+ *
+ * Drivers that keep leases in a lockspace shared by hosts (sanlock: the
+ * automatic disk leases' __LIBVIRT__DISKS__) answer these; the others (nop)
+ * fail with VMLOCK_ERROR_UNSUPPORTED. */
+
+/* A host's health in the lockspace, as this host's lock daemon sees it. */
+typedef enum {
+        VMLOCK_HOST_UNKNOWN = 0, /* not watched long enough to tell yet */
+        VMLOCK_HOST_FREE,        /* its host id is not held (left cleanly, or never joined) */
+        VMLOCK_HOST_LIVE,        /* renews in time */
+        VMLOCK_HOST_FAIL,        /* stopped renewing; may be killing its guests */
+        VMLOCK_HOST_DEAD,        /* stopped renewing long enough: its leases can be taken */
+} VmlockHostState;
+
+/* "unknown", "free", "live", "fail", "dead". */
+VMLOCK_EXPORT const char *vmlock_host_state_to_string(VmlockHostState state);
+
+/* A duration or age not known (the daemon cannot tell, or not applicable). */
+#define VMLOCK_UNKNOWN (-1)
+
+/* This host in the lockspace. */
+typedef struct {
+        char *lockspace;          /* its name, e.g. "__LIBVIRT__DISKS__" */
+        char *path;               /* the lockspace file */
+        guint host_id;            /* this host's id (from the driver's config), 0 if none */
+        char *host_name;          /* this host's name in the lockspace, or NULL */
+        gboolean joined;          /* this host holds its host id in the lockspace */
+        gboolean joining;         /* a join (or leave) is in progress */
+        guint io_timeout;         /* seconds, the lockspace's I/O timeout, 0 if unknown */
+        gint64 renewal_age;       /* seconds since this host's last renewal, or VMLOCK_UNKNOWN */
+        gint64 renewal_latency_ms; /* how long the last renewal's I/O took, or VMLOCK_UNKNOWN */
+        guint renewal_failures;   /* failed renewals in the daemon's recent history */
+} VmlockLockspaceStatus;
+
+VMLOCK_EXPORT void vmlock_lockspace_status_free(VmlockLockspaceStatus *status);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmlockLockspaceStatus, vmlock_lockspace_status_free)
+
+/* One host seen in the lockspace. */
+typedef struct {
+        guint64 host_id;
+        guint64 generation;       /* incremented each time the host joins */
+        char *name;               /* the host's name (sanlock -e), or NULL */
+        VmlockHostState state;
+        gboolean self;            /* this host */
+        guint io_timeout;         /* seconds, the host's own I/O timeout */
+        gint64 renewal_age;       /* seconds since its last renewal was seen, or VMLOCK_UNKNOWN */
+        gint64 dead_in;           /* FAIL: seconds until it counts as dead and its leases
+                                   * can be taken; DEAD: 0; else VMLOCK_UNKNOWN */
+} VmlockHostInfo;
+
+VMLOCK_EXPORT void vmlock_host_info_free(VmlockHostInfo *host);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmlockHostInfo, vmlock_host_info_free)
+
+/* Joins the lockspace (sanlock: ~20 s, reported through @progress every few
+ * seconds); already joined costs one daemon call. Creates the lockspace file
+ * if missing. */
+VMLOCK_EXPORT gboolean vmlock_lock_manager_lockspace_join(VmlockLockManager *manager,
+                                                          VmlockProgressFunc progress,
+                                                          gpointer progress_data,
+                                                          GError **error);
+
+/* vmlock_lock_manager_lockspace_leave() flags */
+typedef enum {
+        /* Leave even while processes of this host hold leases in it: the
+         * lock daemon kills them. Without it, such a leave fails with
+         * VMLOCK_ERROR_LEASE_BUSY and changes nothing. */
+        VMLOCK_LOCKSPACE_LEAVE_FORCE = 1 << 0,
+} VmlockLockspaceLeaveFlags;
+
+/* Leaves the lockspace (sanlock: 2-3 s). Not joined is success. */
+VMLOCK_EXPORT gboolean vmlock_lock_manager_lockspace_leave(VmlockLockManager *manager,
+                                                           unsigned int flags,
+                                                           GError **error);
+
+/* This host's membership and renewals; never joins, creates nothing. */
+VMLOCK_EXPORT gboolean vmlock_lock_manager_lockspace_status(VmlockLockManager *manager,
+                                                            VmlockLockspaceStatus **ret_status,
+                                                            GError **error);
+
+/* Every host seen in the lockspace (VmlockHostInfo *, by host id, freed by
+ * the array). Needs this host to have joined: VMLOCK_ERROR_LOCKSPACE
+ * ("this host has not joined ...") otherwise. Never joins. */
+VMLOCK_EXPORT gboolean vmlock_lock_manager_list_hosts(VmlockLockManager *manager,
+                                                      GPtrArray **ret_hosts, GError **error);
 
 /* The compiled-in defaults, before environment overrides. */
 VMLOCK_EXPORT const char *vmlock_default_plugin_dir(void);

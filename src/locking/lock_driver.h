@@ -27,6 +27,21 @@ typedef enum {
         VMLOCK_LOCK_DRIVER_USES_STATE = 1 << 0, /* acquire needs release's state back */
 } VmlockLockDriverFlags;
 
+/* init flags */
+typedef enum {
+        /* Queries only: join nothing, create no file (describe_resource,
+         * lockspace_status and list_hosts must work; lockspace_join may
+         * follow and lifts it). */
+        VMLOCK_LOCK_INIT_READ_ONLY = 1 << 0,
+} VmlockLockInitFlags;
+
+/* lockspace_join flags */
+typedef enum {
+        /* Only what an init without READ_ONLY would have done: nothing, and
+         * no error, when the driver's config uses no lockspace. */
+        VMLOCK_LOCK_JOIN_AS_INIT = 1 << 0,
+} VmlockLockJoinFlags;
+
 typedef enum {
         VMLOCK_LOCK_OBJECT_DOMAIN = 0,
 } VmlockLockObjectType;
@@ -120,6 +135,19 @@ typedef struct _VmlockLockDriver {
         gboolean (*describe_resource)(unsigned int type, const char *name, gsize n_params,
                                       const VmlockLockParam *params, unsigned int flags,
                                       char **ret_description, GError **error);
+
+        /* Optional (may be NULL, all four or none). The lockspace holding
+         * this host's automatic leases: join it (progress as for init; lifts
+         * VMLOCK_LOCK_INIT_READ_ONLY), leave it (flags
+         * VmlockLockspaceLeaveFlags), this host's status in it, and the hosts
+         * seen in it (VmlockHostInfo *). Status and hosts never join and
+         * create nothing. */
+        gboolean (*lockspace_join)(unsigned int flags, VmlockProgressFunc progress,
+                                   gpointer progress_data, GError **error);
+        gboolean (*lockspace_leave)(unsigned int flags, GError **error);
+        gboolean (*lockspace_status)(unsigned int flags, VmlockLockspaceStatus **ret_status,
+                                     GError **error);
+        gboolean (*list_hosts)(unsigned int flags, GPtrArray **ret_hosts, GError **error);
 } VmlockLockDriver;
 
 G_END_DECLS

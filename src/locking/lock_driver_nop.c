@@ -25,7 +25,7 @@ static gboolean
 nop_init(unsigned int version, const char *config_file, unsigned int flags,
          VmlockProgressFunc progress, gpointer progress_data, GError **error)
 {
-        return nop_check_flags("init", flags, 0, error);
+        return nop_check_flags("init", flags, VMLOCK_LOCK_INIT_READ_ONLY, error);
 }
 
 static void

@@ -30,6 +30,7 @@ typedef struct {
         void *handle;
         const VmlockLockDriver *driver;
         guint users;
+        gboolean read_only; /* initialised with VMLOCK_LOCK_INIT_READ_ONLY, not joined since */
 } LoadedPlugin;
 
 static GMutex loaded_plugins_lock;
@@ -163,6 +164,19 @@ driver_missing_callback(const VmlockLockDriver *driver)
                 return "release";
         if (!driver->inquire)
                 return "inquire";
+        /* The lockspace callbacks come as a set: a driver with some of them
+         * would fail in ways no caller could predict. */
+        if (driver->lockspace_join || driver->lockspace_leave || driver->lockspace_status ||
+            driver->list_hosts) {
+                if (!driver->lockspace_join)
+                        return "lockspace_join";
+                if (!driver->lockspace_leave)
+                        return "lockspace_leave";
+                if (!driver->lockspace_status)
+                        return "lockspace_status";
+                if (!driver->list_hosts)
+                        return "list_hosts";
+        }
         return NULL;
 }
 
@@ -230,8 +244,8 @@ cleanup:
 /* The loaded, initialised plugin at @path: loads and initialises it for the
  * first user, shares it with the next ones. */
 static LoadedPlugin *
-loaded_plugin_use(const char *path, const char *config_file, VmlockProgressFunc progress,
-                  gpointer progress_data, GError **error)
+loaded_plugin_use(const char *path, const char *config_file, unsigned int init_flags,
+                  VmlockProgressFunc progress, gpointer progress_data, GError **error)
 {
         G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&loaded_plugins_lock);
         LoadedPlugin *plugin;
@@ -249,6 +263,15 @@ loaded_plugin_use(const char *path, const char *config_file, VmlockProgressFunc 
                                     plugin->config_file, config_file);
                         return NULL;
                 }
+                /* Loaded for queries only, now wanted for leases: what
+                 * init skipped happens now. */
+                if (plugin->read_only && !(init_flags & VMLOCK_LOCK_INIT_READ_ONLY)) {
+                        if (plugin->driver->lockspace_join &&
+                            !plugin->driver->lockspace_join(VMLOCK_LOCK_JOIN_AS_INIT, progress,
+                                                            progress_data, error))
+                                return NULL;
+                        plugin->read_only = FALSE;
+                }
                 plugin->users++;
                 return plugin;
         }
@@ -260,7 +283,7 @@ loaded_plugin_use(const char *path, const char *config_file, VmlockProgressFunc 
         }
         /* The driver's message already names what went wrong (its config
          * file, its daemon...): pass it on as it is. */
-        if (!plugin->driver->init(VMLOCK_LOCK_DRIVER_VERSION, config_file, 0, progress,
+        if (!plugin->driver->init(VMLOCK_LOCK_DRIVER_VERSION, config_file, init_flags, progress,
                                   progress_data, &local)) {
                 if (!local)
                         local = g_error_new(VMLOCK_ERROR, VMLOCK_ERROR_PLUGIN,
@@ -274,6 +297,7 @@ loaded_plugin_use(const char *path, const char *config_file, VmlockProgressFunc 
         plugin->path = g_strdup(path);
         plugin->config_file = g_strdup(config_file);
         plugin->users = 1;
+        plugin->read_only = (init_flags & VMLOCK_LOCK_INIT_READ_ONLY) != 0;
         g_hash_table_insert(loaded_plugins, plugin->path, plugin);
         return plugin;
 }
@@ -282,13 +306,35 @@ VmlockLockManager *
 vmlock_lock_manager_new(const char *name, const char *plugin_dir, const char *config_dir,
                         VmlockProgressFunc progress, gpointer progress_data, GError **error)
 {
-        g_autoptr(VmlockLockManager) manager = NULL;
-        g_autofree char *config_base = NULL;
-
         VMLOCK_TRACE("name=%s plugin_dir=%s config_dir=%s progress=%p progress_data=%p",
                      VMLOCK_NULLSTR(name), VMLOCK_NULLSTR(plugin_dir),
                      VMLOCK_NULLSTR(config_dir), progress, progress_data);
 
+        return vmlock_lock_manager_new_full(name, plugin_dir, config_dir, 0, progress,
+                                            progress_data, error);
+}
+
+VmlockLockManager *
+vmlock_lock_manager_new_full(const char *name, const char *plugin_dir, const char *config_dir,
+                             unsigned int flags, VmlockProgressFunc progress,
+                             gpointer progress_data, GError **error)
+{
+        g_autoptr(VmlockLockManager) manager = NULL;
+        g_autofree char *config_base = NULL;
+        unsigned int init_flags = 0;
+
+        VMLOCK_TRACE("name=%s plugin_dir=%s config_dir=%s flags=0x%x progress=%p "
+                     "progress_data=%p", VMLOCK_NULLSTR(name), VMLOCK_NULLSTR(plugin_dir),
+                     VMLOCK_NULLSTR(config_dir), flags, progress, progress_data);
+
+        if (flags & ~(unsigned int)VMLOCK_LOCK_MANAGER_READ_ONLY) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                            "unknown lock manager flags 0x%x",
+                            flags & ~(unsigned int)VMLOCK_LOCK_MANAGER_READ_ONLY);
+                return NULL;
+        }
+        if (flags & VMLOCK_LOCK_MANAGER_READ_ONLY)
+                init_flags |= VMLOCK_LOCK_INIT_READ_ONLY;
         if (!name) {
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
                             "no lock driver name given");
@@ -306,8 +352,8 @@ vmlock_lock_manager_new(const char *name, const char *plugin_dir, const char *co
                 /* Built in, so the library works with no plugin installed;
                  * its init cannot fail and holds nothing. */
                 manager->driver = &lock_driver_nop;
-                if (!manager->driver->init(VMLOCK_LOCK_DRIVER_VERSION, manager->config_file, 0,
-                                           progress, progress_data, error))
+                if (!manager->driver->init(VMLOCK_LOCK_DRIVER_VERSION, manager->config_file,
+                                           init_flags, progress, progress_data, error))
                         return NULL;
         } else {
                 g_autofree char *file = NULL;
@@ -318,8 +364,8 @@ vmlock_lock_manager_new(const char *name, const char *plugin_dir, const char *co
                 plugin_dir = resolve_dir(plugin_dir, "VMLOCK_PLUGIN_DIR", VMLOCK_PLUGIN_DIR);
                 file = g_strdup_printf("%s.so", name);
                 path = g_build_filename(plugin_dir, file, NULL);
-                manager->plugin = loaded_plugin_use(path, manager->config_file, progress,
-                                                    progress_data, error);
+                manager->plugin = loaded_plugin_use(path, manager->config_file, init_flags,
+                                                    progress, progress_data, error);
                 if (!manager->plugin)
                         return NULL;
                 manager->driver = manager->plugin->driver;
@@ -426,6 +472,182 @@ vmlock_lock_manager_describe_disk(VmlockLockManager *manager, const char *path,
                                     "why", manager->name);
         g_propagate_error(error, local);
         return FALSE;
+}
+
+const char *
+vmlock_host_state_to_string(VmlockHostState state)
+{
+        switch (state) {
+        case VMLOCK_HOST_UNKNOWN:
+                return "unknown";
+        case VMLOCK_HOST_FREE:
+                return "free";
+        case VMLOCK_HOST_LIVE:
+                return "live";
+        case VMLOCK_HOST_FAIL:
+                return "fail";
+        case VMLOCK_HOST_DEAD:
+                return "dead";
+        }
+        return "unknown";
+}
+
+void
+vmlock_lockspace_status_free(VmlockLockspaceStatus *status)
+{
+        if (!status)
+                return;
+        g_free(status->lockspace);
+        g_free(status->path);
+        g_free(status->host_name);
+        g_free(status);
+}
+
+void
+vmlock_host_info_free(VmlockHostInfo *host)
+{
+        if (!host)
+                return;
+        g_free(host->name);
+        g_free(host);
+}
+
+/* The optional lockspace callbacks: NULL means the driver has no lockspace. */
+static gboolean
+check_lockspace_support(const VmlockLockManager *manager, const char *what, GError **error)
+{
+        if (!manager) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                            "no lock manager given");
+                return FALSE;
+        }
+        if (!manager->driver->lockspace_join) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_UNSUPPORTED,
+                            "lock driver %s has no lockspace: cannot %s", manager->name, what);
+                return FALSE;
+        }
+        return TRUE;
+}
+
+/* As driver_outcome(), for calls without an object. */
+static gboolean
+manager_outcome(const VmlockLockManager *manager, const char *callback, gboolean ok,
+                GError *local, GError **error)
+{
+        if (ok) {
+                if (local) {
+                        g_debug("lock driver %s: %s succeeded but set an error: %s",
+                                manager->name, callback, local->message);
+                        g_error_free(local);
+                }
+                return TRUE;
+        }
+        if (!local)
+                local = g_error_new(VMLOCK_ERROR, VMLOCK_ERROR_INTERNAL,
+                                    "lock driver %s: %s failed without saying why",
+                                    manager->name, callback);
+        g_propagate_error(error, local);
+        return FALSE;
+}
+
+gboolean
+vmlock_lock_manager_lockspace_join(VmlockLockManager *manager, VmlockProgressFunc progress,
+                                   gpointer progress_data, GError **error)
+{
+        GError *local = NULL;
+        gboolean ok;
+
+        VMLOCK_TRACE("manager=%p progress=%p progress_data=%p", manager, progress,
+                     progress_data);
+
+        if (!check_lockspace_support(manager, "join it", error))
+                return FALSE;
+        ok = manager->driver->lockspace_join(0, progress, progress_data, &local);
+        if (!manager_outcome(manager, "lockspace_join", ok, local, error))
+                return FALSE;
+        if (manager->plugin) {
+                g_mutex_lock(&loaded_plugins_lock);
+                manager->plugin->read_only = FALSE;
+                g_mutex_unlock(&loaded_plugins_lock);
+        }
+        return TRUE;
+}
+
+gboolean
+vmlock_lock_manager_lockspace_leave(VmlockLockManager *manager, unsigned int flags,
+                                    GError **error)
+{
+        GError *local = NULL;
+        gboolean ok;
+
+        VMLOCK_TRACE("manager=%p flags=0x%x", manager, flags);
+
+        if (!check_lockspace_support(manager, "leave it", error))
+                return FALSE;
+        ok = manager->driver->lockspace_leave(flags, &local);
+        return manager_outcome(manager, "lockspace_leave", ok, local, error);
+}
+
+gboolean
+vmlock_lock_manager_lockspace_status(VmlockLockManager *manager,
+                                     VmlockLockspaceStatus **ret_status, GError **error)
+{
+        g_autoptr(VmlockLockspaceStatus) status = NULL;
+        GError *local = NULL;
+        gboolean ok;
+
+        VMLOCK_TRACE("manager=%p ret_status=%p", manager, ret_status);
+
+        if (!check_lockspace_support(manager, "tell this host's lockspace status", error))
+                return FALSE;
+        if (!ret_status) {
+                g_set_error_literal(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                                    "lockspace status needs somewhere to put it");
+                return FALSE;
+        }
+        ok = manager->driver->lockspace_status(0, &status, &local);
+        if (ok && !status) {
+                g_clear_error(&local);
+                local = g_error_new(VMLOCK_ERROR, VMLOCK_ERROR_INTERNAL,
+                                    "lock driver %s: lockspace_status succeeded without a "
+                                    "status", manager->name);
+                ok = FALSE;
+        }
+        if (!manager_outcome(manager, "lockspace_status", ok, local, error))
+                return FALSE;
+        *ret_status = g_steal_pointer(&status);
+        return TRUE;
+}
+
+gboolean
+vmlock_lock_manager_list_hosts(VmlockLockManager *manager, GPtrArray **ret_hosts,
+                               GError **error)
+{
+        g_autoptr(GPtrArray) hosts = NULL;
+        GError *local = NULL;
+        gboolean ok;
+
+        VMLOCK_TRACE("manager=%p ret_hosts=%p", manager, ret_hosts);
+
+        if (!check_lockspace_support(manager, "list the hosts of its lockspace", error))
+                return FALSE;
+        if (!ret_hosts) {
+                g_set_error_literal(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                                    "listing hosts needs somewhere to put them");
+                return FALSE;
+        }
+        ok = manager->driver->list_hosts(0, &hosts, &local);
+        if (ok && !hosts) {
+                g_clear_error(&local);
+                local = g_error_new(VMLOCK_ERROR, VMLOCK_ERROR_INTERNAL,
+                                    "lock driver %s: list_hosts succeeded without a list",
+                                    manager->name);
+                ok = FALSE;
+        }
+        if (!manager_outcome(manager, "list_hosts", ok, local, error))
+                return FALSE;
+        *ret_hosts = g_steal_pointer(&hosts);
+        return TRUE;
 }
 
 const VmlockLockDriver *

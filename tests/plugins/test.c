@@ -171,7 +171,7 @@ test_init(unsigned int version, const char *config_file, unsigned int flags,
                 progress("test driver: initialising", progress_data);
         if (injected_failure("init", error))
                 return FALSE;
-        return check_flags("init", flags, 0, error);
+        return check_flags("init", flags, VMLOCK_LOCK_INIT_READ_ONLY, error);
 }
 
 static void

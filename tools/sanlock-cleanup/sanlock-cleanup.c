@@ -3,6 +3,8 @@
 
 #include "config-build.h"
 
+#include <json-glib/json-glib.h>
+
 #include <locale.h>
 #include <signal.h>
 #include <stdio.h>
@@ -94,6 +96,45 @@ remove_stray_files(GPtrArray *entries, const char *dir, gboolean dry_run)
         }
 }
 
+/* --json: the summary as one object (fields in vmlock-sanlock-cleanup(8)). */
+static void
+print_json_summary(const char *dir, const CleanupCounts *counts, gboolean dry_run,
+                   double seconds, gboolean complete)
+{
+        g_autoptr(JsonBuilder) builder = json_builder_new();
+        g_autoptr(JsonGenerator) generator = json_generator_new();
+        g_autoptr(JsonNode) root = NULL;
+        g_autofree char *text = NULL;
+        const struct {
+                const char *name;
+                guint value;
+        } fields[] = {
+                { "deleted", counts->deleted }, { "kept", counts->kept },
+                { "gone", counts->gone },       { "skipped", counts->skipped },
+                { "failed", counts->failed },   { "pending", counts->pending },
+        };
+
+        json_builder_begin_object(builder);
+        json_builder_set_member_name(builder, "lease_dir");
+        json_builder_add_string_value(builder, dir);
+        json_builder_set_member_name(builder, "dry_run");
+        json_builder_add_boolean_value(builder, dry_run);
+        for (gsize i = 0; i < G_N_ELEMENTS(fields); i++) {
+                json_builder_set_member_name(builder, fields[i].name);
+                json_builder_add_int_value(builder, fields[i].value);
+        }
+        json_builder_set_member_name(builder, "complete");
+        json_builder_add_boolean_value(builder, complete);
+        json_builder_set_member_name(builder, "seconds");
+        json_builder_add_double_value(builder, seconds);
+        json_builder_end_object(builder);
+        root = json_builder_get_root(builder);
+        json_generator_set_root(generator, root);
+        json_generator_set_pretty(generator, TRUE);
+        text = json_generator_to_data(generator, NULL);
+        printf("%s\n", text);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -106,6 +147,8 @@ main(int argc, char **argv)
         g_autoptr(GError) pool_error = NULL;
         GError *error = NULL;
         gboolean dry_run = FALSE, quiet = FALSE, verbose = FALSE, version = FALSE;
+        gboolean json = FALSE;
+        double seconds;
         gint jobs = CLEANUP_POOL_DEFAULT_JOBS;
         Progress progress = { 0 };
         CleanupLeaseOptions lease_options = { 0 };
@@ -123,6 +166,9 @@ main(int argc, char **argv)
                   "Say what became of every file", NULL },
                 { "jobs", 'j', 0, G_OPTION_ARG_INT, &jobs,
                   "Examine N leases at once (default: 8)", "N" },
+                { "json", 0, 0, G_OPTION_ARG_NONE, &json,
+                  "Print only the summary, as JSON, on stdout (failures still on stderr)",
+                  NULL },
                 { "version", 'V', 0, G_OPTION_ARG_NONE, &version,
                   "Print the version and exit", NULL },
                 { NULL },
@@ -168,7 +214,12 @@ main(int argc, char **argv)
                            CLEANUP_POOL_MAX_JOBS);
                 return EXIT_USAGE;
         }
-        if (quiet)
+        if (json && verbose) {
+                g_printerr("%s: --json and --verbose exclude each other (try --help)\n",
+                           g_get_prgname());
+                return EXIT_USAGE;
+        }
+        if (quiet || json)
                 verbose = FALSE;
 
         config_path = g_build_filename(vmlock_resolve_config_dir(config_dir_option), CONF_NAME, NULL);
@@ -193,18 +244,21 @@ main(int argc, char **argv)
         lease_options.describe_holders = verbose;
         if (!cleanup_pool_run(entries, &lease_options, (guint)jobs,
                               &stop_requested,
-                              !quiet && isatty(STDERR_FILENO) ? show_progress : NULL,
+                              !quiet && !json && isatty(STDERR_FILENO) ? show_progress : NULL,
                               &progress, &pool_error))
                 g_debug("stopped: %s", pool_error->message);
         if (progress.shown)
                 fputs("\r\033[K", stderr);
 
-        cleanup_report_entries(entries, dry_run, verbose, quiet, stdout, stderr);
+        /* with --json, stdout is the JSON alone */
+        cleanup_report_entries(entries, dry_run, verbose, quiet || json, stdout, stderr);
         cleanup_report_count(entries, &counts);
-        summary = cleanup_report_summary(config->disk_lease_dir, &counts, dry_run,
-                                         (g_get_monotonic_time() - start) /
-                                         (double)G_USEC_PER_SEC);
-        if (!quiet)
+        seconds = (g_get_monotonic_time() - start) / (double)G_USEC_PER_SEC;
+        summary = cleanup_report_summary(config->disk_lease_dir, &counts, dry_run, seconds);
+        if (json)
+                print_json_summary(config->disk_lease_dir, &counts, dry_run, seconds,
+                                   !pool_error && !counts.pending);
+        else if (!quiet)
                 printf("%s\n", summary);
         fflush(stdout);
 

@@ -21,6 +21,7 @@
 #include "drivers/sanlock/sanlock_config.h"
 #include "drivers/sanlock/sanlock_errors.h"
 #include "drivers/sanlock/sanlock_holder.h"
+#include "drivers/sanlock/sanlock_hosts.h"
 #include "drivers/sanlock/sanlock_killpath.h"
 #include "drivers/sanlock/sanlock_lease.h"
 #include "drivers/sanlock/sanlock_lockspace.h"
@@ -36,6 +37,8 @@
 static GMutex driver_lock;
 static guint driver_refs;
 static VmlockSanlockConfig *driver_config;
+/* Initialised for queries only: the lockspace was not set up. */
+static gboolean driver_read_only;
 
 typedef struct {
         char *name;
@@ -71,7 +74,7 @@ sanlock_drv_init(unsigned int version, const char *config_file, unsigned int fla
         VMLOCK_TRACE("version=%u config_file=%s flags=0x%x", version,
                      VMLOCK_NULLSTR(config_file), flags);
 
-        if (!check_flags("init", flags, 0, error))
+        if (!check_flags("init", flags, VMLOCK_LOCK_INIT_READ_ONLY, error))
                 return FALSE;
         if (version != VMLOCK_LOCK_DRIVER_VERSION) {
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_PLUGIN,
@@ -94,12 +97,14 @@ sanlock_drv_init(unsigned int version, const char *config_file, unsigned int fla
         if (!config)
                 return FALSE;
         /* Unlike libvirt, a lockspace that can't be set up fails here, with
-         * what to check, not later as a puzzling acquire error. */
-        if (config->auto_disk_leases &&
+         * what to check, not later as a puzzling acquire error. Queries
+         * (who holds a disk, which hosts live) must not join or create it. */
+        if (!(flags & VMLOCK_LOCK_INIT_READ_ONLY) && config->auto_disk_leases &&
             !vmlock_sanlock_lockspace_setup(config, progress, progress_data, error))
                 return FALSE;
 
         driver_config = g_steal_pointer(&config);
+        driver_read_only = (flags & VMLOCK_LOCK_INIT_READ_ONLY) != 0;
         driver_refs = 1;
         return TRUE;
 }
@@ -274,6 +279,12 @@ add_disk(SanlockObject *obj, const char *path, gsize n_params, unsigned int flag
                 return FALSE;
         }
 
+        if (config->auto_disk_leases && driver_read_only) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                            "disk %s: the sanlock lock driver was loaded for queries only: "
+                            "it takes no leases", path);
+                return FALSE;
+        }
         if (!config->auto_disk_leases) {
                 /* Only remembered, for require_lease_for_disks. */
                 if (!shared)
@@ -484,7 +495,11 @@ acquire_batch(const SanlockObject *obj, int sock, struct sanlk_resource **res, g
                 shared |= (res[i]->flags & SANLK_RES_SHARED) != 0;
 
         for (;;) {
-                rv = sanlock_acquire(sock, sock < 0 ? (int)obj->pid : -1, 0, (int)n, res, opt);
+                /* NOWAIT: a lease whose holder stopped renewing is refused
+                 * (-247) with a countdown, instead of blocking the start
+                 * silently until that host counts as dead (140 s). */
+                rv = sanlock_acquire(sock, sock < 0 ? (int)obj->pid : -1,
+                                     SANLK_ACQUIRE_OWNER_NOWAIT, (int)n, res, opt);
                 if (rv >= 0 || !vmlock_sanlock_rv_is_busy(rv))
                         return rv;
                 if (!shared && rv != -EAGAIN)
@@ -665,6 +680,13 @@ sanlock_drv_acquire(VmlockLockObject *object, const char *state, unsigned int fl
                 return FALSE;
         if (!check_require_lease(obj, error))
                 return FALSE;
+        if (driver_read_only && obj->leases->len > 0 &&
+            !(flags & VMLOCK_LOCK_ACQUIRE_REGISTER_ONLY)) {
+                g_set_error_literal(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                                    "the sanlock lock driver was loaded for queries only: it "
+                                    "takes no leases");
+                return FALSE;
+        }
 
         /* In the process about to exec the guest, unless an earlier call
          * registered it already (then act for it as any other process). */
@@ -906,6 +928,17 @@ sanlock_drv_inquire(VmlockLockObject *object, char **ret_state, unsigned int fla
 
 /* ---- describe ----------------------------------------------------------- */
 
+static gboolean
+disk_lockspace_joined(const VmlockSanlockConfig *config, const char *ls_path)
+{
+        struct sanlk_lockspace ls = { 0 };
+
+        g_strlcpy(ls.name, VMLOCK_SANLOCK_DISK_LOCKSPACE, sizeof(ls.name));
+        ls.host_id = config->host_id;
+        g_strlcpy(ls.host_id_disk.path, ls_path, sizeof(ls.host_id_disk.path));
+        return sanlock_inq_lockspace(&ls, 0) == 0;
+}
+
 /* Who holds an automatic disk lease, read from its file through the daemon
  * (no lockspace membership needed to read). */
 static gboolean
@@ -916,6 +949,7 @@ sanlock_drv_describe_resource(unsigned int type, const char *name, gsize n_param
         const VmlockSanlockConfig *config = driver_config;
         g_autoptr(VmlockSanlockLease) lease = NULL;
         g_autofree char *holders = NULL;
+        g_autofree char *ls_path = NULL;
         gboolean shared = FALSE;
         const char *path;
         struct stat st;
@@ -973,7 +1007,8 @@ sanlock_drv_describe_resource(unsigned int type, const char *name, gsize n_param
                 return TRUE;
         }
 
-        rv = vmlock_sanlock_holder_read(lease->res, &holders, &shared);
+        ls_path = g_build_filename(config->disk_lease_dir, VMLOCK_SANLOCK_DISK_LOCKSPACE, NULL);
+        rv = vmlock_sanlock_holder_read(lease->res, ls_path, &holders, &shared);
         if (rv < 0) {
                 VmlockSanlockErrorContext ctx = {
                         .op = VMLOCK_SANLOCK_OP_READ,
@@ -985,6 +1020,15 @@ sanlock_drv_describe_resource(unsigned int type, const char *name, gsize n_param
                 vmlock_sanlock_set_error(error, rv, &ctx);
                 return FALSE;
         }
+        if (holders && !disk_lockspace_joined(config, ls_path)) {
+                /* Only a member sees whether the holders still renew. */
+                g_autofree char *note = g_strdup_printf(
+                        "%s (this host has not joined lockspace %s: it cannot tell whether "
+                        "they still renew)", holders, VMLOCK_SANLOCK_DISK_LOCKSPACE);
+
+                g_free(holders);
+                holders = g_steal_pointer(&note);
+        }
         if (!holders)
                 *ret_description = g_strdup_printf("free (lease file %s)", path);
         else if (shared)
@@ -992,6 +1036,97 @@ sanlock_drv_describe_resource(unsigned int type, const char *name, gsize n_param
         else
                 *ret_description = g_strdup_printf("held exclusively by %s", holders);
         return TRUE;
+}
+
+/* ---- the lockspace ------------------------------------------------------- */
+
+/* The lockspace callbacks act on the automatic disk leases' lockspace. */
+static const VmlockSanlockConfig *
+lockspace_config(const char *what, GError **error)
+{
+        const VmlockSanlockConfig *config = driver_config;
+
+        if (!config) {
+                g_set_error_literal(error, VMLOCK_ERROR, VMLOCK_ERROR_PLUGIN,
+                                    "sanlock lock driver is not initialised");
+                return NULL;
+        }
+        if (!config->auto_disk_leases) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_UNSUPPORTED,
+                            "cannot %s: this host uses no disk lockspace unless "
+                            "auto_disk_leases = 1 (%s); lockspaces of <lease> elements are "
+                            "joined with 'sanlock client add_lockspace'", what,
+                            config->filename);
+                return NULL;
+        }
+        return config;
+}
+
+static gboolean
+sanlock_drv_lockspace_join(unsigned int flags, VmlockProgressFunc progress,
+                           gpointer progress_data, GError **error)
+{
+        G_GNUC_UNUSED g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&driver_lock);
+        const VmlockSanlockConfig *config;
+
+        VMLOCK_TRACE("flags=0x%x", flags);
+
+        if (!check_flags("lockspace_join", flags, VMLOCK_LOCK_JOIN_AS_INIT, error))
+                return FALSE;
+        if ((flags & VMLOCK_LOCK_JOIN_AS_INIT) && driver_config &&
+            !driver_config->auto_disk_leases) {
+                driver_read_only = FALSE;
+                return TRUE;
+        }
+        config = lockspace_config("join the disk lockspace", error);
+        if (!config || !vmlock_sanlock_lockspace_setup(config, progress, progress_data, error))
+                return FALSE;
+        driver_read_only = FALSE;
+        return TRUE;
+}
+
+static gboolean
+sanlock_drv_lockspace_leave(unsigned int flags, GError **error)
+{
+        const VmlockSanlockConfig *config;
+
+        VMLOCK_TRACE("flags=0x%x", flags);
+
+        if (!check_flags("lockspace_leave", flags, VMLOCK_LOCKSPACE_LEAVE_FORCE, error))
+                return FALSE;
+        config = lockspace_config("leave the disk lockspace", error);
+        return config && vmlock_sanlock_lockspace_leave(config, flags, error);
+}
+
+static gboolean
+sanlock_drv_lockspace_status(unsigned int flags, VmlockLockspaceStatus **ret_status,
+                             GError **error)
+{
+        const VmlockSanlockConfig *config;
+
+        VMLOCK_TRACE("flags=0x%x", flags);
+
+        if (!check_flags("lockspace_status", flags, 0, error))
+                return FALSE;
+        config = lockspace_config("tell the disk lockspace's status", error);
+        return config && vmlock_sanlock_lockspace_status(config, ret_status, error);
+}
+
+static gboolean
+sanlock_drv_list_hosts(unsigned int flags, GPtrArray **ret_hosts, GError **error)
+{
+        const VmlockSanlockConfig *config;
+        g_autofree char *path = NULL;
+
+        VMLOCK_TRACE("flags=0x%x", flags);
+
+        if (!check_flags("list_hosts", flags, 0, error))
+                return FALSE;
+        config = lockspace_config("list the hosts of the disk lockspace", error);
+        if (!config)
+                return FALSE;
+        path = g_build_filename(config->disk_lease_dir, VMLOCK_SANLOCK_DISK_LOCKSPACE, NULL);
+        return vmlock_sanlock_hosts_list(VMLOCK_SANLOCK_DISK_LOCKSPACE, path, ret_hosts, error);
 }
 
 /* The one symbol the module exports. */
@@ -1007,4 +1142,8 @@ __attribute__((visibility("default"))) const VmlockLockDriver vmlock_lock_driver
         .release = sanlock_drv_release,
         .inquire = sanlock_drv_inquire,
         .describe_resource = sanlock_drv_describe_resource,
+        .lockspace_join = sanlock_drv_lockspace_join,
+        .lockspace_leave = sanlock_drv_lockspace_leave,
+        .lockspace_status = sanlock_drv_lockspace_status,
+        .list_hosts = sanlock_drv_list_hosts,
 };

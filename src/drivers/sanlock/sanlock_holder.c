@@ -15,6 +15,7 @@
 #include <sanlock_admin.h>
 
 #include "drivers/sanlock/sanlock_holder.h"
+#include "drivers/sanlock/sanlock_hosts.h"
 #include "util/log.h"
 
 /* The on-disk delta lease record of one host in a lockspace (sanlock's
@@ -115,10 +116,19 @@ read_host_name(const struct sanlk_lockspace *ls, guint64 host_id)
         return name[0] ? g_strdup(name) : NULL;
 }
 
-int
-vmlock_sanlock_holder_read(const struct sanlk_resource *res, char **ret_holders,
-                           gboolean *ret_shared)
+char *
+vmlock_sanlock_holder_host_name(const struct sanlk_lockspace *ls, guint64 host_id)
 {
+        if (host_id < 1 || !*ls->host_id_disk.path)
+                return NULL;
+        return read_host_name(ls, host_id);
+}
+
+int
+vmlock_sanlock_holder_read(const struct sanlk_resource *res, const char *lockspace_path,
+                           char **ret_holders, gboolean *ret_shared)
+{
+        struct sanlk_lockspace unjoined = { 0 };
         g_autofree struct sanlk_resource *copy = NULL;
         gsize size = sizeof(*res) + res->num_disks * sizeof(struct sanlk_disk);
         struct sanlk_host *owners = NULL;
@@ -155,15 +165,32 @@ vmlock_sanlock_holder_read(const struct sanlk_resource *res, char **ret_holders,
                         }
                 }
         }
+        /* Not joined: the names are still in the lockspace file. */
+        if (!space && lockspace_path) {
+                memcpy(unjoined.name, res->lockspace_name, SANLK_NAME_LEN);
+                g_strlcpy(unjoined.host_id_disk.path, lockspace_path,
+                          sizeof(unjoined.host_id_disk.path));
+        }
 
         out = g_string_new(NULL);
         for (int i = 0; i < n_owners; i++) {
                 guint64 id = owners[i].host_id;
                 g_autofree char *name = NULL;
                 gboolean self = space && space->host_id == id;
+                g_autoptr(VmlockHostInfo) health = NULL;
 
                 if (space && id >= 1)
                         name = read_host_name(space, id);
+                else if (*unjoined.host_id_disk.path && id >= 1)
+                        name = read_host_name(&unjoined, id);
+                /* Only a member of the lockspace sees whether the holder
+                 * still renews; a holder that stopped is worth a countdown. */
+                if (space && !self)
+                        health = vmlock_sanlock_host_get(space->name, space->host_id_disk.path,
+                                                         id);
+                if (health && health->generation != owners[i].generation &&
+                    owners[i].generation != 0)
+                        g_clear_pointer(&health, vmlock_host_info_free);
                 if (out->len)
                         g_string_append(out, ", ");
                 g_string_append_printf(out, "host %" G_GUINT64_FORMAT, id);
@@ -173,6 +200,11 @@ vmlock_sanlock_holder_read(const struct sanlk_resource *res, char **ret_holders,
                         g_string_append_printf(out, " (%s)", name);
                 else if (self)
                         g_string_append(out, " (this host)");
+                if (health) {
+                        g_autofree char *words = vmlock_sanlock_host_health_words(health);
+
+                        g_string_append(out, words);
+                }
         }
         free(owners);
         free(spaces);
@@ -187,7 +219,7 @@ vmlock_sanlock_holder_describe(const struct sanlk_resource *res)
         char *holders = NULL;
         gboolean shared = FALSE;
 
-        if (vmlock_sanlock_holder_read(res, &holders, &shared) < 0)
+        if (vmlock_sanlock_holder_read(res, NULL, &holders, &shared) < 0)
                 return NULL;
         return holders;
 }

@@ -13,9 +13,16 @@
  * error messages only. */
 char *vmlock_sanlock_holder_describe(const struct sanlk_resource *res);
 
-/* The same, telling a free lease from an unreadable one: returns 0 with
+/* A holder that stopped renewing gets its countdown: "host 3 (node-c), which
+ * stopped renewing 95 s ago; its lease can be taken in about 45 s".
+ * The same, telling a free lease from an unreadable one: returns 0 with
  * *ret_holders NULL when nobody holds @res, or the holders named as above
  * and *ret_shared TRUE when they share it; or sanlock's negative error
- * (nothing set). */
-int vmlock_sanlock_holder_read(const struct sanlk_resource *res, char **ret_holders,
-                               gboolean *ret_shared);
+ * (nothing set). @lockspace_path (may be NULL): where to read host names
+ * when this host has not joined the lease's lockspace. */
+int vmlock_sanlock_holder_read(const struct sanlk_resource *res, const char *lockspace_path,
+                               char **ret_holders, gboolean *ret_shared);
+
+/* The name host @host_id wrote in its record of lockspace @ls (read from
+ * ls->host_id_disk), or NULL. */
+char *vmlock_sanlock_holder_host_name(const struct sanlk_lockspace *ls, guint64 host_id);
