@@ -210,7 +210,8 @@ status_disk(const char *path)
 
         if (!tool_config_read_lock_manager(config_dir, &manager_name, NULL, &error))
                 return tool_report_error(error, VMLOCK_EXIT_ERROR);
-        manager = tool_lock_manager_new(manager_name, NULL, config_dir, &error);
+        /* A question: never joins the lockspace nor creates files. */
+        manager = tool_lock_manager_new_read_only(manager_name, NULL, config_dir, &error);
         if (!manager ||
             !vmlock_lock_manager_describe_disk(manager, path, &description, &error))
                 return tool_report_error(error, VMLOCK_EXIT_ERROR);

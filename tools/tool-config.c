@@ -72,7 +72,7 @@ tool_load_read_only_manager(const char *config_option, GError **error)
         const char *config_dir = vmlock_resolve_config_dir(config_option);
         g_autofree char *name = NULL;
 
-        if (!tool_config_read_lock_manager(config_dir, &name, error))
+        if (!tool_config_read_lock_manager(config_dir, &name, NULL, error))
                 return NULL;
         return tool_lock_manager_new_read_only(name, NULL, config_dir, error);
 }
