@@ -137,6 +137,23 @@ message_id(JsonObject *message)
 
 static void dispatch_message(QemuMonitor *monitor, JsonObject *message);
 
+/* The messages read from the fd and not handed out yet. */
+static void
+dispatch_buffered(QemuMonitor *monitor)
+{
+        while (!monitor->closed) {
+                g_autoptr(GError) parse_error = NULL;
+                g_autoptr(JsonObject) message = qmp_stream_next(monitor->stream, &parse_error);
+
+                if (parse_error)
+                        g_debug("QEMU's monitor: %s", parse_error->message);
+                else if (!message)
+                        break;
+                else
+                        dispatch_message(monitor, message);
+        }
+}
+
 static gboolean
 dispatch_backlog(gpointer data)
 {
@@ -148,6 +165,9 @@ dispatch_backlog(gpointer data)
                 dispatch_message(monitor, message);
                 json_object_unref(message);
         }
+        /* Read along with a synchronous command's answer, after it: the fd
+         * may never be readable again for them. */
+        dispatch_buffered(monitor);
         return G_SOURCE_REMOVE;
 }
 
@@ -188,6 +208,8 @@ qemu_monitor_execute(QemuMonitor *monitor, const char *command, JsonObject *argu
                         schedule_backlog(monitor);
                         continue;
                 }
+                /* Messages after ours may already be buffered. */
+                schedule_backlog(monitor);
                 if (qmp_message_kind(reply) == QMP_MESSAGE_RETURN)
                         return json_node_copy(json_object_get_member(reply, "return"));
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INTERNAL, "QEMU refused '%s': %s",
@@ -262,17 +284,7 @@ qemu_monitor_dispatch(QemuMonitor *monitor)
                 g_source_remove(monitor->backlog_idle);
                 dispatch_backlog(monitor);
         }
-        while (!monitor->closed) {
-                g_autoptr(GError) parse_error = NULL;
-                g_autoptr(JsonObject) message = qmp_stream_next(monitor->stream, &parse_error);
-
-                if (parse_error)
-                        g_debug("QEMU's monitor: %s", parse_error->message);
-                else if (!message)
-                        break;
-                else
-                        dispatch_message(monitor, message);
-        }
+        dispatch_buffered(monitor);
         if (!open && !monitor->closed) {
                 g_debug("QEMU's monitor: %s", error ? error->message : "closed");
                 fail_forwards(monitor);
