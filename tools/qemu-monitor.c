@@ -52,11 +52,19 @@ static void
 fail_forwards(QemuMonitor *monitor)
 {
         g_autoptr(GList) forwards = NULL;
+        GHashTableIter iter;
+        gpointer key;
+        gpointer value;
 
         monitor->closed = TRUE;
-        /* Steal them first: a callback may forward again. */
-        forwards = g_hash_table_get_values(monitor->forwards);
-        g_hash_table_steal_all(monitor->forwards);
+        /* Steal them first: a callback may forward again. Stealing leaves
+         * the keys (our ids) to us. */
+        g_hash_table_iter_init(&iter, monitor->forwards);
+        while (g_hash_table_iter_next(&iter, &key, &value)) {
+                forwards = g_list_prepend(forwards, value);
+                g_hash_table_iter_steal(&iter);
+                g_free(key);
+        }
         for (GList *l = forwards; l; l = l->next) {
                 Forward *forward = l->data;
 
