@@ -52,11 +52,19 @@ static void
 fail_forwards(QemuMonitor *monitor)
 {
         g_autoptr(GList) forwards = NULL;
+        GHashTableIter iter;
+        gpointer key;
+        gpointer value;
 
         monitor->closed = TRUE;
-        /* Steal them first: a callback may forward again. */
-        forwards = g_hash_table_get_values(monitor->forwards);
-        g_hash_table_steal_all(monitor->forwards);
+        /* Steal them first: a callback may forward again. Stealing leaves
+         * the keys (our ids) to us. */
+        g_hash_table_iter_init(&iter, monitor->forwards);
+        while (g_hash_table_iter_next(&iter, &key, &value)) {
+                forwards = g_list_prepend(forwards, value);
+                g_hash_table_iter_steal(&iter);
+                g_free(key);
+        }
         for (GList *l = forwards; l; l = l->next) {
                 Forward *forward = l->data;
 
@@ -137,6 +145,23 @@ message_id(JsonObject *message)
 
 static void dispatch_message(QemuMonitor *monitor, JsonObject *message);
 
+/* The messages read from the fd and not handed out yet. */
+static void
+dispatch_buffered(QemuMonitor *monitor)
+{
+        while (!monitor->closed) {
+                g_autoptr(GError) parse_error = NULL;
+                g_autoptr(JsonObject) message = qmp_stream_next(monitor->stream, &parse_error);
+
+                if (parse_error)
+                        g_debug("QEMU's monitor: %s", parse_error->message);
+                else if (!message)
+                        break;
+                else
+                        dispatch_message(monitor, message);
+        }
+}
+
 static gboolean
 dispatch_backlog(gpointer data)
 {
@@ -148,6 +173,9 @@ dispatch_backlog(gpointer data)
                 dispatch_message(monitor, message);
                 json_object_unref(message);
         }
+        /* Read along with a synchronous command's answer, after it: the fd
+         * may never be readable again for them. */
+        dispatch_buffered(monitor);
         return G_SOURCE_REMOVE;
 }
 
@@ -188,6 +216,8 @@ qemu_monitor_execute(QemuMonitor *monitor, const char *command, JsonObject *argu
                         schedule_backlog(monitor);
                         continue;
                 }
+                /* Messages after ours may already be buffered. */
+                schedule_backlog(monitor);
                 if (qmp_message_kind(reply) == QMP_MESSAGE_RETURN)
                         return json_node_copy(json_object_get_member(reply, "return"));
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INTERNAL, "QEMU refused '%s': %s",
@@ -262,17 +292,7 @@ qemu_monitor_dispatch(QemuMonitor *monitor)
                 g_source_remove(monitor->backlog_idle);
                 dispatch_backlog(monitor);
         }
-        while (!monitor->closed) {
-                g_autoptr(GError) parse_error = NULL;
-                g_autoptr(JsonObject) message = qmp_stream_next(monitor->stream, &parse_error);
-
-                if (parse_error)
-                        g_debug("QEMU's monitor: %s", parse_error->message);
-                else if (!message)
-                        break;
-                else
-                        dispatch_message(monitor, message);
-        }
+        dispatch_buffered(monitor);
         if (!open && !monitor->closed) {
                 g_debug("QEMU's monitor: %s", error ? error->message : "closed");
                 fail_forwards(monitor);

@@ -118,14 +118,17 @@ qmp_error_from_gerror(const GError *error)
 static void
 set_error_from_reply(GError **error, JsonObject *reply, const char *command)
 {
-        JsonObject *body = json_object_get_object_member(reply, "error");
-        const char *domain = body ? json_object_get_string_member_with_default(
-                                            body, ERROR_DOMAIN_MEMBER, NULL)
-                                  : NULL;
+        /* The peer's message may be anything: look before taking. */
+        JsonNode *node = json_object_get_member(reply, "error");
+        JsonObject *body = node && JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node)
+                                                                : NULL;
+        JsonNode *domain = body ? json_object_get_member(body, ERROR_DOMAIN_MEMBER) : NULL;
+        JsonNode *code = body ? json_object_get_member(body, ERROR_CODE_MEMBER) : NULL;
 
-        if (domain && json_object_has_member(body, ERROR_CODE_MEMBER)) {
-                g_set_error_literal(error, g_quark_from_string(domain),
-                                    (int)json_object_get_int_member(body, ERROR_CODE_MEMBER),
+        if (domain && json_node_get_value_type(domain) == G_TYPE_STRING && code &&
+            json_node_get_value_type(code) == G_TYPE_INT64) {
+                g_set_error_literal(error, g_quark_from_string(json_node_get_string(domain)),
+                                    (int)json_node_get_int(code),
                                     qmp_message_error_desc(reply));
                 return;
         }
