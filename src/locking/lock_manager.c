@@ -428,14 +428,6 @@ vmlock_lock_manager_describe_disk(VmlockLockManager *manager, const char *path,
         return FALSE;
 }
 
-const VmlockLockDriver *
-lock_manager_get_driver(const VmlockLockManager *manager)
-{
-        g_return_val_if_fail(manager != NULL, NULL);
-
-        return manager->driver;
-}
-
 /* A driver callback's outcome, made safe against a driver that fails without
  * an error (a bug, reported as one) or succeeds with one (dropped). */
 static gboolean
