@@ -44,6 +44,7 @@ typedef struct {
         gboolean registered;    /* the daemon knows pid (probed, or we registered it) */
         GPtrArray *leases;      /* VmlockSanlockLease *, in the order added */
         GPtrArray *rw_disks;    /* manual mode: paths of read-write exclusive disks */
+        guint domain_leases;    /* the guest's <lease>s, also those not added here */
 } SanlockObject;
 
 static gboolean
@@ -198,6 +199,10 @@ sanlock_drv_new_object(VmlockLockObject *object, unsigned int type, gsize n_para
                         if (!param_type_ok(param, VMLOCK_LOCK_PARAM_UINT, error))
                                 return FALSE;
                         obj->pid = param->value.ui;
+                } else if (g_str_equal(param->key, "leases")) {
+                        if (!param_type_ok(param, VMLOCK_LOCK_PARAM_UINT, error))
+                                return FALSE;
+                        obj->domain_leases = param->value.ui;
                 }
                 /* other keys (id, uri...) are not needed here */
         }
@@ -626,8 +631,10 @@ check_require_lease(const SanlockObject *obj, GError **error)
         g_autofree char *disks = NULL;
         g_autofree char *who = NULL;
 
+        /* The whole guest counts: a disk hotplugged into a guest that has a
+         * <lease> comes alone, without the lease. */
         if (!driver_config->require_lease_for_disks || obj->leases->len > 0 ||
-            obj->rw_disks->len == 0)
+            obj->domain_leases > 0 || obj->rw_disks->len == 0)
                 return TRUE;
 
         g_ptr_array_add(obj->rw_disks, NULL);
