@@ -14,7 +14,9 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <vmlock/error.h>
@@ -87,6 +89,81 @@ describe_trusted_owners(const VmlockSanlockConfig *config)
         return g_strdup_printf("root or the configured user, %s", user);
 }
 
+/* The on-disk form of a POSIX access ACL (linux/posix_acl_xattr.h). */
+#define ACL_XATTR "system.posix_acl_access"
+#define ACL_XATTR_VERSION 2
+#define ACL_TAG_USER 0x02
+#define ACL_TAG_GROUP 0x08
+#define ACL_PERM_WRITE 0x02
+
+typedef struct {
+        guint16 tag;
+        guint16 perm;
+        guint32 id;
+} AclEntry;
+
+/* An ACL can let named users and groups write a directory whose mode says
+ * only root may (the group bits then show the ACL's mask, not the owning
+ * group): each such entry must name a trusted user or group. */
+static gboolean
+check_dir_acl(const VmlockSanlockConfig *config, int fd, GError **error)
+{
+        guint8 buf[4 + 64 * sizeof(AclEntry)];
+        ssize_t len = fgetxattr(fd, ACL_XATTR, buf, sizeof(buf));
+        const char *dir = config->disk_lease_dir;
+        guint32 version;
+
+        if (len < 0) {
+                if (errno == ENODATA || errno == ENOTSUP)
+                        return TRUE; /* no ACL, or a file system without them */
+                if (errno == ERANGE) {
+                        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_CONFIG,
+                                    "disk_lease_dir %s (%s) has an ACL too long to check; "
+                                    "remove it (setfacl -b %s)", dir, config->filename, dir);
+                        return FALSE;
+                }
+                g_debug("cannot read the ACL of %s: %s", dir, g_strerror(errno));
+                return TRUE;
+        }
+        if (len < 4)
+                return TRUE;
+        memcpy(&version, buf, sizeof(version));
+        if (GUINT32_FROM_LE(version) != ACL_XATTR_VERSION)
+                return TRUE;
+
+        for (gsize off = 4; off + sizeof(AclEntry) <= (gsize)len; off += sizeof(AclEntry)) {
+                AclEntry e;
+                gboolean trusted;
+                g_autofree char *who = NULL;
+
+                memcpy(&e, buf + off, sizeof(e));
+                e.tag = GUINT16_FROM_LE(e.tag);
+                e.perm = GUINT16_FROM_LE(e.perm);
+                e.id = GUINT32_FROM_LE(e.id);
+                if (!(e.perm & ACL_PERM_WRITE))
+                        continue;
+                if (e.tag == ACL_TAG_USER) {
+                        trusted = owner_trusted(config, (uid_t)e.id);
+                        who = describe_uid((uid_t)e.id);
+                } else if (e.tag == ACL_TAG_GROUP) {
+                        trusted = e.id == 0 ||
+                                  (config->group != (gid_t)-1 && (gid_t)e.id == config->group);
+                        who = describe_gid((gid_t)e.id);
+                } else {
+                        continue;
+                }
+                if (trusted)
+                        continue;
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_CONFIG,
+                            "disk_lease_dir %s (%s) is writable by %s through an ACL: "
+                            "it could plant links there for root to follow; run "
+                            "setfacl -x %s:%u %s", dir, config->filename, who,
+                            e.tag == ACL_TAG_USER ? "u" : "g", (unsigned int)e.id, dir);
+                return FALSE;
+        }
+        return TRUE;
+}
+
 gboolean
 vmlock_sanlock_trust_lease_dir(const VmlockSanlockConfig *config, GError **error)
 {
@@ -108,6 +185,10 @@ vmlock_sanlock_trust_lease_dir(const VmlockSanlockConfig *config, GError **error
                 close(fd);
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO, "cannot stat %s: %s", dir,
                             g_strerror(saved));
+                return FALSE;
+        }
+        if (!check_dir_acl(config, fd, error)) {
+                close(fd);
                 return FALSE;
         }
         close(fd);

@@ -9,8 +9,9 @@
 
 /* disk_lease_dir must be a directory that only trusted users can write:
  * owned by root or the configured user, not writable by others (sticky or
- * not), and group-writable only when its group is root's or the configured
- * group. Anything else is VMLOCK_ERROR_CONFIG naming the directory and what
+ * not), group-writable only when its group is root's or the configured
+ * group, and with no ACL entry letting another user or group write it.
+ * Anything else is VMLOCK_ERROR_CONFIG naming the directory and what
  * to change. A missing directory passes: the caller reports it. */
 gboolean vmlock_sanlock_trust_lease_dir(const VmlockSanlockConfig *config, GError **error);
 
