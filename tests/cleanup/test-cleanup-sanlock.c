@@ -446,6 +446,7 @@ test_cannot_run(void)
         g_autofree char *bad_conf = g_build_filename(bad_etc, "qemu-sanlock.conf", NULL);
         g_auto(GStrv) no_daemon = sanlock_test_host_environ(host);
         g_auto(ToolRun) elsewhere = { 0 };
+        g_auto(ToolRun) open_dir = { 0 };
         g_auto(ToolRun) bad = { 0 };
         g_auto(ToolRun) down = { 0 };
         g_auto(ToolRun) usage = { 0 };
@@ -462,6 +463,14 @@ test_cannot_run(void)
         g_assert_cmpint(elsewhere.status, ==, EXIT_NOT_RUN);
         assert_contains(elsewhere.err, "joined lockspace __LIBVIRT__DISKS__ from");
         assert_contains(elsewhere.err, other);
+
+        /* a lease dir anyone may write: root deletes nothing there */
+        g_assert_cmpint(chmod(other, 0777), ==, 0);
+        run_tool(1, &open_dir, "--config", etc, NULL);
+        g_assert_cmpint(open_dir.status, ==, EXIT_NOT_RUN);
+        assert_contains(open_dir.err, other);
+        assert_contains(open_dir.err, "chmod o-w");
+        g_assert_cmpint(chmod(other, 0700), ==, 0);
 
         run_tool(1, &bad, "--config", bad_etc, NULL);
         g_assert_cmpint(bad.status, ==, EXIT_NOT_RUN);
