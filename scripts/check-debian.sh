@@ -95,7 +95,8 @@ contains() {
 contains libvmlock0 "/usr/lib/$multiarch/libvmlock.so.0"
 contains libvmlock-dev /usr/include/vmlock/vmlock.h "/usr/lib/$multiarch/libvmlock.so" \
         "/usr/lib/$multiarch/pkgconfig/vmlock.pc"
-contains vmlock /usr/bin/vmlock /etc/vmlock/vmlock.conf /usr/share/man/man1/vmlock.1.gz \
+contains vmlock /usr/bin/vmlock /etc/vmlock/vmlock.conf /usr/lib/tmpfiles.d/vmlock.conf \
+        /usr/share/man/man1/vmlock.1.gz \
         /usr/share/man/man5/vmlock.conf.5.gz
 contains vmlock-sanlock "/usr/lib/$multiarch/vmlock/lock-driver/sanlock.so" \
         /usr/sbin/vmlock-sanlock-cleanup /usr/libexec/vmlock-lockfailure-helper \

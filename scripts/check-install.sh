@@ -65,6 +65,7 @@ expected=(
         /usr/lib/systemd/system/vmlock-lockspace.service
         /usr/lib/systemd/system/vmlock-metrics.service
         /usr/lib/systemd/system/vmlock-metrics.timer
+        /usr/lib/tmpfiles.d/vmlock.conf
         /usr/share/man/man1/vmlock.1
         /usr/share/man/man5/vmlock.conf.5
         /usr/share/man/man5/qemu-sanlock.conf.5
@@ -112,6 +113,16 @@ grep -qx "ExecStart=/usr/bin/vmlock lockspace join" "$unit" &&
 grep -q "^ExecStart=/usr/bin/vmlock metrics --output " \
         "$staging/usr/lib/systemd/system/vmlock-metrics.service" ||
         fail "the metrics unit does not run /usr/bin/vmlock metrics --output"
+grep -Eqx 'd /run/vmlock 0700 root root -' "$staging/usr/lib/tmpfiles.d/vmlock.conf" ||
+        fail "the tmpfiles.d entry does not make /run/vmlock 0700 root"
+if command -v systemd-tmpfiles >/dev/null; then
+        # what boot would do, into a scratch root
+        mkdir -p "$work/tmpfiles-root/run"
+        systemd-tmpfiles --create --root="$work/tmpfiles-root" \
+                "$staging/usr/lib/tmpfiles.d/vmlock.conf" 2>"$work/tmpfiles.log" &&
+                [ "$(stat -c '%a %U %G' "$work/tmpfiles-root/run/vmlock")" = "700 root root" ] ||
+                fail "systemd-tmpfiles does not make /run/vmlock 0700 root: $(cat "$work/tmpfiles.log")"
+fi
 grep -qx "prefix=/usr" "$staging$libdir/pkgconfig/vmlock.pc" ||
         fail "vmlock.pc has the wrong prefix"
 sed 's/\\&//g' "$staging/usr/share/man/man1/vmlock.1" | grep /etc/vmlock/vmlock.conf >/dev/null ||

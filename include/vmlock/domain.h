@@ -82,7 +82,8 @@ VMLOCK_EXPORT void vmlock_domain_add_lease(VmlockDomain *dom, VmlockLease *lease
 VMLOCK_EXPORT gboolean vmlock_domain_remove_lease(VmlockDomain *dom, const char *lockspace,
                                                   const char *key);
 
-/* @path may be NULL (an empty cdrom); it is validated against VMLOCK_PATH_MAX. */
+/* @path may be NULL (an empty cdrom); it is validated against VMLOCK_PATH_MAX,
+ * and must be absolute for file, block and dir disks. */
 VMLOCK_EXPORT VmlockDisk *vmlock_disk_new(VmlockDiskType type, VmlockDiskDevice device,
                                           const char *path, gboolean readonly,
                                           gboolean shareable, GError **error);

@@ -439,7 +439,7 @@ vmlock_domain_remove_lease(VmlockDomain *dom, const char *lockspace, const char 
 /* Disks */
 
 gboolean
-vmlock_disk_validate(const char *path, VmlockError code, GError **error)
+vmlock_disk_validate(VmlockDiskType type, const char *path, VmlockError code, GError **error)
 {
         gsize len;
 
@@ -453,6 +453,17 @@ vmlock_disk_validate(const char *path, VmlockError code, GError **error)
                 g_set_error(error, VMLOCK_ERROR, code,
                             "disk source '%s' is %" G_GSIZE_FORMAT " bytes long; "
                             "at most %d are allowed", shown, len, VMLOCK_PATH_MAX);
+                return FALSE;
+        }
+        /* A disk's lease is named after its path as written: a relative
+         * path would give one file two leases (and two files one). A
+         * network disk's source is a name, not a host path. */
+        if ((type == VMLOCK_DISK_TYPE_FILE || type == VMLOCK_DISK_TYPE_BLOCK ||
+             type == VMLOCK_DISK_TYPE_DIR) && !g_path_is_absolute(path)) {
+                g_autofree char *shown = vmlock_conf_abbrev(path);
+
+                g_set_error(error, VMLOCK_ERROR, code, "disk path '%s' must be absolute",
+                            shown);
                 return FALSE;
         }
         return TRUE;
@@ -493,7 +504,7 @@ vmlock_disk_new(VmlockDiskType type, VmlockDiskDevice device, const char *path,
         /* An empty path is no path, as libvirt treats <source file=''/>. */
         if (path && !*path)
                 path = NULL;
-        if (!vmlock_disk_validate(path, VMLOCK_ERROR_INVALID_ARG, error))
+        if (!vmlock_disk_validate(type, path, VMLOCK_ERROR_INVALID_ARG, error))
                 return NULL;
 
         return vmlock_disk_new_take(type, device, g_strdup(path), NULL, readonly, shareable);

@@ -51,8 +51,10 @@ gboolean vmlock_domain_set_uuid_internal(VmlockDomain *dom, const char *str,
 VmlockDomain *vmlock_domain_alloc(void);
 
 /* The checks vmlock_disk_new() and vmlock_lease_new() make, reporting with
- * @code so the parser can raise VMLOCK_ERROR_XML and the API INVALID_ARG. */
-gboolean vmlock_disk_validate(const char *path, VmlockError code, GError **error);
+ * @code so the parser can raise VMLOCK_ERROR_XML and the API INVALID_ARG:
+ * a disk's local path (file, block, dir) must be absolute. */
+gboolean vmlock_disk_validate(VmlockDiskType type, const char *path, VmlockError code,
+                              GError **error);
 gboolean vmlock_lease_validate(const char *lockspace, const char *key, const char *path,
                                VmlockError code, GError **error);
 

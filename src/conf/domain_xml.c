@@ -298,7 +298,7 @@ parse_disk(const ParseState *ps, const xmlNode *node, GError **error)
                 /* <source file=''/> means no medium, as in libvirt. */
                 if (source && !*source)
                         g_clear_pointer(&source, g_free);
-                if (!vmlock_disk_validate(source, VMLOCK_ERROR_XML, error)) {
+                if (!vmlock_disk_validate(type, source, VMLOCK_ERROR_XML, error)) {
                         prefix_error(ps, child, error);
                         return NULL;
                 }

@@ -81,7 +81,7 @@ domain_lock_object_new(VmlockLockManager *manager, const char *uri, VmlockDomain
                        gboolean with_resources, unsigned int flags, GError **error)
 {
         g_autoptr(LockObject) object = NULL;
-        VmlockLockParam params[5];
+        VmlockLockParam params[6];
         guint i;
 
         memset(params, 0, sizeof(params));
@@ -100,6 +100,11 @@ domain_lock_object_new(VmlockLockManager *manager, const char *uri, VmlockDomain
         params[4].type = VMLOCK_LOCK_PARAM_STRING;
         params[4].key = "uri";
         params[4].value.str = uri;
+        /* A hotplug object carries only the new device: the driver still
+         * needs to know whether the guest has leases. */
+        params[5].type = VMLOCK_LOCK_PARAM_UINT;
+        params[5].key = "leases";
+        params[5].value.ui = vmlock_domain_get_n_leases(dom);
 
         object = lock_object_new(manager, VMLOCK_LOCK_OBJECT_DOMAIN, params,
                                  G_N_ELEMENTS(params), flags, error);

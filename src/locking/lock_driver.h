@@ -77,7 +77,9 @@ typedef enum {
 } VmlockLockParamType;
 
 /* new params: "uuid" (UUID), "name" (STRING), "id" (INT), "pid" (UINT),
- * "uri" (STRING, may be NULL). Lease params: "path" (STRING), "offset" (ULONG),
+ * "uri" (STRING, may be NULL), "leases" (UINT: how many <lease> the domain
+ * has, also when the object carries none of them, as for a disk hotplug,
+ * so a driver can judge the whole guest). Lease params: "path" (STRING), "offset" (ULONG),
  * "lockspace" (STRING, omitted when the lease has none). Drivers ignore keys
  * they do not know. */
 typedef struct {

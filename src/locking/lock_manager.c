@@ -650,14 +650,6 @@ vmlock_lock_manager_list_hosts(VmlockLockManager *manager, GPtrArray **ret_hosts
         return TRUE;
 }
 
-const VmlockLockDriver *
-lock_manager_get_driver(const VmlockLockManager *manager)
-{
-        g_return_val_if_fail(manager != NULL, NULL);
-
-        return manager->driver;
-}
-
 /* A driver callback's outcome, made safe against a driver that fails without
  * an error (a bug, reported as one) or succeeds with one (dropped). */
 static gboolean

@@ -14,9 +14,6 @@ G_BEGIN_DECLS
 
 typedef struct _LockObject LockObject;
 
-/* The driver table the manager dispatches to (never NULL). */
-const VmlockLockDriver *lock_manager_get_driver(const VmlockLockManager *manager);
-
 /* A driver whose new_object fails cleans up after itself: the object is
  * discarded without free_object. */
 LockObject *lock_object_new(VmlockLockManager *manager, VmlockLockObjectType type,

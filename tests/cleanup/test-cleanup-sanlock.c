@@ -26,6 +26,10 @@
 #define TOOL_ENV "VMLOCK_CLEANUP_TOOL"
 #define RACE_SECONDS_ENV "VMLOCK_CLEANUP_RACE_SECONDS"
 #define RACE_SECONDS_DEFAULT 20
+/* A race that produced fewer races than this goes on, up to RACE_SECONDS_MAX:
+ * a loaded machine may run few cleanups in the first seconds. */
+#define RACE_MIN_RACES 5
+#define RACE_SECONDS_MAX 180
 #define RACE_DISKS 3
 
 #define EXIT_SOME_FAILED 1
@@ -442,6 +446,7 @@ test_cannot_run(void)
         g_autofree char *bad_conf = g_build_filename(bad_etc, "qemu-sanlock.conf", NULL);
         g_auto(GStrv) no_daemon = sanlock_test_host_environ(host);
         g_auto(ToolRun) elsewhere = { 0 };
+        g_auto(ToolRun) open_dir = { 0 };
         g_auto(ToolRun) bad = { 0 };
         g_auto(ToolRun) down = { 0 };
         g_auto(ToolRun) usage = { 0 };
@@ -458,6 +463,14 @@ test_cannot_run(void)
         g_assert_cmpint(elsewhere.status, ==, EXIT_NOT_RUN);
         assert_contains(elsewhere.err, "joined lockspace __LIBVIRT__DISKS__ from");
         assert_contains(elsewhere.err, other);
+
+        /* a lease dir anyone may write: root deletes nothing there */
+        g_assert_cmpint(chmod(other, 0777), ==, 0);
+        run_tool(1, &open_dir, "--config", etc, NULL);
+        g_assert_cmpint(open_dir.status, ==, EXIT_NOT_RUN);
+        assert_contains(open_dir.err, other);
+        assert_contains(open_dir.err, "chmod o-w");
+        g_assert_cmpint(chmod(other, 0700), ==, 0);
 
         run_tool(1, &bad, "--config", bad_etc, NULL);
         g_assert_cmpint(bad.status, ==, EXIT_NOT_RUN);
@@ -661,6 +674,15 @@ assert_holders(RaceDisk *disks, guint n)
         }
 }
 
+/* The inode of @path, 0 when there is none. */
+static ino_t
+file_inode(const char *path)
+{
+        struct stat st;
+
+        return lstat(path, &st) == 0 ? st.st_ino : 0;
+}
+
 /* A refusal a person can act on by trying again. */
 static gboolean
 is_retryable(const GError *error)
@@ -683,9 +705,10 @@ test_race_with_starts(void)
         g_autoptr(GError) error = NULL;
         RaceDisk disks[RACE_DISKS] = { { 0 } };
         guint starts = 0, refused = 0, unclear = 0, doubles = 0, runs = 0, deleted = 0;
+        guint renewed = 0;
         GHashTableIter iter;
         gpointer key, value;
-        gint64 deadline;
+        gint64 start_time, deadline, hard_deadline;
         GPid loop_pid;
         int status;
         const char *argv[] = { "/bin/sh", "-c", NULL, NULL };
@@ -703,11 +726,23 @@ test_race_with_starts(void)
                                     NULL, &loop_pid, &error));
         g_assert_no_error(error);
 
-        deadline = g_get_monotonic_time() + (gint64)seconds * G_USEC_PER_SEC;
-        while (g_get_monotonic_time() < deadline) {
+        /* At least @seconds, and on until the starts raced deletions a few
+         * times (a start refused because the cleanup held the lease to
+         * delete it, or one that found its lease file deleted and made
+         * anew while it started), within a hard limit. */
+        start_time = g_get_monotonic_time();
+        deadline = start_time + (gint64)seconds * G_USEC_PER_SEC;
+        hard_deadline = start_time + (gint64)MAX(seconds, RACE_SECONDS_MAX) * G_USEC_PER_SEC;
+        for (;;) {
+                gint64 now = g_get_monotonic_time();
                 RaceDisk *d = &disks[g_random_int_range(0, RACE_DISKS)];
                 guint host = (guint)g_random_int_range(1, SANLOCK_TEST_N_HOSTS + 1);
                 SanlockTestGuest *guest;
+                ino_t before;
+
+                if (now >= hard_deadline ||
+                    (now >= deadline && refused + renewed >= RACE_MIN_RACES))
+                        break;
 
                 if (d->guest && g_random_boolean()) {
                         g_assert_cmpint(sanlock_test_guest_stop(d->guest), ==, 0);
@@ -716,6 +751,7 @@ test_race_with_starts(void)
                 }
 
                 starts++;
+                before = file_inode(d->lease);
                 guest = start_guest(host, d->disk, FALSE, &error);
                 if (guest && d->guest)
                         g_error("two guests hold %s: one on host %u, one on host %u", d->disk,
@@ -723,12 +759,15 @@ test_race_with_starts(void)
                 if (guest) {
                         d->guest = guest;
                         d->host = host;
+                        /* the file it found was deleted while it started */
+                        if (before != 0 && file_inode(d->lease) != before)
+                                renewed++;
                 } else if (d->guest) {
                         /* the holder refuses everyone */
                         doubles++;
                         g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_LEASE_BUSY);
                 } else {
-                        /* raced with the cleanup */
+                        /* raced with the cleanup, which held the lease to delete it */
                         g_autofree char *what = g_strdup_printf("%s: %s",
                                                                 g_quark_to_string(error->domain),
                                                                 error->message);
@@ -757,14 +796,20 @@ test_race_with_starts(void)
         }
         for (const char *p = log_text; (p = strstr(p, "\ndeleted ")); p += 9)
                 deleted++;
-        g_test_message("%u starts (%u refused while a guest held the disk, %u refused by the "
-                       "race, %u of them unclearly), %u cleanup runs deleting %u lease files",
-                       starts, doubles, refused, unclear, runs, deleted);
+        g_test_message("%u starts in %.1f s (%u refused while a guest held the disk, %u "
+                       "refused by the race, %u of them unclearly, %u started on a lease file "
+                       "made anew after a deletion), %u cleanup runs deleting %u lease files",
+                       starts, (g_get_monotonic_time() - start_time) / (double)G_USEC_PER_SEC,
+                       doubles, refused, unclear, renewed, runs, deleted);
         g_hash_table_iter_init(&iter, refusals);
         while (g_hash_table_iter_next(&iter, &key, &value))
                 g_test_message("%4u x %s", GPOINTER_TO_UINT(value), (const char *)key);
         g_assert_cmpuint(runs, >, 0);
         g_assert_cmpuint(deleted, >, 0);
+        /* a race that never happened proves nothing */
+        if (refused + renewed == 0)
+                g_error("no start raced a deletion in %u starts and %u cleanup runs: the test "
+                        "tested nothing", starts, runs);
 
         /* Racing with a cleanup, a start may only be told to try again: the
          * lease is busy for a moment, or (the driver having created a

@@ -526,6 +526,33 @@ test_xml_source_too_long(void)
 }
 
 static void
+test_xml_relative_disk_path(void)
+{
+        static const char *const relative[] = {
+                "<disk type='file'>\n<source file='x.img'/></disk>",
+                "<disk type='file'>\n<source file='./x.img'/></disk>",
+                "<disk type='block'>\n<source dev='dev/sdb'/></disk>",
+                "<disk type='dir'>\n<source dir='../share'/></disk>",
+        };
+        static const char *const needle[] = {
+                "bad.xml:5: disk path 'x.img' must be absolute",
+                "bad.xml:5: disk path './x.img' must be absolute",
+                "bad.xml:5: disk path 'dev/sdb' must be absolute",
+                "bad.xml:5: disk path '../share' must be absolute",
+        };
+        g_autoptr(VmlockDomain) dom = NULL;
+
+        for (gsize i = 0; i < G_N_ELEMENTS(relative); i++)
+                assert_devices_error(relative[i], needle[i]);
+
+        /* A network disk's source is a name (pool/image), not a host path. */
+        dom = parse_devices_ok("<disk type='network'><source protocol='rbd' "
+                               "name='pool/image'/></disk>");
+        g_assert_cmpstr(vmlock_disk_get_source(vmlock_domain_get_disk(dom, 0)), ==,
+                        "pool/image");
+}
+
+static void
 test_xml_lease_path_too_long(void)
 {
         g_autofree char *path = g_strnfill(VMLOCK_PATH_MAX + 1, 'p');
@@ -714,6 +741,9 @@ test_disk_new(void)
         g_autofree char *max = g_strnfill(VMLOCK_PATH_MAX, 'a');
         g_autofree char *over = g_strnfill(VMLOCK_PATH_MAX + 1, 'a');
 
+        max[0] = '/';
+        over[0] = '/';
+
         disk = vmlock_disk_new(VMLOCK_DISK_TYPE_BLOCK, VMLOCK_DISK_DEVICE_LUN, "/dev/sdz",
                                TRUE, TRUE, &error);
         g_assert_no_error(error);
@@ -747,6 +777,13 @@ test_disk_new(void)
         g_assert_null(disk);
         g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG);
         assert_message_contains(error, "1024 bytes long");
+        g_clear_error(&error);
+
+        disk = vmlock_disk_new(VMLOCK_DISK_TYPE_FILE, VMLOCK_DISK_DEVICE_DISK, "x.img", FALSE,
+                               FALSE, &error);
+        g_assert_null(disk);
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG);
+        g_assert_cmpstr(error->message, ==, "disk path 'x.img' must be absolute");
         g_clear_error(&error);
 
         disk = vmlock_disk_new((VmlockDiskType)99, VMLOCK_DISK_DEVICE_DISK, "/x", FALSE,
@@ -915,6 +952,7 @@ main(int argc, char **argv)
         g_test_add_func("/conf/xml/lockspace-too-long", test_xml_lockspace_too_long);
         g_test_add_func("/conf/xml/bad-offset", test_xml_bad_offset);
         g_test_add_func("/conf/xml/source-too-long", test_xml_source_too_long);
+        g_test_add_func("/conf/xml/relative-disk-path", test_xml_relative_disk_path);
         g_test_add_func("/conf/xml/lease-path-too-long", test_xml_lease_path_too_long);
         g_test_add_func("/conf/xml/doctype", test_xml_doctype);
         g_test_add_func("/conf/xml/too-large", test_xml_too_large);

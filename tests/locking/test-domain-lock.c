@@ -91,10 +91,11 @@ fixture_setup(Fixture *f, gconstpointer data)
         g_assert_no_error(error);
         vmlock_domain_set_pid(f->dom, getpid());
 
-        f->new_call = g_strdup_printf("new type=domain flags=0 %s pid=uint:%u uri=string:" URI,
+        f->new_call = g_strdup_printf("new type=domain flags=0 %s pid=uint:%u uri=string:" URI
+                                      " leases=uint:2",
                                       params, (unsigned int) getpid());
         f->new_call_no_uri = g_strdup_printf("new type=domain flags=0 %s pid=uint:%u "
-                                             "uri=string:(null)", params,
+                                             "uri=string:(null) leases=uint:2", params,
                                              (unsigned int) getpid());
         g_strfreev(locking_test_take_calls());
 }
@@ -132,7 +133,8 @@ test_start_running(Fixture *f, gconstpointer data)
         assert_inheritable_fd(fd);
 
         new_call = g_strdup_printf("new type=domain flags=started uuid=uuid:" UUID
-                                   " name=string:guest1 id=int:7 pid=uint:%u uri=string:" URI,
+                                   " name=string:guest1 id=int:7 pid=uint:%u uri=string:" URI
+                                      " leases=uint:2",
                                    (unsigned int) getpid());
         locking_test_assert_calls(new_call,
                                   RESOURCES,
@@ -153,7 +155,8 @@ test_start_paused(Fixture *f, gconstpointer data)
         assert_inheritable_fd(fd);
 
         new_call = g_strdup_printf("new type=domain flags=started uuid=uuid:" UUID
-                                   " name=string:guest1 id=int:7 pid=uint:%u uri=string:" URI,
+                                   " name=string:guest1 id=int:7 pid=uint:%u uri=string:" URI
+                                      " leases=uint:2",
                                    (unsigned int) getpid());
         locking_test_assert_calls(new_call,
                                   RESOURCES,
@@ -174,7 +177,7 @@ test_start_no_fd(Fixture *f, gconstpointer data)
         g_assert_no_error(error);
         calls = locking_test_take_calls();
         g_assert_cmpuint(g_strv_length(calls), ==, 9);
-        g_assert_true(g_str_has_suffix(calls[0], " uri=string:(null)"));
+        g_assert_true(g_str_has_suffix(calls[0], " uri=string:(null) leases=uint:2"));
         g_assert_cmpstr(calls[7], ==,
                         "acquire state=(null) flags=register-only|restrict action=poweroff fd=no");
 }
@@ -349,7 +352,7 @@ test_inactive_domain(Fixture *f, gconstpointer data)
         g_assert_true(vmlock_domain_lock_process_resume(f->manager, NULL, dom, NULL, &error));
         g_assert_no_error(error);
         locking_test_assert_calls("new type=domain flags=0 uuid=uuid:" UUID " name=string:idle "
-                                  "id=int:-1 pid=uint:0 uri=string:(null)",
+                                  "id=int:-1 pid=uint:0 uri=string:(null) leases=uint:0",
                                   "acquire state=(null) flags=0 action=default fd=no",
                                   "free name=idle");
 }

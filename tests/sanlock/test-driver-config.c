@@ -290,8 +290,41 @@ start_manual(const char *config_dir, VmlockDomain *dom, GError **error)
         return sanlock_test_guest_start(sanlock_test_host(1), start_with_config, &start, error);
 }
 
+typedef struct {
+        const char *config_dir;
+        VmlockDomain *dom;
+        pid_t pid;
+        const VmlockDisk *disk;
+} ManualAttach;
+
+/* A disk hotplug into the running guest @pid, from another process. */
+static gboolean
+attach_with_config(gpointer data, GString *reply, GError **error)
+{
+        ManualAttach *attach = data;
+        g_autoptr(VmlockLockManager) manager = NULL;
+
+        manager = vmlock_lock_manager_new("sanlock", NULL, attach->config_dir, NULL, NULL,
+                                          error);
+        if (!manager)
+                return FALSE;
+        vmlock_domain_set_pid(attach->dom, attach->pid);
+        return vmlock_domain_lock_disk_attach(manager, NULL, attach->dom, attach->disk, error);
+}
+
+static gboolean
+attach_manual(const char *config_dir, VmlockDomain *dom, SanlockTestGuest *guest,
+              const VmlockDisk *disk, GError **error)
+{
+        ManualAttach attach = { config_dir, dom, sanlock_test_guest_get_pid(guest), disk };
+
+        return sanlock_test_host_call(sanlock_test_host(1), attach_with_config, &attach, NULL,
+                                      error);
+}
+
 /* Without auto_disk_leases (libvirt's default, so also with no config file
- * at all), a guest with writable disks needs a <lease>. */
+ * at all), a guest with writable disks needs a <lease>; one that has a
+ * <lease> may hotplug writable disks, one that has none may not. */
 static void
 require_lease(const char *config_text)
 {
@@ -299,6 +332,7 @@ require_lease(const char *config_text)
         g_autofree char *dir = config_dir_new(config_text);
         g_autofree char *disk = sanlock_test_disk_path("manual");
         g_autofree char *ro_disk = sanlock_test_disk_path("manual-ro");
+        g_autofree char *hot_disk = sanlock_test_disk_path("manual-hot");
         g_autofree char *key = sanlock_test_unique_name("manual");
         g_autofree char *lease_path = g_build_filename(h->explicit_dir, key, NULL);
         g_autofree char *name1 = sanlock_test_unique_name("manual-rw");
@@ -310,6 +344,7 @@ require_lease(const char *config_text)
         g_autoptr(SanlockTestGuest) guest = NULL;
         g_autoptr(SanlockTestGuest) ro_guest = NULL;
         g_autoptr(SanlockTestGuest) leased_guest = NULL;
+        g_autoptr(VmlockDisk) hot = NULL;
         g_autoptr(GError) error = NULL;
 
         sanlock_test_domain_add_disk(rw, disk, FALSE, FALSE);
@@ -331,6 +366,19 @@ require_lease(const char *config_text)
         sanlock_test_domain_add_lease(leased, h->test_lockspace, key, lease_path);
         leased_guest = start_manual(dir, leased, &error);
         g_assert_no_error(error);
+
+        hot = vmlock_disk_new(VMLOCK_DISK_TYPE_FILE, VMLOCK_DISK_DEVICE_DISK, hot_disk, FALSE,
+                              FALSE, &error);
+        g_assert_no_error(error);
+        g_assert_true(attach_manual(dir, leased, leased_guest, hot, &error));
+        g_assert_no_error(error);
+
+        g_assert_false(attach_manual(dir, ro, ro_guest, hot, &error));
+        g_assert_nonnull(error);
+        g_test_message("%s", error->message);
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_UNSUPPORTED);
+        g_assert_nonnull(strstr(error->message, hot_disk));
+        g_assert_nonnull(strstr(error->message, "require_lease_for_disks"));
 }
 
 static void

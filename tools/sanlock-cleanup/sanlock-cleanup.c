@@ -15,6 +15,7 @@
 #include <vmlock/lock-manager.h>
 
 #include "drivers/sanlock/sanlock_config.h"
+#include "drivers/sanlock/sanlock_trust.h"
 
 #include "cleanup-entry.h"
 #include "cleanup-lease.h"
@@ -226,7 +227,9 @@ main(int argc, char **argv)
         config = vmlock_sanlock_config_load(config_path, &error);
         if (!config)
                 return fatal(NULL, error);
-        if (!cleanup_lockspace_check(config->disk_lease_dir, &error))
+        /* root deletes files there: the driver's rules on who may write it */
+        if (!vmlock_sanlock_trust_lease_dir(config, &error) ||
+            !cleanup_lockspace_check(config->disk_lease_dir, &error))
                 return fatal(NULL, error);
 
         catch_signals();

@@ -1,5 +1,6 @@
 /* vmlock sanlock driver: the driver table (init, objects, acquire/release/inquire in batches). */
 #define G_LOG_DOMAIN "vmlock-sanlock"
+#define _GNU_SOURCE /* O_PATH */
 
 #include "config-build.h"
 
@@ -25,6 +26,7 @@
 #include "drivers/sanlock/sanlock_killpath.h"
 #include "drivers/sanlock/sanlock_lease.h"
 #include "drivers/sanlock/sanlock_lockspace.h"
+#include "drivers/sanlock/sanlock_trust.h"
 #include "locking/lock_driver.h"
 #include "util/log.h"
 
@@ -48,6 +50,7 @@ typedef struct {
         gboolean registered;    /* the daemon knows pid (probed, or we registered it) */
         GPtrArray *leases;      /* VmlockSanlockLease *, in the order added */
         GPtrArray *rw_disks;    /* manual mode: paths of read-write exclusive disks */
+        guint domain_leases;    /* the guest's <lease>s, also those not added here */
 } SanlockObject;
 
 static gboolean
@@ -210,6 +213,10 @@ sanlock_drv_new_object(VmlockLockObject *object, unsigned int type, gsize n_para
                         if (!param_type_ok(param, VMLOCK_LOCK_PARAM_UINT, error))
                                 return FALSE;
                         obj->pid = param->value.ui;
+                } else if (g_str_equal(param->key, "leases")) {
+                        if (!param_type_ok(param, VMLOCK_LOCK_PARAM_UINT, error))
+                                return FALSE;
+                        obj->domain_leases = param->value.ui;
                 }
                 /* other keys (id...) are not needed here */
         }
@@ -297,10 +304,32 @@ add_disk(SanlockObject *obj, const char *path, gsize n_params, unsigned int flag
         lease = vmlock_sanlock_disk_lease_new(config, path, shared, error);
         if (!lease || !vmlock_sanlock_disk_lease_ensure(config, lease, error))
                 return FALSE;
-        /* so that acquire can tell a cleanup removed it meanwhile */
-        vmlock_sanlock_disk_lease_note_file(lease);
         object_add_lease(obj, g_steal_pointer(&lease));
         return TRUE;
+}
+
+/* An explicit lease's file is named by the admin, links included (such as
+ * /dev/disk/by-path/...): it is followed, and what it names must be a
+ * regular file or a block device owned by root or the configured user. A
+ * missing one is left to the daemon to report. */
+static gboolean
+check_explicit_lease_file(const VmlockSanlockLease *lease, GError **error)
+{
+        const char *path = lease->res->disks[0].path;
+        g_autofree char *what = NULL;
+        struct stat st;
+        int fd;
+
+        fd = open(path, O_PATH | O_CLOEXEC);
+        if (fd < 0)
+                return TRUE;
+        if (fstat(fd, &st) < 0) {
+                close(fd);
+                return TRUE;
+        }
+        close(fd);
+        what = g_strdup_printf("the file of %s", lease->label);
+        return vmlock_sanlock_trust_stat(driver_config, path, what, &st, TRUE, error);
 }
 
 static gboolean
@@ -350,8 +379,10 @@ add_lease(SanlockObject *obj, const char *key, gsize n_params, const VmlockLockP
         lease = vmlock_sanlock_lease_new(label, lockspace, key, path, offset,
                                          (flags & (VMLOCK_LOCK_RESOURCE_READONLY |
                                                    VMLOCK_LOCK_RESOURCE_SHARED)) != 0, error);
-        if (!lease)
+        if (!lease || !check_explicit_lease_file(lease, error)) {
+                vmlock_sanlock_lease_free(lease);
                 return FALSE;
+        }
         object_add_lease(obj, lease);
         return TRUE;
 }
@@ -536,7 +567,6 @@ renew_removed_files(VmlockSanlockLease **batch, guint n, VmlockSanlockLease **re
                 renewed = 1;
                 if (!vmlock_sanlock_disk_lease_ensure(driver_config, lease, error))
                         return -1;
-                vmlock_sanlock_disk_lease_note_file(lease);
         }
         return renewed;
 }
@@ -544,6 +574,40 @@ renew_removed_files(VmlockSanlockLease **batch, guint n, VmlockSanlockLease **re
 /* A batch refused by anything but a holder, after a removed lease file:
  * renews the files and tries again, a few times, before giving up. */
 #define FILE_RETRIES 3
+
+/* sanlock opens lease files by path, after add_resource checked them: an
+ * automatic lease file replaced in between (by someone who can write
+ * disk_lease_dir) would have been followed. Each is looked at again once
+ * held; a file that is no longer the one checked must pass the checks
+ * itself. This narrows the window, it cannot close it: only a lease dir
+ * that no untrusted user can write does (vmlock_sanlock_trust_lease_dir). */
+static gboolean
+verify_files_held(const SanlockObject *obj, GError **error)
+{
+        for (guint i = 0; i < obj->leases->len; i++) {
+                VmlockSanlockLease *lease = g_ptr_array_index(obj->leases, i);
+                const char *path = lease->res->disks[0].path;
+                g_autofree char *what = NULL;
+                struct stat st;
+                int found;
+
+                if (!lease->auto_file)
+                        continue;
+                if (lstat(path, &st) == 0 && st.st_dev == lease->file_dev &&
+                    st.st_ino == lease->file_ino)
+                        continue;
+                what = g_strdup_printf("the lease file of %s", lease->label);
+                found = vmlock_sanlock_trust_file(driver_config, path, what, &st, error);
+                if (found == 0)
+                        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
+                                    "%s, %s, vanished while it was taken", what, path);
+                if (found <= 0)
+                        return FALSE;
+                lease->file_dev = st.st_dev;
+                lease->file_ino = st.st_ino;
+        }
+        return TRUE;
+}
 
 /* All leases or none: if a later batch is refused, the earlier ones are
  * released before the error is returned. */
@@ -595,6 +659,13 @@ acquire_leases(const SanlockObject *obj, int sock, GError **error)
                                 set_acquire_error(obj, rv, batch, n, error);
                         return FALSE;
                 }
+        }
+        if (!verify_files_held(obj, error)) {
+                int undo = release_range(obj, sock, res, count);
+
+                if (undo < 0)
+                        g_debug("releasing the %u leases taken failed: %d", count, undo);
+                return FALSE;
         }
         return TRUE;
 }
@@ -648,8 +719,10 @@ check_require_lease(const SanlockObject *obj, GError **error)
         g_autofree char *disks = NULL;
         g_autofree char *who = NULL;
 
+        /* The whole guest counts: a disk hotplugged into a guest that has a
+         * <lease> comes alone, without the lease. */
         if (!driver_config->require_lease_for_disks || obj->leases->len > 0 ||
-            obj->rw_disks->len == 0)
+            obj->domain_leases > 0 || obj->rw_disks->len == 0)
                 return TRUE;
 
         g_ptr_array_add(obj->rw_disks, NULL);
@@ -950,9 +1023,11 @@ sanlock_drv_describe_resource(unsigned int type, const char *name, gsize n_param
         g_autoptr(VmlockSanlockLease) lease = NULL;
         g_autofree char *holders = NULL;
         g_autofree char *ls_path = NULL;
+        g_autofree char *what = NULL;
         gboolean shared = FALSE;
         const char *path;
         struct stat st;
+        int found;
         int rv;
 
         VMLOCK_TRACE("type=%u name=%s n_params=%" G_GSIZE_FORMAT " flags=0x%x", type,
@@ -987,19 +1062,15 @@ sanlock_drv_describe_resource(unsigned int type, const char *name, gsize n_param
         if (!lease)
                 return FALSE;
         path = lease->res->disks[0].path;
-        if (stat(path, &st) < 0) {
-                int saved = errno;
-
-                if (saved == ENOENT) {
-                        *ret_description = g_strdup_printf(
-                                "no lease file yet: never started under auto_disk_leases "
-                                "(%s would be its lease file)", path);
-                        return TRUE;
-                }
-                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
-                            "cannot access the lease file of disk %s, %s: %s", name, path,
-                            g_strerror(saved));
+        what = g_strdup_printf("the lease file of %s", lease->label);
+        found = vmlock_sanlock_trust_file(config, path, what, &st, error);
+        if (found < 0)
                 return FALSE;
+        if (found == 0) {
+                *ret_description = g_strdup_printf(
+                        "no lease file yet: never started under auto_disk_leases "
+                        "(%s would be its lease file)", path);
+                return TRUE;
         }
         if (st.st_size == 0) {
                 *ret_description = g_strdup_printf("no lease yet: its lease file %s is empty "

@@ -16,6 +16,7 @@
 #include "drivers/sanlock/sanlock_errors.h"
 #include "drivers/sanlock/sanlock_file.h"
 #include "drivers/sanlock/sanlock_lease.h"
+#include "drivers/sanlock/sanlock_trust.h"
 #include "util/log.h"
 
 void
@@ -158,44 +159,35 @@ lease_init(const char *tmp_path, int fd, gpointer data, GError **error)
 }
 
 gboolean
-vmlock_sanlock_disk_lease_ensure(const VmlockSanlockConfig *config,
-                                 const VmlockSanlockLease *lease, GError **error)
+vmlock_sanlock_disk_lease_ensure(const VmlockSanlockConfig *config, VmlockSanlockLease *lease,
+                                 GError **error)
 {
         const char *path = lease->res->disks[0].path;
+        g_autofree char *what = g_strdup_printf("the lease file of %s", lease->label);
         LeaseInit init = { .lease = lease };
         gboolean created = FALSE;
         struct stat st;
+        int found;
 
-        if (stat(path, &st) == 0)
-                return TRUE;
-        if (errno != ENOENT) {
-                int saved = errno;
-
-                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
-                            "cannot access the lease file of %s, %s: %s", lease->label, path,
-                            g_strerror(saved));
-                return FALSE;
+        found = vmlock_sanlock_trust_file(config, path, what, &st, error);
+        if (found == 0) {
+                if (!vmlock_sanlock_file_create(path, 0600, config->user, config->group,
+                                                lease_init, &init, &created, error))
+                        return FALSE;
+                g_debug("lease file %s for %s %s", path, lease->label,
+                        created ? "created" : "created by someone else meanwhile");
+                /* ours, or whatever won the race: looked at like any found file */
+                found = vmlock_sanlock_trust_file(config, path, what, &st, error);
+                if (found == 0)
+                        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
+                                    "%s, %s, vanished as it was created", what, path);
         }
-        if (!vmlock_sanlock_file_create(path, 0600, config->user, config->group, lease_init,
-                                        &init, &created, error))
+        if (found <= 0)
                 return FALSE;
-        g_debug("lease file %s for %s %s", path, lease->label,
-                created ? "created" : "created by someone else meanwhile");
-        return TRUE;
-}
-
-void
-vmlock_sanlock_disk_lease_note_file(VmlockSanlockLease *lease)
-{
-        struct stat st;
-
-        if (stat(lease->res->disks[0].path, &st) < 0) {
-                lease->file_dev = 0;
-                lease->file_ino = 0;
-                return;
-        }
+        /* so that acquire can tell a cleanup removed it meanwhile */
         lease->file_dev = st.st_dev;
         lease->file_ino = st.st_ino;
+        return TRUE;
 }
 
 gboolean
@@ -203,7 +195,8 @@ vmlock_sanlock_disk_lease_file_changed(const VmlockSanlockLease *lease)
 {
         struct stat st;
 
-        if (stat(lease->res->disks[0].path, &st) < 0)
+        /* lstat: a link put in its place is a change too */
+        if (lstat(lease->res->disks[0].path, &st) < 0)
                 return errno == ENOENT;
         return st.st_size == 0 || st.st_dev != lease->file_dev || st.st_ino != lease->file_ino;
 }

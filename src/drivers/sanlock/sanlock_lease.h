@@ -13,7 +13,7 @@ typedef struct {
         char *label;                  /* for messages: "disk /x", "lease LS:KEY (/path:0)" */
         struct sanlk_resource *res;   /* with one disk */
         gboolean auto_file;           /* an automatic disk lease: its file is ours to create */
-        dev_t file_dev;               /* the file noted by _note_file() (0: none) */
+        dev_t file_dev;               /* the file checked by _ensure() (0: none) */
         ino_t file_ino;
 } VmlockSanlockLease;
 
@@ -37,14 +37,15 @@ VmlockSanlockLease *vmlock_sanlock_disk_lease_new(const VmlockSanlockConfig *con
                                                   GError **error);
 /* Creates the lease file of an automatic disk lease when it does not exist
  * yet (race-safely, initialised by the daemon, mode 0600, owned by the
- * configured user/group); an existing file is trusted. */
+ * configured user/group). The file found or made must be a regular file
+ * owned by root or the configured user (a symlink is refused, not
+ * followed); it is noted in @lease for _file_changed(). */
 gboolean vmlock_sanlock_disk_lease_ensure(const VmlockSanlockConfig *config,
-                                          const VmlockSanlockLease *lease, GError **error);
+                                          VmlockSanlockLease *lease, GError **error);
 
-/* Notes which file holds @lease now (after ensure), for _file_changed(). */
-void vmlock_sanlock_disk_lease_note_file(VmlockSanlockLease *lease);
-/* TRUE when the file at @lease's path is no longer the one noted: missing,
- * another inode, or empty (what vmlock-sanlock-cleanup leaves behind). */
+/* TRUE when the file at @lease's path is no longer the one ensured: missing,
+ * another inode or a link, or empty (what vmlock-sanlock-cleanup leaves
+ * behind). */
 gboolean vmlock_sanlock_disk_lease_file_changed(const VmlockSanlockLease *lease);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmlockSanlockLease, vmlock_sanlock_lease_free)

@@ -4,6 +4,7 @@
 #include "config-build.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "drivers/sanlock/sanlock_errors.h"
 #include "drivers/sanlock/sanlock_file.h"
 #include "drivers/sanlock/sanlock_lockspace.h"
+#include "drivers/sanlock/sanlock_trust.h"
 #include "util/log.h"
 
 /* How often a waiting join says it is still waiting. */
@@ -96,33 +98,75 @@ lockspace_init(const char *tmp_path, int fd, gpointer data, GError **error)
         return TRUE;
 }
 
-/* The lockspace file must be usable by the daemon's user and group. */
+/* The lockspace file must be usable by the daemon's user and group. It is
+ * changed through an fd opened without following links, once checked to be
+ * the regular file looked at before (@st), with one name only (a hard link
+ * to /etc/shadow would pass every other check). */
 static gboolean
 lockspace_fix_owner(const VmlockSanlockConfig *config, const char *path,
-                    const struct stat *st, GError **error)
+                    const struct stat *checked, GError **error)
 {
-        if ((config->user != (uid_t)-1 && st->st_uid != config->user) ||
-            (config->group != (gid_t)-1 && st->st_gid != config->group)) {
-                if (chown(path, config->user, config->group) < 0) {
-                        int saved = errno;
+        gboolean chown_needed = (config->user != (uid_t)-1 && checked->st_uid != config->user) ||
+                                (config->group != (gid_t)-1 && checked->st_gid != config->group);
+        gboolean chmod_needed = config->group != (gid_t)-1 && (checked->st_mode & 0060) != 0060;
+        struct stat st;
+        gboolean ok = FALSE;
+        int fd;
 
-                        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
-                                    "cannot give %s to user %d, group %d: %s", path,
-                                    (int)config->user, (int)config->group, g_strerror(saved));
-                        return FALSE;
-                }
-        }
-        if (config->group != (gid_t)-1 && (st->st_mode & 0060) != 0060) {
-                if (chmod(path, (st->st_mode & 07777) | 0060) < 0) {
-                        int saved = errno;
+        if (!chown_needed && !chmod_needed)
+                return TRUE;
 
-                        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
-                                    "cannot make %s group read-writable: %s", path,
-                                    g_strerror(saved));
-                        return FALSE;
-                }
+        fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0) {
+                int saved = errno;
+
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
+                            "cannot open the lockspace file %s: %s", path, g_strerror(saved));
+                return FALSE;
         }
-        return TRUE;
+        if (fstat(fd, &st) < 0) {
+                int saved = errno;
+
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
+                            "cannot stat the lockspace file %s: %s", path, g_strerror(saved));
+                goto cleanup;
+        }
+        if (st.st_dev != checked->st_dev || st.st_ino != checked->st_ino) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
+                            "refusing the lockspace file %s: it was replaced while being "
+                            "checked", path);
+                goto cleanup;
+        }
+        if (!vmlock_sanlock_trust_stat(config, path, "the lockspace file", &st, FALSE, error))
+                goto cleanup;
+        if (st.st_nlink != 1) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
+                            "refusing to change the owner or mode of the lockspace file %s: "
+                            "it has %u names (hard links); remove the others or give it "
+                            "user %d, group %d and mode g+rw yourself", path,
+                            (unsigned int)st.st_nlink, (int)config->user, (int)config->group);
+                goto cleanup;
+        }
+        if (chown_needed && fchown(fd, config->user, config->group) < 0) {
+                int saved = errno;
+
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
+                            "cannot give %s to user %d, group %d: %s", path,
+                            (int)config->user, (int)config->group, g_strerror(saved));
+                goto cleanup;
+        }
+        if (chmod_needed && fchmod(fd, (st.st_mode & 07777) | 0060) < 0) {
+                int saved = errno;
+
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
+                            "cannot make %s group read-writable: %s", path, g_strerror(saved));
+                goto cleanup;
+        }
+        ok = TRUE;
+
+cleanup:
+        close(fd);
+        return ok;
 }
 
 static gboolean
@@ -131,19 +175,17 @@ lockspace_ensure_file(const VmlockSanlockConfig *config, const char *path, GErro
         struct stat st;
         mode_t mode = config->group != (gid_t)-1 ? 0660 : 0600;
         gboolean created = FALSE;
+        int found;
 
-        if (stat(path, &st) == 0) {
-                if (!S_ISREG(st.st_mode))
-                        return TRUE; /* a device: its owner set it up */
-                return lockspace_fix_owner(config, path, &st, error);
-        }
-        if (errno != ENOENT) {
-                int saved = errno;
-
-                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO, "cannot access %s: %s", path,
-                            g_strerror(saved));
+        if (!vmlock_sanlock_trust_lease_dir(config, error))
                 return FALSE;
-        }
+
+        found = vmlock_sanlock_trust_file(config, path, "the lockspace file", &st, error);
+        if (found < 0)
+                return FALSE;
+        if (found > 0)
+                return lockspace_fix_owner(config, path, &st, error);
+
         if (stat(config->disk_lease_dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_LOCKSPACE,
                             "cannot create lockspace %s: disk_lease_dir %s (%s) is not a "
@@ -155,6 +197,19 @@ lockspace_ensure_file(const VmlockSanlockConfig *config, const char *path, GErro
                                         (gpointer)config, &created, error))
                 return FALSE;
         g_debug("lockspace file %s %s", path, created ? "created" : "created by another host");
+        /* Another host's, when it won the race: looked at like any found file. */
+        if (!created) {
+                found = vmlock_sanlock_trust_file(config, path, "the lockspace file", &st,
+                                                  error);
+                if (found <= 0) {
+                        if (found == 0)
+                                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
+                                            "the lockspace file %s vanished as it was "
+                                            "created", path);
+                        return FALSE;
+                }
+                return lockspace_fix_owner(config, path, &st, error);
+        }
         return TRUE;
 }
 

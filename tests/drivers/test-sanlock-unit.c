@@ -23,6 +23,7 @@
 #include "drivers/sanlock/sanlock_killpath.h"
 #include "drivers/sanlock/sanlock_lease.h"
 #include "drivers/sanlock/sanlock_lockspace.h"
+#include "drivers/sanlock/sanlock_trust.h"
 
 static char *
 write_conf(const char *dir, const char *text)
@@ -364,6 +365,99 @@ test_lockspace_dir_too_long(void)
         g_assert_nonnull(strstr(error->message, limit));
 }
 
+/* A config trusting the user running the test, with @dir as disk_lease_dir. */
+static VmlockSanlockConfig *
+trust_config_new(const char *dir)
+{
+        VmlockSanlockConfig *config = g_new0(VmlockSanlockConfig, 1);
+
+        config->filename = g_strdup("/etc/vmlock/qemu-sanlock.conf");
+        config->disk_lease_dir = g_strdup(dir);
+        config->user = getuid();
+        config->group = (gid_t)-1;
+        return config;
+}
+
+static void
+test_trust_dir_modes(void)
+{
+        g_autofree char *dir = g_dir_make_tmp("vmlock-trust-XXXXXX", NULL);
+        g_autoptr(VmlockSanlockConfig) config = trust_config_new(dir);
+        g_autoptr(GError) error = NULL;
+
+        g_assert_nonnull(dir);
+        g_assert_cmpint(chmod(dir, 0755), ==, 0);
+        g_assert_true(vmlock_sanlock_trust_lease_dir(config, &error));
+        g_assert_no_error(error);
+
+        /* group-writable: fine for root's group only */
+        g_assert_cmpint(chmod(dir, 0770), ==, 0);
+        g_assert_cmpint(vmlock_sanlock_trust_lease_dir(config, &error), ==, getegid() == 0);
+        if (getegid() != 0) {
+                g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_CONFIG);
+                g_assert_nonnull(strstr(error->message, "chmod g-w"));
+                g_clear_error(&error);
+        }
+        g_assert_no_error(error);
+
+        /* writable by others, sticky or not */
+        for (gsize i = 0; i < 2; i++) {
+                g_assert_cmpint(chmod(dir, i ? 01777 : 0777), ==, 0);
+                g_assert_false(vmlock_sanlock_trust_lease_dir(config, &error));
+                g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_CONFIG);
+                g_assert_nonnull(strstr(error->message, dir));
+                g_assert_nonnull(strstr(error->message, "chmod o-w"));
+                g_clear_error(&error);
+        }
+
+        /* a missing dir is the caller's to report */
+        g_assert_cmpint(g_rmdir(dir), ==, 0);
+        g_assert_true(vmlock_sanlock_trust_lease_dir(config, &error));
+        g_assert_no_error(error);
+}
+
+static void
+test_trust_file_kinds(void)
+{
+        g_autofree char *dir = g_dir_make_tmp("vmlock-trust-XXXXXX", NULL);
+        g_autoptr(VmlockSanlockConfig) config = trust_config_new(dir);
+        g_autofree char *file = g_build_filename(dir, "file", NULL);
+        g_autofree char *link = g_build_filename(dir, "link", NULL);
+        g_autofree char *fifo = g_build_filename(dir, "fifo", NULL);
+        g_autofree char *missing = g_build_filename(dir, "missing", NULL);
+        g_autoptr(GError) error = NULL;
+        struct stat st;
+
+        g_assert_true(g_file_set_contents(file, "x", 1, NULL));
+        g_assert_cmpint(symlink(file, link), ==, 0);
+        g_assert_cmpint(mkfifo(fifo, 0600), ==, 0);
+
+        g_assert_cmpint(vmlock_sanlock_trust_file(config, file, "the file", &st, &error), ==, 1);
+        g_assert_no_error(error);
+        g_assert_true(S_ISREG(st.st_mode));
+        g_assert_cmpint(vmlock_sanlock_trust_file(config, missing, "the file", &st, &error), ==,
+                        0);
+        g_assert_no_error(error);
+
+        /* a link to a good file is refused all the same: it is not followed */
+        g_assert_cmpint(vmlock_sanlock_trust_file(config, link, "the file", &st, &error), ==, -1);
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO);
+        g_assert_nonnull(strstr(error->message, link));
+        g_assert_nonnull(strstr(error->message, "symbolic link"));
+        g_clear_error(&error);
+
+        /* O_PATH: a FIFO is looked at, not opened (which would block) */
+        g_assert_cmpint(vmlock_sanlock_trust_file(config, fifo, "the file", &st, &error), ==, -1);
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO);
+        g_assert_nonnull(strstr(error->message, "a FIFO"));
+        g_clear_error(&error);
+
+        g_unlink(file);
+        g_unlink(link);
+        g_unlink(fifo);
+        g_rmdir(dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -380,6 +474,8 @@ main(int argc, char **argv)
         g_test_add_func("/sanlock/file/race", test_file_race);
         g_test_add_func("/sanlock/file/no-dir", test_file_no_dir);
         g_test_add_func("/sanlock/lockspace/dir-too-long", test_lockspace_dir_too_long);
+        g_test_add_func("/sanlock/trust/dir-modes", test_trust_dir_modes);
+        g_test_add_func("/sanlock/trust/file-kinds", test_trust_file_kinds);
 
         return g_test_run();
 }
