@@ -94,13 +94,12 @@ client_resume(gpointer data)
 static void
 client_answer(QmpServerClient *client, JsonObject *reply)
 {
-        g_autoptr(JsonObject) owned = reply;
-
         if (client->id)
                 json_object_set_member(reply, "id", json_node_ref(client->id));
         g_clear_pointer(&client->id, json_node_unref);
         client->busy = FALSE;
         client_send(client, reply);
+        json_object_unref(reply);
 }
 
 void
@@ -150,8 +149,8 @@ client_handle(QmpServerClient *client, JsonObject *message)
 static void
 client_process(QmpServerClient *client)
 {
-        g_autoptr(QmpServerClient) hold = qmp_server_client_ref(client);
-
+        /* A command may end the connection, and with it the last reference. */
+        qmp_server_client_ref(client);
         while (client->server && !client->busy) {
                 g_autoptr(GError) error = NULL;
                 g_autoptr(JsonObject) message = qmp_stream_next(client->stream, &error);
@@ -171,6 +170,7 @@ client_process(QmpServerClient *client)
                 if (reply)
                         client_answer(client, reply);
         }
+        qmp_server_client_unref(client);
 }
 
 static gboolean

@@ -585,6 +585,53 @@ test_foreground_status(Fixture *fx, gconstpointer data)
         g_assert_cmpint(r.status, ==, 0);
 }
 
+/* A paused start of a plain program holds nothing and runs nothing: no
+ * signal starts it, only resume, once its lease is had. */
+static void
+test_start_paused_plain(Fixture *fx, gconstpointer data)
+{
+        const SanlockTestHost *h1 = sanlock_test_host(1);
+        const SanlockTestHost *h2 = sanlock_test_host(2);
+        g_autofree char *disk = disk_path(fx, "disk");
+        g_autofree char *devices = disk_xml(disk);
+        g_autofree char *comm_path = NULL;
+        g_autofree char *comm = NULL;
+        g_auto(Guest) a = { 0 };
+        g_auto(Guest) b = { 0 };
+        g_auto(RunResult) r = { 0 };
+
+        guest_init(fx, &a, "a", devices, NULL);
+        guest_init(fx, &b, "b", devices, NULL);
+        g_assert_cmpint(guest_start(fx, h1, &a, "--paused", NULL, NULL, &r), ==, 0);
+        comm_path = g_strdup_printf("/proc/%d/comm", (int)a.pid);
+
+        /* kill -CONT (fg, bg) once ran it with no lease. */
+        g_assert_cmpint(kill(a.pid, SIGCONT), ==, 0);
+        vmlock_as(fx, h1, &r, "status", a.name, NULL);
+        g_assert_true(contains(r.out, "state: paused, leases released"));
+        g_assert_true(g_file_get_contents(comm_path, &comm, NULL, NULL));
+        g_assert_cmpstr(comm, ==, "vmlock-prexec\n");
+        g_clear_pointer(&comm, g_free);
+        g_assert_false(g_file_test(a.ready, G_FILE_TEST_EXISTS));
+
+        /* It holds nothing: another host may take the disk, and then
+         * resume is refused and the program still does not run. */
+        g_assert_cmpint(guest_start(fx, h2, &b, NULL, NULL, NULL, &r), ==, 0);
+        vmlock_as(fx, h1, &r, "resume", a.name, NULL);
+        g_assert_cmpint(r.status, ==, 124);
+        g_assert_true(contains(r.err, "in use by host 2"));
+        g_assert_true(g_file_get_contents(comm_path, &comm, NULL, NULL));
+        g_assert_cmpstr(comm, ==, "vmlock-prexec\n");
+
+        guest_kill(h2, &b);
+        vmlock_as(fx, h1, &r, "resume", a.name, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        wait_file(a.ready);
+        vmlock_as(fx, h1, &r, "status", a.name, NULL);
+        g_assert_true(contains(r.out, "state: running"));
+        g_assert_true(contains(r.out, "exclusive  held"));
+}
+
 /* ---- hotplug ---------------------------------------------------------------- */
 
 static void
@@ -1140,6 +1187,7 @@ main(int argc, char **argv)
 #define ADD(path, func) g_test_add(path, Fixture, NULL, fixture_setup, func, fixture_teardown)
         ADD("/vmlock-sanlock/start/refused-on-other-host", test_start_refused);
         ADD("/vmlock-sanlock/start/foreground-status", test_foreground_status);
+        ADD("/vmlock-sanlock/start/paused-plain", test_start_paused_plain);
         ADD("/vmlock-sanlock/hotplug", test_hotplug);
         ADD("/vmlock-sanlock/pause-keeps-leases", test_pause_keeps_leases);
         ADD("/vmlock-sanlock/migrate", test_migrate);
