@@ -130,8 +130,21 @@ control_execute(const char *name, const char *command, JsonObject *arguments, GE
         path = state_dir_control_path(state_dir, name);
         stream = qmp_client_connect(path, &local);
         if (!stream) {
-                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
-                            "no guest named '%s' runs here (%s)", name, local->message);
+                g_autoptr(GuestRecord) record = state_dir_load_alive(state_dir, name, NULL);
+
+                /* Its `vmlock start` was killed: the guest still holds its
+                 * leases, but nothing can act on it safely any more. */
+                if (record)
+                        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                                    "guest '%s' (pid %d) runs without its supervisor (vmlock "
+                                    "start, pid %d, is gone: %s): vmlock cannot act on it; "
+                                    "stop it with kill %d",
+                                    name, (int)vmlock_domain_get_pid(record->dom),
+                                    (int)record->supervisor_pid, local->message,
+                                    (int)vmlock_domain_get_pid(record->dom));
+                else
+                        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                                    "no guest named '%s' runs here (%s)", name, local->message);
                 return NULL;
         }
         return qmp_client_execute(stream, command, arguments, error);

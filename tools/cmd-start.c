@@ -316,8 +316,11 @@ detach(int *ret_report_fd, int *ret_status)
         int pipefd[2];
         pid_t pid;
 
-        if (pipe2(pipefd, O_CLOEXEC) < 0) {
-                g_printerr("%s: cannot create a pipe: %s\n", g_get_prgname(), g_strerror(errno));
+        /* A socket, not a pipe: a caller gone (Ctrl-C) is EPIPE for the
+         * supervisor, never a SIGPIPE that would orphan the guest. */
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pipefd) < 0) {
+                g_printerr("%s: cannot create a socket pair: %s\n", g_get_prgname(),
+                           g_strerror(errno));
                 *ret_status = VMLOCK_EXIT_START_FAILURE;
                 return FALSE;
         }
@@ -410,9 +413,19 @@ start_supervised(VmlockDomain *dom, VmlockLockManager *manager, const char *mana
                 sv = supervisor_new(&setup, error);
         }
         if (!sv) {
-                /* An unsupervised guest could not be paused or resumed: stop it. */
+                int status = 0;
+
+                /* An unsupervised guest could not be paused or resumed. */
                 kill(pid, SIGKILL);
-                waitpid_noeintr(pid, NULL, 0);
+                waitpid_noeintr(pid, &status, 0);
+                /* Unless it was on its way out already (a QEMU that rejected
+                 * its arguments closes its monitor as it exits): say so. */
+                if (WIFEXITED(status))
+                        g_prefix_error(error, "%s exited with status %d: ", program[0],
+                                       WEXITSTATUS(status));
+                else if (WTERMSIG(status) != SIGKILL)
+                        g_prefix_error(error, "%s was killed by signal %d: ", program[0],
+                                       WTERMSIG(status));
                 if (setup.go_fd >= 0)
                         close(setup.go_fd);
                 goto cleanup;

@@ -892,6 +892,42 @@ test_start_refused_arguments(Fixture *fx, gconstpointer data)
         g_assert_false(record_exists(fx, "g1"));
 }
 
+/* The supervisor killed: the guest runs on with its leases, and the
+ * commands say nothing can act on it any more. */
+static void
+test_start_supervisor_killed(Fixture *fx, gconstpointer data)
+{
+        g_autoptr(GuestRecord) record = NULL;
+        g_auto(RunResult) r = { 0 };
+        pid_t pid = start_detached(fx, NULL);
+
+        record = load_record(fx, "g1");
+        g_assert_cmpint(kill(record->supervisor_pid, SIGKILL), ==, 0);
+        wait_gone(record->supervisor_pid);
+        run_vmlock(fx, &r, "status", "g1", NULL);
+        g_assert_cmpint(r.status, ==, 1);
+        g_assert_true(contains(r.err, "runs without its supervisor"));
+        g_assert_cmpint(proc_state(pid), !=, 0);
+}
+
+/* A QEMU that refuses its arguments: the error says so, with its status. */
+static void
+test_start_qemu_fails(Fixture *fx, gconstpointer data)
+{
+        g_autofree char *qemu = g_find_program_in_path("qemu-system-x86_64");
+        g_auto(RunResult) r = { 0 };
+
+        if (!qemu) {
+                g_test_skip("qemu-system-x86_64 is not installed");
+                return;
+        }
+        run_vmlock(fx, &r, "start", fx->xml, "--", qemu, "-machine", "none", "-display", "none",
+                   "-no-such-option", NULL);
+        g_assert_cmpint(r.status, ==, 125);
+        g_assert_true(contains(r.err, "exited with status 1"));
+        g_assert_false(record_exists(fx, "g1"));
+}
+
 /* No config at all: the guest runs unprotected, and vmlock says so. */
 static void
 test_start_nop_warning(Fixture *fx, gconstpointer data)
@@ -1113,6 +1149,8 @@ main(int argc, char **argv)
         ADD("/tools/vmlock/start/detach", test_start_detach);
         ADD("/tools/vmlock/start/refused-arguments", test_start_refused_arguments);
         ADD("/tools/vmlock/start/nop-warning", test_start_nop_warning);
+        ADD("/tools/vmlock/start/supervisor-killed", test_start_supervisor_killed);
+        ADD("/tools/vmlock/start/qemu-fails", test_start_qemu_fails);
         ADD("/tools/vmlock/pause-resume", test_pause_resume);
         ADD("/tools/vmlock/hotplug", test_hotplug);
         ADD("/tools/vmlock/seclabel", test_seclabel);
