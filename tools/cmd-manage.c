@@ -11,6 +11,7 @@
 #include <vmlock/vmlock.h>
 
 #include "guest-status.h"
+#include "json-output.h"
 #include "qmp.h"
 #include "state-dir.h"
 #include "tool-config.h"
@@ -73,6 +74,12 @@ static const GOptionEntry resume_entries[] = {
         G_OPTION_ENTRY_NULL
 };
 
+static const GOptionEntry list_entries[] = {
+        { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json,
+          "Print {\"guests\": [...]}, one object per guest (see vmlock(1))", NULL },
+        G_OPTION_ENTRY_NULL
+};
+
 static const GOptionEntry status_entries[] = {
         { "disk", 0, 0, G_OPTION_ARG_FILENAME, &opt_disk,
           "Who holds this disk? Read from its lease, whether a guest of this host uses it "
@@ -81,7 +88,8 @@ static const GOptionEntry status_entries[] = {
           "With --disk: the configuration directory naming the lock driver (default "
           "$VMLOCK_CONFIG_DIR or " VMLOCK_CONFIG_DIR ")", "DIR" },
         { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json,
-          "Print the guest's status as one JSON object (see vmlock(1) for its members)",
+          "Print the guest's (or with --disk, the disk's) status as one JSON object "
+          "(see vmlock(1) for its members)",
           NULL },
         G_OPTION_ENTRY_NULL
 };
@@ -183,6 +191,44 @@ control_run_print_state(const char *name, const char *command, JsonObject *argum
         return VMLOCK_EXIT_OK;
 }
 
+/* {"guests": [{name, pid, supervisor_pid, state, paused, released,
+ * lock_manager}]}: what the records say, without asking the supervisors. */
+static void
+list_print_json(GPtrArray *records)
+{
+        g_autoptr(JsonBuilder) builder = json_builder_new();
+        g_autoptr(JsonNode) root = NULL;
+
+        json_builder_begin_object(builder);
+        json_builder_set_member_name(builder, "guests");
+        json_builder_begin_array(builder);
+        for (guint i = 0; i < records->len; i++) {
+                const GuestRecord *record = g_ptr_array_index(records, i);
+
+                json_builder_begin_object(builder);
+                json_builder_set_member_name(builder, "name");
+                json_builder_add_string_value(builder, vmlock_domain_get_name(record->dom));
+                json_builder_set_member_name(builder, "pid");
+                json_builder_add_int_value(builder, vmlock_domain_get_pid(record->dom));
+                json_builder_set_member_name(builder, "supervisor_pid");
+                json_builder_add_int_value(builder, record->supervisor_pid);
+                json_builder_set_member_name(builder, "state");
+                json_builder_add_string_value(builder, guest_record_state_string(record));
+                json_builder_set_member_name(builder, "paused");
+                json_builder_add_boolean_value(builder, record->paused);
+                json_builder_set_member_name(builder, "released");
+                json_builder_add_boolean_value(builder, record->released);
+                json_builder_set_member_name(builder, "lock_manager");
+                json_builder_add_string_value(builder, record->lock_manager ? record->lock_manager
+                                                                            : "nop");
+                json_builder_end_object(builder);
+        }
+        json_builder_end_array(builder);
+        json_builder_end_object(builder);
+        root = json_builder_get_root(builder);
+        json_output_print(root);
+}
+
 int
 cmd_list(int argc, char **argv)
 {
@@ -193,11 +239,15 @@ cmd_list(int argc, char **argv)
         if (!parse_command(&argc, &argv, "", "List the guests running here.",
                            "Only guests started by `vmlock start` with the same state\n"
                            "directory are listed; records of guests gone are removed.\n",
-                           NULL, 0, 0, &status))
+                           list_entries, 0, 0, &status))
                 return status;
         records = state_dir_list_alive(state_dir_path_resolve(opt_state_dir), &error);
         if (!records)
                 return tool_report_error(error, VMLOCK_EXIT_ERROR);
+        if (opt_json) {
+                list_print_json(records);
+                return VMLOCK_EXIT_OK;
+        }
         printf("%-24s %8s  %-24s %s\n", "NAME", "PID", "STATE", "LOCK MANAGER");
         for (guint i = 0; i < records->len; i++) {
                 const GuestRecord *record = g_ptr_array_index(records, i);
@@ -228,7 +278,17 @@ status_disk(const char *path)
         if (!manager ||
             !vmlock_lock_manager_describe_disk(manager, path, &description, &error))
                 return tool_report_error(error, VMLOCK_EXIT_ERROR);
-        printf("disk %s: %s\n", path, description);
+        if (opt_json) {
+                g_autoptr(JsonObject) object = json_object_new();
+                g_autoptr(JsonNode) root = NULL;
+
+                json_object_set_string_member(object, "path", path);
+                json_object_set_string_member(object, "description", description);
+                root = json_node_init_object(json_node_alloc(), object);
+                json_output_print(root);
+        } else {
+                printf("disk %s: %s\n", path, description);
+        }
         return VMLOCK_EXIT_OK;
 }
 
@@ -267,9 +327,7 @@ cmd_status(int argc, char **argv)
                 return VMLOCK_EXIT_ERROR;
         }
         if (opt_json) {
-                g_autofree char *text = json_to_string(status_node, TRUE);
-
-                printf("%s\n", text);
+                json_output_print(status_node);
         } else {
                 guest_status_print(json_node_get_object(status_node));
         }

@@ -142,13 +142,13 @@ guest_status_to_json(const GuestRecord *record, VmlockLockManager *manager, cons
         json_object_set_string_member(status, "name", vmlock_domain_get_name(dom));
         json_object_set_string_member(status, "uuid", vmlock_domain_get_uuid_string(dom));
         json_object_set_int_member(status, "pid", vmlock_domain_get_pid(dom));
-        json_object_set_int_member(status, "supervisor-pid", record->supervisor_pid);
+        json_object_set_int_member(status, "supervisor_pid", record->supervisor_pid);
         json_object_set_string_member(status, "state", guest_record_state_string(record));
         json_object_set_boolean_member(status, "paused", record->paused);
         json_object_set_boolean_member(status, "released", record->released);
-        json_object_set_string_member(status, "lock-manager",
+        json_object_set_string_member(status, "lock_manager",
                                       record->lock_manager ? record->lock_manager : "nop");
-        json_object_set_string_member(status, "on-lockfailure",
+        json_object_set_string_member(status, "on_lockfailure",
                                       vmlock_lock_failure_action_to_string(
                                               vmlock_domain_get_on_lockfailure(dom)));
         set_optional_string(status, "domain", record->domain_xml);
@@ -174,10 +174,10 @@ guest_status_print(JsonObject *status)
         printf("uuid: %s\n", member_string(status, "uuid"));
         printf("pid: %" G_GINT64_FORMAT "\n", json_object_get_int_member(status, "pid"));
         printf("supervisor: %" G_GINT64_FORMAT "\n",
-               json_object_get_int_member(status, "supervisor-pid"));
+               json_object_get_int_member(status, "supervisor_pid"));
         printf("state: %s\n", member_string(status, "state"));
-        printf("lock manager: %s\n", member_string(status, "lock-manager"));
-        printf("on_lockfailure: %s\n", member_string(status, "on-lockfailure"));
+        printf("lock manager: %s\n", member_string(status, "lock_manager"));
+        printf("on_lockfailure: %s\n", member_string(status, "on_lockfailure"));
         if (!json_object_get_null_member(status, "domain"))
                 printf("domain: %s\n", member_string(status, "domain"));
         if (!json_object_get_null_member(status, "qmp"))

@@ -12,8 +12,8 @@ G_BEGIN_DECLS
 /* "running", "paused", "paused, leases released" or "leases released". */
 const char *guest_record_state_string(const GuestRecord *record);
 
-/* Members: name, uuid, pid, supervisor-pid, state, paused, released,
- * lock-manager, on-lockfailure, domain (may be null), qmp (null: not QEMU),
+/* Members: name, uuid, pid, supervisor_pid, state, paused, released,
+ * lock_manager, on_lockfailure, domain (may be null), qmp (null: not QEMU),
  * resources: [{kind: "disk"|"lease", path, mode, held, and for a lease
  * lockspace, key, offset}]. @state is what the driver says the guest holds
  * now (NULL when released or unknown). */

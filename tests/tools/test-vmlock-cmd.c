@@ -13,6 +13,7 @@
 
 #include <glib/gstdio.h>
 
+#include <json-glib/json-glib.h>
 #include <vmlock/vmlock.h>
 
 #include "state-dir.h"
@@ -310,6 +311,22 @@ record_exists(Fixture *fx, const char *name)
         return g_file_test(path, G_FILE_TEST_EXISTS);
 }
 
+/* A JSON object printed by a command (the test fails on anything else). */
+static JsonObject *
+parse_json_object(const char *text)
+{
+        g_autoptr(JsonParser) parser = json_parser_new();
+        g_autoptr(GError) error = NULL;
+        JsonNode *root;
+
+        g_assert_nonnull(text);
+        json_parser_load_from_data(parser, text, -1, &error);
+        g_assert_no_error(error);
+        root = json_parser_get_root(parser);
+        g_assert_true(JSON_NODE_HOLDS_OBJECT(root));
+        return json_object_ref(json_node_get_object(root));
+}
+
 /* ---- help and usage ----------------------------------------------------- */
 
 static void
@@ -552,6 +569,54 @@ test_cycle(Fixture *fx, gconstpointer data)
         run_vmlock(fx, &r, "inquire", "g1", NULL);
         g_assert_cmpint(r.status, ==, 0);
         g_assert_cmpstr(r.out, ==, "");
+        run_result_clear(&r);
+
+        /* --json: parsed as a script would. */
+        run_vmlock(fx, &r, "status", "--json", "g1", NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        {
+                g_autoptr(JsonObject) status = parse_json_object(r.out);
+                JsonArray *resources = json_object_get_array_member(status, "resources");
+                JsonObject *disk = json_array_get_object_element(resources, 1);
+
+                g_assert_cmpstr(json_object_get_string_member(status, "name"), ==, "g1");
+                g_assert_cmpstr(json_object_get_string_member(status, "uuid"), ==, UUID);
+                g_assert_cmpint(json_object_get_int_member(status, "pid"), ==, pid);
+                g_assert_cmpint(json_object_get_int_member(status, "supervisor_pid"), ==,
+                                record->supervisor_pid);
+                g_assert_cmpstr(json_object_get_string_member(status, "state"), ==, "running");
+                g_assert_false(json_object_get_boolean_member(status, "paused"));
+                g_assert_false(json_object_get_boolean_member(status, "released"));
+                g_assert_cmpstr(json_object_get_string_member(status, "lock_manager"), ==, "nop");
+                g_assert_cmpstr(json_object_get_string_member(status, "on_lockfailure"), ==,
+                                "default");
+                g_assert_cmpstr(json_object_get_string_member(status, "domain"), ==, fx->xml);
+                g_assert_true(json_object_get_null_member(status, "qmp"));
+                g_assert_cmpuint(json_array_get_length(resources), ==, 3);
+                g_assert_cmpstr(json_object_get_string_member(disk, "kind"), ==, "disk");
+                g_assert_true(g_str_has_suffix(json_object_get_string_member(disk, "path"),
+                                               "/disk1.img"));
+                g_assert_cmpstr(json_object_get_string_member(disk, "mode"), ==, "exclusive");
+                g_assert_cmpstr(json_object_get_string_member(disk, "held"), ==, "not tracked");
+        }
+        run_result_clear(&r);
+        run_vmlock(fx, &r, "list", "--json", NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        {
+                g_autoptr(JsonObject) list = parse_json_object(r.out);
+                JsonArray *guests = json_object_get_array_member(list, "guests");
+                JsonObject *guest = json_array_get_object_element(guests, 0);
+
+                g_assert_cmpuint(json_array_get_length(guests), ==, 1);
+                g_assert_cmpstr(json_object_get_string_member(guest, "name"), ==, "g1");
+                g_assert_cmpint(json_object_get_int_member(guest, "pid"), ==, pid);
+                g_assert_cmpint(json_object_get_int_member(guest, "supervisor_pid"), ==,
+                                record->supervisor_pid);
+                g_assert_cmpstr(json_object_get_string_member(guest, "state"), ==, "running");
+                g_assert_false(json_object_get_boolean_member(guest, "paused"));
+                g_assert_false(json_object_get_boolean_member(guest, "released"));
+                g_assert_cmpstr(json_object_get_string_member(guest, "lock_manager"), ==, "nop");
+        }
         run_result_clear(&r);
 
         /* The same name twice is refused, and the first guest is untouched. */

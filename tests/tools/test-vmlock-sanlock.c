@@ -540,6 +540,20 @@ test_start_refused(Fixture *fx, gconstpointer data)
         g_assert_true(contains(r.out, disk));
         g_assert_true(contains(r.out, "held exclusively by host 1"));
         g_assert_true(contains(r.out, h1->name));
+        vmlock_as(fx, h2, &r, "status", "--disk", disk, "--json", NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        {
+                g_autoptr(JsonParser) parser = json_parser_new();
+                g_autoptr(GError) error = NULL;
+                JsonObject *object;
+
+                json_parser_load_from_data(parser, r.out, -1, &error);
+                g_assert_no_error(error);
+                object = json_node_get_object(json_parser_get_root(parser));
+                g_assert_cmpstr(json_object_get_string_member(object, "path"), ==, disk);
+                g_assert_true(contains(json_object_get_string_member(object, "description"),
+                                       "held exclusively by host 1"));
+        }
 
         /* The same host, another guest: refused too. */
         g_assert_cmpint(guest_start(fx, h1, &c, NULL, NULL, NULL, &r), ==, 124);
