@@ -119,6 +119,13 @@ guest_child(const GuestLaunch *launch, int sock)
         prctl(PR_SET_NAME, CHILD_COMM);
         for (const int *fd = launch->close_in_child; fd && *fd >= 0; fd++)
                 close(*fd);
+        /* At once: a child waiting for "go" must not keep the caller's
+         * terminal or pipe (x=$(vmlock start -d --paused ...) would hang).
+         * Errors travel over @sock. */
+        if (launch->stdio_fd >= 0) {
+                for (int fd = 0; fd <= 2; fd++)
+                        dup2(launch->stdio_fd, fd);
+        }
         if (launch->child_sigmask)
                 sigprocmask(SIG_SETMASK, launch->child_sigmask, NULL);
 
@@ -161,10 +168,6 @@ guest_child(const GuestLaunch *launch, int sock)
         if (launch->wait_for_go && (fd_read_full(sock, &go, 1) != 1 || go != GO_BYTE))
                 _exit(125);
 
-        if (launch->stdio_fd >= 0) {
-                for (int fd = 0; fd <= 2; fd++)
-                        dup2(launch->stdio_fd, fd);
-        }
         execvp(launch->argv[0], launch->argv);
         error = exec_error_new(errno, launch->argv[0]);
 

@@ -889,35 +889,65 @@ test_start_duplicate_uuid(Fixture *fx, gconstpointer data)
         g_assert_cmpint(proc_state(pid), !=, 0);
 }
 
-/* pid=$(vmlock start --detach ...) returns at once: the supervisor keeps no
- * stdout of the caller's, and lives in its own session. */
-static void
-test_start_detach(Fixture *fx, gconstpointer data)
+/* Runs "pid=$(SCRIPT_PART) && echo $pid" in sh, bounded by timeout(1):
+ * a supervisor or guest holding the captured output would hang it. */
+static pid_t
+run_captured_start(Fixture *fx, const char *start_command)
 {
-        g_autofree char *script = g_strdup_printf(
-                "pid=$(%s start --detach %s -- %s --ready %s --hold) && echo \"$pid\"",
-                env_path("VMLOCK_TEST_VMLOCK"), fx->xml, env_path("VMLOCK_TEST_GUEST"),
-                fx->ready);
-        /* timeout: a supervisor holding the pipe would hang the shell. */
-        const char *argv[] = { "timeout", "30", "sh", "-c", script, NULL };
+        g_autofree char *script = g_strdup_printf("pid=$(%s) && echo \"$pid\"", start_command);
+        const char *argv[] = { "timeout", "10", "sh", "-c", script, NULL };
         g_autofree char *out = NULL;
         g_autoptr(GError) error = NULL;
-        g_autoptr(GuestRecord) record = NULL;
         int wait_status = 0;
         pid_t pid;
 
-        g_spawn_sync(NULL, (char **)argv, fx->envp, G_SPAWN_SEARCH_PATH, NULL, NULL, &out,
-                     NULL, &wait_status, &error);
+        g_spawn_sync(NULL, (char **)argv, fx->envp, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, NULL,
+                     &wait_status, &error);
         g_assert_no_error(error);
         g_assert_true(g_spawn_check_wait_status(wait_status, NULL));
         pid = (pid_t)atoi(out);
         g_assert_cmpint(pid, >, 0);
         g_ptr_array_add(fx->pids, GINT_TO_POINTER(pid));
+        return pid;
+}
+
+/* pid=$(vmlock start --detach ...) returns at once: the supervisor keeps no
+ * stdout of the caller's, and lives in its own session; nor does a paused
+ * guest, waiting for resume, keep the caller's stderr. */
+static void
+test_start_detach(Fixture *fx, gconstpointer data)
+{
+        g_autofree char *start = g_strdup_printf("%s start --detach %s -- %s --ready %s --hold",
+                                                 env_path("VMLOCK_TEST_VMLOCK"), fx->xml,
+                                                 env_path("VMLOCK_TEST_GUEST"), fx->ready);
+        g_autofree char *other_xml = write_domain(fx, "g2.xml", "g2", NULL);
+        g_autofree char *start_paused = NULL;
+        g_autoptr(GuestRecord) record = NULL;
+        g_autofree char *text = NULL;
+        g_autoptr(GString) other = NULL;
+        g_autofree char *other_uuid = g_strconcat("a", UUID + 1, NULL);
+        g_autofree char *conf = g_build_filename(fx->config_dir, "vmlock.conf", NULL);
+        pid_t pid;
+
+        /* Quiet (no warning in the captured output): nop on purpose. */
+        g_assert_true(g_file_set_contents(conf, "lock_manager = \"nop\"\n", -1, NULL));
+        pid = run_captured_start(fx, start);
+
         g_assert_cmpint(wait_ready(fx), ==, pid);
         record = load_record(fx, "g1");
         /* setsid: the supervisor leads its own session. */
         g_assert_cmpint(getsid(record->supervisor_pid), ==, record->supervisor_pid);
         g_assert_cmpint(getsid(pid), ==, record->supervisor_pid);
+
+        /* Another guest (its own uuid), paused, stderr captured too. */
+        g_assert_true(g_file_get_contents(other_xml, &text, NULL, NULL));
+        other = g_string_new(text);
+        g_string_replace(other, UUID, other_uuid, 0);
+        g_assert_true(g_file_set_contents(other_xml, other->str, -1, NULL));
+        start_paused = g_strdup_printf("%s start --detach --paused %s -- %s --hold 2>&1",
+                                       env_path("VMLOCK_TEST_VMLOCK"), other_xml,
+                                       env_path("VMLOCK_TEST_GUEST"));
+        run_captured_start(fx, start_paused);
 }
 
 /* -daemonize would take the process holding the leases away from vmlock;
