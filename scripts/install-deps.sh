@@ -7,7 +7,7 @@ packages=(
         libglib2.0-dev libxml2-dev libjson-glib-dev
         sanlock libsanlock-dev
         clang libclang-rt-14-dev
-        libselinux1-dev qemu-system-x86
+        libselinux1-dev qemu-system-x86 qemu-utils
         augeas-tools scdoc
 )
 

@@ -21,6 +21,9 @@ static char *opt_state_dir;
 static gboolean opt_readonly;
 static gboolean opt_shareable;
 static char *opt_type;
+static char *opt_format;
+static char *opt_bus;
+static gboolean opt_lease_only;
 static char *opt_lockspace;
 static char *opt_key;
 static char *opt_path;
@@ -46,6 +49,14 @@ static const GOptionEntry attach_disk_entries[] = {
           "Several guests may write the disk: a shared lease", NULL },
         { "type", 0, 0, G_OPTION_ARG_STRING, &opt_type,
           "file, block or dir (default: block for a block device, else file)", "TYPE" },
+        { "format", 0, 0, G_OPTION_ARG_STRING, &opt_format,
+          "The image format QEMU opens: raw (default) or qcow2", "FORMAT" },
+        { "bus", 0, 0, G_OPTION_ARG_STRING, &opt_bus,
+          "virtio (virtio-blk-pci, the default) or scsi (scsi-hd on a virtio-scsi controller "
+          "vmlock adds)", "BUS" },
+        { "lease-only", 0, 0, G_OPTION_ARG_NONE, &opt_lease_only,
+          "Only take the lease and record the disk: give it to the guest yourself (what a "
+          "guest that is not QEMU always gets)", NULL },
         G_OPTION_ENTRY_NULL
 };
 
@@ -353,6 +364,11 @@ attach_disk(const char *name, const char *path)
         json_object_set_string_member(arguments, "type", type);
         json_object_set_boolean_member(arguments, "readonly", opt_readonly);
         json_object_set_boolean_member(arguments, "shareable", opt_shareable);
+        json_object_set_boolean_member(arguments, "lease-only", opt_lease_only);
+        if (opt_format)
+                json_object_set_string_member(arguments, "format", opt_format);
+        if (opt_bus)
+                json_object_set_string_member(arguments, "bus", opt_bus);
         return control_run(name, "attach-disk", arguments);
 }
 
@@ -362,9 +378,12 @@ cmd_attach_disk(int argc, char **argv)
         int status;
 
         if (!parse_command(&argc, &argv, "NAME PATH",
-                           "Take a disk's lease for a running guest (hotplug).",
-                           "Run before giving the disk to the guest; on success the disk\n"
-                           "is added to the guest's record.\n",
+                           "Give a running guest a disk, its lease taken first (hotplug).",
+                           "The disk's lease is taken, then a QEMU guest gets the disk over\n"
+                           "QMP (blockdev-add, device_add); if QEMU refuses, the lease is\n"
+                           "released again and QEMU's words are shown. With --lease-only, or\n"
+                           "for a guest that is not QEMU, only the lease is taken: give the\n"
+                           "disk to the guest afterwards. The disk joins the guest's record.\n",
                            attach_disk_entries, 2, 2, &status))
                 return status;
         return attach_disk(argv[1], argv[2]);
@@ -376,9 +395,14 @@ cmd_detach_disk(int argc, char **argv)
         int status;
 
         if (!parse_command(&argc, &argv, "NAME PATH",
-                           "Release a disk's lease of a running guest.",
-                           "Run after the guest let go of the disk; the disk leaves the\n"
-                           "guest's record.\n",
+                           "Take a disk from a running guest, then release its lease.",
+                           "A disk attach-disk gave QEMU is unplugged (device_del); once QEMU\n"
+                           "reports the device gone (DEVICE_DELETED, waited for up to 6 s:\n"
+                           "a PCI device needs the guest OS's consent, a scsi disk does not)\n"
+                           "its block nodes are deleted and only then the lease released.\n"
+                           "If QEMU does not let go in time, the disk stays attached and its\n"
+                           "lease held. Otherwise (--lease-only disks), run it after the guest\n"
+                           "let go of the disk. The disk leaves the guest's record.\n",
                            NULL, 2, 2, &status))
                 return status;
         {

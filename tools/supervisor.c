@@ -18,6 +18,7 @@
 #include "fd-util.h"
 #include "guest-launch.h"
 #include "guest-status.h"
+#include "qemu-hotplug.h"
 #include "qemu-monitor.h"
 #include "qmp-server.h"
 #include "qmp.h"
@@ -25,6 +26,19 @@
 
 /* QEMU may take a while to create its monitor on a loaded machine. */
 #define MONITOR_GREETING_TIMEOUT_MS 60000
+/* How long detach-disk waits for QEMU to let go of a device: under the
+ * vmlock command's own wait for an answer (QMP_TIMEOUT_MS). A scsi-hd goes
+ * at once; a PCI device needs the guest's OS to agree. */
+#define UNPLUG_TIMEOUT_MS 6000
+
+/* A disk vmlock gave QEMU, by its path. */
+typedef struct {
+        char *path;
+        char *id;                /* device id; nodes ID-file, ID-format */
+        gboolean unplugging;     /* device_del sent, DEVICE_DELETED not seen */
+        QmpServerClient *waiter; /* the detach-disk waiting for it, or NULL */
+        guint timeout;
+} PluggedDisk;
 
 struct Supervisor {
         char *state_dir;
@@ -42,7 +56,22 @@ struct Supervisor {
         QmpServer *proxy;
         GMainLoop *loop;
         int wait_status;
+        GHashTable *plugged;     /* path -> PluggedDisk: disks vmlock hotplugged */
+        guint next_disk;
+        GHashTable *proxy_nodes; /* node name -> path: image nodes added through the proxy */
 };
+
+static void
+plugged_disk_free(PluggedDisk *plugged)
+{
+        if (plugged->timeout)
+                g_source_remove(plugged->timeout);
+        if (plugged->waiter)
+                qmp_server_client_unref(plugged->waiter);
+        g_free(plugged->path);
+        g_free(plugged->id);
+        g_free(plugged);
+}
 
 static const char *
 guest_name(const Supervisor *sv)
@@ -368,6 +397,158 @@ supervisor_detach_lease(Supervisor *sv, const char *lockspace, const char *key,
         return TRUE;
 }
 
+/* Hotplug through QEMU: the lease first, then QEMU gets the disk; if QEMU
+ * refuses, the lease goes back. */
+static gboolean
+supervisor_plug_disk(Supervisor *sv, VmlockDisk *disk, const char *format, const char *bus,
+                     GError **error)
+{
+        g_autoptr(VmlockDisk) owned = disk;
+        g_autofree char *path = g_strdup(vmlock_disk_get_source(disk));
+        g_autofree char *id = NULL;
+        QemuHotplugDisk plug = { 0 };
+        PluggedDisk *plugged;
+
+        if (sv->record->released) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                            "guest '%s' has its leases released: resume it before giving "
+                            "QEMU disk %s (or --lease-only to record the disk for the resume)",
+                            guest_name(sv), path);
+                return FALSE;
+        }
+        if (format && !g_str_equal(format, "raw") && !g_str_equal(format, "qcow2")) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                            "unknown disk format '%s' (raw or qcow2)", format);
+                return FALSE;
+        }
+        if (!qemu_hotplug_bus_from_string(bus, &plug.bus, error))
+                return FALSE;
+        id = g_strdup_printf("vmlock-disk%u", sv->next_disk++);
+        plug.id = id;
+        plug.path = path;
+        plug.block = vmlock_disk_get_type(disk) == VMLOCK_DISK_TYPE_BLOCK;
+        plug.readonly = vmlock_disk_get_readonly(disk);
+        plug.shareable = vmlock_disk_get_shareable(disk);
+        plug.format = format ? format : "raw";
+        if (!supervisor_attach_disk(sv, g_steal_pointer(&owned), error))
+                return FALSE;
+        if (!qemu_hotplug_attach(sv->monitor, &plug, error)) {
+                g_autoptr(GError) detach_error = NULL;
+
+                if (!supervisor_detach_disk(sv, path, &detach_error))
+                        g_printerr("vmlock: guest '%s': %s\n", guest_name(sv),
+                                   detach_error->message);
+                return FALSE;
+        }
+        plugged = g_new0(PluggedDisk, 1);
+        plugged->path = g_steal_pointer(&path);
+        plugged->id = g_steal_pointer(&id);
+        g_hash_table_replace(sv->plugged, plugged->path, plugged);
+        return TRUE;
+}
+
+static void
+plugged_reply(PluggedDisk *plugged, JsonObject *reply)
+{
+        g_autoptr(QmpServerClient) waiter = g_steal_pointer(&plugged->waiter);
+
+        if (plugged->timeout) {
+                g_source_remove(plugged->timeout);
+                plugged->timeout = 0;
+        }
+        if (waiter)
+                qmp_server_client_reply(waiter, reply);
+        else
+                json_object_unref(reply);
+}
+
+/* QEMU let go of the device: now its nodes, and only then the lease. */
+static void
+supervisor_unplugged(Supervisor *sv, const char *id)
+{
+        g_autoptr(GError) error = NULL;
+        PluggedDisk *plugged = NULL;
+        GHashTableIter iter;
+        gpointer value;
+
+        g_hash_table_iter_init(&iter, sv->plugged);
+        while (g_hash_table_iter_next(&iter, NULL, &value)) {
+                if (g_str_equal(((PluggedDisk *)value)->id, id))
+                        plugged = value;
+        }
+        if (!plugged || !plugged->unplugging)
+                return;
+        g_debug("unplugged: %s (%s)", plugged->path, id);
+        if (!qemu_hotplug_remove_nodes(sv->monitor, id, &error) ||
+            !supervisor_detach_disk(sv, plugged->path, &error)) {
+                /* The lease stays: QEMU may still have the image open. */
+                plugged->unplugging = FALSE;
+                plugged_reply(plugged, qmp_error_from_gerror(error));
+                return;
+        }
+        plugged_reply(plugged, qmp_return_new(NULL, NULL));
+        g_hash_table_remove(sv->plugged, plugged->path);
+}
+
+typedef struct {
+        Supervisor *sv;
+        char *id;
+} UnpluggedIdle;
+
+static gboolean
+unplugged_idle(gpointer data)
+{
+        UnpluggedIdle *idle = data;
+
+        supervisor_unplugged(idle->sv, idle->id);
+        g_free(idle->id);
+        g_free(idle);
+        return G_SOURCE_REMOVE;
+}
+
+static gboolean
+unplug_timed_out(gpointer data)
+{
+        PluggedDisk *plugged = data;
+        g_autoptr(GError) error = NULL;
+
+        plugged->timeout = 0;
+        g_set_error(&error, VMLOCK_ERROR, VMLOCK_ERROR_INTERNAL,
+                    "QEMU has not let go of disk %s (device %s) within %d s: the guest did "
+                    "not agree to the unplug (a PCI device such as virtio-blk needs the "
+                    "guest's OS; scsi-hd does not); the disk stays attached and its lease "
+                    "held, and is released if QEMU lets go later; detach-disk asks again",
+                    plugged->path, plugged->id, UNPLUG_TIMEOUT_MS / 1000);
+        plugged_reply(plugged, qmp_error_from_gerror(error));
+        return G_SOURCE_REMOVE;
+}
+
+/* device_del, then the answer waits for DEVICE_DELETED (bounded): the
+ * lease is released only once QEMU let go of the image. */
+static gboolean
+supervisor_unplug_disk(Supervisor *sv, QmpServerClient *client, const char *path,
+                       GError **error)
+{
+        PluggedDisk *plugged = g_hash_table_lookup(sv->plugged, path);
+        g_autoptr(GError) local = NULL;
+
+        if (plugged->waiter) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                            "disk %s of guest '%s' is being detached already", path,
+                            guest_name(sv));
+                return FALSE;
+        }
+        /* Asked again after a timeout, QEMU may say the unplug is pending. */
+        if (!qemu_hotplug_unplug(sv->monitor, plugged->id, &local) && !plugged->unplugging) {
+                g_propagate_error(error, g_steal_pointer(&local));
+                return FALSE;
+        }
+        plugged->unplugging = TRUE;
+        plugged->waiter = qmp_server_client_ref(client);
+        plugged->timeout = g_timeout_add(UNPLUG_TIMEOUT_MS, unplug_timed_out, plugged);
+        return TRUE;
+}
+
 static gboolean
 supervisor_inquire(Supervisor *sv, char **ret_state, GError **error)
 {
@@ -466,9 +647,22 @@ control_command(QmpServerClient *client, const char *command, JsonObject *argume
                                                arg_string(arguments, "path"),
                                                arg_bool(arguments, "readonly"),
                                                arg_bool(arguments, "shareable"), &error);
-                ok = disk && supervisor_attach_disk(sv, disk, &error);
+                if (disk && sv->monitor && !arg_bool(arguments, "lease-only"))
+                        ok = supervisor_plug_disk(sv, disk, arg_string(arguments, "format"),
+                                                  arg_string(arguments, "bus"), &error);
+                else
+                        ok = disk && supervisor_attach_disk(sv, disk, &error);
         } else if (g_str_equal(command, "detach-disk")) {
-                ok = supervisor_detach_disk(sv, arg_string(arguments, "path"), &error);
+                const char *path = arg_string(arguments, "path");
+
+                /* QEMU has it: its lease goes only once QEMU let go. */
+                if (path && g_hash_table_contains(sv->plugged, path)) {
+                        if (supervisor_unplug_disk(sv, client, path, &error))
+                                return NULL; /* answered once QEMU let go */
+                        ok = FALSE;
+                } else {
+                        ok = supervisor_detach_disk(sv, path, &error);
+                }
         } else if (g_str_equal(command, "attach-lease")) {
                 VmlockLease *lease = vmlock_lease_new(arg_string(arguments, "lockspace"),
                                                       arg_string(arguments, "key"),
@@ -510,7 +704,6 @@ static const struct {
         const char *instead;
 } proxy_refused[] = {
         { "human-monitor-command", "HMP can resume the guest or add disks behind vmlock" },
-        { "blockdev-add", "vmlock attach-disk takes the disk's lease first" },
         { "blockdev-reopen", "vmlock attach-disk takes the disk's lease first" },
         { "blockdev-change-medium", "vmlock attach-disk takes the disk's lease first" },
         { "change", "vmlock attach-disk takes the disk's lease first" },
@@ -529,9 +722,160 @@ static const struct {
         { "x-exit-preconfig", "vmlock starts the guest" },
 };
 
+static void proxy_forward_done(JsonObject *reply, gpointer data);
+
 typedef struct {
+        Supervisor *sv;
         QmpServerClient *client;
-} ProxyForward;
+        char *node;
+        char *path; /* the image whose lease was taken (blockdev-add) or goes (blockdev-del) */
+} ProxyBlockdev;
+
+static void
+proxy_blockdev_free(ProxyBlockdev *op)
+{
+        qmp_server_client_unref(op->client);
+        g_free(op->node);
+        g_free(op->path);
+        g_free(op);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ProxyBlockdev, proxy_blockdev_free)
+
+static gboolean
+reply_is_ok(JsonObject *reply)
+{
+        return reply && qmp_message_kind(reply) == QMP_MESSAGE_RETURN;
+}
+
+static void
+proxy_reply(QmpServerClient *client, JsonObject *reply)
+{
+        if (!reply) {
+                qmp_server_client_reply(client, qmp_error_new("GenericError", NULL,
+                                                              "QEMU closed its monitor"));
+                return;
+        }
+        json_object_remove_member(reply, "id");
+        qmp_server_client_reply(client, json_object_ref(reply));
+}
+
+/* QEMU answered a blockdev-add whose lease was taken: a refusal gives the
+ * lease back. */
+static void
+proxy_blockdev_added(JsonObject *reply, gpointer data)
+{
+        g_autoptr(ProxyBlockdev) op = data;
+        g_autoptr(GError) error = NULL;
+
+        if (reply_is_ok(reply))
+                g_hash_table_replace(op->sv->proxy_nodes, g_strdup(op->node),
+                                     g_strdup(op->path));
+        else if (!supervisor_detach_disk(op->sv, op->path, &error))
+                g_printerr("vmlock: guest '%s': %s\n", guest_name(op->sv), error->message);
+        proxy_reply(op->client, reply);
+}
+
+/* QEMU closed the node: now its lease may go. */
+static void
+proxy_blockdev_deleted(JsonObject *reply, gpointer data)
+{
+        g_autoptr(ProxyBlockdev) op = data;
+        g_autoptr(GError) error = NULL;
+
+        if (reply_is_ok(reply)) {
+                g_hash_table_remove(op->sv->proxy_nodes, op->node);
+                if (!supervisor_detach_disk(op->sv, op->path, &error))
+                        g_printerr("vmlock: guest '%s': %s\n", guest_name(op->sv),
+                                   error->message);
+        }
+        proxy_reply(op->client, reply);
+}
+
+/* A blockdev-add from another tool. An image node (file, host_device) gets
+ * its disk's lease first, as attach-disk does; a format node may only stack
+ * on nodes QEMU has already (its "file" a node name), so it opens no image
+ * vmlock did not lease (a qcow2's backing file is opened read-only). Every
+ * other driver could open storage vmlock cannot map to a path: refused. */
+static JsonObject *
+proxy_blockdev_add(Supervisor *sv, QmpServerClient *client, JsonObject *arguments)
+{
+        const char *driver = arg_string(arguments, "driver");
+        const char *node = arg_string(arguments, "node-name");
+        const char *path = arg_string(arguments, "filename");
+        g_autoptr(GError) error = NULL;
+        g_autoptr(JsonObject) request = NULL;
+        VmlockDisk *disk;
+        ProxyBlockdev *op;
+
+        if (driver && (g_str_equal(driver, "raw") || g_str_equal(driver, "qcow2"))) {
+                JsonNode *file = arguments ? json_object_get_member(arguments, "file") : NULL;
+                JsonNode *backing = arguments ? json_object_get_member(arguments, "backing")
+                                              : NULL;
+
+                if (!file || json_node_get_value_type(file) != G_TYPE_STRING ||
+                    (backing && JSON_NODE_HOLDS_OBJECT(backing)))
+                        return qmp_error_new("GenericError", NULL,
+                                             "vmlock: a '%s' node for guest '%s' must name "
+                                             "its file (and backing) node: add the image "
+                                             "node first, vmlock takes its lease",
+                                             driver, guest_name(sv));
+                request = qmp_command_new("blockdev-add", arguments);
+                qemu_monitor_forward(sv->monitor, request, proxy_forward_done,
+                                     qmp_server_client_ref(client));
+                return NULL;
+        }
+        if (!driver || !(g_str_equal(driver, "file") || g_str_equal(driver, "host_device")))
+                return qmp_error_new("GenericError", NULL,
+                                     "vmlock: 'blockdev-add' of a '%s' node is refused for "
+                                     "guest '%s': vmlock cannot map it to a disk path and "
+                                     "take its lease (file, host_device, raw and qcow2 nodes "
+                                     "are allowed)",
+                                     driver ? driver : "(no driver)", guest_name(sv));
+        if (!node || !path)
+                return qmp_error_new("GenericError", NULL,
+                                     "vmlock: blockdev-add needs node-name and filename");
+        if (sv->record->released)
+                return qmp_error_new("GenericError", NULL,
+                                     "vmlock: guest '%s' has its leases released: no image "
+                                     "can be added until `vmlock resume %s`",
+                                     guest_name(sv), guest_name(sv));
+        disk = vmlock_disk_new(g_str_equal(driver, "host_device") ? VMLOCK_DISK_TYPE_BLOCK
+                                                                 : VMLOCK_DISK_TYPE_FILE,
+                               VMLOCK_DISK_DEVICE_DISK, path, arg_bool(arguments, "read-only"),
+                               FALSE, &error);
+        if (!disk || !supervisor_attach_disk(sv, disk, &error))
+                return qmp_error_new("GenericError", NULL, "vmlock: %s", error->message);
+        op = g_new0(ProxyBlockdev, 1);
+        op->sv = sv;
+        op->client = qmp_server_client_ref(client);
+        op->node = g_strdup(node);
+        op->path = g_strdup(path);
+        request = qmp_command_new("blockdev-add", arguments);
+        qemu_monitor_forward(sv->monitor, request, proxy_blockdev_added, op);
+        return NULL;
+}
+
+static JsonObject *
+proxy_blockdev_del(Supervisor *sv, QmpServerClient *client, JsonObject *arguments)
+{
+        const char *node = arg_string(arguments, "node-name");
+        const char *path = node ? g_hash_table_lookup(sv->proxy_nodes, node) : NULL;
+        g_autoptr(JsonObject) request = qmp_command_new("blockdev-del", arguments);
+        ProxyBlockdev *op;
+
+        if (!path) {
+                qemu_monitor_forward(sv->monitor, request, proxy_forward_done,
+                                     qmp_server_client_ref(client));
+                return NULL;
+        }
+        op = g_new0(ProxyBlockdev, 1);
+        op->sv = sv;
+        op->client = qmp_server_client_ref(client);
+        op->node = g_strdup(node);
+        op->path = g_strdup(path);
+        qemu_monitor_forward(sv->monitor, request, proxy_blockdev_deleted, op);
+        return NULL;
+}
 
 static void
 proxy_forward_done(JsonObject *reply, gpointer data)
@@ -565,6 +909,10 @@ proxy_command(QmpServerClient *client, const char *command, JsonObject *argument
                                              command, guest_name(sv),
                                              proxy_refused[i].instead);
         }
+        if (g_str_equal(command, "blockdev-add"))
+                return proxy_blockdev_add(sv, client, arguments);
+        if (g_str_equal(command, "blockdev-del"))
+                return proxy_blockdev_del(sv, client, arguments);
         /* The CPUs and the process go through vmlock's own paths. */
         if (g_str_equal(command, "cont")) {
                 if (sv->record->released)
@@ -598,6 +946,20 @@ monitor_event(JsonObject *event, gpointer user_data)
                 /* QEMU stopped by itself (an I/O error with werror=stop). */
                 sv->record->paused = TRUE;
                 save_record_or_warn(sv);
+        } else if (g_str_equal(name, "DEVICE_DELETED")) {
+                JsonObject *data = json_object_get_object_member(event, "data");
+                const char *device = data ? json_object_get_string_member_with_default(
+                                                    data, "device", NULL)
+                                          : NULL;
+
+                /* Not from here: the event may come amid a command's answer. */
+                if (device) {
+                        UnpluggedIdle *idle = g_new0(UnpluggedIdle, 1);
+
+                        idle->sv = sv;
+                        idle->id = g_strdup(device);
+                        g_idle_add(unplugged_idle, idle);
+                }
         } else if (g_str_equal(name, "RESUME") && sv->record->released) {
                 /* Nothing vmlock allows gets here; should anything ever, the
                  * guest must not run a moment longer without its leases. */
@@ -676,6 +1038,9 @@ supervisor_new(const SupervisorSetup *setup, GError **error)
         sv->go_fd = setup->go_fd;
         sv->pidfd = -1;
         sv->loop = g_main_loop_new(NULL, FALSE);
+        sv->plugged = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+                                            (GDestroyNotify)plugged_disk_free);
+        sv->proxy_nodes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 
         sv->pidfd = pidfd_open(sv->pid, error);
         if (sv->pidfd < 0)
@@ -729,6 +1094,8 @@ supervisor_free(Supervisor *sv)
         if (sv->go_fd >= 0)
                 close(sv->go_fd); /* the waiting child exits */
         g_main_loop_unref(sv->loop);
+        g_hash_table_destroy(sv->plugged);
+        g_hash_table_destroy(sv->proxy_nodes);
         g_free(sv->state_dir);
         g_free(sv->uri);
         g_free(sv->program);

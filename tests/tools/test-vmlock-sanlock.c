@@ -419,6 +419,11 @@ static const char *const qemu_base_args[] = {
         QEMU_NAME, "-machine", "none", "-display", "none", "-nodefaults", NULL,
 };
 
+/* A PC (TCG) that can take PCI disks and migrate; the BIOS finds nothing to
+ * boot and waits, which is all these tests need of a guest. */
+#define QEMU_PC_ARGS QEMU_NAME, "-machine", "pc,accel=tcg", "-m", "32", "-display", "none", \
+                     "-nodefaults"
+
 static gboolean
 have_qemu(void)
 {
@@ -432,8 +437,8 @@ have_qemu(void)
 /* "vmlock start --detach [--state-dir DIR] [OPTION] XML -- qemu ..." as
  * @host; returns the exit status (0: g->pid is QEMU's). */
 static int
-qemu_start(Fixture *fx, const SanlockTestHost *host, Guest *g, const char *state_dir,
-           const char *option, RunResult *r)
+qemu_start_args(Fixture *fx, const SanlockTestHost *host, Guest *g, const char *state_dir,
+                const char *option, const char *const *qemu_args, RunResult *r)
 {
         g_autoptr(GPtrArray) argv = g_ptr_array_new();
         g_auto(GStrv) env = host_env(host, NULL);
@@ -452,8 +457,8 @@ qemu_start(Fixture *fx, const SanlockTestHost *host, Guest *g, const char *state
                 g_ptr_array_add(argv, (gpointer)option);
         g_ptr_array_add(argv, g->xml);
         g_ptr_array_add(argv, (gpointer) "--");
-        for (guint i = 0; qemu_base_args[i]; i++)
-                g_ptr_array_add(argv, (gpointer)qemu_base_args[i]);
+        for (guint i = 0; qemu_args[i]; i++)
+                g_ptr_array_add(argv, (gpointer)qemu_args[i]);
         g_ptr_array_add(argv, NULL);
         run_result_clear(r);
         pid = spawn_async(fx, (const char *const *)argv->pdata, env, &out, &err);
@@ -464,6 +469,13 @@ qemu_start(Fixture *fx, const SanlockTestHost *host, Guest *g, const char *state
                 g_ptr_array_add(fx->pids, GINT_TO_POINTER(g->pid));
         }
         return r->status;
+}
+
+static int
+qemu_start(Fixture *fx, const SanlockTestHost *host, Guest *g, const char *state_dir,
+           const char *option, RunResult *r)
+{
+        return qemu_start_args(fx, host, g, state_dir, option, qemu_base_args, r);
 }
 
 /* The QMP proxy of a guest, from `vmlock status`. */
@@ -482,11 +494,77 @@ qmp_proxy_path(Fixture *fx, const SanlockTestHost *host, const char *name)
 
 /* Runs @command through the proxy at @path, as another QMP client would. */
 static JsonNode *
-qmp_via_proxy(const char *path, const char *command, GError **error)
+qmp_via_proxy_args(const char *path, const char *command, JsonObject *arguments,
+                   GError **error)
 {
         g_autoptr(QmpStream) stream = qmp_client_connect(path, error);
 
-        return stream ? qmp_client_execute(stream, command, NULL, error) : NULL;
+        return stream ? qmp_client_execute(stream, command, arguments, error) : NULL;
+}
+
+static JsonNode *
+qmp_via_proxy(const char *path, const char *command, GError **error)
+{
+        return qmp_via_proxy_args(path, command, NULL, error);
+}
+
+/* @arguments as JSON text. */
+static JsonNode *
+qmp_via_proxy_json(const char *path, const char *command, const char *arguments,
+                   GError **error)
+{
+        g_autoptr(JsonNode) node = json_from_string(arguments, NULL);
+
+        g_assert_nonnull(node);
+        return qmp_via_proxy_args(path, command, json_node_get_object(node), error);
+}
+
+/* An image of @size bytes. */
+static void
+image_create(const char *path, goffset size)
+{
+        int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+
+        g_assert_cmpint(fd, >=, 0);
+        g_assert_cmpint(ftruncate(fd, size), ==, 0);
+        close(fd);
+}
+
+/* Whether QEMU has a block node on @path, asked through the proxy. */
+static gboolean
+qemu_has_image(const char *proxy, const char *path)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(JsonNode) nodes = qmp_via_proxy(proxy, "query-named-block-nodes", &error);
+        JsonArray *array;
+
+        g_assert_no_error(error);
+        array = json_node_get_array(nodes);
+        for (guint i = 0; i < json_array_get_length(array); i++) {
+                JsonObject *node = json_array_get_object_element(array, i);
+
+                if (g_strcmp0(json_object_get_string_member_with_default(node, "file", NULL),
+                              path) == 0)
+                        return TRUE;
+        }
+        return FALSE;
+}
+
+/* The disk's lease as host 2 sees it, from `vmlock status --disk`. */
+static char *
+disk_holder(Fixture *fx, const char *path)
+{
+        g_auto(RunResult) r = { 0 };
+
+        vmlock_as(fx, sanlock_test_host(2), &r, "status", "--disk", path, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        if (contains(r.out, "held exclusively by host 1"))
+                return g_strdup("host 1");
+        if (contains(r.out, "held exclusively by host 2"))
+                return g_strdup("host 2");
+        if (contains(r.out, "free"))
+                return g_strdup("free");
+        return g_strdup(r.out);
 }
 
 static gboolean
@@ -812,6 +890,165 @@ test_migrate(Fixture *fx, gconstpointer data)
         g_assert_cmpint(r.status, ==, 124);
         g_assert_true(contains(r.err, disk));
         g_assert_false(qemu_running(src_qmp));
+}
+
+/* ---- hotplug through QEMU ---------------------------------------------------- */
+
+/* attach-disk gives QEMU the disk once its lease is held; detach-disk
+ * releases the lease only after QEMU let go; a refused blockdev-add gives
+ * the lease back. */
+static void
+test_hotplug_qemu(Fixture *fx, gconstpointer data)
+{
+        const SanlockTestHost *h1 = sanlock_test_host(1);
+        const SanlockTestHost *h2 = sanlock_test_host(2);
+        static const char *const qemu_args[] = { QEMU_PC_ARGS, NULL };
+        g_autofree char *disk = disk_path(fx, "hot");
+        g_autofree char *missing = disk_path(fx, "missing");
+        g_autofree char *devices = g_strdup("");
+        g_autofree char *other_devices = disk_xml(disk);
+        g_autofree char *proxy = NULL;
+        g_autofree char *holder = NULL;
+        g_auto(Guest) vm = { 0 };
+        g_auto(Guest) other = { 0 };
+        g_auto(RunResult) r = { 0 };
+
+        if (!have_qemu())
+                return;
+        image_create(disk, 1 << 20);
+        guest_init(fx, &vm, "hot", devices, NULL);
+        guest_init(fx, &other, "other", other_devices, NULL);
+        g_assert_cmpint(qemu_start_args(fx, h1, &vm, NULL, NULL, qemu_args, &r), ==, 0);
+        proxy = qmp_proxy_path(fx, h1, vm.name);
+
+        vmlock_as(fx, h1, &r, "attach-disk", vm.name, disk, "--bus", "scsi", NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_true(qemu_has_image(proxy, disk));
+        holder = disk_holder(fx, disk);
+        g_assert_cmpstr(holder, ==, "host 1");
+        g_assert_cmpint(guest_start(fx, h2, &other, NULL, NULL, NULL, &r), ==, 124);
+        g_assert_true(contains(r.err, "in use by host 1"));
+
+        /* SCSI unplug needs no guest OS: QEMU lets go, then the lease goes. */
+        vmlock_as(fx, h1, &r, "detach-disk", vm.name, disk, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_false(qemu_has_image(proxy, disk));
+        g_clear_pointer(&holder, g_free);
+        holder = disk_holder(fx, disk);
+        g_assert_cmpstr(holder, ==, "free");
+        vmlock_as(fx, h1, &r, "status", vm.name, NULL);
+        g_assert_false(contains(r.out, disk));
+
+        /* virtio-blk on a PC without an OS: no guest agrees to the unplug;
+         * detach-disk times out and the lease stays with QEMU's image. */
+        vmlock_as(fx, h1, &r, "attach-disk", vm.name, disk, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        vmlock_as(fx, h1, &r, "detach-disk", vm.name, disk, NULL);
+        g_assert_cmpint(r.status, ==, 1);
+        g_assert_true(contains(r.err, "has not let go"));
+        g_assert_true(qemu_has_image(proxy, disk));
+        g_clear_pointer(&holder, g_free);
+        holder = disk_holder(fx, disk);
+        g_assert_cmpstr(holder, ==, "host 1");
+
+        /* QEMU refuses an image that does not exist: the lease goes back. */
+        vmlock_as(fx, h1, &r, "attach-disk", vm.name, missing, "--bus", "scsi", NULL);
+        g_assert_cmpint(r.status, ==, 1);
+        g_assert_true(contains(r.err, "QEMU refused 'blockdev-add'"));
+        g_assert_true(contains(r.err, missing));
+        g_clear_pointer(&holder, g_free);
+        holder = disk_holder(fx, missing);
+        g_assert_cmpstr(holder, ==, "free");
+        vmlock_as(fx, h1, &r, "status", vm.name, NULL);
+        g_assert_false(contains(r.out, missing));
+}
+
+/* Another tool's blockdev-add through the proxy takes the image's lease
+ * first; blockdev-del gives it back once QEMU closed it. */
+static void
+test_proxy_blockdev(Fixture *fx, gconstpointer data)
+{
+        const SanlockTestHost *h1 = sanlock_test_host(1);
+        const SanlockTestHost *h2 = sanlock_test_host(2);
+        static const char *const qemu_args[] = { QEMU_PC_ARGS, NULL };
+        g_autofree char *disk = disk_path(fx, "proxied");
+        g_autofree char *busy = disk_path(fx, "busy");
+        g_autofree char *busy_devices = disk_xml(busy);
+        g_autofree char *proxy = NULL;
+        g_autofree char *holder = NULL;
+        g_autofree char *add_disk = NULL;
+        g_autofree char *add_busy = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(JsonNode) ret = NULL;
+        g_auto(Guest) vm = { 0 };
+        g_auto(Guest) other = { 0 };
+        g_auto(RunResult) r = { 0 };
+
+        if (!have_qemu())
+                return;
+        image_create(disk, 1 << 20);
+        image_create(busy, 1 << 20);
+        guest_init(fx, &vm, "proxied", "", NULL);
+        guest_init(fx, &other, "busy", busy_devices, NULL);
+        g_assert_cmpint(qemu_start_args(fx, h1, &vm, NULL, NULL, qemu_args, &r), ==, 0);
+        g_assert_cmpint(guest_start(fx, h2, &other, NULL, NULL, NULL, &r), ==, 0);
+        proxy = qmp_proxy_path(fx, h1, vm.name);
+
+        add_disk = g_strdup_printf("{\"driver\": \"file\", \"node-name\": \"p0\", "
+                                   "\"filename\": \"%s\"}", disk);
+        ret = qmp_via_proxy_json(proxy, "blockdev-add", add_disk, &error);
+        g_assert_no_error(error);
+        holder = disk_holder(fx, disk);
+        g_assert_cmpstr(holder, ==, "host 1");
+        vmlock_as(fx, h1, &r, "status", vm.name, NULL);
+        g_assert_true(contains(r.out, disk));
+        /* A format node on top of it is fine. */
+        g_clear_pointer(&ret, json_node_unref);
+        ret = qmp_via_proxy_json(proxy, "blockdev-add",
+                                 "{\"driver\": \"raw\", \"node-name\": \"p0-raw\", "
+                                 "\"file\": \"p0\"}", &error);
+        g_assert_no_error(error);
+        /* An inline image under a format node could dodge the lease. */
+        g_clear_pointer(&ret, json_node_unref);
+        ret = qmp_via_proxy_json(proxy, "blockdev-add",
+                                 "{\"driver\": \"raw\", \"node-name\": \"x\", "
+                                 "\"file\": {\"driver\": \"file\", \"filename\": "
+                                 "\"/dev/null\"}}", &error);
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INTERNAL);
+        g_assert_true(contains(error->message, "must name its file"));
+        g_clear_error(&error);
+        g_clear_pointer(&ret, json_node_unref);
+        ret = qmp_via_proxy_json(proxy, "blockdev-add",
+                                 "{\"driver\": \"nbd\", \"node-name\": \"n\", "
+                                 "\"server\": {\"type\": \"unix\", \"path\": \"/x\"}}",
+                                 &error);
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INTERNAL);
+        g_assert_true(contains(error->message, "cannot map it to a disk path"));
+        g_clear_error(&error);
+
+        /* Held by host 2: refused with the holder, QEMU never sees it. */
+        add_busy = g_strdup_printf("{\"driver\": \"file\", \"node-name\": \"b0\", "
+                                   "\"filename\": \"%s\"}", busy);
+        g_clear_pointer(&ret, json_node_unref);
+        ret = qmp_via_proxy_json(proxy, "blockdev-add", add_busy, &error);
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INTERNAL);
+        g_assert_true(contains(error->message, "in use by host 2"));
+        g_clear_error(&error);
+        g_assert_false(qemu_has_image(proxy, busy));
+
+        /* blockdev-del: the lease goes once QEMU closed the image. */
+        g_clear_pointer(&ret, json_node_unref);
+        ret = qmp_via_proxy_json(proxy, "blockdev-del", "{\"node-name\": \"p0-raw\"}", &error);
+        g_assert_no_error(error);
+        g_clear_pointer(&ret, json_node_unref);
+        ret = qmp_via_proxy_json(proxy, "blockdev-del", "{\"node-name\": \"p0\"}", &error);
+        g_assert_no_error(error);
+        g_assert_false(qemu_has_image(proxy, disk));
+        g_clear_pointer(&holder, g_free);
+        holder = disk_holder(fx, disk);
+        g_assert_cmpstr(holder, ==, "free");
+        vmlock_as(fx, h1, &r, "status", vm.name, NULL);
+        g_assert_false(contains(r.out, disk));
 }
 
 /* Another QMP client can't run a guest whose leases are released, nor slip
@@ -1203,6 +1440,8 @@ main(int argc, char **argv)
         ADD("/vmlock-sanlock/start/foreground-status", test_foreground_status);
         ADD("/vmlock-sanlock/start/paused-plain", test_start_paused_plain);
         ADD("/vmlock-sanlock/hotplug", test_hotplug);
+        ADD("/vmlock-sanlock/hotplug/qemu", test_hotplug_qemu);
+        ADD("/vmlock-sanlock/hotplug/proxy-blockdev", test_proxy_blockdev);
         ADD("/vmlock-sanlock/pause-keeps-leases", test_pause_keeps_leases);
         ADD("/vmlock-sanlock/migrate", test_migrate);
         ADD("/vmlock-sanlock/restricted-fd", test_restricted_fd);
