@@ -196,4 +196,11 @@ guest_status_print(JsonObject *status)
                         printf("  disk  %s  %s  %s\n", member_string(entry, "path"),
                                member_string(entry, "mode"), member_string(entry, "held"));
         }
+        if (json_object_has_member(status, "unprotected")) {
+                JsonArray *unprotected = json_object_get_array_member(status, "unprotected");
+
+                for (guint i = 0; unprotected && i < json_array_get_length(unprotected); i++)
+                        printf("  UNPROTECTED  %s  opened writable by QEMU, no lease\n",
+                               json_array_get_string_element(unprotected, i));
+        }
 }

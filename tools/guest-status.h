@@ -15,7 +15,8 @@ const char *guest_record_state_string(const GuestRecord *record);
 /* Members: name, uuid, pid, supervisor_pid, state, paused, released,
  * lock_manager, on_lockfailure, domain (may be null), qmp (null: not QEMU),
  * resources: [{kind: "disk"|"lease", path, mode, held, and for a lease
- * lockspace, key, offset}]. @state is what the driver says the guest holds
+ * lockspace, key, offset}]; the supervisor adds unprotected: [paths of
+ * images QEMU opened writable that no lease covers]. @state is what the driver says the guest holds
  * now (NULL when released or unknown). */
 JsonNode *guest_status_to_json(const GuestRecord *record, VmlockLockManager *manager,
                                const char *state);

@@ -59,6 +59,7 @@ struct Supervisor {
         GHashTable *plugged;     /* path -> PluggedDisk: disks vmlock hotplugged */
         guint next_disk;
         GHashTable *proxy_nodes; /* node name -> path: image nodes added through the proxy */
+        GPtrArray *unprotected;  /* images QEMU opened writable at start that no lease covers */
 };
 
 static void
@@ -549,6 +550,55 @@ supervisor_unplug_disk(Supervisor *sv, QmpServerClient *client, const char *path
         return TRUE;
 }
 
+/* The images QEMU opened at start, against the leased disks: one opened
+ * writable that is not a read-write disk of the domain has no lease. */
+static gboolean
+supervisor_check_images(Supervisor *sv, GError **error)
+{
+        g_autoptr(JsonObject) arguments = json_object_new();
+        g_autoptr(JsonNode) nodes = NULL;
+        JsonArray *array;
+
+        json_object_set_boolean_member(arguments, "flat", TRUE);
+        nodes = qemu_monitor_execute(sv->monitor, "query-named-block-nodes", arguments, error);
+        if (!nodes)
+                return FALSE;
+        array = JSON_NODE_HOLDS_ARRAY(nodes) ? json_node_get_array(nodes) : NULL;
+        for (guint i = 0; array && i < json_array_get_length(array); i++) {
+                JsonObject *node = json_array_get_object_element(array, i);
+                const char *drv = json_object_get_string_member_with_default(node, "drv", "");
+                const char *path = json_object_get_string_member_with_default(node, "file",
+                                                                              NULL);
+                const VmlockDisk *disk;
+
+                if (!path || json_object_get_boolean_member_with_default(node, "ro", FALSE) ||
+                    !(g_str_equal(drv, "file") || g_str_equal(drv, "host_device")))
+                        continue;
+                disk = find_disk(sv->record->dom, path);
+                if (disk && !vmlock_disk_get_readonly(disk))
+                        continue;
+                g_debug("unprotected image: %s", path);
+                if (!g_ptr_array_find_with_equal_func(sv->unprotected, path, g_str_equal, NULL))
+                        g_ptr_array_add(sv->unprotected, g_strdup(path));
+        }
+        if (sv->unprotected->len > 0 && vmlock_lock_manager_requires_disk_leases(sv->manager)) {
+                g_autofree char *paths = NULL;
+
+                g_ptr_array_add(sv->unprotected, NULL);
+                paths = g_strjoinv(", ", (char **)sv->unprotected->pdata);
+                g_ptr_array_remove_index(sv->unprotected, sv->unprotected->len - 1);
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_UNSUPPORTED,
+                            "QEMU opened %s writable without a lease (not a read-write disk "
+                            "of %s), and %s sets require_lease_for_disks: add the image to the "
+                            "domain XML, or give it to QEMU read-only",
+                            paths, sv->record->domain_xml ? sv->record->domain_xml
+                                                          : "the domain",
+                            vmlock_lock_manager_get_config_file(sv->manager));
+                return FALSE;
+        }
+        return TRUE;
+}
+
 static gboolean
 supervisor_inquire(Supervisor *sv, char **ret_state, GError **error)
 {
@@ -620,8 +670,15 @@ control_command(QmpServerClient *client, const char *command, JsonObject *argume
                  * does not answer. */
                 if (!sv->record->released)
                         supervisor_inquire(sv, &inquired, NULL);
-                return qmp_return_new(guest_status_to_json(sv->record, sv->manager, inquired),
-                                      NULL);
+                JsonNode *status = guest_status_to_json(sv->record, sv->manager, inquired);
+                JsonArray *unprotected = json_array_new();
+
+                for (guint i = 0; i < sv->unprotected->len; i++)
+                        json_array_add_string_element(unprotected,
+                                                      g_ptr_array_index(sv->unprotected, i));
+                json_object_set_array_member(json_node_get_object(status), "unprotected",
+                                             unprotected);
+                return qmp_return_new(status, NULL);
         } else if (g_str_equal(command, "pause")) {
                 ok = supervisor_pause(sv, arg_bool(arguments, "release"), &error);
                 if (ok)
@@ -1041,6 +1098,7 @@ supervisor_new(const SupervisorSetup *setup, GError **error)
         sv->plugged = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
                                             (GDestroyNotify)plugged_disk_free);
         sv->proxy_nodes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        sv->unprotected = g_ptr_array_new_with_free_func(g_free);
 
         sv->pidfd = pidfd_open(sv->pid, error);
         if (sv->pidfd < 0)
@@ -1059,6 +1117,8 @@ supervisor_new(const SupervisorSetup *setup, GError **error)
                     !json_object_get_boolean_member_with_default(json_node_get_object(status),
                                                                  "running", TRUE))
                         sv->record->paused = TRUE;
+                if (!supervisor_check_images(sv, error))
+                        return NULL;
                 sv->record->qmp = state_dir_qmp_path(sv->state_dir, guest_name(sv));
                 sv->proxy = qmp_server_new(sv->record->qmp,
                                            qemu_monitor_get_greeting(sv->monitor),
@@ -1096,6 +1156,7 @@ supervisor_free(Supervisor *sv)
         g_main_loop_unref(sv->loop);
         g_hash_table_destroy(sv->plugged);
         g_hash_table_destroy(sv->proxy_nodes);
+        g_ptr_array_unref(sv->unprotected);
         g_free(sv->state_dir);
         g_free(sv->uri);
         g_free(sv->program);

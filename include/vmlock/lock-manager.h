@@ -47,6 +47,10 @@ VMLOCK_EXPORT const char *vmlock_lock_manager_get_name(const VmlockLockManager *
 VMLOCK_EXPORT const char *vmlock_lock_manager_get_config_file(const VmlockLockManager *manager);
 /* TRUE when the driver's release/inquire return a state that acquire needs back. */
 VMLOCK_EXPORT gboolean vmlock_lock_manager_uses_state(const VmlockLockManager *manager);
+/* TRUE when the driver's configuration refuses read-write disks without a
+ * lease (sanlock's require_lease_for_disks): an image the guest writes that
+ * no lease covers must then stop the guest's start. */
+VMLOCK_EXPORT gboolean vmlock_lock_manager_requires_disk_leases(const VmlockLockManager *manager);
 
 /* Who holds the disk @path now, read from the driver's lease on shared
  * storage, whether a guest of this host uses it or not: one line such as

@@ -19,7 +19,7 @@
 G_BEGIN_DECLS
 
 /* MAJOR * 1000000 + MINOR * 1000 + MICRO; the loader requires an exact match. */
-#define VMLOCK_LOCK_DRIVER_VERSION 1000000u
+#define VMLOCK_LOCK_DRIVER_VERSION 1001000u
 #define VMLOCK_LOCK_DRIVER_SYMBOL "vmlock_lock_driver"
 
 /* VmlockLockDriver.flags */
@@ -150,6 +150,11 @@ typedef struct _VmlockLockDriver {
         gboolean (*lockspace_status)(unsigned int flags, VmlockLockspaceStatus **ret_status,
                                      GError **error);
         gboolean (*list_hosts)(unsigned int flags, GPtrArray **ret_hosts, GError **error);
+
+        /* Optional (NULL: no). Whether the driver's configuration refuses
+         * read-write disks without a lease (sanlock: require_lease_for_disks),
+         * so the hypervisor refuses images it gives the guest unleased. */
+        gboolean (*requires_disk_leases)(void);
 } VmlockLockDriver;
 
 G_END_DECLS

@@ -425,6 +425,16 @@ vmlock_lock_manager_uses_state(const VmlockLockManager *manager)
 }
 
 gboolean
+vmlock_lock_manager_requires_disk_leases(const VmlockLockManager *manager)
+{
+        VMLOCK_TRACE("manager=%p", manager);
+
+        g_return_val_if_fail(manager != NULL, FALSE);
+
+        return manager->driver->requires_disk_leases && manager->driver->requires_disk_leases();
+}
+
+gboolean
 vmlock_lock_manager_describe_disk(VmlockLockManager *manager, const char *path,
                                   char **ret_description, GError **error)
 {

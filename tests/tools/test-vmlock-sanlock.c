@@ -1051,6 +1051,106 @@ test_proxy_blockdev(Fixture *fx, gconstpointer data)
         g_assert_false(contains(r.out, disk));
 }
 
+/* ---- images QEMU opened without a lease ---------------------------------------- */
+
+static char *
+config_requiring_leases(Fixture *fx, const SanlockTestHost *host)
+{
+        g_autofree char *dir = g_build_filename(fx->dir, "conf-require", NULL);
+        const char *const files[] = { "vmlock.conf", "qemu-sanlock.conf" };
+
+        g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+        for (guint i = 0; i < G_N_ELEMENTS(files); i++) {
+                g_autofree char *from = g_build_filename(host->config_dir, files[i], NULL);
+                g_autofree char *to = g_build_filename(dir, files[i], NULL);
+                g_autofree char *text = NULL;
+                g_autofree char *more = NULL;
+                g_autoptr(GError) error = NULL;
+
+                g_file_get_contents(from, &text, NULL, &error);
+                g_assert_no_error(error);
+                more = g_strconcat(text, i == 1 ? "\nrequire_lease_for_disks = 1\n" : "", NULL);
+                g_file_set_contents(to, more, -1, &error);
+                g_assert_no_error(error);
+        }
+        return g_steal_pointer(&dir);
+}
+
+/* QEMU's own -blockdev of an image the domain does not lease read-write:
+ * status says UNPROTECTED; with require_lease_for_disks the start fails. */
+static void
+test_unprotected(Fixture *fx, gconstpointer data)
+{
+        const SanlockTestHost *h1 = sanlock_test_host(1);
+        g_autofree char *leased = disk_path(fx, "leased");
+        g_autofree char *extra = disk_path(fx, "extra");
+        g_autofree char *ro = disk_path(fx, "ro");
+        g_autofree char *extra2 = disk_path(fx, "extra2");
+        g_autofree char *leased_xml = disk_xml(leased);
+        g_autofree char *devices = g_strdup_printf("%s    <disk type='file' device='disk'>\n"
+                                                   "      <source file='%s'/><readonly/>\n"
+                                                   "    </disk>\n",
+                                                   leased_xml, ro);
+        g_autofree char *arg_leased = g_strdup_printf("driver=file,node-name=l0,filename=%s",
+                                                      leased);
+        g_autofree char *arg_extra = g_strdup_printf("driver=file,node-name=e0,filename=%s",
+                                                     extra);
+        g_autofree char *arg_ro = g_strdup_printf("driver=file,node-name=r0,filename=%s", ro);
+        g_autofree char *arg_extra2 = g_strdup_printf("driver=file,node-name=e0,filename=%s",
+                                                      extra2);
+        g_autofree char *conf = config_requiring_leases(fx, h1);
+        g_autofree char *conf_option = g_strconcat("--config=", conf, NULL);
+        g_autofree char *line = NULL;
+        const char *qemu_args[] = { QEMU_PC_ARGS, "-blockdev", arg_leased, "-blockdev",
+                                    arg_extra, "-blockdev", arg_ro, NULL };
+        const char *qemu_args2[] = { QEMU_PC_ARGS, "-blockdev", arg_extra2, NULL };
+        g_auto(Guest) vm = { 0 };
+        g_auto(Guest) strict = { 0 };
+        g_auto(RunResult) r = { 0 };
+
+        if (!have_qemu())
+                return;
+        image_create(leased, 1 << 20);
+        image_create(extra, 1 << 20);
+        image_create(ro, 1 << 20);
+        image_create(extra2, 1 << 20);
+        guest_init(fx, &vm, "unprot", devices, NULL);
+        guest_init(fx, &strict, "strict", "", NULL);
+        g_assert_cmpint(qemu_start_args(fx, h1, &vm, NULL, NULL, qemu_args, &r), ==, 0);
+
+        vmlock_as(fx, h1, &r, "status", vm.name, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        line = g_strdup_printf("UNPROTECTED  %s  ", extra);
+        g_assert_true(contains(r.out, line));
+        g_clear_pointer(&line, g_free);
+        line = g_strdup_printf("UNPROTECTED  %s  ", ro);
+        g_assert_true(contains(r.out, line));
+        g_clear_pointer(&line, g_free);
+        line = g_strdup_printf("UNPROTECTED  %s  ", leased);
+        g_assert_false(contains(r.out, line));
+        vmlock_as(fx, h1, &r, "status", "--json", vm.name, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        {
+                g_autoptr(JsonParser) parser = json_parser_new();
+                g_autoptr(GError) error = NULL;
+                JsonArray *unprotected;
+
+                json_parser_load_from_data(parser, r.out, -1, &error);
+                g_assert_no_error(error);
+                unprotected = json_object_get_array_member(
+                        json_node_get_object(json_parser_get_root(parser)), "unprotected");
+                g_assert_cmpuint(json_array_get_length(unprotected), ==, 2);
+        }
+
+        /* require_lease_for_disks: the start fails, naming the image. */
+        g_assert_cmpint(qemu_start_args(fx, h1, &strict, NULL, conf_option, qemu_args2, &r), !=,
+                        0);
+        g_assert_true(contains(r.err, extra2));
+        g_assert_true(contains(r.err, "require_lease_for_disks"));
+        vmlock_as(fx, h1, &r, "list", NULL);
+        g_assert_false(contains(r.out, strict.name));
+}
+
 /* Another QMP client can't run a guest whose leases are released, nor slip
  * past vmlock with HMP; stop and cont through the proxy are vmlock's own. */
 static void
@@ -1442,6 +1542,7 @@ main(int argc, char **argv)
         ADD("/vmlock-sanlock/hotplug", test_hotplug);
         ADD("/vmlock-sanlock/hotplug/qemu", test_hotplug_qemu);
         ADD("/vmlock-sanlock/hotplug/proxy-blockdev", test_proxy_blockdev);
+        ADD("/vmlock-sanlock/start/unprotected", test_unprotected);
         ADD("/vmlock-sanlock/pause-keeps-leases", test_pause_keeps_leases);
         ADD("/vmlock-sanlock/migrate", test_migrate);
         ADD("/vmlock-sanlock/restricted-fd", test_restricted_fd);

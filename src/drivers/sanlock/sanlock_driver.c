@@ -714,6 +714,12 @@ apply_state(SanlockObject *obj, const char *state, GError **error)
 }
 
 static gboolean
+sanlock_drv_requires_disk_leases(void)
+{
+        return driver_config && driver_config->require_lease_for_disks;
+}
+
+static gboolean
 check_require_lease(const SanlockObject *obj, GError **error)
 {
         g_autofree char *disks = NULL;
@@ -1217,4 +1223,5 @@ __attribute__((visibility("default"))) const VmlockLockDriver vmlock_lock_driver
         .lockspace_leave = sanlock_drv_lockspace_leave,
         .lockspace_status = sanlock_drv_lockspace_status,
         .list_hosts = sanlock_drv_list_hosts,
+        .requires_disk_leases = sanlock_drv_requires_disk_leases,
 };
