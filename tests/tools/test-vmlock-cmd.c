@@ -311,6 +311,19 @@ record_exists(Fixture *fx, const char *name)
         return g_file_test(path, G_FILE_TEST_EXISTS);
 }
 
+/* The supervisor saves the record once the guest runs: the guest may be
+ * ready first. */
+static gboolean
+wait_record(Fixture *fx, const char *name)
+{
+        for (int i = 0; i < WAIT_MAX_STEPS; i++) {
+                if (record_exists(fx, name))
+                        return TRUE;
+                g_usleep(WAIT_STEP_US);
+        }
+        return FALSE;
+}
+
 /* A JSON object printed by a command (the test fails on anything else). */
 static JsonObject *
 parse_json_object(const char *text)
@@ -654,7 +667,7 @@ test_foreground(Fixture *fx, gconstpointer data)
         guest = wait_ready(fx);
         g_ptr_array_add(fx->pids, GINT_TO_POINTER(guest));
         g_assert_cmpint(guest, !=, vmlock_pid);
-        g_assert_true(record_exists(fx, "g1"));
+        g_assert_true(wait_record(fx, "g1"));
 
         kill(vmlock_pid, SIGTERM);
         collect(&r, vmlock_pid, out_path, err_path);
