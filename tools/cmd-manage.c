@@ -135,11 +135,17 @@ parse_command(int *argc, char ***argv, const char *params, const char *summary,
         return TRUE;
 }
 
-/* Asks the supervisor of guest @name to run @command; returns its answer. */
 static JsonNode *
 control_execute(const char *name, const char *command, JsonObject *arguments, GError **error)
 {
-        const char *state_dir = state_dir_path_resolve(opt_state_dir);
+        return tool_control_execute(opt_state_dir, name, command, arguments, error);
+}
+
+JsonNode *
+tool_control_execute(const char *state_dir_option, const char *name, const char *command,
+                     JsonObject *arguments, GError **error)
+{
+        const char *state_dir = state_dir_path_resolve(state_dir_option);
         g_autofree char *path = NULL;
         g_autoptr(QmpStream) stream = NULL;
         g_autoptr(GError) local = NULL;

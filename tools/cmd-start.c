@@ -63,10 +63,16 @@ static gboolean opt_qemu;
 static char *opt_config;
 static char *opt_state_dir;
 static char *opt_log;
+static char *opt_incoming;
 
 static const GOptionEntry start_entries[] = {
         { "paused", 0, 0, G_OPTION_ARG_NONE, &opt_paused,
           "Register the guest but take its leases only at `vmlock resume`", NULL },
+        { "incoming", 0, 0, G_OPTION_ARG_STRING, &opt_incoming,
+          "Migration destination (QEMU only): register like --paused, start QEMU with -S "
+          "-incoming defer and have it wait for the guest at URI; `vmlock resume --state` "
+          "takes the leases once the source released them",
+          "URI" },
         { "detach", 'd', 0, G_OPTION_ARG_NONE, &opt_detach,
           "Return once the guest runs (print its pid); supervise it in the background",
           NULL },
@@ -380,7 +386,7 @@ start_supervised(VmlockDomain *dom, VmlockLockManager *manager, const char *mana
                             "cannot create QEMU's monitor socket: %s", g_strerror(saved));
                 goto cleanup;
         }
-        argv = is_qemu ? qemu_argv_build(program, monitor[1], opt_paused)
+        argv = is_qemu ? qemu_argv_build(program, monitor[1], opt_paused, opt_incoming != NULL)
                        : qemu_argv_copy(program);
 
         launch.manager = manager;
@@ -409,6 +415,7 @@ start_supervised(VmlockDomain *dom, VmlockLockManager *manager, const char *mana
                 setup.manager = manager;
                 setup.monitor_fd = monitor[0];
                 setup.program = program[0];
+                setup.incoming = opt_incoming;
                 monitor[0] = -1; /* the supervisor's, even when it fails */
                 sv = supervisor_new(&setup, error);
         }
@@ -488,6 +495,12 @@ cmd_start(int argc, char **argv)
         if (!program || !program[0])
                 return tool_usage_error(VMLOCK_EXIT_START_FAILURE,
                                         "missing '-- PROGRAM [ARG...]'");
+        if (opt_incoming && !(opt_qemu || qemu_argv_is_qemu(program[0])))
+                return tool_usage_error(VMLOCK_EXIT_START_FAILURE,
+                                        "--incoming is for QEMU guests (qemu-system-*, or --qemu)");
+        /* A destination holds nothing until resume --state. */
+        if (opt_incoming)
+                opt_paused = TRUE;
         if (opt_log && !opt_detach)
                 return tool_usage_error(VMLOCK_EXIT_START_FAILURE, "--log needs --detach");
         if (!qemu_argv_check(program, opt_qemu || qemu_argv_is_qemu(program[0]), &error))

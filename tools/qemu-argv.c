@@ -75,7 +75,7 @@ qemu_argv_copy(char *const *argv)
 }
 
 GPtrArray *
-qemu_argv_build(char *const *argv, int monitor_fd, gboolean paused)
+qemu_argv_build(char *const *argv, int monitor_fd, gboolean paused, gboolean incoming)
 {
         GPtrArray *built = qemu_argv_copy(argv);
 
@@ -88,6 +88,12 @@ qemu_argv_build(char *const *argv, int monitor_fd, gboolean paused)
         g_ptr_array_add(built, g_strdup("chardev=" MONITOR_ID ",mode=control"));
         if (paused)
                 g_ptr_array_add(built, g_strdup("-S"));
+        /* The URI comes later (migrate-incoming), once late-block-activate
+         * is set: the images stay untouched until the leases are held. */
+        if (incoming) {
+                g_ptr_array_add(built, g_strdup("-incoming"));
+                g_ptr_array_add(built, g_strdup("defer"));
+        }
         g_ptr_array_add(built, NULL);
         return built;
 }

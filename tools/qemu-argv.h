@@ -17,6 +17,7 @@ gboolean qemu_argv_check(char *const *argv, gboolean is_qemu, GError **error);
 /* @argv, NULL-terminated, as a new array (owned strings). */
 GPtrArray *qemu_argv_copy(char *const *argv);
 /* @argv with vmlock's QMP monitor on @monitor_fd, and -S with @paused. */
-GPtrArray *qemu_argv_build(char *const *argv, int monitor_fd, gboolean paused);
+GPtrArray *qemu_argv_build(char *const *argv, int monitor_fd, gboolean paused,
+                           gboolean incoming);
 
 G_END_DECLS

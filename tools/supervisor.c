@@ -20,6 +20,7 @@
 #include "guest-status.h"
 #include "qemu-hotplug.h"
 #include "qemu-monitor.h"
+#include "migration.h"
 #include "qmp-server.h"
 #include "qmp.h"
 #include "supervisor.h"
@@ -60,6 +61,8 @@ struct Supervisor {
         guint next_disk;
         GHashTable *proxy_nodes; /* node name -> path: image nodes added through the proxy */
         GPtrArray *unprotected;  /* images QEMU opened writable at start that no lease covers */
+        char *incoming;          /* a migration destination: where QEMU waits for the guest */
+        gboolean migrating;      /* the source of a migration vmlock started */
 };
 
 static void
@@ -213,13 +216,27 @@ supervisor_resume(Supervisor *sv, const char *state, GError **error)
                 return FALSE;
         }
         if (record->released) {
+                g_autoptr(GError) local = NULL;
+
                 if (!vmlock_domain_lock_process_resume(sv->manager, sv->uri, record->dom,
                                                        state ? state : record->lock_state,
-                                                       error))
+                                                       &local)) {
+                        /* The guest runs nowhere now: say where it can. */
+                        if (sv->incoming)
+                                g_set_error(error, local->domain, local->code,
+                                            "%s; guest '%s' stays paused here, without its "
+                                            "leases: its migration source can take them back "
+                                            "and continue it with `vmlock resume %s` there",
+                                            local->message, guest_name(sv), guest_name(sv));
+                        else
+                                g_propagate_error(error, g_steal_pointer(&local));
                         return FALSE;
+                }
                 g_clear_pointer(&record->lock_state, g_free);
                 record->released = FALSE;
                 reacquired = TRUE;
+                /* It arrived: from now on it is a possible source. */
+                g_clear_pointer(&sv->incoming, g_free);
         }
         if (!cont_cpus(sv, error)) {
                 g_autoptr(GError) release_error = NULL;
@@ -599,6 +616,68 @@ supervisor_check_images(Supervisor *sv, GError **error)
         return TRUE;
 }
 
+/* The source of a live migration: QEMU sends the guest; the leases stay
+ * until QEMU reports it completed. */
+static gboolean
+supervisor_migrate(Supervisor *sv, const char *uri, GError **error)
+{
+        if (!sv->monitor || sv->record->released || sv->migrating || !uri) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                            "guest '%s' cannot migrate: %s", guest_name(sv),
+                            !sv->monitor            ? "vmlock has no QMP to it (not QEMU)"
+                            : sv->record->released ? "its leases are released already"
+                            : sv->migrating        ? "a migration is under way"
+                                                   : "no URI");
+                return FALSE;
+        }
+        if (!migration_start(sv->monitor, uri, error))
+                return FALSE;
+        sv->migrating = TRUE;
+        return TRUE;
+}
+
+/* How the migration goes. Once QEMU says completed (the guest stopped, its
+ * images inactivated and flushed), the leases are released here and the
+ * answer carries their state for the destination's resume. */
+static JsonObject *
+supervisor_query_migration(Supervisor *sv)
+{
+        g_auto(MigrationProgress) progress = { 0 };
+        g_autoptr(GError) error = NULL;
+        JsonObject *body;
+
+        if (!sv->monitor) {
+                g_set_error(&error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                            "guest '%s' is not QEMU: it does not migrate", guest_name(sv));
+                return qmp_error_from_gerror(error);
+        }
+        if (!migration_query(sv->monitor, &progress, &error))
+                return qmp_error_from_gerror(error);
+        if (sv->migrating && g_str_equal(progress.status, "completed")) {
+                if (!supervisor_pause(sv, TRUE, &error)) {
+                        g_prefix_error(&error, "guest '%s' migrated, but its leases are still "
+                                               "held here, so its destination cannot take "
+                                               "them: ",
+                                       guest_name(sv));
+                        return qmp_error_from_gerror(error);
+                }
+                sv->migrating = FALSE;
+        } else if (migration_status_is_final(progress.status)) {
+                sv->migrating = FALSE;
+        }
+        body = json_object_new();
+        json_object_set_string_member(body, "status", progress.status);
+        if (progress.error)
+                json_object_set_string_member(body, "error", progress.error);
+        json_object_set_int_member(body, "transferred", (gint64)progress.transferred);
+        json_object_set_int_member(body, "total", (gint64)progress.total);
+        json_object_set_int_member(body, "remaining", (gint64)progress.remaining);
+        if (g_str_equal(progress.status, "completed") && sv->record->released &&
+            sv->record->lock_state)
+                json_object_set_string_member(body, "state", sv->record->lock_state);
+        return qmp_return_new(json_node_init_object(json_node_alloc(), body), NULL);
+}
+
 static gboolean
 supervisor_inquire(Supervisor *sv, char **ret_state, GError **error)
 {
@@ -730,6 +809,10 @@ control_command(QmpServerClient *client, const char *command, JsonObject *argume
         } else if (g_str_equal(command, "detach-lease")) {
                 ok = supervisor_detach_lease(sv, arg_string(arguments, "lockspace"),
                                              arg_string(arguments, "key"), &error);
+        } else if (g_str_equal(command, "migrate")) {
+                ok = supervisor_migrate(sv, arg_string(arguments, "uri"), &error);
+        } else if (g_str_equal(command, "query-migration")) {
+                return supervisor_query_migration(sv);
         } else if (g_str_equal(command, "lock-failure")) {
                 const char *uuid = arg_string(arguments, "uuid");
 
@@ -773,8 +856,8 @@ static const struct {
         { "device_add", "vmlock attach-disk takes the disk's lease first" },
         { "getfd", "a passed fd could be an image without a lease" },
         { "add-fd", "a passed fd could be an image without a lease" },
-        { "migrate", "use vmlock pause --release to hand the leases over" },
-        { "migrate-incoming", "the incoming guest's leases must be taken by vmlock resume" },
+        { "migrate", "vmlock migrate hands the leases over as the migration ends" },
+        { "migrate-incoming", "vmlock start --incoming sets the destination up" },
         { "migrate-recover", "the guest's leases must be taken by vmlock resume" },
         { "x-exit-preconfig", "vmlock starts the guest" },
 };
@@ -1119,6 +1202,19 @@ supervisor_new(const SupervisorSetup *setup, GError **error)
                         sv->record->paused = TRUE;
                 if (!supervisor_check_images(sv, error))
                         return NULL;
+                if (setup->incoming) {
+                        gboolean late = FALSE;
+
+                        sv->incoming = g_strdup(setup->incoming);
+                        if (!migration_incoming(sv->monitor, sv->incoming, &late, error))
+                                return NULL;
+                        if (!late)
+                                g_printerr("vmlock: guest '%s': this QEMU has no "
+                                           "late-block-activate: it activates the guest's "
+                                           "images as the migration ends, before `vmlock "
+                                           "resume` holds their leases\n",
+                                           guest_name(sv));
+                }
                 sv->record->qmp = state_dir_qmp_path(sv->state_dir, guest_name(sv));
                 sv->proxy = qmp_server_new(sv->record->qmp,
                                            qemu_monitor_get_greeting(sv->monitor),
@@ -1157,6 +1253,7 @@ supervisor_free(Supervisor *sv)
         g_hash_table_destroy(sv->plugged);
         g_hash_table_destroy(sv->proxy_nodes);
         g_ptr_array_unref(sv->unprotected);
+        g_free(sv->incoming);
         g_free(sv->state_dir);
         g_free(sv->uri);
         g_free(sv->program);

@@ -26,6 +26,7 @@ typedef struct {
         int go_fd;               /* a plain program waiting to exec at resume, or -1 */
         int monitor_fd;          /* QEMU's monitor (taken), or -1: not QEMU */
         const char *program;     /* for messages */
+        const char *incoming;    /* a migration destination: the URI QEMU waits at, or NULL */
 } SupervisorSetup;
 
 /* Opens the sockets, greets QEMU's monitor and saves the record. Call with

@@ -1,7 +1,7 @@
 /* vmlock: the vmlock command's commands, exit statuses and error reporting. */
 #pragma once
 
-#include <glib.h>
+#include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS
 
@@ -36,7 +36,13 @@ int tool_usage_error(int status, const char *format, ...) G_GNUC_PRINTF(2, 3);
 gboolean tool_parse_options(GOptionContext *context, int *argc, char ***argv, int usage_status,
                             int *failure_status);
 
+/* Asks the supervisor of guest @name (state dir: @state_dir_option, else
+ * the default) to run @command; returns its answer. */
+JsonNode *tool_control_execute(const char *state_dir_option, const char *name,
+                               const char *command, JsonObject *arguments, GError **error);
+
 int cmd_start(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_attach_disk(int argc, char **argv);

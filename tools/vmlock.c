@@ -29,6 +29,7 @@ static const ToolCommand commands[] = {
         { "pause", "Stop a guest's CPUs; --release hands its leases over", cmd_pause },
         { "resume", "Continue a guest, taking its leases back if released", cmd_resume },
         { "inquire", "Print the state string of a guest's leases", cmd_inquire },
+        { "migrate", "Live-migrate a QEMU guest; hand its leases over at the end", cmd_migrate },
         { "lockspace", "Join or leave the disk lockspace, or show this host in it", cmd_lockspace },
         { "hosts", "List the lockspace's hosts and whether each still renews", cmd_hosts },
         { "metrics", "Print Prometheus metrics of guests, leases and renewals", cmd_metrics },

@@ -1151,6 +1151,250 @@ test_unprotected(Fixture *fx, gconstpointer data)
         g_assert_false(contains(r.out, strict.name));
 }
 
+/* ---- live migration ---------------------------------------------------------- */
+
+typedef struct {
+        char *qemu_args[16];
+        char *blockdev_file;
+        char *blockdev_raw;
+} MigrationArgs;
+
+/* A PC with the disk as virtio-blk, direct I/O: nothing cached on the host;
+ * share-rw lets the tests write it through an NBD export of the same node. */
+static void
+migration_args_init(MigrationArgs *m, const char *disk)
+{
+        const char *const pc[] = { QEMU_PC_ARGS };
+        guint n = 0;
+
+        m->blockdev_file = g_strdup_printf("driver=file,node-name=f0,cache.direct=on,"
+                                           "filename=%s", disk);
+        m->blockdev_raw = g_strdup("driver=raw,node-name=d0,file=f0");
+        for (guint i = 0; i < G_N_ELEMENTS(pc); i++)
+                m->qemu_args[n++] = (char *)pc[i];
+        m->qemu_args[n++] = (char *)"-blockdev";
+        m->qemu_args[n++] = m->blockdev_file;
+        m->qemu_args[n++] = (char *)"-blockdev";
+        m->qemu_args[n++] = m->blockdev_raw;
+        m->qemu_args[n++] = (char *)"-device";
+        m->qemu_args[n++] = (char *)"virtio-blk-pci,drive=d0,id=vd0,share-rw=on";
+        m->qemu_args[n] = NULL;
+}
+
+static void
+migration_args_clear(MigrationArgs *m)
+{
+        g_free(m->blockdev_file);
+        g_free(m->blockdev_raw);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(MigrationArgs, migration_args_clear)
+
+/* qemu-io @command on the guest's disk as QEMU sees it, over a writable NBD
+ * export set up through the proxy (and taken down again). */
+static gboolean
+qemu_io_via_guest(Fixture *fx, const char *proxy, const char *command)
+{
+        g_autofree char *socket_path = g_build_filename(fx->dir, "nbd.sock", NULL);
+        g_autofree char *server = g_strdup_printf(
+                "{\"addr\": {\"type\": \"unix\", \"data\": {\"path\": \"%s\"}}}",
+                socket_path);
+        g_autofree char *uri = g_strdup_printf("nbd+unix:///d0?socket=%s", socket_path);
+        g_autofree char *out = NULL;
+        g_autofree char *err = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(JsonNode) ret = NULL;
+        const char *argv[] = { "qemu-io", "-f", "raw", "-c", command, uri, NULL };
+        int status = -1;
+
+        ret = qmp_via_proxy_json(proxy, "nbd-server-start", server, &error);
+        g_assert_no_error(error);
+        g_clear_pointer(&ret, json_node_unref);
+        ret = qmp_via_proxy_json(proxy, "block-export-add",
+                                 "{\"type\": \"nbd\", \"id\": \"e0\", "
+                                 "\"node-name\": \"d0\", \"writable\": true}",
+                                 &error);
+        g_assert_no_error(error);
+        g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err,
+                     &status, &error);
+        g_assert_no_error(error);
+        g_test_message("qemu-io %s: %s%s", command, out, err);
+        g_clear_pointer(&ret, json_node_unref);
+        ret = qmp_via_proxy_json(proxy, "block-export-del", "{\"id\": \"e0\"}", &error);
+        g_assert_no_error(error);
+        g_clear_pointer(&ret, json_node_unref);
+        ret = qmp_via_proxy(proxy, "nbd-server-stop", &error);
+        g_assert_no_error(error);
+        /* qemu-io exits 0 even when a pattern does not match: read its words. */
+        return g_spawn_check_wait_status(status, NULL) && !contains(out, "Pattern verification") &&
+               !contains(err, "Pattern verification") && !contains(out, "failed") &&
+               !contains(err, "failed");
+}
+
+/* "vmlock migrate NAME URI" as @host; returns the state printed. */
+static char *
+migrate_as(Fixture *fx, const SanlockTestHost *host, const char *name, const char *uri,
+           const char *state_file)
+{
+        g_auto(RunResult) r = { 0 };
+        g_autofree char *option = g_strconcat("--dest-state-file=", state_file, NULL);
+        g_autofree char *written = NULL;
+
+        vmlock_as(fx, host, &r, "migrate", option, name, uri, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_true(contains(r.err, "migrate: completed"));
+        g_assert_true(g_file_get_contents(state_file, &written, NULL, NULL));
+        g_assert_cmpstr(written, ==, r.out);
+        return g_strdup(g_strstrip(r.out));
+}
+
+static int
+incoming_start(Fixture *fx, const SanlockTestHost *host, Guest *g, const char *uri,
+               const MigrationArgs *m, RunResult *r)
+{
+        g_autofree char *option = g_strconcat("--incoming=", uri, NULL);
+
+        return qemu_start_args(fx, host, g, NULL, option, (const char *const *)m->qemu_args,
+                               r);
+}
+
+static void
+assert_holder(Fixture *fx, const char *disk, const char *expected)
+{
+        g_autofree char *holder = disk_holder(fx, disk);
+
+        g_assert_cmpstr(holder, ==, expected);
+}
+
+/* A running guest with a disk goes host 1 -> host 2 -> host 1 -> host 2;
+ * at every step one host at most holds the disk, the data written on one
+ * side is read on the other, a destination that cannot take the leases
+ * leaves the source able to continue, and a third party taking the lease
+ * between release and resume makes both sides refuse. */
+static void
+test_live_migration(Fixture *fx, gconstpointer data)
+{
+        const SanlockTestHost *h1 = sanlock_test_host(1);
+        const SanlockTestHost *h2 = sanlock_test_host(2);
+        g_autofree char *disk = disk_path(fx, "migdisk");
+        g_autofree char *devices = disk_xml(disk);
+        g_autofree char *state_file = g_build_filename(fx->dir, "state", NULL);
+        g_autofree char *uri1 = g_strdup_printf("unix:%s/mig1.sock", fx->dir);
+        g_autofree char *uri2 = g_strdup_printf("unix:%s/mig2.sock", fx->dir);
+        g_autofree char *uri3 = g_strdup_printf("unix:%s/mig3.sock", fx->dir);
+        g_autofree char *uri4 = g_strdup_printf("unix:%s/mig4.sock", fx->dir);
+        g_autofree char *s1 = NULL;
+        g_autofree char *s2 = NULL;
+        g_autofree char *s3 = NULL;
+        g_autofree char *s4 = NULL;
+        g_autofree char *proxy_a = NULL;
+        g_autofree char *proxy_b = NULL;
+        g_autofree char *proxy_d = NULL;
+        g_autofree char *proxy_e = NULL;
+        g_autofree char *qemu_io = g_find_program_in_path("qemu-io");
+        g_auto(MigrationArgs) m = { 0 };
+        g_auto(Guest) a = { 0 };
+        g_auto(Guest) b = { 0 };
+        g_auto(Guest) c = { 0 };
+        g_auto(Guest) d = { 0 };
+        g_auto(Guest) e = { 0 };
+        g_auto(Guest) thief = { 0 };
+        g_auto(RunResult) r = { 0 };
+
+        if (!have_qemu())
+                return;
+        if (!qemu_io) {
+                g_test_skip("qemu-io (qemu-utils) is not installed");
+                return;
+        }
+        image_create(disk, 8 << 20);
+        migration_args_init(&m, disk);
+        guest_init(fx, &a, "live", devices, NULL);
+        for (Guest *g = &b; g <= &e; g++) {
+                g->name = g_strdup(a.name);
+                g->xml = g_strdup(a.xml);
+        }
+        guest_init(fx, &thief, "thief", devices, NULL);
+
+        /* Host 1 runs the guest, which writes its disk. */
+        g_assert_cmpint(qemu_start_args(fx, h1, &a, NULL, NULL,
+                                        (const char *const *)m.qemu_args, &r), ==, 0);
+        proxy_a = qmp_proxy_path(fx, h1, a.name);
+        g_assert_true(qemu_running(proxy_a));
+        g_assert_true(qemu_io_via_guest(fx, proxy_a, "write -P 0x5a 0 64k"));
+        assert_holder(fx, disk, "host 1");
+
+        /* 1 -> 2. The destination holds nothing until its resume. */
+        g_assert_cmpint(incoming_start(fx, h2, &b, uri1, &m, &r), ==, 0);
+        assert_holder(fx, disk, "host 1");
+        s1 = migrate_as(fx, h1, a.name, uri1, state_file);
+        g_assert_true(g_str_has_prefix(s1, "__LIBVIRT__DISKS__:"));
+        assert_holder(fx, disk, "free");
+        g_assert_false(qemu_running(proxy_a));
+        vmlock_as(fx, h1, &r, "status", a.name, NULL);
+        g_assert_true(contains(r.out, "state: paused, leases released"));
+        vmlock_as(fx, h2, &r, "resume", b.name, "--state", s1, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        assert_holder(fx, disk, "host 2");
+        proxy_b = qmp_proxy_path(fx, h2, b.name);
+        g_assert_true(qemu_running(proxy_b));
+        /* The source can't come back now: its state is stale. */
+        vmlock_as(fx, h1, &r, "resume", a.name, NULL);
+        g_assert_cmpint(r.status, ==, 124);
+        g_assert_false(qemu_running(proxy_a));
+        assert_holder(fx, disk, "host 2");
+        g_assert_true(qemu_io_via_guest(fx, proxy_b, "read -P 0x5a 0 64k"));
+        g_assert_true(qemu_io_via_guest(fx, proxy_b, "write -P 0xa5 64k 64k"));
+        guest_kill(h1, &a);
+
+        /* 2 -> 1, the destination refused (a stale state): the source
+         * takes its leases back and runs on. */
+        g_assert_cmpint(incoming_start(fx, h1, &c, uri2, &m, &r), ==, 0);
+        s2 = migrate_as(fx, h2, b.name, uri2, state_file);
+        assert_holder(fx, disk, "free");
+        vmlock_as(fx, h1, &r, "resume", c.name, "--state", s1, NULL);
+        g_assert_cmpint(r.status, ==, 124);
+        g_assert_true(contains(r.err, "state mismatch"));
+        g_assert_true(contains(r.err, "its migration source can take them back"));
+        assert_holder(fx, disk, "free");
+        vmlock_as(fx, h2, &r, "resume", b.name, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        assert_holder(fx, disk, "host 2");
+        g_assert_true(qemu_running(proxy_b));
+        guest_kill(h1, &c);
+
+        /* 2 -> 1 for real; the data written on host 2 is there. */
+        g_assert_cmpint(incoming_start(fx, h1, &d, uri3, &m, &r), ==, 0);
+        s3 = migrate_as(fx, h2, b.name, uri3, state_file);
+        assert_holder(fx, disk, "free");
+        vmlock_as(fx, h1, &r, "resume", d.name, "--state", s3, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        assert_holder(fx, disk, "host 1");
+        proxy_d = qmp_proxy_path(fx, h1, d.name);
+        g_assert_true(qemu_running(proxy_d));
+        g_assert_true(qemu_io_via_guest(fx, proxy_d, "read -P 0x5a 0 64k"));
+        g_assert_true(qemu_io_via_guest(fx, proxy_d, "read -P 0xa5 64k 64k"));
+        guest_kill(h2, &b);
+
+        /* 1 -> 2, and a third party takes the lease between the release and
+         * the resume: the destination refuses, and so does the source. */
+        g_assert_cmpint(incoming_start(fx, h2, &e, uri4, &m, &r), ==, 0);
+        s4 = migrate_as(fx, h1, d.name, uri4, state_file);
+        assert_holder(fx, disk, "free");
+        g_assert_cmpint(guest_start(fx, h2, &thief, NULL, NULL, NULL, &r), ==, 0);
+        assert_holder(fx, disk, "host 2");
+        guest_kill(h2, &thief);
+        assert_holder(fx, disk, "free");
+        vmlock_as(fx, h2, &r, "resume", e.name, "--state", s4, NULL);
+        g_assert_cmpint(r.status, ==, 124);
+        g_assert_true(contains(r.err, "state mismatch"));
+        proxy_e = qmp_proxy_path(fx, h2, e.name);
+        g_assert_false(qemu_running(proxy_e));
+        vmlock_as(fx, h1, &r, "resume", d.name, NULL);
+        g_assert_cmpint(r.status, ==, 124);
+        g_assert_false(qemu_running(proxy_d));
+        assert_holder(fx, disk, "free");
+}
+
 /* Another QMP client can't run a guest whose leases are released, nor slip
  * past vmlock with HMP; stop and cont through the proxy are vmlock's own. */
 static void
@@ -1545,6 +1789,7 @@ main(int argc, char **argv)
         ADD("/vmlock-sanlock/start/unprotected", test_unprotected);
         ADD("/vmlock-sanlock/pause-keeps-leases", test_pause_keeps_leases);
         ADD("/vmlock-sanlock/migrate", test_migrate);
+        ADD("/vmlock-sanlock/migrate/live", test_live_migration);
         ADD("/vmlock-sanlock/restricted-fd", test_restricted_fd);
         ADD("/vmlock-sanlock/seclabel", test_seclabel);
         ADD("/vmlock-sanlock/lock-failure", test_lock_failure);
