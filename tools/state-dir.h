@@ -53,8 +53,19 @@ const char *state_dir_path_resolve(const char *option);
 /* A name usable as a file name in the state dir (no '/', no leading '.'). */
 gboolean state_dir_check_name(const char *name, GError **error);
 
-/* Creates the directory (mode 0700) if needed. */
+/* The state dir must be ours alone: a directory (not a link) owned by root
+ * (or by the calling user, when not root), writable by no group nor other
+ * user, no ACL granting anyone else write. Every function below checks it
+ * before use and refuses it otherwise, with VMLOCK_ERROR_IO naming the dir
+ * and the chmod/chown to run. Files in it are opened without following
+ * links and must be regular files of root's (or the caller's): a link, or
+ * another user's file, is refused naming it. */
+
+/* Creates the directory (mode 0700) if needed, and checks it. */
 gboolean state_dir_ensure(const char *dir, GError **error);
+/* Checks the directory, if it exists (a missing one passes: it holds no
+ * guest). */
+gboolean state_dir_check(const char *dir, GError **error);
 
 /* Takes the per-name lock, waiting for it; returns the fd to close() to
  * release it. The lock file stays behind: removing it would race with a waiter. */
