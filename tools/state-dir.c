@@ -433,12 +433,42 @@ trusted_owners(void)
         return g_strdup_printf("root or %s", me);
 }
 
+/* An ACL can let others write what the mode says only the owner may. */
+static gboolean
+dir_check_acl(const char *dir, int fd, GError **error)
+{
+        g_autofree char *who = NULL;
+        guint32 id = 0;
+
+        switch (file_trust_acl_writer(fd, acl_user_trusted, acl_group_trusted, NULL, &id)) {
+        case FILE_TRUST_ACL_NONE:
+                return TRUE;
+        case FILE_TRUST_ACL_TOO_LONG:
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
+                            "the state directory %s has an ACL too long to check; remove it "
+                            "(setfacl -b %s)", dir, dir);
+                return FALSE;
+        case FILE_TRUST_ACL_USER:
+                who = file_trust_describe_uid((uid_t)id);
+                break;
+        case FILE_TRUST_ACL_GROUP: {
+                g_autofree char *group = file_trust_describe_gid((gid_t)id);
+
+                who = g_strdup_printf("group %s", group);
+                break;
+        }
+        }
+        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
+                    "the state directory %s is writable by %s through an ACL: they could "
+                    "plant records and links there for vmlock to follow; run setfacl -b %s",
+                    dir, who, dir);
+        return FALSE;
+}
+
 static gboolean
 dir_check_trust(const char *dir, int fd, GError **error)
 {
-        g_autofree char *who = NULL;
         struct stat st;
-        guint32 id = 0;
 
         if (fstat(fd, &st) < 0) {
                 int saved = errno;
@@ -458,41 +488,26 @@ dir_check_trust(const char *dir, int fd, GError **error)
                             geteuid() == 0 ? "root" : g_get_user_name(), dir);
                 return FALSE;
         }
-        if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-                g_autofree char *group = file_trust_describe_gid(st.st_gid);
-
-                if (st.st_mode & S_IWOTH)
-                        who = g_strdup("every user");
-                else
-                        who = g_strdup_printf("group %s", group);
+        if (st.st_mode & S_IWOTH) {
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
-                            "the state directory %s is writable by %s (mode %04o): they could "
-                            "plant records and links there for vmlock to follow; "
-                            "run chmod 0700 %s", dir, who, (unsigned int)(st.st_mode & 07777),
-                            dir);
+                            "the state directory %s is writable by every user (mode %04o): "
+                            "anyone could plant records and links there for vmlock to "
+                            "follow; run chmod 0700 %s", dir,
+                            (unsigned int)(st.st_mode & 07777), dir);
                 return FALSE;
         }
-        switch (file_trust_acl_writer(fd, acl_user_trusted, acl_group_trusted, NULL, &id)) {
-        case FILE_TRUST_ACL_NONE:
-                return TRUE;
-        case FILE_TRUST_ACL_TOO_LONG:
-                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
-                            "the state directory %s has an ACL too long to check; remove it "
-                            "(setfacl -b %s)", dir, dir);
+        /* Before the group bits: with an ACL they show its mask, and the
+         * entry that grants write is the one to name. */
+        if (!dir_check_acl(dir, fd, error))
                 return FALSE;
-        case FILE_TRUST_ACL_USER:
-                who = file_trust_describe_uid((uid_t)id);
+        if (st.st_mode & S_IWGRP) {
+                g_autofree char *group = file_trust_describe_gid(st.st_gid);
+
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
-                            "the state directory %s is writable by %s through an ACL: it could "
-                            "plant records and links there for vmlock to follow; run "
-                            "setfacl -b %s", dir, who, dir);
-                return FALSE;
-        case FILE_TRUST_ACL_GROUP:
-                who = file_trust_describe_gid((gid_t)id);
-                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
-                            "the state directory %s is writable by group %s through an ACL: "
-                            "its members could plant records and links there for vmlock to "
-                            "follow; run setfacl -b %s", dir, who, dir);
+                            "the state directory %s is writable by group %s (mode %04o): its "
+                            "members could plant records and links there for vmlock to "
+                            "follow; run chmod 0700 %s", dir, group,
+                            (unsigned int)(st.st_mode & 07777), dir);
                 return FALSE;
         }
         return TRUE;
@@ -520,12 +535,14 @@ dir_open(const char *dir, gboolean create, gboolean *ret_missing, GError **error
         fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0) {
                 int saved = errno;
+                struct stat st;
 
                 if (saved == ENOENT && ret_missing) {
                         *ret_missing = TRUE;
                         return -1;
                 }
-                if (saved == ELOOP)
+                /* With O_DIRECTORY, a link is ENOTDIR, not ELOOP. */
+                if (saved == ELOOP || (lstat(dir, &st) == 0 && S_ISLNK(st.st_mode)))
                         g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
                                     "the state directory %s is a symbolic link: name the real "
                                     "directory instead (--state-dir, VMLOCK_STATE_DIR)", dir);
@@ -568,12 +585,14 @@ state_dir_check(const char *dir, GError **error)
         return TRUE;
 }
 
-/* @base in the dir @dfd must be a regular file owned by root or us; @st
- * from fstat or fstatat without following links. */
+/* @base in the dir @dfd must be of type @type (S_IFREG, S_IFSOCK) and
+ * owned by root or us; @st from fstat or fstatat without following links. */
 static gboolean
-file_check_trust(int dfd, const char *dir, const char *base, const char *what,
-                 const struct stat *st, GError **error)
+file_check_trust_type(int dfd, const char *dir, const char *base, const char *what,
+                      mode_t type, const struct stat *st, GError **error)
 {
+        const char *want = type == S_IFSOCK ? "a socket" : "a regular file";
+
         g_autofree char *path = g_build_filename(dir, base, NULL);
 
         if (S_ISLNK(st->st_mode)) {
@@ -582,14 +601,14 @@ file_check_trust(int dfd, const char *dir, const char *base, const char *what,
 
                 target[n < 0 ? 0 : n] = '\0';
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
-                            "refusing %s %s: it is a symbolic link (to %s), not a regular "
-                            "file; remove it", what, path, n < 0 ? "?" : target);
+                            "refusing %s %s: it is a symbolic link (to %s), not %s; remove "
+                            "it", what, path, n < 0 ? "?" : target, want);
                 return FALSE;
         }
-        if (!S_ISREG(st->st_mode)) {
+        if ((st->st_mode & S_IFMT) != type) {
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
-                            "refusing %s %s: it is %s, not a regular file; remove it", what,
-                            path, file_trust_kind(st->st_mode));
+                            "refusing %s %s: it is %s, not %s; remove it", what, path,
+                            file_trust_kind(st->st_mode), want);
                 return FALSE;
         }
         if (!uid_trusted(st->st_uid)) {
@@ -602,6 +621,13 @@ file_check_trust(int dfd, const char *dir, const char *base, const char *what,
                 return FALSE;
         }
         return TRUE;
+}
+
+static gboolean
+file_check_trust(int dfd, const char *dir, const char *base, const char *what,
+                 const struct stat *st, GError **error)
+{
+        return file_check_trust_type(dfd, dir, base, what, S_IFREG, st, error);
 }
 
 /* openat() without following a link, then the checks above. With O_CREAT
@@ -716,24 +742,48 @@ state_dir_qmp_path(const char *dir, const char *name)
         return g_build_filename(dir, base, NULL);
 }
 
+char *
+state_dir_control_path_checked(const char *dir, const char *name, GError **error)
+{
+        g_autofree char *base = NULL;
+        gboolean missing = FALSE;
+        struct stat st;
+        int dfd;
+
+        if (!state_dir_check_name(name, error))
+                return NULL;
+        dfd = dir_open(dir, FALSE, &missing, error);
+        if (dfd < 0 && !missing)
+                return NULL;
+        base = g_strconcat(name, CONTROL_SUFFIX, NULL);
+        /* connect() follows links: look first. A missing socket is left to
+         * connect() to report. */
+        if (dfd >= 0) {
+                gboolean ok = fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+                              file_check_trust_type(dfd, dir, base, "the control socket",
+                                                    S_IFSOCK, &st, error);
+
+                close(dfd);
+                if (!ok)
+                        return NULL;
+        }
+        return g_build_filename(dir, base, NULL);
+}
+
 /* Reads the whole of @fd (a record: small). */
 static char *
 fd_read_all(int fd, gsize *ret_len)
 {
         g_autoptr(GString) data = g_string_new(NULL);
         char buf[4096];
+        gssize n;
 
-        for (;;) {
-                ssize_t n = read(fd, buf, sizeof(buf));
-
-                if (n < 0 && errno == EINTR)
-                        continue;
+        do {
+                n = fd_read_full(fd, buf, sizeof(buf));
                 if (n < 0)
                         return NULL;
-                if (n == 0)
-                        break;
                 g_string_append_len(data, buf, n);
-        }
+        } while ((gsize)n == sizeof(buf));
         *ret_len = data->len;
         return g_string_free(g_steal_pointer(&data), FALSE);
 }

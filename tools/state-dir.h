@@ -78,6 +78,10 @@ int state_dir_lock_uuid(const char *dir, const char *uuid, GError **error);
  * commands) and its QMP proxy (other QMP clients). */
 char *state_dir_control_path(const char *dir, const char *name);
 char *state_dir_qmp_path(const char *dir, const char *name);
+/* The control socket to connect to: the dir is checked, and what is there
+ * must be a socket of root's (or ours), not a link, else an error naming
+ * it. A missing one is left to connect() to report. */
+char *state_dir_control_path_checked(const char *dir, const char *name, GError **error);
 
 /* Reads <dir>/<name>.state; a missing record is VMLOCK_ERROR_INVALID_ARG
  * ("no guest named NAME runs here"). */
