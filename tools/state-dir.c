@@ -573,18 +573,6 @@ state_dir_ensure(const char *dir, GError **error)
         return TRUE;
 }
 
-gboolean
-state_dir_check(const char *dir, GError **error)
-{
-        gboolean missing;
-        int fd = dir_open(dir, FALSE, &missing, error);
-
-        if (fd < 0)
-                return missing;
-        close(fd);
-        return TRUE;
-}
-
 /* @base in the dir @dfd must be of type @type (S_IFREG, S_IFSOCK) and
  * owned by root or us; @st from fstat or fstatat without following links. */
 static gboolean

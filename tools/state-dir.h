@@ -63,9 +63,6 @@ gboolean state_dir_check_name(const char *name, GError **error);
 
 /* Creates the directory (mode 0700) if needed, and checks it. */
 gboolean state_dir_ensure(const char *dir, GError **error);
-/* Checks the directory, if it exists (a missing one passes: it holds no
- * guest). */
-gboolean state_dir_check(const char *dir, GError **error);
 
 /* Takes the per-name lock, waiting for it; returns the fd to close() to
  * release it. The lock file stays behind: removing it would race with a waiter. */
