@@ -133,9 +133,9 @@ control_execute(const char *name, const char *command, JsonObject *arguments, GE
         g_autoptr(QmpStream) stream = NULL;
         g_autoptr(GError) local = NULL;
 
-        if (!state_dir_check_name(name, error))
+        path = state_dir_control_path_checked(state_dir, name, error);
+        if (!path)
                 return NULL;
-        path = state_dir_control_path(state_dir, name);
         stream = qmp_client_connect(path, &local);
         if (!stream) {
                 g_autoptr(GuestRecord) record = state_dir_load_alive(state_dir, name, NULL);
