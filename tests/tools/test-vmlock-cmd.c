@@ -342,6 +342,18 @@ parse_json_object(const char *text)
         return json_object_ref(json_node_get_object(root));
 }
 
+/* Waits (10 s at most) until the supervisor has written the guest's record. */
+static void
+wait_record(Fixture *fx, const char *name)
+{
+        for (int i = 0; i < WAIT_MAX_STEPS; i++) {
+                if (record_exists(fx, name))
+                        return;
+                g_usleep(WAIT_STEP_US);
+        }
+        g_error("no record of guest %s within 10 s", name);
+}
+
 /* ---- help and usage ----------------------------------------------------- */
 
 static void
@@ -669,7 +681,8 @@ test_foreground(Fixture *fx, gconstpointer data)
         guest = wait_ready(fx);
         g_ptr_array_add(fx->pids, GINT_TO_POINTER(guest));
         g_assert_cmpint(guest, !=, vmlock_pid);
-        g_assert_true(record_exists(fx, "g1"));
+        /* The supervisor records the guest once it runs: not before. */
+        wait_record(fx, "g1");
 
         kill(vmlock_pid, SIGTERM);
         collect(&r, vmlock_pid, out_path, err_path);
@@ -852,8 +865,7 @@ test_start_paused_exec_fails(Fixture *fx, gconstpointer data)
         pid_t vmlock_pid = spawn_async(fx, argv, NULL, &out_path, &err_path);
 
         g_ptr_array_add(fx->pids, GINT_TO_POINTER(vmlock_pid));
-        for (int i = 0; i < WAIT_MAX_STEPS && !record_exists(fx, "g1"); i++)
-                g_usleep(WAIT_STEP_US);
+        wait_record(fx, "g1");
         run_vmlock(fx, &resume, "resume", "g1", NULL);
         g_assert_cmpint(resume.status, ==, 1);
         g_assert_true(contains(resume.err, "cannot execute /nonexistent/program"));
@@ -877,8 +889,7 @@ test_start_died_before_exec(Fixture *fx, gconstpointer data)
         g_autoptr(GuestRecord) record = NULL;
 
         g_ptr_array_add(fx->pids, GINT_TO_POINTER(vmlock_pid));
-        for (int i = 0; i < WAIT_MAX_STEPS && !record_exists(fx, "g1"); i++)
-                g_usleep(WAIT_STEP_US);
+        wait_record(fx, "g1");
         record = load_record(fx, "g1");
         kill(vmlock_domain_get_pid(record->dom), SIGKILL);
         run_vmlock(fx, &resume, "resume", "g1", NULL);
