@@ -529,10 +529,6 @@ static const struct {
         { "x-exit-preconfig", "vmlock starts the guest" },
 };
 
-typedef struct {
-        QmpServerClient *client;
-} ProxyForward;
-
 static void
 proxy_forward_done(JsonObject *reply, gpointer data)
 {
