@@ -150,9 +150,9 @@ tool_control_execute(const char *state_dir_option, const char *name, const char 
         g_autoptr(QmpStream) stream = NULL;
         g_autoptr(GError) local = NULL;
 
-        if (!state_dir_check_name(name, error))
+        path = state_dir_control_path_checked(state_dir, name, error);
+        if (!path)
                 return NULL;
-        path = state_dir_control_path(state_dir, name);
         stream = qmp_client_connect(path, &local);
         if (!stream) {
                 g_autoptr(GuestRecord) record = state_dir_load_alive(state_dir, name, NULL);

@@ -416,8 +416,10 @@ start_supervised(VmlockDomain *dom, VmlockLockManager *manager, const char *mana
                 setup.monitor_fd = monitor[0];
                 setup.program = program[0];
                 setup.incoming = opt_incoming;
-                monitor[0] = -1; /* the supervisor's, even when it fails */
+                /* Both the supervisor's, even when it fails. */
+                monitor[0] = -1;
                 sv = supervisor_new(&setup, error);
+                setup.go_fd = -1;
         }
         if (!sv) {
                 int status = 0;

@@ -9,36 +9,12 @@
 
 #include "guest-status.h"
 
-/* sanlock's lockspace of the automatic disk leases (named by libvirt). */
-#define AUTO_DISK_LOCKSPACE "__LIBVIRT__DISKS__"
-
 const char *
 guest_record_state_string(const GuestRecord *record)
 {
         if (record->released)
                 return record->paused ? "paused, leases released" : "leases released";
         return record->paused ? "paused" : "running";
-}
-
-/* One resource in a driver's state string: "LOCKSPACE:NAME:PATH:OFFSET..."
- * entries separated by spaces (sanlock's format). */
-static gboolean
-state_has_resource(const char *state, const char *lockspace, const char *name)
-{
-        g_auto(GStrv) entries = NULL;
-
-        if (!state)
-                return FALSE;
-        entries = g_strsplit(state, " ", -1);
-        for (guint i = 0; entries[i]; i++) {
-                g_auto(GStrv) fields = g_strsplit(entries[i], ":", 3);
-
-                if (g_strv_length(fields) < 2 || !g_str_equal(fields[1], name))
-                        continue;
-                if (!lockspace || g_str_equal(fields[0], lockspace))
-                        return TRUE;
-        }
-        return FALSE;
 }
 
 static const char *
@@ -51,24 +27,43 @@ disk_mode(const VmlockDisk *disk)
         return "exclusive";
 }
 
-static gboolean
-disk_is_lockable(const VmlockDisk *disk)
-{
-        VmlockDiskType type = vmlock_disk_get_type(disk);
-
-        return vmlock_disk_get_source(disk) &&
-               (type == VMLOCK_DISK_TYPE_FILE || type == VMLOCK_DISK_TYPE_BLOCK ||
-                type == VMLOCK_DISK_TYPE_DIR);
-}
-
+/* The driver says whether @state holds the resource (@ok: it could tell). */
 static const char *
-held_string(const GuestRecord *record, gboolean tracked, gboolean held)
+held_string(const GuestRecord *record, gboolean tracked, gboolean ok, gboolean held)
 {
         if (!tracked)
                 return "not tracked";
         if (record->released)
                 return "released";
+        if (!ok)
+                return "unknown";
         return held ? "held" : "not held";
+}
+
+static const char *
+lease_held_string(const GuestRecord *record, VmlockLockManager *manager, gboolean tracked,
+                  const char *state, const VmlockLease *lease)
+{
+        g_autoptr(GError) error = NULL;
+        gboolean held = FALSE;
+        gboolean ok = vmlock_domain_lock_state_holds_lease(manager, state, lease, &held, &error);
+
+        if (!ok)
+                g_debug("lease %s: %s", vmlock_lease_get_key(lease), error->message);
+        return held_string(record, tracked, ok, held);
+}
+
+static const char *
+disk_held_string(const GuestRecord *record, VmlockLockManager *manager, gboolean tracked,
+                 const char *state, const VmlockDisk *disk)
+{
+        g_autoptr(GError) error = NULL;
+        gboolean held = FALSE;
+        gboolean ok = vmlock_domain_lock_state_holds_disk(manager, state, disk, &held, &error);
+
+        if (!ok)
+                g_debug("disk %s: %s", vmlock_disk_get_source(disk), error->message);
+        return held_string(record, tracked, ok, held);
 }
 
 static JsonArray *
@@ -92,9 +87,7 @@ resources_to_json(const GuestRecord *record, VmlockLockManager *manager, const c
                 json_object_set_string_member(entry, "mode", "exclusive");
                 json_object_set_string_member(
                         entry, "held",
-                        held_string(record, tracked,
-                                    state_has_resource(state, lockspace,
-                                                       vmlock_lease_get_key(lease))));
+                        lease_held_string(record, manager, tracked, state, lease));
                 json_array_add_object_element(resources, entry);
         }
         for (guint i = 0; i < vmlock_domain_get_n_disks(dom); i++) {
@@ -104,20 +97,15 @@ resources_to_json(const GuestRecord *record, VmlockLockManager *manager, const c
 
                 json_object_set_string_member(entry, "kind", "disk");
                 json_object_set_string_member(entry, "path", source ? source : "");
-                if (!disk_is_lockable(disk)) {
+                if (!vmlock_disk_is_lockable(disk)) {
                         json_object_set_string_member(entry, "mode", "-");
                         json_object_set_string_member(entry, "held",
                                                       "not locked (no local path)");
                 } else {
-                        /* An automatic disk lease is named by the md5 of the path. */
-                        g_autofree char *md5 =
-                                g_compute_checksum_for_string(G_CHECKSUM_MD5, source, -1);
-                        gboolean held = state_has_resource(state, AUTO_DISK_LOCKSPACE, md5) ||
-                                        state_has_resource(state, NULL, source);
-
                         json_object_set_string_member(entry, "mode", disk_mode(disk));
-                        json_object_set_string_member(entry, "held",
-                                                      held_string(record, tracked, held));
+                        json_object_set_string_member(
+                                entry, "held",
+                                disk_held_string(record, manager, tracked, state, disk));
                 }
                 json_array_add_object_element(resources, entry);
         }

@@ -10,8 +10,10 @@
  *   pause     stop its CPUs and release its leases (QEMU: QMP stop; a guest
  *             without QMP cannot be paused safely and is killed).
  * It loads no lock driver and touches no lease storage (which may be what
- * failed). If no supervisor answers, the PID sanlock gave is killed. Exit
- * status 0 or 1.
+ * failed). It runs as root and acts on what the state dir holds, so a dir,
+ * record or socket others could have planted is refused before it connects
+ * anywhere (state-dir.h). If no supervisor answers, the PID sanlock gave is
+ * killed. Exit status 0 or 1.
  */
 #define G_LOG_DOMAIN "vmlock-tool"
 
@@ -62,7 +64,10 @@ ask_supervisor(const char *state_dir, const char *action, const char *uuid, GErr
 
         if (!record)
                 return FALSE;
-        path = state_dir_control_path(state_dir, vmlock_domain_get_name(record->dom));
+        path = state_dir_control_path_checked(state_dir, vmlock_domain_get_name(record->dom),
+                                              error);
+        if (!path)
+                return FALSE;
         stream = qmp_client_connect(path, error);
         if (!stream)
                 return FALSE;

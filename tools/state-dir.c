@@ -6,8 +6,10 @@
 
 #include "config-build.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -17,7 +19,9 @@
 #include <glib/gstdio.h>
 #include <vmlock/error.h>
 
+#include "fd-util.h"
 #include "state-dir.h"
+#include "util/file_trust.h"
 
 #define GROUP_GUEST "guest"
 #define GROUP_DISK_PREFIX "disk."
@@ -388,52 +392,296 @@ state_dir_check_name(const char *name, GError **error)
         return TRUE;
 }
 
-gboolean
-state_dir_ensure(const char *dir, GError **error)
+/* ---- trusting the directory and what is in it ----------------------------
+ *
+ * The lock-failure helper runs as root and asks whichever supervisor the
+ * records name; the supervisor binds sockets and writes records there. So
+ * whoever could write the state dir could plant a record, a lock file or a
+ * link for root to follow: the dir must be ours alone, and every file in it
+ * is opened relative to it, without following links, and looked at (fstat)
+ * before use. */
+
+/* Root, or the user running vmlock (tests, a user's own guests). */
+static gboolean
+uid_trusted(uid_t uid)
+{
+        return uid == 0 || uid == geteuid();
+}
+
+static gboolean
+acl_user_trusted(guint32 id, gpointer user_data)
+{
+        return uid_trusted((uid_t)id);
+}
+
+/* Like the mode's group bits: no group may write it. */
+static gboolean
+acl_group_trusted(guint32 id, gpointer user_data)
+{
+        return FALSE;
+}
+
+/* "root", or "root or uid 1000 (alice)" when not run as root. */
+static char *
+trusted_owners(void)
+{
+        g_autofree char *me = NULL;
+
+        if (geteuid() == 0)
+                return g_strdup("root");
+        me = file_trust_describe_uid(geteuid());
+        return g_strdup_printf("root or %s", me);
+}
+
+/* An ACL can let others write what the mode says only the owner may. */
+static gboolean
+dir_check_acl(const char *dir, int fd, GError **error)
+{
+        g_autofree char *who = NULL;
+        guint32 id = 0;
+
+        switch (file_trust_acl_writer(fd, acl_user_trusted, acl_group_trusted, NULL, &id)) {
+        case FILE_TRUST_ACL_NONE:
+                return TRUE;
+        case FILE_TRUST_ACL_TOO_LONG:
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
+                            "the state directory %s has an ACL too long to check; remove it "
+                            "(setfacl -b %s)", dir, dir);
+                return FALSE;
+        case FILE_TRUST_ACL_USER:
+                who = file_trust_describe_uid((uid_t)id);
+                break;
+        case FILE_TRUST_ACL_GROUP: {
+                g_autofree char *group = file_trust_describe_gid((gid_t)id);
+
+                who = g_strdup_printf("group %s", group);
+                break;
+        }
+        }
+        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
+                    "the state directory %s is writable by %s through an ACL: they could "
+                    "plant records and links there for vmlock to follow; run setfacl -b %s",
+                    dir, who, dir);
+        return FALSE;
+}
+
+static gboolean
+dir_check_trust(const char *dir, int fd, GError **error)
 {
         struct stat st;
 
-        if (g_mkdir_with_parents(dir, 0700) < 0) {
+        if (fstat(fd, &st) < 0) {
                 int saved = errno;
 
-                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
-                            "cannot create the state directory %s: %s", dir,
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO, "cannot stat %s: %s", dir,
                             g_strerror(saved));
                 return FALSE;
         }
-        if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        if (!uid_trusted(st.st_uid)) {
+                g_autofree char *owner = file_trust_describe_uid(st.st_uid);
+                g_autofree char *owners = trusted_owners();
+
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
-                            "the state directory %s is not a directory", dir);
+                            "the state directory %s belongs to %s: its owner could plant "
+                            "records and links there for vmlock to follow; it must belong to "
+                            "%s (chown %s %s)", dir, owner, owners,
+                            geteuid() == 0 ? "root" : g_get_user_name(), dir);
+                return FALSE;
+        }
+        if (st.st_mode & S_IWOTH) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
+                            "the state directory %s is writable by every user (mode %04o): "
+                            "anyone could plant records and links there for vmlock to "
+                            "follow; run chmod 0700 %s", dir,
+                            (unsigned int)(st.st_mode & 07777), dir);
+                return FALSE;
+        }
+        /* Before the group bits: with an ACL they show its mask, and the
+         * entry that grants write is the one to name. */
+        if (!dir_check_acl(dir, fd, error))
+                return FALSE;
+        if (st.st_mode & S_IWGRP) {
+                g_autofree char *group = file_trust_describe_gid(st.st_gid);
+
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
+                            "the state directory %s is writable by group %s (mode %04o): its "
+                            "members could plant records and links there for vmlock to "
+                            "follow; run chmod 0700 %s", dir, group,
+                            (unsigned int)(st.st_mode & 07777), dir);
                 return FALSE;
         }
         return TRUE;
 }
 
-static char *
-record_path(const char *dir, const char *name)
+/* The state dir, opened and checked (see above). With @create, a missing
+ * one is made, mode 0700; without, a missing one sets *@ret_missing (when
+ * not NULL: otherwise it is an error) and returns -1 with no error. */
+static int
+dir_open(const char *dir, gboolean create, gboolean *ret_missing, GError **error)
 {
-        g_autofree char *base = g_strconcat(name, RECORD_SUFFIX, NULL);
+        int fd;
 
-        return g_build_filename(dir, base, NULL);
+        if (ret_missing)
+                *ret_missing = FALSE;
+        if (create && g_mkdir_with_parents(dir, 0700) < 0) {
+                int saved = errno;
+
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
+                            "cannot create the state directory %s: %s", dir,
+                            g_strerror(saved));
+                return -1;
+        }
+        /* O_NOFOLLOW: the dir itself must not be a link someone else made. */
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) {
+                int saved = errno;
+                struct stat st;
+
+                if (saved == ENOENT && ret_missing) {
+                        *ret_missing = TRUE;
+                        return -1;
+                }
+                /* With O_DIRECTORY, a link is ENOTDIR, not ELOOP. */
+                if (saved == ELOOP || (lstat(dir, &st) == 0 && S_ISLNK(st.st_mode)))
+                        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
+                                    "the state directory %s is a symbolic link: name the real "
+                                    "directory instead (--state-dir, VMLOCK_STATE_DIR)", dir);
+                else if (saved == ENOTDIR)
+                        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
+                                    "the state directory %s is not a directory", dir);
+                else
+                        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
+                                    "cannot open the state directory %s: %s", dir,
+                                    g_strerror(saved));
+                return -1;
+        }
+        if (!dir_check_trust(dir, fd, error)) {
+                close(fd);
+                return -1;
+        }
+        return fd;
+}
+
+gboolean
+state_dir_ensure(const char *dir, GError **error)
+{
+        int fd = dir_open(dir, TRUE, NULL, error);
+
+        if (fd < 0)
+                return FALSE;
+        close(fd);
+        return TRUE;
+}
+
+/* @base in the dir @dfd must be of type @type (S_IFREG, S_IFSOCK) and
+ * owned by root or us; @st from fstat or fstatat without following links. */
+static gboolean
+file_check_trust_type(int dfd, const char *dir, const char *base, const char *what,
+                      mode_t type, const struct stat *st, GError **error)
+{
+        const char *want = type == S_IFSOCK ? "a socket" : "a regular file";
+
+        g_autofree char *path = g_build_filename(dir, base, NULL);
+
+        if (S_ISLNK(st->st_mode)) {
+                char target[PATH_MAX];
+                ssize_t n = readlinkat(dfd, base, target, sizeof(target) - 1);
+
+                target[n < 0 ? 0 : n] = '\0';
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
+                            "refusing %s %s: it is a symbolic link (to %s), not %s; remove "
+                            "it", what, path, n < 0 ? "?" : target, want);
+                return FALSE;
+        }
+        if ((st->st_mode & S_IFMT) != type) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
+                            "refusing %s %s: it is %s, not %s; remove it", what, path,
+                            file_trust_kind(st->st_mode), want);
+                return FALSE;
+        }
+        if (!uid_trusted(st->st_uid)) {
+                g_autofree char *owner = file_trust_describe_uid(st->st_uid);
+                g_autofree char *owners = trusted_owners();
+
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
+                            "refusing %s %s: it belongs to %s, not to %s; remove it", what,
+                            path, owner, owners);
+                return FALSE;
+        }
+        return TRUE;
+}
+
+static gboolean
+file_check_trust(int dfd, const char *dir, const char *base, const char *what,
+                 const struct stat *st, GError **error)
+{
+        return file_check_trust_type(dfd, dir, base, what, S_IFREG, st, error);
+}
+
+/* openat() without following a link, then the checks above. With O_CREAT
+ * the file is made 0600. A missing file (without O_CREAT) is -1 with errno
+ * ENOENT and no error. */
+static int
+file_open(int dfd, const char *dir, const char *base, const char *what, int flags,
+          GError **error)
+{
+        struct stat st;
+        int fd;
+
+        /* O_NONBLOCK: a FIFO planted here must not hang us before fstat. */
+        fd = openat(dfd, base, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+        if (fd < 0) {
+                int saved = errno;
+
+                if (saved == ELOOP && fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+                        file_check_trust(dfd, dir, base, what, &st, error);
+                } else if (saved != ENOENT) {
+                        g_autofree char *path = g_build_filename(dir, base, NULL);
+
+                        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO, "cannot open %s: %s",
+                                    path, g_strerror(saved));
+                }
+                errno = saved;
+                return -1;
+        }
+        if (fstat(fd, &st) < 0) {
+                int saved = errno;
+                g_autofree char *path = g_build_filename(dir, base, NULL);
+
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO, "cannot stat %s: %s", path,
+                            g_strerror(saved));
+                close(fd);
+                return -1;
+        }
+        if (!file_check_trust(dfd, dir, base, what, &st, error)) {
+                close(fd);
+                errno = EPERM;
+                return -1;
+        }
+        return fd;
+}
+
+static char *
+record_base(const char *name)
+{
+        return g_strconcat(name, RECORD_SUFFIX, NULL);
 }
 
 static int
 lock_file(const char *dir, const char *base, GError **error)
 {
         g_autofree char *path = NULL;
+        int dfd;
         int fd;
 
-        if (!state_dir_ensure(dir, error))
+        dfd = dir_open(dir, TRUE, NULL, error);
+        if (dfd < 0)
+                return -1;
+        fd = file_open(dfd, dir, base, "the lock file", O_RDWR | O_CREAT, error);
+        close(dfd);
+        if (fd < 0)
                 return -1;
         path = g_build_filename(dir, base, NULL);
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0) {
-                int saved = errno;
-
-                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO, "cannot open %s: %s", path,
-                            g_strerror(saved));
-                return -1;
-        }
         while (flock(fd, LOCK_EX) < 0) {
                 int saved = errno;
 
@@ -482,28 +730,96 @@ state_dir_qmp_path(const char *dir, const char *name)
         return g_build_filename(dir, base, NULL);
 }
 
-GuestRecord *
-state_dir_load(const char *dir, const char *name, GError **error)
+char *
+state_dir_control_path_checked(const char *dir, const char *name, GError **error)
 {
-        g_autofree char *path = NULL;
-        g_autofree char *data = NULL;
-        GError *local = NULL;
-        gsize len;
+        g_autofree char *base = NULL;
+        gboolean missing = FALSE;
+        struct stat st;
+        int dfd;
 
         if (!state_dir_check_name(name, error))
                 return NULL;
-        path = record_path(dir, name);
-        if (!g_file_get_contents(path, &data, &len, &local)) {
-                if (g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-                        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
-                                    "no guest named '%s' runs here (no record in %s)", name,
-                                    dir);
-                else
-                        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO, "%s",
-                                    local->message);
-                g_error_free(local);
+        dfd = dir_open(dir, FALSE, &missing, error);
+        if (dfd < 0 && !missing)
+                return NULL;
+        base = g_strconcat(name, CONTROL_SUFFIX, NULL);
+        /* connect() follows links: look first. A missing socket is left to
+         * connect() to report. */
+        if (dfd >= 0) {
+                gboolean ok = fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+                              file_check_trust_type(dfd, dir, base, "the control socket",
+                                                    S_IFSOCK, &st, error);
+
+                close(dfd);
+                if (!ok)
+                        return NULL;
+        }
+        return g_build_filename(dir, base, NULL);
+}
+
+/* Reads the whole of @fd (a record: small). */
+static char *
+fd_read_all(int fd, gsize *ret_len)
+{
+        g_autoptr(GString) data = g_string_new(NULL);
+        char buf[4096];
+        gssize n;
+
+        do {
+                n = fd_read_full(fd, buf, sizeof(buf));
+                if (n < 0)
+                        return NULL;
+                g_string_append_len(data, buf, n);
+        } while ((gsize)n == sizeof(buf));
+        *ret_len = data->len;
+        return g_string_free(g_steal_pointer(&data), FALSE);
+}
+
+GuestRecord *
+state_dir_load(const char *dir, const char *name, GError **error)
+{
+        g_autofree char *base = NULL;
+        g_autofree char *path = NULL;
+        g_autofree char *data = NULL;
+        gboolean missing = FALSE;
+        gsize len = 0;
+        int dfd;
+        int fd;
+
+        if (!state_dir_check_name(name, error))
+                return NULL;
+        base = record_base(name);
+        path = g_build_filename(dir, base, NULL);
+        dfd = dir_open(dir, FALSE, &missing, error);
+        if (dfd < 0 && !missing)
+                return NULL;
+        if (dfd >= 0) {
+                GError *local = NULL;
+
+                fd = file_open(dfd, dir, base, "the state record", O_RDONLY, &local);
+                close(dfd);
+                if (fd < 0 && local) {
+                        g_propagate_error(error, local);
+                        return NULL;
+                }
+                missing = fd < 0;
+        }
+        if (missing) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                            "no guest named '%s' runs here (no record in %s)", name, dir);
                 return NULL;
         }
+        data = fd_read_all(fd, &len);
+        if (!data) {
+                int saved = errno;
+
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO, "cannot read %s: %s", path,
+                            g_strerror(saved));
+                close(fd);
+                return NULL;
+        }
+        close(fd);
         return guest_record_from_data(data, len, path, error);
 }
 
@@ -523,46 +839,116 @@ state_dir_load_alive(const char *dir, const char *name, GError **error)
         return g_steal_pointer(&record);
 }
 
-gboolean
-state_dir_save(const char *dir, const GuestRecord *record, GError **error)
+/* Writes @data to a new file beside @base, then renames it over @base:
+ * readers see the old record or the new one. O_EXCL|O_NOFOLLOW on the
+ * temporary name and rename(2), which replaces a link rather than follows
+ * it, leave nothing planted to be written through. No fsync: the records
+ * live in /run and describe processes that a reboot ends anyway. */
+static gboolean
+file_replace(int dfd, const char *dir, const char *base, const char *data, gsize len,
+             GError **error)
 {
-        const char *name = vmlock_domain_get_name(record->dom);
-        g_autofree char *path = NULL;
-        g_autofree char *data = NULL;
-        GError *local = NULL;
-        gsize len;
+        g_autofree char *tmp = NULL;
+        int fd = -1;
 
-        if (!state_dir_check_name(name, error))
+        for (int tries = 0; fd < 0 && tries < 100; tries++) {
+                g_free(tmp);
+                tmp = g_strdup_printf("%s.%08x", base, g_random_int());
+                fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                            0600);
+                if (fd < 0 && errno != EEXIST)
+                        break;
+        }
+        if (fd < 0) {
+                int saved = errno;
+
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
+                            "cannot create a file in %s: %s", dir, g_strerror(saved));
                 return FALSE;
-        if (!state_dir_ensure(dir, error))
+        }
+        if (!fd_write_all(fd, data, len) || close(fd) < 0) {
+                int saved = errno;
+
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO, "cannot write %s/%s: %s",
+                            dir, tmp, g_strerror(saved));
+                unlinkat(dfd, tmp, 0);
                 return FALSE;
-        path = record_path(dir, name);
-        data = guest_record_to_data(record, &len);
-        /* CONSISTENT: a temporary file renamed over the record. */
-        if (!g_file_set_contents_full(path, data, len, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
-                                      &local)) {
-                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO, "%s", local->message);
-                g_error_free(local);
+        }
+        if (renameat(dfd, tmp, dfd, base) < 0) {
+                int saved = errno;
+
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
+                            "cannot rename %s/%s to %s: %s", dir, tmp, base,
+                            g_strerror(saved));
+                unlinkat(dfd, tmp, 0);
                 return FALSE;
         }
         return TRUE;
 }
 
 gboolean
-state_dir_remove(const char *dir, const char *name, GError **error)
+state_dir_save(const char *dir, const GuestRecord *record, GError **error)
 {
-        g_autofree char *path = NULL;
+        const char *name = vmlock_domain_get_name(record->dom);
+        g_autofree char *base = NULL;
+        g_autofree char *data = NULL;
+        gboolean ok;
+        gsize len;
+        int dfd;
 
         if (!state_dir_check_name(name, error))
                 return FALSE;
-        path = record_path(dir, name);
-        if (unlink(path) < 0 && errno != ENOENT) {
-                int saved = errno;
+        dfd = dir_open(dir, TRUE, NULL, error);
+        if (dfd < 0)
+                return FALSE;
+        base = record_base(name);
+        data = guest_record_to_data(record, &len);
+        ok = file_replace(dfd, dir, base, data, len, error);
+        close(dfd);
+        return ok;
+}
 
+gboolean
+state_dir_remove(const char *dir, const char *name, GError **error)
+{
+        g_autofree char *base = NULL;
+        gboolean missing = FALSE;
+        struct stat st;
+        int dfd;
+
+        if (!state_dir_check_name(name, error))
+                return FALSE;
+        dfd = dir_open(dir, FALSE, &missing, error);
+        if (dfd < 0)
+                return missing;
+        base = record_base(name);
+        /* Only a record of ours is removed: what else is there was planted,
+         * and is for a person to look at. */
+        if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                int saved = errno;
+                g_autofree char *path = g_build_filename(dir, base, NULL);
+
+                close(dfd);
+                if (saved == ENOENT)
+                        return TRUE;
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO, "cannot stat %s: %s", path,
+                            g_strerror(saved));
+                return FALSE;
+        }
+        if (!file_check_trust(dfd, dir, base, "the state record", &st, error)) {
+                close(dfd);
+                return FALSE;
+        }
+        if (unlinkat(dfd, base, 0) < 0 && errno != ENOENT) {
+                int saved = errno;
+                g_autofree char *path = g_build_filename(dir, base, NULL);
+
+                close(dfd);
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO, "cannot remove %s: %s", path,
                             g_strerror(saved));
                 return FALSE;
         }
+        close(dfd);
         return TRUE;
 }
 
@@ -595,31 +981,36 @@ compare_names(const void *a, const void *b)
 GStrv
 state_dir_list_names(const char *dir, GError **error)
 {
-        g_autoptr(GDir) d = NULL;
         g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
         g_auto(GStrv) names = NULL;
-        GError *local = NULL;
-        const char *entry;
+        gboolean missing = FALSE;
+        struct dirent *entry;
+        DIR *d;
+        int dfd;
 
-        d = g_dir_open(dir, 0, &local);
+        dfd = dir_open(dir, FALSE, &missing, error);
+        if (dfd < 0)
+                return missing ? g_new0(char *, 1) : NULL;
+        d = fdopendir(dfd);
         if (!d) {
-                if (g_error_matches(local, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
-                        g_error_free(local);
-                        return g_new0(char *, 1);
-                }
-                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO, "%s", local->message);
-                g_error_free(local);
+                int saved = errno;
+
+                close(dfd);
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO, "cannot read %s: %s", dir,
+                            g_strerror(saved));
                 return NULL;
         }
-        while ((entry = g_dir_read_name(d))) {
+        while ((entry = readdir(d))) {
+                const char *base = entry->d_name;
                 g_autofree char *name = NULL;
 
-                /* Temporary files of an atomic write look like NAME.state.XXXXXX. */
-                if (entry[0] == '.' || !g_str_has_suffix(entry, RECORD_SUFFIX))
+                /* Temporary files of an atomic write look like NAME.state.XXXXXXXX. */
+                if (base[0] == '.' || !g_str_has_suffix(base, RECORD_SUFFIX))
                         continue;
-                name = g_strndup(entry, strlen(entry) - strlen(RECORD_SUFFIX));
+                name = g_strndup(base, strlen(base) - strlen(RECORD_SUFFIX));
                 g_strv_builder_add(builder, name);
         }
+        closedir(d);
         names = g_strv_builder_end(builder);
         qsort(names, g_strv_length(names), sizeof(char *), compare_names);
         return g_steal_pointer(&names);

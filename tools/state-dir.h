@@ -53,7 +53,15 @@ const char *state_dir_path_resolve(const char *option);
 /* A name usable as a file name in the state dir (no '/', no leading '.'). */
 gboolean state_dir_check_name(const char *name, GError **error);
 
-/* Creates the directory (mode 0700) if needed. */
+/* The state dir must be ours alone: a directory (not a link) owned by root
+ * (or by the calling user, when not root), writable by no group nor other
+ * user, no ACL granting anyone else write. Every function below checks it
+ * before use and refuses it otherwise, with VMLOCK_ERROR_IO naming the dir
+ * and the chmod/chown to run. Files in it are opened without following
+ * links and must be regular files of root's (or the caller's): a link, or
+ * another user's file, is refused naming it. */
+
+/* Creates the directory (mode 0700) if needed, and checks it. */
 gboolean state_dir_ensure(const char *dir, GError **error);
 
 /* Takes the per-name lock, waiting for it; returns the fd to close() to
@@ -67,6 +75,10 @@ int state_dir_lock_uuid(const char *dir, const char *uuid, GError **error);
  * commands) and its QMP proxy (other QMP clients). */
 char *state_dir_control_path(const char *dir, const char *name);
 char *state_dir_qmp_path(const char *dir, const char *name);
+/* The control socket to connect to: the dir is checked, and what is there
+ * must be a socket of root's (or ours), not a link, else an error naming
+ * it. A missing one is left to connect() to report. */
+char *state_dir_control_path_checked(const char *dir, const char *name, GError **error);
 
 /* Reads <dir>/<name>.state; a missing record is VMLOCK_ERROR_INVALID_ARG
  * ("no guest named NAME runs here"). */

@@ -30,8 +30,8 @@ typedef struct {
 } SupervisorSetup;
 
 /* Opens the sockets, greets QEMU's monitor and saves the record. Call with
- * the guest's name lock held. On failure nothing is left behind but the
- * guest, which the caller kills. */
+ * the guest's name lock held. Takes go_fd and monitor_fd, even on failure.
+ * On failure nothing is left behind but the guest, which the caller kills. */
 Supervisor *supervisor_new(const SupervisorSetup *setup, GError **error);
 void supervisor_free(Supervisor *supervisor);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Supervisor, supervisor_free)

@@ -53,4 +53,25 @@ VMLOCK_EXPORT gboolean vmlock_domain_lock_lease_detach(VmlockLockManager *manage
                                                        VmlockDomain *dom, const VmlockLease *lease,
                                                        GError **error);
 
+
+/* TRUE when @disk becomes a lock resource: it has a local path (type file,
+ * block or dir). Network and volume disks and empty drives do not. */
+VMLOCK_EXPORT gboolean vmlock_disk_is_lockable(const VmlockDisk *disk);
+
+/* Whether @state (from vmlock_domain_lock_process_inquire() or _pause();
+ * NULL: nothing held) holds @disk's or @lease's lease, as the driver names
+ * them: callers need not know the driver's naming. A disk that is not
+ * lockable, or one the driver takes no lease for, is not held. Errors:
+ * VMLOCK_ERROR_UNSUPPORTED when the driver cannot tell, INVALID_ARG for a
+ * NULL argument, or the driver's own (a state it cannot parse). */
+VMLOCK_EXPORT gboolean vmlock_domain_lock_state_holds_disk(VmlockLockManager *manager,
+                                                           const char *state,
+                                                           const VmlockDisk *disk,
+                                                           gboolean *ret_held, GError **error);
+VMLOCK_EXPORT gboolean vmlock_domain_lock_state_holds_lease(VmlockLockManager *manager,
+                                                            const char *state,
+                                                            const VmlockLease *lease,
+                                                            gboolean *ret_held,
+                                                            GError **error);
+
 G_END_DECLS

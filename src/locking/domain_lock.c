@@ -14,10 +14,13 @@
 
 /* Only a disk with a local path can be leased; network and volume disks
  * (whose path is not a host path) and empty drives are left alone. */
-static gboolean
-disk_is_lockable(const VmlockDisk *disk)
+gboolean
+vmlock_disk_is_lockable(const VmlockDisk *disk)
 {
-        if (!vmlock_disk_get_source(disk))
+        VMLOCK_TRACE("disk=%p (%s)", disk,
+                     disk ? VMLOCK_NULLSTR(vmlock_disk_get_source(disk)) : "(null)");
+
+        if (!disk || !vmlock_disk_get_source(disk))
                 return FALSE;
 
         switch (vmlock_disk_get_type(disk)) {
@@ -37,7 +40,7 @@ add_disk(LockObject *object, const VmlockDisk *disk, GError **error)
 {
         unsigned int flags = 0;
 
-        if (!disk_is_lockable(disk))
+        if (!vmlock_disk_is_lockable(disk))
                 return TRUE;
 
         /* Readers share the lease with each other, never with a sole writer. */
@@ -50,13 +53,13 @@ add_disk(LockObject *object, const VmlockDisk *disk, GError **error)
                                         vmlock_disk_get_source(disk), NULL, 0, flags, error);
 }
 
-static gboolean
-add_lease(LockObject *object, const VmlockLease *lease, GError **error)
+/* A <lease>'s resource params (path, offset[, lockspace]); returns how many. */
+static gsize
+lease_params(const VmlockLease *lease, VmlockLockParam params[3])
 {
-        VmlockLockParam params[3];
         gsize n = 0;
 
-        memset(params, 0, sizeof(params));
+        memset(params, 0, 3 * sizeof(params[0]));
         params[n].type = VMLOCK_LOCK_PARAM_STRING;
         params[n].key = "path";
         params[n++].value.str = vmlock_lease_get_path(lease);
@@ -68,6 +71,14 @@ add_lease(LockObject *object, const VmlockLease *lease, GError **error)
                 params[n].key = "lockspace";
                 params[n++].value.str = vmlock_lease_get_lockspace(lease);
         }
+        return n;
+}
+
+static gboolean
+add_lease(LockObject *object, const VmlockLease *lease, GError **error)
+{
+        VmlockLockParam params[3];
+        gsize n = lease_params(lease, params);
 
         /* A <lease> is always exclusive: the XML cannot say otherwise. */
         return lock_object_add_resource(object, VMLOCK_LOCK_RESOURCE_LEASE,
@@ -250,7 +261,7 @@ vmlock_domain_lock_disk_attach(VmlockLockManager *manager, const char *uri, Vmlo
             !require_arg(disk, G_STRFUNC, "disk", error))
                 return FALSE;
         /* Nothing to lock, so nothing to ask the driver. */
-        if (!disk_is_lockable(disk))
+        if (!vmlock_disk_is_lockable(disk))
                 return TRUE;
 
         object = domain_lock_object_new(manager, uri, dom, FALSE, 0, error);
@@ -273,7 +284,7 @@ vmlock_domain_lock_disk_detach(VmlockLockManager *manager, VmlockDomain *dom,
         if (!check_args(manager, dom, G_STRFUNC, error) ||
             !require_arg(disk, G_STRFUNC, "disk", error))
                 return FALSE;
-        if (!disk_is_lockable(disk))
+        if (!vmlock_disk_is_lockable(disk))
                 return TRUE;
 
         object = domain_lock_object_new(manager, NULL, dom, FALSE, 0, error);
@@ -323,4 +334,48 @@ vmlock_domain_lock_lease_detach(VmlockLockManager *manager, VmlockDomain *dom,
         if (!object || !add_lease(object, lease, error))
                 return FALSE;
         return lock_object_release(object, NULL, 0, error);
+}
+
+gboolean
+vmlock_domain_lock_state_holds_disk(VmlockLockManager *manager, const char *state,
+                                    const VmlockDisk *disk, gboolean *ret_held, GError **error)
+{
+        VMLOCK_TRACE("manager=%p state=%s disk=%p (%s) ret_held=%p", manager,
+                     VMLOCK_NULLSTR(state), disk,
+                     disk ? VMLOCK_NULLSTR(vmlock_disk_get_source(disk)) : "(null)", ret_held);
+
+        if (!require_arg(manager, G_STRFUNC, "lock manager", error) ||
+            !require_arg(disk, G_STRFUNC, "disk", error) ||
+            !require_arg(ret_held, G_STRFUNC, "place for the answer", error))
+                return FALSE;
+        /* Never a resource, so never held. */
+        if (!vmlock_disk_is_lockable(disk)) {
+                *ret_held = FALSE;
+                return TRUE;
+        }
+        return lock_manager_state_holds(manager, state, VMLOCK_LOCK_RESOURCE_DISK,
+                                        vmlock_disk_get_source(disk), NULL, 0, ret_held, error);
+}
+
+gboolean
+vmlock_domain_lock_state_holds_lease(VmlockLockManager *manager, const char *state,
+                                     const VmlockLease *lease, gboolean *ret_held,
+                                     GError **error)
+{
+        VmlockLockParam params[3];
+        gsize n;
+
+        VMLOCK_TRACE("manager=%p state=%s lease=%p (%s:%s) ret_held=%p", manager,
+                     VMLOCK_NULLSTR(state), lease,
+                     lease ? VMLOCK_NULLSTR(vmlock_lease_get_lockspace(lease)) : "(null)",
+                     lease ? vmlock_lease_get_key(lease) : "(null)", ret_held);
+
+        if (!require_arg(manager, G_STRFUNC, "lock manager", error) ||
+            !require_arg(lease, G_STRFUNC, "lease", error) ||
+            !require_arg(ret_held, G_STRFUNC, "place for the answer", error))
+                return FALSE;
+        n = lease_params(lease, params);
+        return lock_manager_state_holds(manager, state, VMLOCK_LOCK_RESOURCE_LEASE,
+                                        vmlock_lease_get_key(lease), params, n, ret_held,
+                                        error);
 }

@@ -18,8 +18,11 @@
 
 G_BEGIN_DECLS
 
-/* MAJOR * 1000000 + MINOR * 1000 + MICRO; the loader requires an exact match. */
-#define VMLOCK_LOCK_DRIVER_VERSION 1001000u
+/* MAJOR * 1000000 + MINOR * 1000 + MICRO; the loader requires an exact match.
+ * A change to the table (a callback added, even an optional one) changes it:
+ * a module built against a shorter table must not be read past its end.
+ * 1.1.0: state_holds_resource. 1.2.0: requires_disk_leases. */
+#define VMLOCK_LOCK_DRIVER_VERSION 1002000u
 #define VMLOCK_LOCK_DRIVER_SYMBOL "vmlock_lock_driver"
 
 /* VmlockLockDriver.flags */
@@ -137,6 +140,17 @@ typedef struct _VmlockLockDriver {
         gboolean (*describe_resource)(unsigned int type, const char *name, gsize n_params,
                                       const VmlockLockParam *params, unsigned int flags,
                                       char **ret_description, GError **error);
+
+        /* Optional (may be NULL). Whether @state, as inquire or release
+         * returned it, holds the resource @type/@name (the params as for
+         * add_resource), in *@ret_held: the caller need not know how the
+         * driver names its leases. A resource the driver takes no lease for
+         * is not held. Never called with a NULL state (nothing is held). No
+         * flags are defined yet. */
+        gboolean (*state_holds_resource)(const char *state, unsigned int type,
+                                         const char *name, gsize n_params,
+                                         const VmlockLockParam *params, unsigned int flags,
+                                         gboolean *ret_held, GError **error);
 
         /* Optional (may be NULL, all four or none). The lockspace holding
          * this host's automatic leases: join it (progress as for init; lifts

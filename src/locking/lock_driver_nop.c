@@ -88,6 +88,17 @@ nop_inquire(VmlockLockObject *object, char **ret_state, unsigned int flags, GErr
         return TRUE;
 }
 
+static gboolean
+nop_state_holds_resource(const char *state, unsigned int type, const char *name,
+                         gsize n_params, const VmlockLockParam *params, unsigned int flags,
+                         gboolean *ret_held, GError **error)
+{
+        if (!nop_check_flags("state_holds_resource", flags, 0, error))
+                return FALSE;
+        *ret_held = FALSE; /* it holds nothing */
+        return TRUE;
+}
+
 const VmlockLockDriver lock_driver_nop = {
         .version = VMLOCK_LOCK_DRIVER_VERSION,
         .flags = 0,
@@ -99,4 +110,5 @@ const VmlockLockDriver lock_driver_nop = {
         .acquire = nop_acquire,
         .release = nop_release,
         .inquire = nop_inquire,
+        .state_holds_resource = nop_state_holds_resource,
 };

@@ -827,6 +827,46 @@ lock_object_inquire(LockObject *object, char **ret_state, unsigned int flags, GE
                                  flags, error);
 }
 
+gboolean
+lock_manager_state_holds(VmlockLockManager *manager, const char *state,
+                         VmlockLockResourceType type, const char *name,
+                         const VmlockLockParam *params, gsize n_params, gboolean *ret_held,
+                         GError **error)
+{
+        GError *local = NULL;
+        gboolean held = FALSE;
+        gboolean ok;
+
+        VMLOCK_TRACE("manager=%p state=%s type=%d name=%s params=%p n_params=%" G_GSIZE_FORMAT
+                     " ret_held=%p", manager, VMLOCK_NULLSTR(state), type, VMLOCK_NULLSTR(name),
+                     params, n_params, ret_held);
+
+        if (!manager || !name || !ret_held) {
+                g_set_error_literal(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                                    "asking whether a state holds a resource needs a lock "
+                                    "manager, a resource name and somewhere to put the answer");
+                return FALSE;
+        }
+        if (!check_params(params, n_params, error))
+                return FALSE;
+        /* Optional in the ABI. Checked before looking at the state, so a
+         * caller learns the driver cannot tell whatever the guest holds. */
+        if (!manager->driver->state_holds_resource) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_UNSUPPORTED,
+                            "lock driver %s cannot tell whether its state holds %s",
+                            manager->name, name);
+                return FALSE;
+        }
+        if (state) {
+                ok = manager->driver->state_holds_resource(state, type, name, n_params, params,
+                                                           0, &held, &local);
+                if (!manager_outcome(manager, "state_holds_resource", ok, local, error))
+                        return FALSE;
+        }
+        *ret_held = held;
+        return TRUE;
+}
+
 void
 lock_object_free(LockObject *object)
 {

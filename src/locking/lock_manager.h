@@ -32,6 +32,14 @@ gboolean lock_object_inquire(LockObject *object, char **ret_state, unsigned int 
                              GError **error);
 void lock_object_free(LockObject *object);
 
+/* Whether @state (from release or inquire; NULL: nothing) holds the
+ * resource @type/@name, asked of the driver (optional callback: without it,
+ * VMLOCK_ERROR_UNSUPPORTED). No object: nothing is acquired. */
+gboolean lock_manager_state_holds(VmlockLockManager *manager, const char *state,
+                                  VmlockLockResourceType type, const char *name,
+                                  const VmlockLockParam *params, gsize n_params,
+                                  gboolean *ret_held, GError **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(LockObject, lock_object_free)
 
 G_END_DECLS

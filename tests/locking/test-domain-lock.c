@@ -461,6 +461,7 @@ test_nop(void)
         g_autoptr(VmlockDomain) dom = NULL;
         g_autoptr(VmlockLease) lease = NULL;
         char *state = (char *) "not written";
+        gboolean held;
         int fd = -2;
 
         manager = vmlock_lock_manager_new("nop", NULL, "/cfg", NULL, NULL, &error);
@@ -482,6 +483,160 @@ test_nop(void)
         g_assert_no_error(error);
         g_assert_true(vmlock_domain_lock_lease_attach(manager, URI, dom, lease, &error));
         g_assert_no_error(error);
+        /* It holds nothing, whatever a state says. */
+        held = TRUE;
+        g_assert_true(vmlock_domain_lock_state_holds_disk(manager, "/var/lib/images/root.qcow2",
+                                                          vmlock_domain_get_disk(dom, 0), &held,
+                                                          &error));
+        g_assert_no_error(error);
+        g_assert_false(held);
+}
+
+/* ---- what a state holds ------------------------------------------------ */
+
+static void
+assert_disk_held(Fixture *f, const char *state, guint index, gboolean want)
+{
+        g_autoptr(GError) error = NULL;
+        gboolean held = !want;
+
+        g_assert_true(vmlock_domain_lock_state_holds_disk(
+                f->manager, state, vmlock_domain_get_disk(f->dom, index), &held, &error));
+        g_assert_no_error(error);
+        g_assert_cmpint(held, ==, want);
+}
+
+static void
+assert_lease_held(Fixture *f, const char *state, guint index, gboolean want)
+{
+        g_autoptr(GError) error = NULL;
+        gboolean held = !want;
+
+        g_assert_true(vmlock_domain_lock_state_holds_lease(
+                f->manager, state, vmlock_domain_get_lease(f->dom, index), &held, &error));
+        g_assert_no_error(error);
+        g_assert_cmpint(held, ==, want);
+}
+
+/* The driver is asked with the resource as add_resource gets it, and its
+ * answer passed on: the caller never parses a state. */
+static void
+test_state_holds(Fixture *f, gconstpointer data)
+{
+        const char *state = "key-a /var/lib/images/root.qcow2";
+
+        assert_lease_held(f, state, 0, TRUE);
+        assert_lease_held(f, state, 1, FALSE);
+        assert_disk_held(f, state, 0, TRUE);
+        assert_disk_held(f, state, 1, FALSE);
+        locking_test_assert_calls(
+                "state_holds_resource state=key-a /var/lib/images/root.qcow2 type=lease "
+                "name=key-a flags=0 path=string:/var/lib/leases/a offset=ulong:1048576 "
+                "lockspace=string:space1",
+                "state_holds_resource state=key-a /var/lib/images/root.qcow2 type=lease "
+                "name=key-b flags=0 path=string:/var/lib/leases/b offset=ulong:0",
+                "state_holds_resource state=key-a /var/lib/images/root.qcow2 type=disk "
+                "name=/var/lib/images/root.qcow2 flags=0",
+                "state_holds_resource state=key-a /var/lib/images/root.qcow2 type=disk "
+                "name=/dev/vg0/data flags=0");
+
+        /* No local path (the empty cdrom, the rbd disk): never a resource,
+         * never held, and the driver is not asked. */
+        assert_disk_held(f, "hdc vde pool/image", 4, FALSE);
+        assert_disk_held(f, "hdc vde pool/image", 5, FALSE);
+        /* No state: nothing held, nothing to ask. */
+        assert_disk_held(f, NULL, 0, FALSE);
+        assert_lease_held(f, NULL, 0, FALSE);
+        locking_test_assert_no_calls();
+}
+
+static void
+test_state_holds_errors(Fixture *f, gconstpointer data)
+{
+        const VmlockDisk *disk = vmlock_domain_get_disk(f->dom, 0);
+        const VmlockLease *lease = vmlock_domain_get_lease(f->dom, 0);
+        g_autoptr(GError) error = NULL;
+        gboolean held = 7;
+
+        g_setenv(TEST_DRIVER_FAIL_ENV, "state_holds_resource", TRUE);
+        g_assert_false(vmlock_domain_lock_state_holds_disk(f->manager, "s", disk, &held,
+                                                           &error));
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_LEASE_BUSY);
+        g_assert_cmpstr(error->message, ==,
+                        "test driver: injected failure in state_holds_resource");
+        g_clear_error(&error);
+        g_setenv(TEST_DRIVER_FAIL_ENV, "state_holds_resource:silent", TRUE);
+        g_assert_false(vmlock_domain_lock_state_holds_lease(f->manager, "s", lease, &held,
+                                                            &error));
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INTERNAL);
+        g_clear_error(&error);
+        g_unsetenv(TEST_DRIVER_FAIL_ENV);
+        g_assert_cmpint(held, ==, 7); /* not written on failure */
+        g_strfreev(locking_test_take_calls());
+
+        g_assert_false(vmlock_domain_lock_state_holds_disk(NULL, "s", disk, &held, &error));
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG);
+        g_clear_error(&error);
+        g_assert_false(vmlock_domain_lock_state_holds_disk(f->manager, "s", NULL, &held,
+                                                           &error));
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG);
+        g_clear_error(&error);
+        g_assert_false(vmlock_domain_lock_state_holds_lease(f->manager, "s", lease, NULL,
+                                                            &error));
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG);
+        g_clear_error(&error);
+        locking_test_assert_no_calls();
+}
+
+/* The callback is optional: a driver without it cannot tell, and says so
+ * even for a NULL state. */
+static void
+test_state_holds_unsupported(void)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VmlockLockManager) manager = NULL;
+        g_autoptr(VmlockDisk) disk = NULL;
+        gboolean held = 7;
+
+        manager = vmlock_lock_manager_new("minimal", NULL, "/cfg", NULL, NULL, &error);
+        g_assert_no_error(error);
+        disk = vmlock_disk_new(VMLOCK_DISK_TYPE_FILE, VMLOCK_DISK_DEVICE_DISK, "/d", FALSE,
+                               FALSE, &error);
+        g_assert_no_error(error);
+        g_assert_false(vmlock_domain_lock_state_holds_disk(manager, NULL, disk, &held, &error));
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_UNSUPPORTED);
+        g_assert_cmpstr(error->message, ==,
+                        "lock driver minimal cannot tell whether its state holds /d");
+        g_assert_cmpint(held, ==, 7);
+}
+
+static void
+test_disk_is_lockable(void)
+{
+        static const struct {
+                VmlockDiskType type;
+                const char *source;
+                gboolean lockable;
+        } cases[] = {
+                { VMLOCK_DISK_TYPE_FILE, "/f", TRUE },
+                { VMLOCK_DISK_TYPE_BLOCK, "/dev/b", TRUE },
+                { VMLOCK_DISK_TYPE_DIR, "/d", TRUE },
+                { VMLOCK_DISK_TYPE_FILE, NULL, FALSE },
+                { VMLOCK_DISK_TYPE_NETWORK, "pool/image", FALSE },
+                { VMLOCK_DISK_TYPE_VOLUME, "vol", FALSE },
+        };
+
+        for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(VmlockDisk) disk = vmlock_disk_new(cases[i].type,
+                                                             VMLOCK_DISK_DEVICE_DISK,
+                                                             cases[i].source, FALSE, FALSE,
+                                                             &error);
+
+                g_assert_no_error(error);
+                g_assert_cmpint(vmlock_disk_is_lockable(disk), ==, cases[i].lockable);
+        }
+        g_assert_false(vmlock_disk_is_lockable(NULL));
 }
 
 #define add_test(path, func) \
@@ -507,7 +662,11 @@ main(int argc, char **argv)
         add_test("driver-failure/add-resource", test_driver_failure_add_resource);
         add_test("driver-failure/release", test_driver_failure_release);
         add_test("null-args", test_null_args);
+        add_test("state/holds", test_state_holds);
+        add_test("state/errors", test_state_holds_errors);
         g_test_add_func("/locking/domain-lock/nop", test_nop);
+        g_test_add_func("/locking/domain-lock/state/unsupported", test_state_holds_unsupported);
+        g_test_add_func("/locking/domain-lock/disk-is-lockable", test_disk_is_lockable);
 
         return g_test_run();
 }

@@ -1,4 +1,5 @@
-/* vmlock tests: lock drivers the loader must refuse, one per BROKEN_* define. */
+/* vmlock tests: lock drivers the loader must refuse, one per BROKEN_* define,
+ * and with BROKEN_NONE the smallest driver it accepts: no optional callback. */
 #include "config-build.h"
 
 #include <vmlock/error.h>

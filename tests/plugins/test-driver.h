@@ -6,7 +6,8 @@
 #define TEST_DRIVER_EXPORT __attribute__((visibility("default")))
 
 /* Names the callback that fails ("init", "new", "add_resource", "acquire",
- * "release", "inquire", "describe_resource") with VMLOCK_ERROR_LEASE_BUSY
+ * "release", "inquire", "describe_resource",
+ * "state_holds_resource") with VMLOCK_ERROR_LEASE_BUSY
  * "test driver: injected failure in CALLBACK". "CALLBACK:silent" fails it
  * without an error, as a buggy driver might. */
 #define TEST_DRIVER_FAIL_ENV "VMLOCK_TEST_DRIVER_FAIL"

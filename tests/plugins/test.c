@@ -300,6 +300,28 @@ test_describe_resource(unsigned int type, const char *name, gsize n_params,
         return TRUE;
 }
 
+/* Held when @name is one of the space-separated words of @state, so a test
+ * writes the state it wants. */
+static gboolean
+test_state_holds_resource(const char *state, unsigned int type, const char *name,
+                          gsize n_params, const VmlockLockParam *params, unsigned int flags,
+                          gboolean *ret_held, GError **error)
+{
+        g_autofree char *p = params_string(n_params, params);
+        g_auto(GStrv) words = NULL;
+
+        record("state_holds_resource state=%s type=%s name=%s flags=%u%s", state,
+               type == VMLOCK_LOCK_RESOURCE_DISK ? "disk" :
+               type == VMLOCK_LOCK_RESOURCE_LEASE ? "lease" : "other", name, flags, p);
+        if (injected_failure("state_holds_resource", error))
+                return FALSE;
+        if (!check_flags("state_holds_resource", flags, 0, error))
+                return FALSE;
+        words = g_strsplit(state, " ", -1);
+        *ret_held = g_strv_contains((const char *const *)words, name);
+        return TRUE;
+}
+
 TEST_DRIVER_EXPORT const VmlockLockDriver vmlock_lock_driver = {
         .version = VMLOCK_LOCK_DRIVER_VERSION,
         .flags = VMLOCK_LOCK_DRIVER_USES_STATE,
@@ -312,4 +334,5 @@ TEST_DRIVER_EXPORT const VmlockLockDriver vmlock_lock_driver = {
         .release = test_release,
         .inquire = test_inquire,
         .describe_resource = test_describe_resource,
+        .state_holds_resource = test_state_holds_resource,
 };

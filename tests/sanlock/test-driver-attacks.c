@@ -8,89 +8,27 @@
  * the configured group (the attacker's), as with `group = "sanlock"`: it is
  * the files in it that are hostile. */
 #define G_LOG_DOMAIN "vmlock-sanlock-test"
-#define _GNU_SOURCE /* unshare, setgroups */
+#define _GNU_SOURCE /* unshare */
 
 #include "config-build.h"
 
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
 
+#include "attacker.h"
 #include "sanlock-test-util.h"
 
-#define ATTACKER "vmlock-attacker"
 #define VICTIM_TEXT "root's precious data\n"
 
 static uid_t attacker_uid;
 static gid_t attacker_gid;
-
-/* Creates the attacker's account unless it exists (useradd once per machine). */
-static void
-attacker_ensure(void)
-{
-        struct passwd pw, *found = NULL;
-        char buf[1024];
-
-        if (getpwnam_r(ATTACKER, &pw, buf, sizeof(buf), &found) != 0 || !found) {
-                const char *argv[] = { "useradd", "--system", "--user-group", "--no-create-home",
-                                       "--shell", "/usr/sbin/nologin", ATTACKER, NULL };
-                g_autofree char *err = NULL;
-                g_autoptr(GError) error = NULL;
-                int status = 0;
-
-                g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL,
-                             &err, &status, &error);
-                g_assert_no_error(error);
-                /* 9: it exists, made meanwhile by another run */
-                if (!g_spawn_check_wait_status(status, NULL) &&
-                    !(WIFEXITED(status) && WEXITSTATUS(status) == 9))
-                        g_error("useradd %s failed: %s", ATTACKER, err);
-                g_assert_cmpint(getpwnam_r(ATTACKER, &pw, buf, sizeof(buf), &found), ==, 0);
-                g_assert_nonnull(found);
-        }
-        attacker_uid = found->pw_uid;
-        attacker_gid = found->pw_gid;
-        g_assert_cmpuint(attacker_uid, !=, 0);
-}
-
-typedef enum {
-        PLANT_SYMLINK,          /* @path -> @target */
-        PLANT_FILE,             /* a regular file of the attacker's own at @path */
-} PlantKind;
-
-/* Has the attacker, in a child that dropped to its uid and gid, plant
- * @path. Asserts it managed to: the directory really is theirs to write. */
-static void
-attacker_plant(PlantKind kind, const char *path, const char *target)
-{
-        pid_t pid = fork();
-        int status;
-
-        g_assert_cmpint(pid, >=, 0);
-        if (pid == 0) {
-                int fd;
-
-                if (setgroups(0, NULL) < 0 || setgid(attacker_gid) < 0 ||
-                    setuid(attacker_uid) < 0)
-                        _exit(2);
-                if (kind == PLANT_SYMLINK)
-                        _exit(symlink(target, path) == 0 ? 0 : 1);
-                fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-                _exit(fd >= 0 ? 0 : 1);
-        }
-        g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                g_error("the attacker could not plant %s (status 0x%x)", path, status);
-}
 
 typedef struct {
         char *path;
@@ -363,35 +301,6 @@ test_lease_dir_foreign_owner(void)
         assert_message_names(error, ATTACKER);
 }
 
-/* What setfacl -m u:vmlock-attacker:rwx does, without needing setfacl. */
-static void
-grant_write_by_acl(const char *dir, uid_t uid)
-{
-        const guint32 none = G_MAXUINT32;
-        const guint16 entries[][2] = {
-                { 0x01, 07 },   /* owner */
-                { 0x02, 07 },   /* the named user */
-                { 0x04, 05 },   /* owning group */
-                { 0x10, 07 },   /* mask */
-                { 0x20, 05 },   /* others */
-        };
-        guint8 buf[4 + G_N_ELEMENTS(entries) * 8];
-        guint32 version = GUINT32_TO_LE(2);
-
-        memcpy(buf, &version, 4);
-        for (gsize i = 0; i < G_N_ELEMENTS(entries); i++) {
-                guint16 tag = GUINT16_TO_LE(entries[i][0]);
-                guint16 perm = GUINT16_TO_LE(entries[i][1]);
-                guint32 id = GUINT32_TO_LE(entries[i][0] == 0x02 ? (guint32)uid : none);
-
-                memcpy(buf + 4 + i * 8, &tag, 2);
-                memcpy(buf + 4 + i * 8 + 2, &perm, 2);
-                memcpy(buf + 4 + i * 8 + 4, &id, 4);
-        }
-        if (setxattr(dir, "system.posix_acl_access", buf, sizeof(buf), 0) < 0)
-                g_error("cannot set an ACL on %s: %s", dir, g_strerror(errno));
-}
-
 /* The mode says only root writes it, an ACL says the attacker does too. */
 static void
 test_lease_dir_acl(void)
@@ -401,7 +310,7 @@ test_lease_dir_acl(void)
         g_autofree char *planted = g_build_filename(dir, "planted", NULL);
         g_autoptr(GError) error = NULL;
 
-        grant_write_by_acl(dir, attacker_uid);
+        attacker_grant_write_by_acl(dir, attacker_uid);
         attacker_plant(PLANT_FILE, planted, NULL);
 
         g_assert_false(sanlock_test_host_call(sanlock_test_host(1), init_driver, config, NULL,
@@ -421,7 +330,7 @@ main(int argc, char **argv)
                 sanlock_test_add_skip();
                 return g_test_run();
         }
-        attacker_ensure();
+        attacker_ensure(&attacker_uid, &attacker_gid);
         /* the attacker must reach its lease dirs in the scratch dir */
         g_assert_cmpint(chmod(sanlock_test_scratch_dir(), 0711), ==, 0);
 

@@ -7,7 +7,9 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,6 +18,7 @@
 #include <json-glib/json-glib.h>
 #include <vmlock/vmlock.h>
 
+#include "attacker.h"
 #include "state-dir.h"
 
 #define UUID "5b1ea2a4-7c1c-4b8e-9d0d-3b2f3f7e0a11"
@@ -272,6 +275,18 @@ wait_gone(pid_t pid)
         g_error("process %d did not exit", (int)pid);
 }
 
+/* Gone from the process table: a zombie could still be sent a signal. */
+static void
+wait_reaped(pid_t pid)
+{
+        for (int i = 0; i < WAIT_MAX_STEPS; i++) {
+                if (proc_state(pid) == 0)
+                        return;
+                g_usleep(WAIT_STEP_US);
+        }
+        g_error("process %d was not reaped", (int)pid);
+}
+
 /* "vmlock start --detach" of fx->xml with a holding guest; returns its pid. */
 static pid_t
 start_detached(Fixture *fx, const char *extra_option)
@@ -311,19 +326,6 @@ record_exists(Fixture *fx, const char *name)
         return g_file_test(path, G_FILE_TEST_EXISTS);
 }
 
-/* The supervisor saves the record once the guest runs: the guest may be
- * ready first. */
-static gboolean
-wait_record(Fixture *fx, const char *name)
-{
-        for (int i = 0; i < WAIT_MAX_STEPS; i++) {
-                if (record_exists(fx, name))
-                        return TRUE;
-                g_usleep(WAIT_STEP_US);
-        }
-        return FALSE;
-}
-
 /* A JSON object printed by a command (the test fails on anything else). */
 static JsonObject *
 parse_json_object(const char *text)
@@ -338,6 +340,18 @@ parse_json_object(const char *text)
         root = json_parser_get_root(parser);
         g_assert_true(JSON_NODE_HOLDS_OBJECT(root));
         return json_object_ref(json_node_get_object(root));
+}
+
+/* Waits (10 s at most) until the supervisor has written the guest's record. */
+static void
+wait_record(Fixture *fx, const char *name)
+{
+        for (int i = 0; i < WAIT_MAX_STEPS; i++) {
+                if (record_exists(fx, name))
+                        return;
+                g_usleep(WAIT_STEP_US);
+        }
+        g_error("no record of guest %s within 10 s", name);
 }
 
 /* ---- help and usage ----------------------------------------------------- */
@@ -667,7 +681,8 @@ test_foreground(Fixture *fx, gconstpointer data)
         guest = wait_ready(fx);
         g_ptr_array_add(fx->pids, GINT_TO_POINTER(guest));
         g_assert_cmpint(guest, !=, vmlock_pid);
-        g_assert_true(wait_record(fx, "g1"));
+        /* The supervisor records the guest once it runs: not before. */
+        wait_record(fx, "g1");
 
         kill(vmlock_pid, SIGTERM);
         collect(&r, vmlock_pid, out_path, err_path);
@@ -850,8 +865,7 @@ test_start_paused_exec_fails(Fixture *fx, gconstpointer data)
         pid_t vmlock_pid = spawn_async(fx, argv, NULL, &out_path, &err_path);
 
         g_ptr_array_add(fx->pids, GINT_TO_POINTER(vmlock_pid));
-        for (int i = 0; i < WAIT_MAX_STEPS && !record_exists(fx, "g1"); i++)
-                g_usleep(WAIT_STEP_US);
+        wait_record(fx, "g1");
         run_vmlock(fx, &resume, "resume", "g1", NULL);
         g_assert_cmpint(resume.status, ==, 1);
         g_assert_true(contains(resume.err, "cannot execute /nonexistent/program"));
@@ -875,8 +889,7 @@ test_start_died_before_exec(Fixture *fx, gconstpointer data)
         g_autoptr(GuestRecord) record = NULL;
 
         g_ptr_array_add(fx->pids, GINT_TO_POINTER(vmlock_pid));
-        for (int i = 0; i < WAIT_MAX_STEPS && !record_exists(fx, "g1"); i++)
-                g_usleep(WAIT_STEP_US);
+        wait_record(fx, "g1");
         record = load_record(fx, "g1");
         kill(vmlock_domain_get_pid(record->dom), SIGKILL);
         run_vmlock(fx, &resume, "resume", "g1", NULL);
@@ -1129,8 +1142,9 @@ run_helper(Fixture *fx, RunResult *r, const char *action, const char *uuid, pid_
 {
         g_autofree char *pid_str = g_strdup_printf("%d", (int)pid);
         g_autofree char *uri = g_strconcat("vmlock://", fx->state_dir, NULL);
+        /* pid 0: none given, as sanlock may */
         const char *argv[] = { env_path("VMLOCK_TEST_LOCKFAILURE_HELPER"), action, uri, uuid,
-                               pid_str, NULL };
+                               pid > 0 ? pid_str : NULL, NULL };
 
         run_argv_env(fx, r, argv, NULL);
 }
@@ -1146,7 +1160,7 @@ test_helper_pause(Fixture *fx, gconstpointer data)
         wait_ready(fx);
         run_helper(fx, &r, "pause", UUID, pid);
         g_assert_cmpint(r.status, ==, 0);
-        wait_gone(pid);
+        wait_reaped(pid);
         run_result_clear(&r);
 
         /* Run again (sanlock repeats it): still fine. */
@@ -1236,10 +1250,370 @@ test_seclabel(Fixture *fx, gconstpointer data)
         g_assert_false(contains(text, "fsetfilecon"));
 }
 
+/* ---- a state dir, or files in it, that others could have planted --------------
+ *
+ * Run as root, with a real unprivileged user (tests/common/attacker.h): the
+ * commands and the root helper must refuse, naming the dir or file and what
+ * to do, and the victim (a file of root's) must stay as it was. */
+
+#define VICTIM_TEXT "root's precious data\n"
+
+static uid_t attacker_uid;
+static gid_t attacker_gid;
+
+static gboolean
+need_root(void)
+{
+        if (geteuid() == 0)
+                return TRUE;
+        g_test_skip("needs root: the attacker is a real user");
+        return FALSE;
+}
+
+/* A file of root's that a planted link points at. */
+static char *
+victim_new(Fixture *fx)
+{
+        char *path = g_build_filename(fx->dir, "victim", NULL);
+        g_autoptr(GError) error = NULL;
+
+        g_file_set_contents(path, VICTIM_TEXT, -1, &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(chmod(path, 0600), ==, 0);
+        return path;
+}
+
+static void
+victim_assert_untouched(const char *path)
+{
+        g_autofree char *text = NULL;
+        struct stat st;
+
+        g_assert_cmpint(lstat(path, &st), ==, 0);
+        g_assert_true(S_ISREG(st.st_mode));
+        g_assert_cmpuint(st.st_uid, ==, 0);
+        g_assert_cmpuint(st.st_mode & 07777, ==, 0600);
+        g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
+        g_assert_cmpstr(text, ==, VICTIM_TEXT);
+}
+
+/* The state dir, made by the test as @mode, @uid:@gid. */
+static void
+state_dir_make(Fixture *fx, mode_t mode, uid_t uid, gid_t gid)
+{
+        g_assert_cmpint(g_mkdir(fx->state_dir, 0700), ==, 0);
+        g_assert_cmpint(chown(fx->state_dir, uid, gid), ==, 0);
+        g_assert_cmpint(chmod(fx->state_dir, mode), ==, 0);
+        /* the attacker must reach it through the fixture's dir */
+        g_assert_cmpint(chmod(fx->dir, 0711), ==, 0);
+}
+
+/* A symlink in the (root's) state dir, as the attacker had planted it. */
+static char *
+plant_root_dir_symlink(Fixture *fx, const char *base, const char *target)
+{
+        char *path = g_build_filename(fx->state_dir, base, NULL);
+
+        g_assert_cmpint(symlink(target, path), ==, 0);
+        g_assert_cmpint(lchown(path, attacker_uid, attacker_gid), ==, 0);
+        return path;
+}
+
+/* A live guest's record for uuid UUID, and a control socket listening
+ * where it says (nobody must connect to it): what the helper would act on. */
+static int
+plant_record_and_socket(Fixture *fx)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VmlockDomain) dom = vmlock_domain_new("g1", UUID, &error);
+        g_autoptr(GuestRecord) record = NULL;
+        g_autofree char *ctl = state_dir_control_path(fx->state_dir, "g1");
+        struct sockaddr_un addr = { .sun_family = AF_UNIX };
+        int fd;
+
+        g_assert_no_error(error);
+        vmlock_domain_set_pid(dom, getpid());
+        record = guest_record_new(dom);
+        g_assert_true(proc_pid_stat(getpid(), NULL, &record->pid_start_time, &error));
+        g_assert_true(state_dir_save(fx->state_dir, record, &error));
+        g_assert_no_error(error);
+
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        g_assert_cmpint(fd, >=, 0);
+        g_strlcpy(addr.sun_path, ctl, sizeof(addr.sun_path));
+        g_assert_cmpint(bind(fd, (struct sockaddr *)&addr, sizeof(addr)), ==, 0);
+        g_assert_cmpint(listen(fd, 4), ==, 0);
+        return fd;
+}
+
+static void
+assert_nobody_connected(int listen_fd)
+{
+        g_assert_cmpint(accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC), ==, -1);
+        g_assert_cmpint(errno, ==, EAGAIN);
+        close(listen_fd);
+}
+
+/* start, list, status and the lock-failure helper all refuse the state
+ * dir, with a message naming it and containing @part and @fix. */
+static void
+assert_state_dir_refused(Fixture *fx, const char *part, const char *fix)
+{
+        const char *const commands[][3] = {
+                { "start", "--detach", NULL }, { "list", NULL }, { "status", "g1", NULL },
+        };
+        g_auto(RunResult) r = { 0 };
+
+        for (gsize i = 0; i < G_N_ELEMENTS(commands); i++) {
+                if (g_str_equal(commands[i][0], "start"))
+                        run_vmlock(fx, &r, "start", "--detach", fx->xml, "--",
+                                   env_path("VMLOCK_TEST_GUEST"), "--hold", NULL);
+                else
+                        run_vmlock(fx, &r, commands[i][0], commands[i][1], NULL);
+                g_assert_cmpint(r.status, !=, 0);
+                if (g_str_equal(commands[i][0], "start"))
+                        g_assert_cmpint(r.status, ==, 125);
+                g_assert_true(contains(r.err, fx->state_dir));
+                g_assert_true(contains(r.err, part));
+                g_assert_true(contains(r.err, fix));
+                run_result_clear(&r);
+        }
+
+        /* No pid: having refused the dir, it has nothing it may do. */
+        run_helper(fx, &r, "poweroff", UUID, 0);
+        g_assert_cmpint(r.status, ==, 1);
+        g_assert_true(contains(r.err, fx->state_dir));
+        g_assert_true(contains(r.err, part));
+        g_assert_true(contains(r.err, "no pid"));
+}
+
+static void
+test_state_dir_foreign_owner(Fixture *fx, gconstpointer data)
+{
+        g_autofree char *victim = NULL;
+        g_autofree char *record = NULL;
+        g_autofree char *lock = NULL;
+        g_autofree char *part = NULL;
+        int listen_fd;
+
+        if (!need_root())
+                return;
+        victim = victim_new(fx);
+        state_dir_make(fx, 0700, 0, 0);
+        listen_fd = plant_record_and_socket(fx);
+        g_assert_cmpint(chown(fx->state_dir, attacker_uid, attacker_gid), ==, 0);
+        /* Theirs now: they plant links to root's file. */
+        lock = g_build_filename(fx->state_dir, "g1.lock", NULL);
+        attacker_plant(PLANT_SYMLINK, lock, victim);
+        record = g_build_filename(fx->state_dir, "g2.state", NULL);
+        attacker_plant(PLANT_SYMLINK, record, victim);
+
+        part = g_strdup_printf("belongs to uid %u (" ATTACKER ")", (unsigned int)attacker_uid);
+        assert_state_dir_refused(fx, part, "chown root");
+        assert_nobody_connected(listen_fd);
+        victim_assert_untouched(victim);
+}
+
+static void
+test_state_dir_world_writable(Fixture *fx, gconstpointer data)
+{
+        g_autofree char *victim = NULL;
+        g_autofree char *lock = NULL;
+        int listen_fd;
+
+        if (!need_root())
+                return;
+        victim = victim_new(fx);
+        state_dir_make(fx, 0700, 0, 0);
+        listen_fd = plant_record_and_socket(fx);
+        g_assert_cmpint(chmod(fx->state_dir, 01777), ==, 0);
+        lock = g_build_filename(fx->state_dir, "g1.lock", NULL);
+        attacker_plant(PLANT_SYMLINK, lock, victim);
+
+        assert_state_dir_refused(fx, "writable by every user", "chmod 0700");
+        assert_nobody_connected(listen_fd);
+        victim_assert_untouched(victim);
+}
+
+static void
+test_state_dir_group_writable(Fixture *fx, gconstpointer data)
+{
+        g_autofree char *part = NULL;
+        int listen_fd;
+
+        if (!need_root())
+                return;
+        state_dir_make(fx, 0700, 0, attacker_gid);
+        listen_fd = plant_record_and_socket(fx);
+        g_assert_cmpint(chmod(fx->state_dir, 0770), ==, 0);
+
+        part = g_strdup_printf("writable by group gid %u (" ATTACKER ")",
+                               (unsigned int)attacker_gid);
+        assert_state_dir_refused(fx, part, "chmod 0700");
+        assert_nobody_connected(listen_fd);
+}
+
+static void
+test_state_dir_acl(Fixture *fx, gconstpointer data)
+{
+        g_autofree char *part = NULL;
+        int listen_fd;
+
+        if (!need_root())
+                return;
+        state_dir_make(fx, 0700, 0, 0);
+        listen_fd = plant_record_and_socket(fx);
+        attacker_grant_write_by_acl(fx->state_dir, attacker_uid);
+
+        part = g_strdup_printf("writable by uid %u (" ATTACKER ") through an ACL",
+                               (unsigned int)attacker_uid);
+        assert_state_dir_refused(fx, part, "setfacl -b");
+        assert_nobody_connected(listen_fd);
+}
+
+/* The state dir itself a link (to a dir of root's that would pass). */
+static void
+test_state_dir_symlink(Fixture *fx, gconstpointer data)
+{
+        g_autofree char *real = g_build_filename(fx->dir, "real-state", NULL);
+
+        if (!need_root())
+                return;
+        g_assert_cmpint(g_mkdir(real, 0700), ==, 0);
+        g_assert_cmpint(symlink(real, fx->state_dir), ==, 0);
+        assert_state_dir_refused(fx, "is a symbolic link", "--state-dir");
+}
+
+/* A record that is a link to root's file: refused by whoever reads it,
+ * replaced (never written through) by the start that writes its own. */
+static void
+test_record_symlink(Fixture *fx, gconstpointer data)
+{
+        g_autofree char *victim = NULL;
+        g_autofree char *record = NULL;
+        g_auto(RunResult) r = { 0 };
+        struct stat st;
+        pid_t pid;
+
+        if (!need_root())
+                return;
+        victim = victim_new(fx);
+        state_dir_make(fx, 0700, 0, 0);
+        record = plant_root_dir_symlink(fx, "g1.state", victim);
+
+        /* Readers of records: list (skips it, saying why) and the helper. */
+        run_vmlock(fx, &r, "list", NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_true(contains(r.err, "refusing the state record"));
+        g_assert_true(contains(r.err, record));
+        g_assert_true(contains(r.err, "symbolic link"));
+        g_assert_true(contains(r.err, victim));
+        run_result_clear(&r);
+        run_helper(fx, &r, "poweroff", UUID, 0);
+        g_assert_cmpint(r.status, ==, 1);
+        g_assert_true(contains(r.err, "no guest with uuid"));
+        run_result_clear(&r);
+
+        pid = start_detached(fx, NULL);
+        wait_ready(fx);
+        g_assert_cmpint(lstat(record, &st), ==, 0);
+        g_assert_true(S_ISREG(st.st_mode));
+        g_assert_cmpuint(st.st_uid, ==, 0);
+        victim_assert_untouched(victim);
+        kill(pid, SIGKILL);
+}
+
+/* A record of the attacker's own, well formed and naming a live guest. */
+static void
+test_record_foreign_owner(Fixture *fx, gconstpointer data)
+{
+        g_autofree char *record = NULL;
+        g_autofree char *part = NULL;
+        g_auto(RunResult) r = { 0 };
+        int listen_fd;
+
+        if (!need_root())
+                return;
+        state_dir_make(fx, 0700, 0, 0);
+        listen_fd = plant_record_and_socket(fx);
+        record = g_build_filename(fx->state_dir, "g1.state", NULL);
+        g_assert_cmpint(chown(record, attacker_uid, attacker_gid), ==, 0);
+
+        part = g_strdup_printf("belongs to uid %u (" ATTACKER ")", (unsigned int)attacker_uid);
+        run_vmlock(fx, &r, "list", NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_true(contains(r.err, "refusing the state record"));
+        g_assert_true(contains(r.err, record));
+        g_assert_true(contains(r.err, part));
+        g_assert_false(contains(r.out, "g1"));
+        run_result_clear(&r);
+        run_helper(fx, &r, "poweroff", UUID, 0);
+        g_assert_cmpint(r.status, ==, 1);
+        g_assert_true(contains(r.err, "no guest with uuid"));
+        assert_nobody_connected(listen_fd);
+}
+
+/* <name>.lock a link: opened without following it, so refused. */
+static void
+test_lock_symlink(Fixture *fx, gconstpointer data)
+{
+        g_autofree char *victim = NULL;
+        g_autofree char *lock = NULL;
+        g_auto(RunResult) r = { 0 };
+
+        if (!need_root())
+                return;
+        victim = victim_new(fx);
+        state_dir_make(fx, 0700, 0, 0);
+        lock = plant_root_dir_symlink(fx, "g1.lock", victim);
+
+        run_vmlock(fx, &r, "start", "--detach", fx->xml, "--", env_path("VMLOCK_TEST_GUEST"),
+                   "--hold", NULL);
+        g_assert_cmpint(r.status, ==, 125);
+        g_assert_true(contains(r.err, "refusing the lock file"));
+        g_assert_true(contains(r.err, lock));
+        g_assert_true(contains(r.err, "symbolic link"));
+        victim_assert_untouched(victim);
+        g_assert_false(record_exists(fx, "g1"));
+}
+
+/* <name>.ctl a link left before start: the supervisor replaces it with
+ * its socket (unlink removes the link, not what it names). */
+static void
+test_control_socket_symlink(Fixture *fx, gconstpointer data)
+{
+        g_autofree char *victim = NULL;
+        g_autofree char *ctl = NULL;
+        g_autofree char *qmp = NULL;
+        g_auto(RunResult) r = { 0 };
+        struct stat st;
+        pid_t pid;
+
+        if (!need_root())
+                return;
+        victim = victim_new(fx);
+        state_dir_make(fx, 0700, 0, 0);
+        ctl = plant_root_dir_symlink(fx, "g1.ctl", victim);
+        qmp = plant_root_dir_symlink(fx, "g1.qmp", victim);
+
+        pid = start_detached(fx, NULL);
+        wait_ready(fx);
+        g_assert_cmpint(lstat(ctl, &st), ==, 0);
+        g_assert_true(S_ISSOCK(st.st_mode));
+        g_assert_cmpuint(st.st_uid, ==, 0);
+        g_assert_cmpuint(st.st_mode & 0777, ==, 0600);
+        victim_assert_untouched(victim);
+        run_vmlock(fx, &r, "status", "g1", NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        kill(pid, SIGKILL);
+}
+
 int
 main(int argc, char **argv)
 {
         g_test_init(&argc, &argv, NULL);
+        if (geteuid() == 0)
+                attacker_ensure(&attacker_uid, &attacker_gid);
 
 #define ADD(path, func) g_test_add(path, Fixture, NULL, fixture_setup, func, fixture_teardown)
         ADD("/tools/vmlock/help", test_help);
@@ -1265,6 +1639,15 @@ main(int argc, char **argv)
         ADD("/tools/lockfailure-helper/pause", test_helper_pause);
         ADD("/tools/lockfailure-helper/poweroff", test_helper_poweroff);
         ADD("/tools/lockfailure-helper/errors", test_helper_errors);
+        ADD("/tools/attack/state-dir-foreign-owner", test_state_dir_foreign_owner);
+        ADD("/tools/attack/state-dir-world-writable", test_state_dir_world_writable);
+        ADD("/tools/attack/state-dir-group-writable", test_state_dir_group_writable);
+        ADD("/tools/attack/state-dir-acl", test_state_dir_acl);
+        ADD("/tools/attack/state-dir-symlink", test_state_dir_symlink);
+        ADD("/tools/attack/record-symlink", test_record_symlink);
+        ADD("/tools/attack/record-foreign-owner", test_record_foreign_owner);
+        ADD("/tools/attack/lock-symlink", test_lock_symlink);
+        ADD("/tools/attack/control-socket-symlink", test_control_socket_symlink);
 #undef ADD
 
         return g_test_run();

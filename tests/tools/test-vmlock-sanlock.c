@@ -396,17 +396,30 @@ wait_forgotten(gpointer data, GString *reply, GError **error)
         return FALSE;
 }
 
-/* Kills the guest and waits until its host's daemon has let go of it. */
+/* Kills the guest and waits until its host's daemon has let go of it and
+ * of @disk's lease on disk (NULL: the guest held none): the daemon forgets a
+ * dead client before its release I/O is done, and on a loaded machine
+ * another host may look in between. */
 static void
-guest_kill(const SanlockTestHost *host, Guest *g)
+guest_kill(Fixture *fx, const SanlockTestHost *host, Guest *g, const char *disk)
 {
         g_autoptr(GError) error = NULL;
+        g_auto(RunResult) r = { 0 };
 
         kill(g->pid, SIGKILL);
         kill(g->pid, SIGCONT);
         wait_state(g->pid, 0, WAIT_STEPS_10S);
         sanlock_test_host_call(host, wait_forgotten, &g->pid, NULL, &error);
         g_assert_no_error(error);
+        for (int i = 0; disk && i < WAIT_STEPS_10S; i++) {
+                vmlock_as(fx, host, &r, "status", "--disk", disk, NULL);
+                if (contains(r.out, ": free"))
+                        return;
+                g_usleep(WAIT_STEP_US);
+        }
+        if (disk)
+                g_error("the lease of %s is not free 10 s after its holder died: %s", disk,
+                        r.out);
 }
 
 /* ---- QEMU guests ------------------------------------------------------------------ */
@@ -642,7 +655,7 @@ test_start_refused(Fixture *fx, gconstpointer data)
         g_assert_false(g_file_test(c.ready, G_FILE_TEST_EXISTS));
 
         /* kill -9: the leases go with the guest; host 2 gets the disk. */
-        guest_kill(h1, &a);
+        guest_kill(fx, h1, &a, disk);
         vmlock_as(fx, h2, &r, "status", "--disk", disk, NULL);
         g_assert_cmpint(r.status, ==, 0);
         g_assert_true(contains(r.out, "free"));
@@ -652,7 +665,7 @@ test_start_refused(Fixture *fx, gconstpointer data)
         /* A guest that ends normally: the same. */
         kill(b.pid, SIGTERM);
         wait_state(b.pid, 0, WAIT_STEPS_10S);
-        guest_kill(h2, &b);
+        guest_kill(fx, h2, &b, disk);
         g_assert_cmpint(guest_start(fx, h1, &c, NULL, NULL, NULL, &r), ==, 0);
 }
 
@@ -715,7 +728,7 @@ test_start_paused_plain(Fixture *fx, gconstpointer data)
         g_assert_true(g_file_get_contents(comm_path, &comm, NULL, NULL));
         g_assert_cmpstr(comm, ==, "vmlock-prexec\n");
 
-        guest_kill(h2, &b);
+        guest_kill(fx, h2, &b, disk);
         vmlock_as(fx, h1, &r, "resume", a.name, NULL);
         g_assert_cmpint(r.status, ==, 0);
         wait_file(a.ready);
@@ -1344,7 +1357,7 @@ test_live_migration(Fixture *fx, gconstpointer data)
         assert_holder(fx, disk, "host 2");
         g_assert_true(qemu_io_via_guest(fx, proxy_b, "read -P 0x5a 0 64k"));
         g_assert_true(qemu_io_via_guest(fx, proxy_b, "write -P 0xa5 64k 64k"));
-        guest_kill(h1, &a);
+        guest_kill(fx, h1, &a, NULL);
 
         /* 2 -> 1, the destination refused (a stale state): the source
          * takes its leases back and runs on. */
@@ -1360,7 +1373,7 @@ test_live_migration(Fixture *fx, gconstpointer data)
         g_assert_cmpint(r.status, ==, 0);
         assert_holder(fx, disk, "host 2");
         g_assert_true(qemu_running(proxy_b));
-        guest_kill(h1, &c);
+        guest_kill(fx, h1, &c, NULL);
 
         /* 2 -> 1 for real; the data written on host 2 is there. */
         g_assert_cmpint(incoming_start(fx, h1, &d, uri3, &m, &r), ==, 0);
@@ -1373,7 +1386,7 @@ test_live_migration(Fixture *fx, gconstpointer data)
         g_assert_true(qemu_running(proxy_d));
         g_assert_true(qemu_io_via_guest(fx, proxy_d, "read -P 0x5a 0 64k"));
         g_assert_true(qemu_io_via_guest(fx, proxy_d, "read -P 0xa5 64k 64k"));
-        guest_kill(h2, &b);
+        guest_kill(fx, h2, &b, NULL);
 
         /* 1 -> 2, and a third party takes the lease between the release and
          * the resume: the destination refuses, and so does the source. */
@@ -1382,7 +1395,7 @@ test_live_migration(Fixture *fx, gconstpointer data)
         assert_holder(fx, disk, "free");
         g_assert_cmpint(guest_start(fx, h2, &thief, NULL, NULL, NULL, &r), ==, 0);
         assert_holder(fx, disk, "host 2");
-        guest_kill(h2, &thief);
+        guest_kill(fx, h2, &thief, disk);
         assert_holder(fx, disk, "free");
         vmlock_as(fx, h2, &r, "resume", e.name, "--state", s4, NULL);
         g_assert_cmpint(r.status, ==, 124);

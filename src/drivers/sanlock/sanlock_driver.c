@@ -332,14 +332,14 @@ check_explicit_lease_file(const VmlockSanlockLease *lease, GError **error)
         return vmlock_sanlock_trust_stat(driver_config, path, what, &st, TRUE, error);
 }
 
-static gboolean
-add_lease(SanlockObject *obj, const char *key, gsize n_params, const VmlockLockParam *params,
-          unsigned int flags, GError **error)
+/* The sanlock resource of an explicit <lease> from add_resource's params. */
+static VmlockSanlockLease *
+lease_from_params(const char *key, gsize n_params, const VmlockLockParam *params,
+                  gboolean shared, GError **error)
 {
         const char *path = NULL, *lockspace = NULL;
         guint64 offset = 0;
         g_autofree char *label = NULL;
-        VmlockSanlockLease *lease;
 
         for (gsize i = 0; i < n_params; i++) {
                 const VmlockLockParam *param = &params[i];
@@ -348,15 +348,15 @@ add_lease(SanlockObject *obj, const char *key, gsize n_params, const VmlockLockP
                         continue;
                 if (g_str_equal(param->key, "path")) {
                         if (!param_type_ok(param, VMLOCK_LOCK_PARAM_STRING, error))
-                                return FALSE;
+                                return NULL;
                         path = param->value.str;
                 } else if (g_str_equal(param->key, "offset")) {
                         if (!param_type_ok(param, VMLOCK_LOCK_PARAM_ULONG, error))
-                                return FALSE;
+                                return NULL;
                         offset = param->value.ul;
                 } else if (g_str_equal(param->key, "lockspace")) {
                         if (!param_type_ok(param, VMLOCK_LOCK_PARAM_STRING, error))
-                                return FALSE;
+                                return NULL;
                         lockspace = param->value.str;
                 }
         }
@@ -366,19 +366,27 @@ add_lease(SanlockObject *obj, const char *key, gsize n_params, const VmlockLockP
         if (!path) {
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
                             "%s: no target path", label);
-                return FALSE;
+                return NULL;
         }
         if (!lockspace) {
                 /* libvirt passes it on and sanlock fails later, cryptically */
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
                             "lease %s (%s:%" G_GUINT64_FORMAT "): sanlock needs a <lockspace>",
                             key, path, offset);
-                return FALSE;
+                return NULL;
         }
+        return vmlock_sanlock_lease_new(label, lockspace, key, path, offset, shared, error);
+}
 
-        lease = vmlock_sanlock_lease_new(label, lockspace, key, path, offset,
-                                         (flags & (VMLOCK_LOCK_RESOURCE_READONLY |
-                                                   VMLOCK_LOCK_RESOURCE_SHARED)) != 0, error);
+static gboolean
+add_lease(SanlockObject *obj, const char *key, gsize n_params, const VmlockLockParam *params,
+          unsigned int flags, GError **error)
+{
+        VmlockSanlockLease *lease;
+
+        lease = lease_from_params(key, n_params, params,
+                                  (flags & (VMLOCK_LOCK_RESOURCE_READONLY |
+                                            VMLOCK_LOCK_RESOURCE_SHARED)) != 0, error);
         if (!lease || !check_explicit_lease_file(lease, error)) {
                 vmlock_sanlock_lease_free(lease);
                 return FALSE;
@@ -1115,6 +1123,81 @@ sanlock_drv_describe_resource(unsigned int type, const char *name, gsize n_param
         return TRUE;
 }
 
+/* ---- what a state holds -------------------------------------------------- */
+
+/* A state is what sanlock_inquire() returned: the resources' names, not
+ * how vmlock chose them (md5 of a disk path, in __LIBVIRT__DISKS__), which
+ * stays the driver's business. */
+static gboolean
+sanlock_drv_state_holds_resource(const char *state, unsigned int type, const char *name,
+                                 gsize n_params, const VmlockLockParam *params,
+                                 unsigned int flags, gboolean *ret_held, GError **error)
+{
+        const VmlockSanlockConfig *config = driver_config;
+        g_autoptr(VmlockSanlockLease) lease = NULL;
+        g_autofree char *copy = NULL;
+        struct sanlk_resource **args = NULL;
+        gboolean held = FALSE;
+        int n = 0;
+        int rv;
+
+        VMLOCK_TRACE("state=%s type=%u name=%s n_params=%" G_GSIZE_FORMAT " flags=0x%x",
+                     VMLOCK_NULLSTR(state), type, VMLOCK_NULLSTR(name), n_params, flags);
+
+        if (!check_flags("state_holds_resource", flags, 0, error))
+                return FALSE;
+        if (!config) {
+                g_set_error_literal(error, VMLOCK_ERROR, VMLOCK_ERROR_PLUGIN,
+                                    "sanlock lock driver is not initialised");
+                return FALSE;
+        }
+        if (!state || !name || !*name) {
+                g_set_error_literal(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                                    "sanlock lock driver: state_holds_resource needs a state "
+                                    "and a resource name");
+                return FALSE;
+        }
+
+        switch (type) {
+        case VMLOCK_LOCK_RESOURCE_DISK:
+                /* Without automatic leases a disk has no lease of its own. */
+                if (!config->auto_disk_leases) {
+                        *ret_held = FALSE;
+                        return TRUE;
+                }
+                lease = vmlock_sanlock_disk_lease_new(config, name, FALSE, error);
+                break;
+        case VMLOCK_LOCK_RESOURCE_LEASE:
+                lease = lease_from_params(name, n_params, params, FALSE, error);
+                break;
+        default:
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                            "sanlock lock driver: unsupported resource type %u for %s", type,
+                            name);
+                return FALSE;
+        }
+        if (!lease)
+                return FALSE;
+
+        /* sanlock_state_to_args() writes into the string it parses. */
+        copy = g_strdup(state);
+        rv = *copy ? sanlock_state_to_args(copy, &n, &args) : 0;
+        if (rv < 0) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                            "sanlock lock driver: cannot parse the lock state '%s' (sanlock "
+                            "error %d)", state, rv);
+                return FALSE;
+        }
+        for (int i = 0; i < n; i++) {
+                if (vmlock_sanlock_lease_same(lease->res, args[i]))
+                        held = TRUE;
+                free(args[i]);
+        }
+        free(args);
+        *ret_held = held;
+        return TRUE;
+}
+
 /* ---- the lockspace ------------------------------------------------------- */
 
 /* The lockspace callbacks act on the automatic disk leases' lockspace. */
@@ -1219,6 +1302,7 @@ __attribute__((visibility("default"))) const VmlockLockDriver vmlock_lock_driver
         .release = sanlock_drv_release,
         .inquire = sanlock_drv_inquire,
         .describe_resource = sanlock_drv_describe_resource,
+        .state_holds_resource = sanlock_drv_state_holds_resource,
         .lockspace_join = sanlock_drv_lockspace_join,
         .lockspace_leave = sanlock_drv_lockspace_leave,
         .lockspace_status = sanlock_drv_lockspace_status,

@@ -12,64 +12,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <vmlock/error.h>
 
 #include "drivers/sanlock/sanlock_trust.h"
+#include "util/file_trust.h"
 #include "util/log.h"
-
-static const char *
-file_kind(mode_t mode)
-{
-        switch (mode & S_IFMT) {
-        case S_IFREG:
-                return "a regular file";
-        case S_IFDIR:
-                return "a directory";
-        case S_IFLNK:
-                return "a symbolic link";
-        case S_IFBLK:
-                return "a block device";
-        case S_IFCHR:
-                return "a character device";
-        case S_IFIFO:
-                return "a FIFO";
-        case S_IFSOCK:
-                return "a socket";
-        default:
-                return "of an unknown type";
-        }
-}
-
-/* "uid 1001 (mallory)" */
-static char *
-describe_uid(uid_t uid)
-{
-        struct passwd pw, *found = NULL;
-        char buf[1024];
-
-        /* the _r form: the driver may run in several threads */
-        if (getpwuid_r(uid, &pw, buf, sizeof(buf), &found) == 0 && found)
-                return g_strdup_printf("uid %u (%s)", (unsigned int)uid, found->pw_name);
-        return g_strdup_printf("uid %u", (unsigned int)uid);
-}
-
-static char *
-describe_gid(gid_t gid)
-{
-        struct group gr, *found = NULL;
-        char buf[1024];
-
-        if (getgrgid_r(gid, &gr, buf, sizeof(buf), &found) == 0 && found)
-                return g_strdup_printf("gid %u (%s)", (unsigned int)gid, found->gr_name);
-        return g_strdup_printf("gid %u", (unsigned int)gid);
-}
 
 static gboolean
 owner_trusted(const VmlockSanlockConfig *config, uid_t uid)
@@ -85,22 +36,23 @@ describe_trusted_owners(const VmlockSanlockConfig *config)
 
         if (config->user == (uid_t)-1 || config->user == 0)
                 return g_strdup("root");
-        user = describe_uid(config->user);
+        user = file_trust_describe_uid(config->user);
         return g_strdup_printf("root or the configured user, %s", user);
 }
 
-/* The on-disk form of a POSIX access ACL (linux/posix_acl_xattr.h). */
-#define ACL_XATTR "system.posix_acl_access"
-#define ACL_XATTR_VERSION 2
-#define ACL_TAG_USER 0x02
-#define ACL_TAG_GROUP 0x08
-#define ACL_PERM_WRITE 0x02
+static gboolean
+acl_user_trusted(guint32 id, gpointer user_data)
+{
+        return owner_trusted(user_data, (uid_t)id);
+}
 
-typedef struct {
-        guint16 tag;
-        guint16 perm;
-        guint32 id;
-} AclEntry;
+static gboolean
+acl_group_trusted(guint32 id, gpointer user_data)
+{
+        const VmlockSanlockConfig *config = user_data;
+
+        return id == 0 || (config->group != (gid_t)-1 && (gid_t)id == config->group);
+}
 
 /* An ACL can let named users and groups write a directory whose mode says
  * only root may (the group bits then show the ACL's mask, not the owning
@@ -108,60 +60,34 @@ typedef struct {
 static gboolean
 check_dir_acl(const VmlockSanlockConfig *config, int fd, GError **error)
 {
-        guint8 buf[4 + 64 * sizeof(AclEntry)];
-        ssize_t len = fgetxattr(fd, ACL_XATTR, buf, sizeof(buf));
         const char *dir = config->disk_lease_dir;
-        guint32 version;
+        g_autofree char *who = NULL;
+        const char *tag = "u";
+        guint32 id = 0;
 
-        if (len < 0) {
-                if (errno == ENODATA || errno == ENOTSUP)
-                        return TRUE; /* no ACL, or a file system without them */
-                if (errno == ERANGE) {
-                        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_CONFIG,
-                                    "disk_lease_dir %s (%s) has an ACL too long to check; "
-                                    "remove it (setfacl -b %s)", dir, config->filename, dir);
-                        return FALSE;
-                }
-                g_debug("cannot read the ACL of %s: %s", dir, g_strerror(errno));
+        switch (file_trust_acl_writer(fd, acl_user_trusted, acl_group_trusted,
+                                      (gpointer)config, &id)) {
+        case FILE_TRUST_ACL_NONE:
                 return TRUE;
-        }
-        if (len < 4)
-                return TRUE;
-        memcpy(&version, buf, sizeof(version));
-        if (GUINT32_FROM_LE(version) != ACL_XATTR_VERSION)
-                return TRUE;
-
-        for (gsize off = 4; off + sizeof(AclEntry) <= (gsize)len; off += sizeof(AclEntry)) {
-                AclEntry e;
-                gboolean trusted;
-                g_autofree char *who = NULL;
-
-                memcpy(&e, buf + off, sizeof(e));
-                e.tag = GUINT16_FROM_LE(e.tag);
-                e.perm = GUINT16_FROM_LE(e.perm);
-                e.id = GUINT32_FROM_LE(e.id);
-                if (!(e.perm & ACL_PERM_WRITE))
-                        continue;
-                if (e.tag == ACL_TAG_USER) {
-                        trusted = owner_trusted(config, (uid_t)e.id);
-                        who = describe_uid((uid_t)e.id);
-                } else if (e.tag == ACL_TAG_GROUP) {
-                        trusted = e.id == 0 ||
-                                  (config->group != (gid_t)-1 && (gid_t)e.id == config->group);
-                        who = describe_gid((gid_t)e.id);
-                } else {
-                        continue;
-                }
-                if (trusted)
-                        continue;
+        case FILE_TRUST_ACL_TOO_LONG:
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_CONFIG,
-                            "disk_lease_dir %s (%s) is writable by %s through an ACL: "
-                            "it could plant links there for root to follow; run "
-                            "setfacl -x %s:%u %s", dir, config->filename, who,
-                            e.tag == ACL_TAG_USER ? "u" : "g", (unsigned int)e.id, dir);
+                            "disk_lease_dir %s (%s) has an ACL too long to check; "
+                            "remove it (setfacl -b %s)", dir, config->filename, dir);
                 return FALSE;
+        case FILE_TRUST_ACL_USER:
+                who = file_trust_describe_uid((uid_t)id);
+                break;
+        case FILE_TRUST_ACL_GROUP:
+                who = file_trust_describe_gid((gid_t)id);
+                tag = "g";
+                break;
         }
-        return TRUE;
+        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_CONFIG,
+                    "disk_lease_dir %s (%s) is writable by %s through an ACL: "
+                    "it could plant links there for root to follow; run "
+                    "setfacl -x %s:%u %s", dir, config->filename, who,
+                    tag, (unsigned int)id, dir);
+        return FALSE;
 }
 
 gboolean
@@ -195,7 +121,7 @@ vmlock_sanlock_trust_lease_dir(const VmlockSanlockConfig *config, GError **error
 
         owners = describe_trusted_owners(config);
         if (!owner_trusted(config, st.st_uid)) {
-                g_autofree char *owner = describe_uid(st.st_uid);
+                g_autofree char *owner = file_trust_describe_uid(st.st_uid);
 
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_CONFIG,
                             "disk_lease_dir %s (%s) belongs to %s: its owner could plant "
@@ -213,7 +139,7 @@ vmlock_sanlock_trust_lease_dir(const VmlockSanlockConfig *config, GError **error
         }
         if ((st.st_mode & S_IWGRP) && st.st_gid != 0 &&
             (config->group == (gid_t)-1 || st.st_gid != config->group)) {
-                g_autofree char *group = describe_gid(st.st_gid);
+                g_autofree char *group = file_trust_describe_gid(st.st_gid);
 
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_CONFIG,
                             "disk_lease_dir %s (%s) is writable by group %s (mode %04o), "
@@ -242,11 +168,11 @@ vmlock_sanlock_trust_stat(const VmlockSanlockConfig *config, const char *path,
         if (!S_ISREG(st->st_mode) && !(allow_block && S_ISBLK(st->st_mode))) {
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
                             "refusing %s, %s: it is %s, not a regular file%s; remove it", what,
-                            path, file_kind(st->st_mode), allow_block ? " or block device" : "");
+                            path, file_trust_kind(st->st_mode), allow_block ? " or block device" : "");
                 return FALSE;
         }
         if (!owner_trusted(config, st->st_uid)) {
-                g_autofree char *owner = describe_uid(st->st_uid);
+                g_autofree char *owner = file_trust_describe_uid(st->st_uid);
                 g_autofree char *owners = describe_trusted_owners(config);
 
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
