@@ -197,6 +197,7 @@ start_and_stop(guint host_id, const char *disk)
         g_autoptr(SanlockTestGuest) guest = start_guest_ok(host_id, disk, FALSE);
 
         g_assert_cmpint(sanlock_test_guest_stop(guest), ==, 0);
+        sanlock_test_wait_disk_free(disk);
 }
 
 /* A disk whose lease file exists and nobody holds: a guest ran and stopped. */
@@ -208,6 +209,7 @@ unused_disk(guint host_id, const char *prefix)
         g_autofree char *lease = sanlock_test_disk_lease_path(disk);
 
         g_assert_cmpint(sanlock_test_guest_stop(guest), ==, 0);
+        sanlock_test_wait_disk_free(disk);
         g_assert_true(exists(lease));
         return disk;
 }
@@ -281,6 +283,8 @@ test_unused_removed_used_kept(void)
         g_assert_cmpint(sanlock_test_guest_stop(guest2), ==, 0);
         g_assert_cmpint(sanlock_test_guest_stop(reader1), ==, 0);
         g_assert_cmpint(sanlock_test_guest_stop(reader2), ==, 0);
+        for (guint i = 0; i < G_N_ELEMENTS(held); i++)
+                sanlock_test_wait_disk_free(held[i]);
         run_tool(2, &run2, NULL);
         g_assert_cmpint(run2.status, ==, 0);
         assert_contains(run2.out, ": 3 deleted, 0 kept (in use)");

@@ -885,6 +885,49 @@ sanlock_test_disk_lease_path(const char *disk_path)
         return g_build_filename(sanlock_test_harness()->lease_dir, md5, NULL);
 }
 
+/* As some host: until the resource in @data has no owner on disk. */
+static gboolean
+wait_no_owner(gpointer data, GString *reply, GError **error)
+{
+        struct sanlk_resource *res = data;
+        gint64 deadline = g_get_monotonic_time() + RELEASE_TIMEOUT_US;
+
+        for (;;) {
+                struct sanlk_host *owners = NULL;
+                int n_owners = 0;
+                int rv;
+
+                res->lver = 0;
+                res->flags = 0;
+                rv = sanlock_read_resource_owners(res, 0, &owners, &n_owners);
+                free(owners);
+                if (rv >= 0 && n_owners == 0)
+                        return TRUE;
+                if (g_get_monotonic_time() > deadline) {
+                        g_set_error(error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+                                    "%s:%s still has %d owner(s) after %d s (%d)",
+                                    res->lockspace_name, res->name, n_owners,
+                                    (int) (RELEASE_TIMEOUT_US / G_USEC_PER_SEC), rv);
+                        return FALSE;
+                }
+                g_usleep(10 * 1000);
+        }
+}
+
+void
+sanlock_test_wait_disk_free(const char *disk_path)
+{
+        const SanlockTestHarness *h = sanlock_test_harness();
+        g_autofree char *md5 = g_compute_checksum_for_string(G_CHECKSUM_MD5, disk_path, -1);
+        g_autofree char *lease = sanlock_test_disk_lease_path(disk_path);
+        g_autofree struct sanlk_resource *res =
+                sanlock_test_resource_new(h->disk_lockspace, md5, lease, 0);
+        g_autoptr(GError) error = NULL;
+
+        if (!sanlock_test_host_call(sanlock_test_host(1), wait_no_owner, res, NULL, &error))
+                g_error("the lease of disk %s: %s", disk_path, error->message);
+}
+
 /* ---- the vmlock API, as a host --------------------------------------------- */
 
 VmlockDomain *

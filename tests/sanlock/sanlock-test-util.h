@@ -193,6 +193,11 @@ void sanlock_test_write_resource(const SanlockTestHost *host, const char *locksp
                                  const char *name, const char *path);
 /* The lease file of the auto disk lease of @disk_path: lease_dir/md5(path). */
 char *sanlock_test_disk_lease_path(const char *disk_path);
+/* Waits until the automatic lease of @disk_path has no owner on disk. A
+ * holder's daemon forgets it as it ends, a moment before the release
+ * reaches the disk: on a loaded machine another host may look in between.
+ * Only for a disk nobody else may take meanwhile. */
+void sanlock_test_wait_disk_free(const char *disk_path);
 
 /* ---- the vmlock API, as a host --------------------------------------------- */
 
