@@ -300,6 +300,30 @@ guest_init(Fixture *fx, Guest *g, const char *prefix, const char *devices, const
         g->ready = g_build_filename(fx->dir, ready_base, NULL);
 }
 
+/* Runs @argv ("vmlock start --detach ...", not yet NULL-terminated) as
+ * @host; returns the exit status (0: g->pid is the guest's, killed at
+ * teardown). */
+static int
+run_detached_start(Fixture *fx, const SanlockTestHost *host, Guest *g, GPtrArray *argv,
+                   RunResult *r)
+{
+        g_auto(GStrv) env = host_env(host, NULL);
+        g_autofree char *out = NULL;
+        g_autofree char *err = NULL;
+        pid_t pid;
+
+        g_ptr_array_add(argv, NULL);
+        run_result_clear(r);
+        pid = spawn_async(fx, (const char *const *)argv->pdata, env, &out, &err);
+        collect(r, pid, out, err);
+        if (r->status == 0) {
+                g->pid = (pid_t)atoi(r->out);
+                g_assert_cmpint(g->pid, >, 0);
+                g_ptr_array_add(fx->pids, GINT_TO_POINTER(g->pid));
+        }
+        return r->status;
+}
+
 /* "vmlock start --detach [OPTION] XML -- tool-test-guest --ready F --hold
  * [GUEST_ARGS]" as @host; returns the exit status (0: g->pid is set). */
 static int
@@ -307,10 +331,6 @@ guest_start(Fixture *fx, const SanlockTestHost *host, Guest *g, const char *opti
             const char *guest_arg, const char *guest_arg_value, RunResult *r)
 {
         g_autoptr(GPtrArray) argv = g_ptr_array_new();
-        g_auto(GStrv) env = host_env(host, NULL);
-        g_autofree char *out = NULL;
-        g_autofree char *err = NULL;
-        pid_t pid;
 
         g_ptr_array_add(argv, (gpointer)VMLOCK_BIN);
         g_ptr_array_add(argv, (gpointer) "start");
@@ -327,16 +347,7 @@ guest_start(Fixture *fx, const SanlockTestHost *host, Guest *g, const char *opti
                 g_ptr_array_add(argv, (gpointer)guest_arg);
                 g_ptr_array_add(argv, (gpointer)guest_arg_value);
         }
-        g_ptr_array_add(argv, NULL);
-        run_result_clear(r);
-        pid = spawn_async(fx, (const char *const *)argv->pdata, env, &out, &err);
-        collect(r, pid, out, err);
-        if (r->status == 0) {
-                g->pid = (pid_t)atoi(r->out);
-                g_assert_cmpint(g->pid, >, 0);
-                g_ptr_array_add(fx->pids, GINT_TO_POINTER(g->pid));
-        }
-        return r->status;
+        return run_detached_start(fx, host, g, argv, r);
 }
 
 static char
@@ -454,10 +465,6 @@ qemu_start_args(Fixture *fx, const SanlockTestHost *host, Guest *g, const char *
                 const char *option, const char *const *qemu_args, RunResult *r)
 {
         g_autoptr(GPtrArray) argv = g_ptr_array_new();
-        g_auto(GStrv) env = host_env(host, NULL);
-        g_autofree char *out = NULL;
-        g_autofree char *err = NULL;
-        pid_t pid;
 
         g_ptr_array_add(argv, (gpointer)VMLOCK_BIN);
         g_ptr_array_add(argv, (gpointer) "start");
@@ -472,16 +479,7 @@ qemu_start_args(Fixture *fx, const SanlockTestHost *host, Guest *g, const char *
         g_ptr_array_add(argv, (gpointer) "--");
         for (guint i = 0; qemu_args[i]; i++)
                 g_ptr_array_add(argv, (gpointer)qemu_args[i]);
-        g_ptr_array_add(argv, NULL);
-        run_result_clear(r);
-        pid = spawn_async(fx, (const char *const *)argv->pdata, env, &out, &err);
-        collect(r, pid, out, err);
-        if (r->status == 0) {
-                g->pid = (pid_t)atoi(r->out);
-                g_assert_cmpint(g->pid, >, 0);
-                g_ptr_array_add(fx->pids, GINT_TO_POINTER(g->pid));
-        }
-        return r->status;
+        return run_detached_start(fx, host, g, argv, r);
 }
 
 static int
