@@ -31,6 +31,10 @@
  * vmlock command's own wait for an answer (QMP_TIMEOUT_MS). A scsi-hd goes
  * at once; a PCI device needs the guest's OS to agree. */
 #define UNPLUG_TIMEOUT_MS 6000
+/* How long an ended guest's supervisor waits for the lock daemon to write
+ * the release of its leases (one write each; seconds only if the storage
+ * hangs). */
+#define RELEASE_WAIT_MS 10000
 
 /* A disk vmlock gave QEMU, by its path. */
 typedef struct {
@@ -63,6 +67,7 @@ struct Supervisor {
         GPtrArray *unprotected;  /* images QEMU opened writable at start that no lease covers */
         char *incoming;          /* a migration destination: where QEMU waits for the guest */
         gboolean migrating;      /* the source of a migration vmlock started */
+        char *held_state;        /* what the guest holds, as inquire says (NULL: nothing) */
 };
 
 static void
@@ -161,6 +166,49 @@ cont_cpus(Supervisor *sv, GError **error)
         return TRUE;
 }
 
+/* Follows what the guest holds, with the versions its leases were taken
+ * at: when it ends, the wait for their release compares with them. */
+static void
+note_held_leases(Supervisor *sv)
+{
+        g_autoptr(GError) error = NULL;
+        g_autofree char *state = NULL;
+
+        if (sv->record->released) {
+                g_clear_pointer(&sv->held_state, g_free);
+                return;
+        }
+        /* Kept as it was: the wait then covers what was known. */
+        if (!vmlock_domain_lock_process_inquire(sv->manager, sv->record->dom, &state, &error)) {
+                g_debug("guest '%s': cannot inquire its leases: %s", guest_name(sv),
+                        error->message);
+                return;
+        }
+        g_free(sv->held_state);
+        sv->held_state = g_steal_pointer(&state);
+}
+
+/* The guest has ended and its leases went with it, but the lock daemon
+ * writes their release after it forgot the guest: until then another host
+ * is refused them. Returning before would tell the caller (a `vmlock
+ * start` in the foreground, a script waiting for the record to go) that
+ * the disks are free when they are not yet. */
+static void
+wait_leases_released(Supervisor *sv)
+{
+        g_autoptr(GError) error = NULL;
+        gboolean released = TRUE;
+
+        if (!vmlock_lock_manager_wait_released(sv->manager, sv->held_state, RELEASE_WAIT_MS,
+                                               &released, &error))
+                g_printerr("vmlock: guest '%s': %s\n", guest_name(sv), error->message);
+        else if (!released)
+                g_printerr("vmlock: guest '%s' has ended, but %u s later the lock daemon has "
+                           "still not written the release of its leases: another host is "
+                           "refused them until it does\n",
+                           guest_name(sv), RELEASE_WAIT_MS / 1000);
+}
+
 static gboolean
 release_leases(Supervisor *sv, GError **error)
 {
@@ -171,6 +219,7 @@ release_leases(Supervisor *sv, GError **error)
         g_free(sv->record->lock_state);
         sv->record->lock_state = g_steal_pointer(&state);
         sv->record->released = TRUE;
+        note_held_leases(sv);
         return TRUE;
 }
 
@@ -235,6 +284,7 @@ supervisor_resume(Supervisor *sv, const char *state, GError **error)
                 g_clear_pointer(&record->lock_state, g_free);
                 record->released = FALSE;
                 reacquired = TRUE;
+                note_held_leases(sv);
                 /* It arrived: from now on it is a possible source. */
                 g_clear_pointer(&sv->incoming, g_free);
         }
@@ -344,6 +394,7 @@ supervisor_attach_disk(Supervisor *sv, VmlockDisk *disk, GError **error)
                 vmlock_domain_remove_disk(dom, path);
                 return FALSE;
         }
+        note_held_leases(sv);
         return TRUE;
 }
 
@@ -363,6 +414,7 @@ supervisor_detach_disk(Supervisor *sv, const char *path, GError **error)
                 return FALSE;
         vmlock_domain_remove_disk(dom, path);
         save_record_or_warn(sv);
+        note_held_leases(sv);
         return TRUE;
 }
 
@@ -391,6 +443,7 @@ supervisor_attach_lease(Supervisor *sv, VmlockLease *lease, GError **error)
                 vmlock_domain_remove_lease(dom, lockspace, key);
                 return FALSE;
         }
+        note_held_leases(sv);
         return TRUE;
 }
 
@@ -412,6 +465,7 @@ supervisor_detach_lease(Supervisor *sv, const char *lockspace, const char *key,
                 return FALSE;
         vmlock_domain_remove_lease(dom, lockspace, key);
         save_record_or_warn(sv);
+        note_held_leases(sv);
         return TRUE;
 }
 
@@ -1230,6 +1284,7 @@ supervisor_new(const SupervisorSetup *setup, GError **error)
         sv->record->supervisor_pid = getpid();
         if (!state_dir_save(sv->state_dir, sv->record, error))
                 return NULL;
+        note_held_leases(sv);
         return g_steal_pointer(&sv);
 }
 
@@ -1254,6 +1309,7 @@ supervisor_free(Supervisor *sv)
         g_hash_table_destroy(sv->proxy_nodes);
         g_ptr_array_unref(sv->unprotected);
         g_free(sv->incoming);
+        g_free(sv->held_state);
         g_free(sv->state_dir);
         g_free(sv->uri);
         g_free(sv->program);
@@ -1272,9 +1328,10 @@ supervisor_run(Supervisor *sv)
                                                   monitor_readable, sv);
         g_main_loop_run(sv->loop);
 
-        /* Its leases went with it; stop serving, then forget it. */
+        /* Stop serving; forget it once its leases are free for others. */
         g_clear_pointer(&sv->control, qmp_server_free);
         g_clear_pointer(&sv->proxy, qmp_server_free);
+        wait_leases_released(sv);
         if (!state_dir_remove_if_owned(sv->state_dir, guest_name(sv), sv->pid,
                                        sv->record->pid_start_time, &error))
                 g_printerr("vmlock: %s\n", error->message);

@@ -52,6 +52,17 @@ VMLOCK_EXPORT gboolean vmlock_lock_manager_uses_state(const VmlockLockManager *m
  * no lease covers must then stop the guest's start. */
 VMLOCK_EXPORT gboolean vmlock_lock_manager_requires_disk_leases(const VmlockLockManager *manager);
 
+/* After a guest has ended: waits, up to @timeout_ms, until the leases of
+ * @state (what inquire returned while it ran; NULL: nothing) are released
+ * where the driver keeps them, so that another host can take them at once.
+ * A lease taken by someone else since counts as released. *@ret_released is
+ * FALSE when the time ran out (TRUE at once for drivers that release
+ * synchronously, such as nop). Errors: INVALID_ARG, or the driver's own. */
+VMLOCK_EXPORT gboolean vmlock_lock_manager_wait_released(VmlockLockManager *manager,
+                                                         const char *state, guint timeout_ms,
+                                                         gboolean *ret_released,
+                                                         GError **error);
+
 /* Who holds the disk @path now, read from the driver's lease on shared
  * storage, whether a guest of this host uses it or not: one line such as
  * "held exclusively by host 2 (node-b)" or "free (lease file X)".

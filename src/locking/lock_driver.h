@@ -21,8 +21,9 @@ G_BEGIN_DECLS
 /* MAJOR * 1000000 + MINOR * 1000 + MICRO; the loader requires an exact match.
  * A change to the table (a callback added, even an optional one) changes it:
  * a module built against a shorter table must not be read past its end.
- * 1.1.0: state_holds_resource. 1.2.0: requires_disk_leases. */
-#define VMLOCK_LOCK_DRIVER_VERSION 1002000u
+ * 1.1.0: state_holds_resource. 1.2.0: requires_disk_leases.
+ * 1.3.0: wait_released. */
+#define VMLOCK_LOCK_DRIVER_VERSION 1003000u
 #define VMLOCK_LOCK_DRIVER_SYMBOL "vmlock_lock_driver"
 
 /* VmlockLockDriver.flags */
@@ -169,6 +170,17 @@ typedef struct _VmlockLockDriver {
          * read-write disks without a lease (sanlock: require_lease_for_disks),
          * so the hypervisor refuses images it gives the guest unleased. */
         gboolean (*requires_disk_leases)(void);
+
+        /* Optional (NULL: nothing to wait for). @state is what inquire
+         * returned for a guest that has ended since: waits, up to
+         * @timeout_ms, until the release its end set off has reached the
+         * lease storage (a daemon that forgets an ended holder at once but
+         * writes the release later would otherwise make another host's
+         * acquire fail meanwhile). A lease taken by someone since counts as
+         * released. *@ret_released is FALSE when the time ran out. No flags
+         * are defined yet. */
+        gboolean (*wait_released)(const char *state, guint timeout_ms, unsigned int flags,
+                                  gboolean *ret_released, GError **error);
 } VmlockLockDriver;
 
 G_END_DECLS

@@ -561,6 +561,33 @@ manager_outcome(const VmlockLockManager *manager, const char *callback, gboolean
 }
 
 gboolean
+vmlock_lock_manager_wait_released(VmlockLockManager *manager, const char *state,
+                                  guint timeout_ms, gboolean *ret_released, GError **error)
+{
+        GError *local = NULL;
+        gboolean released = TRUE;
+        gboolean ok;
+
+        VMLOCK_TRACE("manager=%p state=%s timeout_ms=%u ret_released=%p", manager,
+                     VMLOCK_NULLSTR(state), timeout_ms, ret_released);
+
+        if (!manager || !ret_released) {
+                g_set_error_literal(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                                    "waiting for a release needs a lock manager and somewhere "
+                                    "to put the outcome");
+                return FALSE;
+        }
+        /* Optional in the ABI: a driver without it releases synchronously. */
+        if (state && manager->driver->wait_released) {
+                ok = manager->driver->wait_released(state, timeout_ms, 0, &released, &local);
+                if (!manager_outcome(manager, "wait_released", ok, local, error))
+                        return FALSE;
+        }
+        *ret_released = released;
+        return TRUE;
+}
+
+gboolean
 vmlock_lock_manager_lockspace_join(VmlockLockManager *manager, VmlockProgressFunc progress,
                                    gpointer progress_data, GError **error)
 {

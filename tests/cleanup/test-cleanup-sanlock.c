@@ -113,11 +113,44 @@ run_tool_with_env(GStrv env, ToolRun *run, ...)
         va_end(ap);
 }
 
+/* What the lease dir holds and what each host's daemon is doing with it:
+ * for a failure's report. */
+static char *
+describe_lease_state(void)
+{
+        const SanlockTestHarness *h = sanlock_test_harness();
+        g_autoptr(GDir) dir = g_dir_open(h->lease_dir, 0, NULL);
+        GString *out = g_string_new("lease dir:\n");
+        const char *name;
+
+        while (dir && (name = g_dir_read_name(dir))) {
+                g_autofree char *path = g_build_filename(h->lease_dir, name, NULL);
+                struct stat st;
+
+                if (lstat(path, &st) == 0)
+                        g_string_append_printf(out, "  %s %lld bytes inode %llu\n", name,
+                                               (long long)st.st_size,
+                                               (unsigned long long)st.st_ino);
+        }
+        for (guint id = 1; id <= 2; id++) {
+                g_autoptr(GError) error = NULL;
+                g_autofree char *status = sanlock_test_host_client(sanlock_test_host(id), &error,
+                                                                   "status", NULL);
+
+                g_string_append_printf(out, "host %u daemon:\n%s\n", id,
+                                       status ? status : error->message);
+        }
+        return g_string_free(out, FALSE);
+}
+
 static void
 assert_contains(const char *text, const char *needle)
 {
-        if (!strstr(text, needle))
-                g_error("expected to find \"%s\" in:\n%s", needle, text);
+        if (!strstr(text, needle)) {
+                g_autofree char *state = describe_lease_state();
+
+                g_error("expected to find \"%s\" in:\n%s\n%s", needle, text, state);
+        }
 }
 
 static void G_GNUC_PRINTF(2, 3)

@@ -231,8 +231,8 @@ test_plugin_no_symbol(void)
 static void
 test_plugin_bad_version(void)
 {
-        assert_refused("bad-version", "lock driver plugin @PATH@ has driver ABI version 1003000, "
-                       "this library needs version 1002000");
+        assert_refused("bad-version", "lock driver plugin @PATH@ has driver ABI version 1004000, "
+                       "this library needs version 1003000");
 }
 
 static void
@@ -267,7 +267,7 @@ test_plugin_init_error_propagates(void)
         g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_LEASE_BUSY);
         g_assert_cmpstr(error->message, ==, "test driver: injected failure in init");
         /* A driver that failed init is not deinit'ed. */
-        locking_test_assert_calls("init version=1002000 config=/cfg/qemu-test-driver.conf flags=0");
+        locking_test_assert_calls("init version=1003000 config=/cfg/qemu-test-driver.conf flags=0");
 }
 
 static void
@@ -310,7 +310,7 @@ test_plugin_loads(void)
         g_assert_true(vmlock_lock_manager_uses_state(manager));
         g_assert_cmpuint(progress->len, ==, 1);
         g_assert_cmpstr(progress->pdata[0], ==, "test driver: initialising");
-        locking_test_assert_calls("init version=1002000 config=/etc/vm/qemu-test-driver.conf flags=0");
+        locking_test_assert_calls("init version=1003000 config=/etc/vm/qemu-test-driver.conf flags=0");
 
         vmlock_lock_manager_unref(manager);
         locking_test_assert_calls("deinit");
@@ -330,7 +330,7 @@ test_plugin_shared(void)
         second = vmlock_lock_manager_new("test-driver", locking_test_plugin_dir(), "/etc/vm",
                                          NULL, NULL, &error);
         g_assert_no_error(error);
-        locking_test_assert_calls("init version=1002000 config=/etc/vm/qemu-test-driver.conf flags=0");
+        locking_test_assert_calls("init version=1003000 config=/etc/vm/qemu-test-driver.conf flags=0");
 
         /* Its state is process-wide: a second config can't be honoured. */
         g_assert_null(vmlock_lock_manager_new("test-driver", locking_test_plugin_dir(), "/other",
@@ -721,6 +721,77 @@ test_describe_errors(void)
         g_assert_true(description == NOT_WRITTEN);
 }
 
+/* ---- wait_released ---------------------------------------------------- */
+
+/* The nop driver releases as it is asked: nothing to wait for. */
+static void
+test_wait_released_nop(void)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VmlockLockManager) manager = NULL;
+        gboolean released = FALSE;
+
+        manager = vmlock_lock_manager_new("nop", NULL, "/cfg", NULL, NULL, &error);
+        g_assert_no_error(error);
+        g_assert_true(vmlock_lock_manager_wait_released(manager, "a b", 1000, &released,
+                                                        &error));
+        g_assert_no_error(error);
+        g_assert_true(released);
+}
+
+static void
+test_wait_released_calls_driver(void)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VmlockLockManager) manager = load_test_driver("/cfg");
+        gboolean released = FALSE;
+
+        g_assert_true(vmlock_lock_manager_wait_released(manager, "a b", 250, &released,
+                                                        &error));
+        g_assert_no_error(error);
+        g_assert_true(released);
+        locking_test_assert_calls("wait_released state=a b timeout_ms=250 flags=0");
+
+        g_assert_true(vmlock_lock_manager_wait_released(manager, "a stuck", 250, &released,
+                                                        &error));
+        g_assert_no_error(error);
+        g_assert_false(released);
+        g_strfreev(locking_test_take_calls());
+
+        /* Nothing held: no call. */
+        released = FALSE;
+        g_assert_true(vmlock_lock_manager_wait_released(manager, NULL, 250, &released,
+                                                        &error));
+        g_assert_true(released);
+        locking_test_assert_no_calls();
+}
+
+static void
+test_wait_released_errors(void)
+{
+        g_autoptr(VmlockLockManager) manager = load_test_driver("/cfg");
+        gboolean released = TRUE;
+        GError *error = NULL;
+
+        g_setenv(TEST_DRIVER_FAIL_ENV, "wait_released", TRUE);
+        g_assert_false(vmlock_lock_manager_wait_released(manager, "a", 250, &released,
+                                                         &error));
+        g_unsetenv(TEST_DRIVER_FAIL_ENV);
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_LEASE_BUSY);
+        g_assert_cmpstr(error->message, ==, "test driver: injected failure in wait_released");
+        g_clear_error(&error);
+        g_strfreev(locking_test_take_calls());
+
+        g_assert_false(vmlock_lock_manager_wait_released(manager, "a", 250, NULL, &error));
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG);
+        g_clear_error(&error);
+        g_assert_false(vmlock_lock_manager_wait_released(NULL, "a", 250, &released, &error));
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG);
+        g_clear_error(&error);
+        locking_test_assert_no_calls();
+        g_assert_true(released);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -757,6 +828,10 @@ main(int argc, char **argv)
         g_test_add_func("/locking/manager/describe/unsupported", test_describe_unsupported);
         g_test_add_func("/locking/manager/describe/calls-driver", test_describe_calls_driver);
         g_test_add_func("/locking/manager/describe/errors", test_describe_errors);
+        g_test_add_func("/locking/manager/wait-released/nop", test_wait_released_nop);
+        g_test_add_func("/locking/manager/wait-released/calls-driver",
+                        test_wait_released_calls_driver);
+        g_test_add_func("/locking/manager/wait-released/errors", test_wait_released_errors);
 
         return g_test_run();
 }

@@ -322,6 +322,23 @@ test_state_holds_resource(const char *state, unsigned int type, const char *name
         return TRUE;
 }
 
+/* Released unless @state has the word "stuck". */
+static gboolean
+test_wait_released(const char *state, guint timeout_ms, unsigned int flags,
+                   gboolean *ret_released, GError **error)
+{
+        g_auto(GStrv) words = NULL;
+
+        record("wait_released state=%s timeout_ms=%u flags=%u", state, timeout_ms, flags);
+        if (injected_failure("wait_released", error))
+                return FALSE;
+        if (!check_flags("wait_released", flags, 0, error))
+                return FALSE;
+        words = g_strsplit(state, " ", -1);
+        *ret_released = !g_strv_contains((const char *const *)words, "stuck");
+        return TRUE;
+}
+
 TEST_DRIVER_EXPORT const VmlockLockDriver vmlock_lock_driver = {
         .version = VMLOCK_LOCK_DRIVER_VERSION,
         .flags = VMLOCK_LOCK_DRIVER_USES_STATE,
@@ -335,4 +352,5 @@ TEST_DRIVER_EXPORT const VmlockLockDriver vmlock_lock_driver = {
         .inquire = test_inquire,
         .describe_resource = test_describe_resource,
         .state_holds_resource = test_state_holds_resource,
+        .wait_released = test_wait_released,
 };

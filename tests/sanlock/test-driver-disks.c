@@ -150,6 +150,87 @@ test_busy_same_host(void)
         g_assert_nonnull(strstr(error->message, disk));
 }
 
+/* ---- an ended holder's release --------------------------------------------- */
+
+typedef struct {
+        const char *state;
+        guint timeout_ms;
+} WaitReleased;
+
+static gboolean
+wait_released(gpointer data, GString *reply, GError **error)
+{
+        const WaitReleased *wait = data;
+        g_autoptr(VmlockLockManager) manager = sanlock_test_manager_new(error);
+        gboolean released = FALSE;
+
+        if (!manager || !vmlock_lock_manager_wait_released(manager, wait->state,
+                                                           wait->timeout_ms, &released, error))
+                return FALSE;
+        g_string_append(reply, released ? "released" : "held");
+        return TRUE;
+}
+
+/* "released" or "held": what wait_released says as @host_id. */
+static char *
+wait_released_as(guint host_id, const char *state, guint timeout_ms)
+{
+        WaitReleased wait = { state, timeout_ms };
+        g_autoptr(GError) error = NULL;
+        char *reply = NULL;
+
+        g_assert_true(sanlock_test_host_call(sanlock_test_host(host_id), wait_released, &wait,
+                                             &reply, &error));
+        g_assert_no_error(error);
+        return reply;
+}
+
+/* Once the wait for an ended guest's release returns, the other host takes
+ * the disk at the first try (start_guest, not start_guest_ok); a lease
+ * taken again since, even by the same host, is not waited for; a holder
+ * still running is. */
+static void
+test_wait_released(void)
+{
+        g_autofree char *disk = sanlock_test_disk_path("ended");
+        g_autoptr(VmlockDomain) dom1 = domain_with_disk("ended-a", disk, FALSE, FALSE);
+        g_autoptr(VmlockDomain) dom2 = domain_with_disk("ended-b", disk, FALSE, FALSE);
+        g_autoptr(VmlockDomain) dom3 = domain_with_disk("ended-c", disk, FALSE, FALSE);
+        g_autoptr(SanlockTestGuest) guest1 = start_guest_ok(1, dom1);
+        g_autoptr(SanlockTestGuest) guest2 = NULL;
+        g_autoptr(SanlockTestGuest) guest3 = NULL;
+        g_autofree char *state1 = guest_state(guest1, dom1);
+        g_autofree char *state3 = NULL;
+        g_autofree char *reply = NULL;
+        g_autoptr(GError) error = NULL;
+
+        g_assert_nonnull(state1);
+        sanlock_test_guest_kill(guest1);
+        reply = wait_released_as(1, state1, 10000);
+        g_assert_cmpstr(reply, ==, "released");
+        guest2 = start_guest(2, dom2, FALSE, &error);
+        g_assert_no_error(error);
+        g_assert_nonnull(guest2);
+
+        /* Taken again since (a newer version): released at the first look. */
+        g_clear_pointer(&reply, g_free);
+        reply = wait_released_as(1, state1, 0);
+        g_assert_cmpstr(reply, ==, "released");
+
+        /* The same host, another guest, after the first one ended. */
+        g_assert_cmpint(sanlock_test_guest_stop(guest2), ==, 0);
+        guest3 = start_guest_ok(1, dom3);
+        g_clear_pointer(&reply, g_free);
+        reply = wait_released_as(1, state1, 0);
+        g_assert_cmpstr(reply, ==, "released");
+
+        /* A holder that runs: held. */
+        state3 = guest_state(guest3, dom3);
+        g_clear_pointer(&reply, g_free);
+        reply = wait_released_as(1, state3, 0);
+        g_assert_cmpstr(reply, ==, "held");
+}
+
 /* libvirt's layout: <disk_lease_dir>/<md5 of the path exactly as written>,
  * 1 MiB, mode 0600, no temporary file left behind. */
 static void
@@ -615,6 +696,7 @@ main(int argc, char **argv)
 
         g_test_add_func("/driver/disk/busy-other-host", test_busy_other_host);
         g_test_add_func("/driver/disk/busy-same-host", test_busy_same_host);
+        g_test_add_func("/driver/disk/wait-released", test_wait_released);
         g_test_add_func("/driver/disk/lease-file", test_lease_file);
         g_test_add_func("/driver/disk/readonly-coexist", test_readonly_coexist);
         g_test_add_func("/driver/disk/shareable-coexist", test_shareable_coexist);

@@ -667,8 +667,8 @@ test_start_refused(Fixture *fx, gconstpointer data)
         g_assert_cmpint(guest_start(fx, h1, &c, NULL, NULL, NULL, &r), ==, 0);
 }
 
-/* In the foreground, vmlock exits with the guest's status and, with it gone,
- * the other host can start the disk. */
+/* In the foreground, vmlock exits with the guest's status, and only once
+ * the lease is free on disk: the other host can start the disk at once. */
 static void
 test_foreground_status(Fixture *fx, gconstpointer data)
 {
@@ -684,6 +684,9 @@ test_foreground_status(Fixture *fx, gconstpointer data)
         guest_init(fx, &b, "b", devices, NULL);
         vmlock_as(fx, h1, &r, "start", a.xml, "--", GUEST_BIN, "--exit", "5", NULL);
         g_assert_cmpint(r.status, ==, 5);
+        vmlock_as(fx, h2, &r, "status", "--disk", disk, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_true(contains(r.out, ": free"));
         vmlock_as(fx, h2, &r, "start", b.xml, "--", GUEST_BIN, "--exit", "0", NULL);
         g_assert_cmpint(r.status, ==, 0);
 }

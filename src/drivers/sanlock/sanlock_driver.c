@@ -26,6 +26,7 @@
 #include "drivers/sanlock/sanlock_killpath.h"
 #include "drivers/sanlock/sanlock_lease.h"
 #include "drivers/sanlock/sanlock_lockspace.h"
+#include "drivers/sanlock/sanlock_release.h"
 #include "drivers/sanlock/sanlock_trust.h"
 #include "locking/lock_driver.h"
 #include "util/log.h"
@@ -1198,6 +1199,22 @@ sanlock_drv_state_holds_resource(const char *state, unsigned int type, const cha
         return TRUE;
 }
 
+static gboolean
+sanlock_drv_wait_released(const char *state, guint timeout_ms, unsigned int flags,
+                          gboolean *ret_released, GError **error)
+{
+        VMLOCK_TRACE("state=%s timeout_ms=%u flags=0x%x", VMLOCK_NULLSTR(state), timeout_ms,
+                     flags);
+
+        if (!check_flags("wait_released", flags, 0, error))
+                return FALSE;
+        if (!state) {
+                *ret_released = TRUE;
+                return TRUE;
+        }
+        return vmlock_sanlock_wait_released(state, timeout_ms, ret_released, error);
+}
+
 /* ---- the lockspace ------------------------------------------------------- */
 
 /* The lockspace callbacks act on the automatic disk leases' lockspace. */
@@ -1308,4 +1325,5 @@ __attribute__((visibility("default"))) const VmlockLockDriver vmlock_lock_driver
         .lockspace_status = sanlock_drv_lockspace_status,
         .list_hosts = sanlock_drv_list_hosts,
         .requires_disk_leases = sanlock_drv_requires_disk_leases,
+        .wait_released = sanlock_drv_wait_released,
 };

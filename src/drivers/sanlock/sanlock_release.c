@@ -1,0 +1,86 @@
+/* vmlock sanlock driver: waiting until an ended guest's leases are free on disk. */
+#define G_LOG_DOMAIN "vmlock-sanlock"
+
+#include "config-build.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sanlock.h>
+#include <sanlock_admin.h>
+#include <sanlock_resource.h>
+
+#include <vmlock/error.h>
+
+#include "drivers/sanlock/sanlock_release.h"
+
+/* A release takes one write; a short pause keeps the daemon's reads of
+ * the lease area (1 MiB each) from crowding it. */
+#define POLL_INTERVAL_US 10000
+
+/* TRUE once @held (with the version it was taken at) is no longer held by
+ * that acquisition: free, taken again since, or unreadable. */
+static gboolean
+lease_released(const struct sanlk_resource *held)
+{
+        gsize size = sizeof(*held) + held->num_disks * sizeof(struct sanlk_disk);
+        g_autofree struct sanlk_resource *now = g_malloc0(size);
+        struct sanlk_host *owners = NULL;
+        int n_owners = 0;
+        int rv;
+
+        memcpy(now, held, size);
+        now->flags = 0;
+        now->lver = 0;
+        rv = sanlock_read_resource_owners(now, 0, &owners, &n_owners);
+        free(owners);
+        if (rv < 0) {
+                g_debug("lease %.48s:%.48s unreadable (%d): not waiting for it",
+                        held->lockspace_name, held->name, rv);
+                return TRUE;
+        }
+        return n_owners == 0 || now->lver != held->lver;
+}
+
+gboolean
+vmlock_sanlock_wait_released(const char *state, guint timeout_ms, gboolean *ret_released,
+                             GError **error)
+{
+        g_autofree char *copy = g_strdup(state);
+        g_autoptr(GPtrArray) pending = g_ptr_array_new_with_free_func(free);
+        struct sanlk_resource **args = NULL;
+        gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+        int n = 0;
+        int rv;
+
+        rv = *copy ? sanlock_state_to_args(copy, &n, &args) : 0;
+        if (rv < 0) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                            "sanlock lock driver: cannot parse the lock state '%s' (sanlock "
+                            "error %d)", state, rv);
+                return FALSE;
+        }
+        /* Shared leases are not waited for: one left set a moment longer
+         * only refuses a writer, and this host's mark in it may stay for
+         * another guest of this host that shares the disk. */
+        for (int i = 0; i < n; i++) {
+                if (args[i]->flags & SANLK_RES_SHARED)
+                        free(args[i]);
+                else
+                        g_ptr_array_add(pending, args[i]);
+        }
+        free(args);
+
+        for (;;) {
+                for (guint i = pending->len; i > 0; i--) {
+                        if (lease_released(g_ptr_array_index(pending, i - 1)))
+                                g_ptr_array_remove_index_fast(pending, i - 1);
+                }
+                if (pending->len == 0 || g_get_monotonic_time() >= deadline)
+                        break;
+                g_usleep(POLL_INTERVAL_US);
+        }
+        *ret_released = pending->len == 0;
+        return TRUE;
+}
