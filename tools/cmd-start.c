@@ -361,6 +361,7 @@ start_supervised(VmlockDomain *dom, VmlockLockManager *manager, const char *mana
         g_autoptr(GuestRecord) record = NULL;
         g_autoptr(GPtrArray) argv = NULL;
         g_autofree char *uri = g_strconcat("vmlock://", state_dir, NULL);
+        g_autofree char *held_state = NULL;
         gboolean is_qemu = opt_qemu || qemu_argv_is_qemu(program[0]);
         Supervisor *sv = NULL;
         int lock_fds[3] = { -1, -1, -1 };
@@ -399,7 +400,7 @@ start_supervised(VmlockDomain *dom, VmlockLockManager *manager, const char *mana
         launch.stdio_fd = output_fd;
         launch.argv = (char *const *)argv->pdata;
         launch.child_sigmask = child_sigmask;
-        if (!guest_launch(&launch, &pid, &setup.go_fd, error)) {
+        if (!guest_launch(&launch, &pid, &setup.go_fd, &held_state, error)) {
                 name_local_holders(state_dir, dom, *error);
                 goto cleanup;
         }
@@ -416,6 +417,7 @@ start_supervised(VmlockDomain *dom, VmlockLockManager *manager, const char *mana
                 setup.monitor_fd = monitor[0];
                 setup.program = program[0];
                 setup.incoming = opt_incoming;
+                setup.held_state = held_state;
                 /* Both the supervisor's, even when it fails. */
                 monitor[0] = -1;
                 sv = supervisor_new(&setup, error);

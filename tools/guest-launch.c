@@ -29,7 +29,7 @@
 
 /* Child-to-parent messages: a header, then the error's domain and message. */
 enum {
-        MSG_LOCKED = 'L', /* leases taken (or registered), fd labelled */
+        MSG_LOCKED = 'L', /* leases taken (or registered), fd labelled; the state follows */
         MSG_ERROR = 'E',  /* a GError follows; the child exits */
 };
 
@@ -45,13 +45,11 @@ typedef struct {
 } __attribute__((packed)) LaunchMsgHeader;
 
 static gboolean
-child_send(int sock, char tag, const GError *error)
+child_send(int sock, char tag, int code, const char *domain, const char *message)
 {
-        const char *domain = error ? g_quark_to_string(error->domain) : "";
-        const char *message = error ? error->message : "";
         LaunchMsgHeader header = {
                 .tag = tag,
-                .code = error ? error->code : 0,
+                .code = code,
                 .domain_len = (uint32_t)strlen(domain),
                 .message_len = (uint32_t)strlen(message),
         };
@@ -59,6 +57,29 @@ child_send(int sock, char tag, const GError *error)
         return fd_write_all(sock, &header, sizeof(header)) &&
                fd_write_all(sock, domain, header.domain_len) &&
                fd_write_all(sock, message, header.message_len);
+}
+
+static gboolean
+child_send_error(int sock, const GError *error)
+{
+        return child_send(sock, MSG_ERROR, error->code, g_quark_to_string(error->domain),
+                          error->message);
+}
+
+/* What this process holds now, as the driver's state (NULL: nothing, or
+ * not known): the supervisor waits for its release once the guest ends,
+ * when the process can no longer be asked. */
+static char *
+child_held_state(const GuestLaunch *launch)
+{
+        g_autoptr(GError) error = NULL;
+        char *state = NULL;
+
+        if (launch->register_only)
+                return NULL;
+        if (!vmlock_domain_lock_process_inquire(launch->manager, launch->dom, &state, &error))
+                g_debug("cannot inquire the guest's leases: %s", error->message);
+        return state;
 }
 
 static GError *
@@ -106,12 +127,11 @@ exec_error_new(int err, const char *program)
 
 /* The guest's side: never returns. Whatever happens, the leases die with
  * this process if PROGRAM does not take its place. */
-/* The guest's side: never returns. Whatever happens, the leases die with
- * this process if PROGRAM does not take its place. */
 static G_GNUC_NORETURN void
 guest_child(const GuestLaunch *launch, int sock)
 {
         GError *error = NULL;
+        g_autofree char *held_state = NULL;
         int lock_fd = -1;
         int flags;
         char go;
@@ -159,7 +179,8 @@ guest_child(const GuestLaunch *launch, int sock)
         }
         if (!seclabel_apply(launch->dom, lock_fd, &error))
                 goto fail;
-        if (!child_send(sock, MSG_LOCKED, NULL))
+        held_state = child_held_state(launch);
+        if (!child_send(sock, MSG_LOCKED, 0, "", held_state ? held_state : ""))
                 _exit(125); /* the parent is gone: nobody would record the guest */
 
         /* A paused start of a plain program: it must not run before resume
@@ -172,7 +193,7 @@ guest_child(const GuestLaunch *launch, int sock)
         error = exec_error_new(errno, launch->argv[0]);
 
 fail:
-        if (!child_send(sock, MSG_ERROR, error))
+        if (!child_send_error(sock, error))
                 g_printerr("vmlock: %s\n", error->message);
         if (error->domain == G_SPAWN_ERROR)
                 _exit(error->code == G_SPAWN_ERROR_NOENT ? 127 : 126);
@@ -193,7 +214,8 @@ describe_wait_status(int status)
 /* Reads the child's messages up to end of file (exec, or exit), or with
  * @until_locked, up to MSG_LOCKED (the child then waits for "go"). */
 static gboolean
-parent_read(int sock, gboolean until_locked, gboolean *ret_locked, GError **error)
+parent_read(int sock, gboolean until_locked, gboolean *ret_locked, char **ret_held_state,
+            GError **error)
 {
         GError *child_error = NULL;
         gboolean locked = FALSE;
@@ -224,8 +246,10 @@ parent_read(int sock, gboolean until_locked, gboolean *ret_locked, GError **erro
                                     "truncated report from the guest process");
                         return FALSE;
                 }
-                if (header.tag == MSG_LOCKED) {
+                if (header.tag == MSG_LOCKED && !locked) {
                         locked = TRUE;
+                        if (*message)
+                                *ret_held_state = g_steal_pointer(&message);
                 } else if (header.tag == MSG_ERROR && !child_error) {
                         child_error = g_error_new_literal(g_quark_from_string(domain),
                                                           header.code, message);
@@ -274,8 +298,10 @@ set_died_error(GError **error, pid_t pid, gboolean have_status, int status,
 }
 
 gboolean
-guest_launch(const GuestLaunch *launch, pid_t *ret_pid, int *ret_go_fd, GError **error)
+guest_launch(const GuestLaunch *launch, pid_t *ret_pid, int *ret_go_fd, char **ret_held_state,
+             GError **error)
 {
+        g_autofree char *held_state = NULL;
         gboolean locked = FALSE;
         int sv[2];
         int status = 0;
@@ -310,7 +336,7 @@ guest_launch(const GuestLaunch *launch, pid_t *ret_pid, int *ret_go_fd, GError *
         }
         close(sv[1]);
 
-        if (!parent_read(sv[0], launch->wait_for_go, &locked, error)) {
+        if (!parent_read(sv[0], launch->wait_for_go, &locked, &held_state, error)) {
                 close(sv[0]);
                 /* The child exits right after reporting; don't leave a zombie. */
                 waitpid_noeintr(pid, NULL, 0);
@@ -334,6 +360,7 @@ guest_launch(const GuestLaunch *launch, pid_t *ret_pid, int *ret_go_fd, GError *
                 *ret_go_fd = -1;
         }
         *ret_pid = pid;
+        *ret_held_state = g_steal_pointer(&held_state);
         return TRUE;
 }
 
@@ -341,6 +368,7 @@ gboolean
 guest_launch_go(int go_fd, pid_t pid, const char *program, GError **error)
 {
         const char go = GO_BYTE;
+        g_autofree char *no_state = NULL; /* reported before the wait only */
         gboolean locked = FALSE;
         int status = 0;
         gboolean ok;
@@ -350,7 +378,7 @@ guest_launch_go(int go_fd, pid_t pid, const char *program, GError **error)
                 set_died_error(error, pid, FALSE, 0, program);
                 return FALSE;
         }
-        ok = parent_read(go_fd, FALSE, &locked, error);
+        ok = parent_read(go_fd, FALSE, &locked, &no_state, error);
         close(go_fd);
         if (ok && child_died_before_exec(pid, &status)) {
                 set_died_error(error, pid, TRUE, status, program);

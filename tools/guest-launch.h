@@ -25,14 +25,15 @@ typedef struct {
 
 /* Forks; the child sets the domain's pid to its own, takes the leases (or
  * registers), labels the lock fd, and execs PROGRAM, reporting each step back
- * over a socket. Returns once PROGRAM runs, with the child's pid; with
- * wait_for_go, once the child waits, and *ret_go_fd is the socket
- * guest_launch_go() needs. On failure the child has exited and been reaped
- * and @error is the child's error: the lock driver's (VMLOCK_ERROR), or
+ * over a socket. Returns once PROGRAM runs, with the child's pid and in
+ * *ret_held_state what it holds, as the driver's state (NULL: nothing, or
+ * unknown); with wait_for_go, once the child waits, and *ret_go_fd is the
+ * socket guest_launch_go() needs. On failure the child has exited and been
+ * reaped and @error is the child's error: the lock driver's (VMLOCK_ERROR), or
  * G_SPAWN_ERROR when PROGRAM could not be executed (G_SPAWN_ERROR_NOENT: not
  * found); a child that died before exec is an error too. */
 gboolean guest_launch(const GuestLaunch *launch, pid_t *ret_pid, int *ret_go_fd,
-                      GError **error);
+                      char **ret_held_state, GError **error);
 
 /* Lets the waiting child exec PROGRAM (@program names it in messages) and
  * returns once it did; closes @go_fd. On failure the child is gone (not

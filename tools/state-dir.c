@@ -18,6 +18,7 @@
 
 #include <glib/gstdio.h>
 #include <vmlock/error.h>
+#include <vmlock/lock-manager.h>
 
 #include "fd-util.h"
 #include "state-dir.h"
@@ -369,14 +370,7 @@ guest_record_is_alive(const GuestRecord *record)
 const char *
 state_dir_path_resolve(const char *option)
 {
-        const char *env;
-
-        if (option && *option)
-                return option;
-        env = secure_getenv("VMLOCK_STATE_DIR");
-        if (env && *env)
-                return env;
-        return VMLOCK_DEFAULT_STATE_DIR;
+        return vmlock_resolve_dir(option, "VMLOCK_STATE_DIR", VMLOCK_DEFAULT_STATE_DIR);
 }
 
 gboolean

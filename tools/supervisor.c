@@ -1230,6 +1230,8 @@ supervisor_new(const SupervisorSetup *setup, GError **error)
         sv->manager = setup->manager;
         sv->pid = vmlock_domain_get_pid(sv->record->dom);
         sv->go_fd = setup->go_fd;
+        /* From the guest itself: it may end before it could be asked here. */
+        sv->held_state = g_strdup(setup->held_state);
         sv->pidfd = -1;
         sv->loop = g_main_loop_new(NULL, FALSE);
         sv->plugged = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
@@ -1284,7 +1286,6 @@ supervisor_new(const SupervisorSetup *setup, GError **error)
         sv->record->supervisor_pid = getpid();
         if (!state_dir_save(sv->state_dir, sv->record, error))
                 return NULL;
-        note_held_leases(sv);
         return g_steal_pointer(&sv);
 }
 

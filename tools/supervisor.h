@@ -27,6 +27,7 @@ typedef struct {
         int monitor_fd;          /* QEMU's monitor (taken), or -1: not QEMU */
         const char *program;     /* for messages */
         const char *incoming;    /* a migration destination: the URI QEMU waits at, or NULL */
+        const char *held_state;  /* what the guest holds, as the driver's state, or NULL */
 } SupervisorSetup;
 
 /* Opens the sockets, greets QEMU's monitor and saves the record. Call with

@@ -163,6 +163,11 @@ VMLOCK_EXPORT gboolean vmlock_lock_manager_list_hosts(VmlockLockManager *manager
 /* The compiled-in defaults, before environment overrides. */
 VMLOCK_EXPORT const char *vmlock_default_plugin_dir(void);
 VMLOCK_EXPORT const char *vmlock_default_config_dir(void);
+/* A directory to use: @dir when set and not empty, else the environment
+ * variable @env_name when set and not empty (ignored in setuid programs),
+ * else @fallback. */
+VMLOCK_EXPORT const char *vmlock_resolve_dir(const char *dir, const char *env_name,
+                                             const char *fallback);
 /* The config dir to use: @dir when set and not empty, else $VMLOCK_CONFIG_DIR,
  * else the compiled-in default (as vmlock_lock_manager_new() resolves it). */
 VMLOCK_EXPORT const char *vmlock_resolve_config_dir(const char *dir);

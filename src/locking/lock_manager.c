@@ -65,12 +65,13 @@ vmlock_default_config_dir(void)
         return VMLOCK_CONFIG_DIR;
 }
 
-/* An explicit argument wins, then the environment (ignored in setuid
- * programs), then the compiled-in default. */
-static const char *
-resolve_dir(const char *dir, const char *env_name, const char *fallback)
+const char *
+vmlock_resolve_dir(const char *dir, const char *env_name, const char *fallback)
 {
         const char *env;
+
+        VMLOCK_TRACE("dir=%s env_name=%s fallback=%s", VMLOCK_NULLSTR(dir),
+                     VMLOCK_NULLSTR(env_name), VMLOCK_NULLSTR(fallback));
 
         if (dir && *dir)
                 return dir;
@@ -85,7 +86,7 @@ vmlock_resolve_config_dir(const char *dir)
 {
         VMLOCK_TRACE("dir=%s", VMLOCK_NULLSTR(dir));
 
-        return resolve_dir(dir, "VMLOCK_CONFIG_DIR", VMLOCK_CONFIG_DIR);
+        return vmlock_resolve_dir(dir, "VMLOCK_CONFIG_DIR", VMLOCK_CONFIG_DIR);
 }
 
 static void
@@ -343,7 +344,7 @@ vmlock_lock_manager_new_full(const char *name, const char *plugin_dir, const cha
 
         manager = g_atomic_rc_box_new0(VmlockLockManager);
         manager->name = g_strdup(name);
-        config_dir = resolve_dir(config_dir, "VMLOCK_CONFIG_DIR", VMLOCK_CONFIG_DIR);
+        config_dir = vmlock_resolve_config_dir(config_dir);
         config_base = g_strdup_printf("qemu-%s.conf", name);
 
         manager->config_file = g_build_filename(config_dir, config_base, NULL);
@@ -361,7 +362,8 @@ vmlock_lock_manager_new_full(const char *name, const char *plugin_dir, const cha
 
                 if (!check_name(name, error))
                         return NULL;
-                plugin_dir = resolve_dir(plugin_dir, "VMLOCK_PLUGIN_DIR", VMLOCK_PLUGIN_DIR);
+                plugin_dir = vmlock_resolve_dir(plugin_dir, "VMLOCK_PLUGIN_DIR",
+                                                VMLOCK_PLUGIN_DIR);
                 file = g_strdup_printf("%s.so", name);
                 path = g_build_filename(plugin_dir, file, NULL);
                 manager->plugin = loaded_plugin_use(path, manager->config_file, init_flags,

@@ -371,6 +371,16 @@ test_dirs_env(void)
                 g_assert_no_error(error);
                 g_assert_cmpstr(vmlock_lock_manager_get_config_file(manager), ==,
                                 "/arg-cfg/qemu-nop.conf");
+
+                /* The same rule for the tools' own directories. */
+                g_setenv("VMLOCK_TEST_DIR", "/env-dir", TRUE);
+                g_assert_cmpstr(vmlock_resolve_dir("/arg", "VMLOCK_TEST_DIR", "/def"), ==,
+                                "/arg");
+                g_assert_cmpstr(vmlock_resolve_dir("", "VMLOCK_TEST_DIR", "/def"), ==,
+                                "/env-dir");
+                g_setenv("VMLOCK_TEST_DIR", "", TRUE);
+                g_assert_cmpstr(vmlock_resolve_dir(NULL, "VMLOCK_TEST_DIR", "/def"), ==,
+                                "/def");
                 return;
         }
         g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);

@@ -78,8 +78,33 @@ busy_reason(int rv, const struct sanlk_resource *res, const CleanupLeaseOptions 
                 return g_strdup("in use by another process on this host");
         case -EBUSY:
                 return g_strdup("being locked by another process on this host right now");
+        case -EAGAIN:
+                return g_strdup("being released by this host's lock daemon right now");
         default:
                 return holder_reason(res, options, NULL);
+        }
+}
+
+/* A lease this host's daemon is taking (-EBUSY) or releasing (-EAGAIN) for
+ * another process is in passing: asked again, for up to a second, it is
+ * held (kept, its holder named) or free (removed). */
+#define SETTLE_BUDGET_US G_USEC_PER_SEC
+#define SETTLE_PAUSE_US 10000
+
+/* OWNER_NOWAIT: a lease of a host that stopped renewing is refused at once
+ * (kept, for a later run), instead of waiting minutes until that host
+ * counts as dead. */
+static int
+acquire_settled(int sock, struct sanlk_resource *res)
+{
+        gint64 deadline = g_get_monotonic_time() + SETTLE_BUDGET_US;
+        int rv;
+
+        for (;;) {
+                rv = sanlock_acquire(sock, -1, SANLK_ACQUIRE_OWNER_NOWAIT, 1, &res, NULL);
+                if ((rv != -EBUSY && rv != -EAGAIN) || g_get_monotonic_time() >= deadline)
+                        return rv;
+                g_usleep(SETTLE_PAUSE_US);
         }
 }
 
@@ -210,10 +235,7 @@ cleanup_lease_remove(int *sock, CleanupHosts *hosts, const CleanupLeaseOptions *
                 goto cleanup;
         }
 
-        /* OWNER_NOWAIT: a lease of a host that stopped renewing is refused
-         * at once (kept, for a later run), instead of waiting minutes until
-         * that host counts as dead. */
-        rv = sanlock_acquire(*sock, -1, SANLK_ACQUIRE_OWNER_NOWAIT, 1, &lease->res, NULL);
+        rv = acquire_settled(*sock, lease->res);
         if (rv < 0) {
                 VmlockSanlockErrorContext ctx = {
                         .op = VMLOCK_SANLOCK_OP_ACQUIRE,
