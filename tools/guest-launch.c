@@ -27,9 +27,10 @@
  * carrying it never ran PROGRAM. */
 #define CHILD_COMM "vmlock-prexec"
 
-/* Child-to-parent messages: a header, then the error's domain and message. */
+/* Child-to-parent messages: a header, then a domain and a message (an
+ * error's; for MSG_LOCKED, an empty domain and the driver's state). */
 enum {
-        MSG_LOCKED = 'L', /* leases taken (or registered), fd labelled; the state follows */
+        MSG_LOCKED = 'L', /* leases taken (or registered), fd labelled */
         MSG_ERROR = 'E',  /* a GError follows; the child exits */
 };
 

@@ -190,9 +190,9 @@ note_held_leases(Supervisor *sv)
 
 /* The guest has ended and its leases went with it, but the lock daemon
  * writes their release after it forgot the guest: until then another host
- * is refused them. Returning before would tell the caller (a `vmlock
- * start` in the foreground, a script waiting for the record to go) that
- * the disks are free when they are not yet. */
+ * is refused them. Exiting before would tell whoever waits for this process
+ * (the caller of a foreground `vmlock start`) that the disks are free when
+ * they are not yet. */
 static void
 wait_leases_released(Supervisor *sv)
 {
