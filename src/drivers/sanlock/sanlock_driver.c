@@ -684,10 +684,7 @@ acquire_leases(const SanlockObject *obj, int sock, GError **error)
 static gboolean
 apply_state(SanlockObject *obj, const char *state, GError **error)
 {
-        g_autofree char *copy = g_strdup(state);
-        struct sanlk_resource **args = NULL;
-        int n = 0;
-        int rv;
+        g_autoptr(GPtrArray) resources = NULL;
 
         for (guint i = 0; i < obj->leases->len; i++) {
                 VmlockSanlockLease *lease = g_ptr_array_index(obj->leases, i);
@@ -696,29 +693,25 @@ apply_state(SanlockObject *obj, const char *state, GError **error)
                 lease->res->lver = 0;
         }
 
-        rv = sanlock_state_to_args(copy, &n, &args);
-        if (rv < 0) {
-                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
-                            "cannot parse the lock state '%s' (sanlock error %d)", state, rv);
+        resources = vmlock_sanlock_state_parse(state, error);
+        if (!resources)
                 return FALSE;
-        }
-        for (int j = 0; j < n; j++) {
+        for (guint j = 0; j < resources->len; j++) {
+                const struct sanlk_resource *arg = g_ptr_array_index(resources, j);
+
                 for (guint i = 0; i < obj->leases->len; i++) {
                         VmlockSanlockLease *lease = g_ptr_array_index(obj->leases, i);
 
-                        if (!vmlock_sanlock_lease_same(lease->res, args[j]))
+                        if (!vmlock_sanlock_lease_same(lease->res, arg))
                                 continue;
                         /* shared leases have no version in the state (":SH") */
-                        if ((args[j]->flags & SANLK_RES_LVER) &&
+                        if ((arg->flags & SANLK_RES_LVER) &&
                             !(lease->res->flags & SANLK_RES_SHARED)) {
-                                lease->res->lver = args[j]->lver;
+                                lease->res->lver = arg->lver;
                                 lease->res->flags |= SANLK_RES_LVER;
                         }
                 }
         }
-        for (int j = 0; j < n; j++)
-                free(args[j]);
-        free(args);
         return TRUE;
 }
 
@@ -912,36 +905,29 @@ held_leases(const SanlockObject *obj, const char *state, GPtrArray **ret_held,
             GError **error)
 {
         g_autoptr(GPtrArray) held = g_ptr_array_new();
-        g_autofree char *copy = g_strdup(state ? state : "");
-        struct sanlk_resource **args = NULL;
-        int n = 0;
+        g_autoptr(GPtrArray) resources = NULL;
+        g_autoptr(GError) local = NULL;
 
-        if (*copy) {
-                int rv = sanlock_state_to_args(copy, &n, &args);
+        resources = vmlock_sanlock_state_parse(state, &local);
+        if (!resources) {
+                g_autofree char *who = object_describe(obj);
 
-                if (rv < 0) {
-                        g_autofree char *who = object_describe(obj);
-
-                        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INTERNAL,
-                                    "cannot release the leases of %s: cannot parse the "
-                                    "daemon's lock state '%s' (sanlock error %d)", who, state,
-                                    rv);
-                        return FALSE;
-                }
+                /* the daemon's own state: not the caller's mistake */
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INTERNAL,
+                            "cannot release the leases of %s: %s", who, local->message);
+                return FALSE;
         }
         for (guint i = 0; i < obj->leases->len; i++) {
                 VmlockSanlockLease *lease = g_ptr_array_index(obj->leases, i);
 
-                for (int j = 0; j < n; j++) {
-                        if (vmlock_sanlock_lease_same(lease->res, args[j])) {
+                for (guint j = 0; j < resources->len; j++) {
+                        if (vmlock_sanlock_lease_same(lease->res,
+                                                      g_ptr_array_index(resources, j))) {
                                 g_ptr_array_add(held, lease->res);
                                 break;
                         }
                 }
         }
-        for (int j = 0; j < n; j++)
-                free(args[j]);
-        free(args);
         *ret_held = g_steal_pointer(&held);
         return TRUE;
 }
@@ -1136,11 +1122,8 @@ sanlock_drv_state_holds_resource(const char *state, unsigned int type, const cha
 {
         const VmlockSanlockConfig *config = driver_config;
         g_autoptr(VmlockSanlockLease) lease = NULL;
-        g_autofree char *copy = NULL;
-        struct sanlk_resource **args = NULL;
+        g_autoptr(GPtrArray) resources = NULL;
         gboolean held = FALSE;
-        int n = 0;
-        int rv;
 
         VMLOCK_TRACE("state=%s type=%u name=%s n_params=%" G_GSIZE_FORMAT " flags=0x%x",
                      VMLOCK_NULLSTR(state), type, VMLOCK_NULLSTR(name), n_params, flags);
@@ -1180,21 +1163,15 @@ sanlock_drv_state_holds_resource(const char *state, unsigned int type, const cha
         if (!lease)
                 return FALSE;
 
-        /* sanlock_state_to_args() writes into the string it parses. */
-        copy = g_strdup(state);
-        rv = *copy ? sanlock_state_to_args(copy, &n, &args) : 0;
-        if (rv < 0) {
-                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
-                            "sanlock lock driver: cannot parse the lock state '%s' (sanlock "
-                            "error %d)", state, rv);
+        resources = vmlock_sanlock_state_parse(state, error);
+        if (!resources) {
+                g_prefix_error(error, "sanlock lock driver: ");
                 return FALSE;
         }
-        for (int i = 0; i < n; i++) {
-                if (vmlock_sanlock_lease_same(lease->res, args[i]))
+        for (guint i = 0; i < resources->len; i++) {
+                if (vmlock_sanlock_lease_same(lease->res, g_ptr_array_index(resources, i)))
                         held = TRUE;
-                free(args[i]);
         }
-        free(args);
         *ret_held = held;
         return TRUE;
 }

@@ -5,11 +5,13 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include <sanlock.h>
 #include <sanlock_admin.h>
+#include <sanlock_resource.h>
 
 #include <vmlock/error.h>
 
@@ -83,6 +85,32 @@ vmlock_sanlock_lease_same(const struct sanlk_resource *a, const struct sanlk_res
 {
         return strncmp(a->lockspace_name, b->lockspace_name, SANLK_NAME_LEN) == 0 &&
                strncmp(a->name, b->name, SANLK_NAME_LEN) == 0;
+}
+
+GPtrArray *
+vmlock_sanlock_state_parse(const char *state, GError **error)
+{
+        /* sanlock_state_to_args() writes into the string it parses. */
+        g_autofree char *copy = g_strdup(state ? state : "");
+        struct sanlk_resource **args = NULL;
+        GPtrArray *resources;
+        int n = 0;
+
+        if (*copy) {
+                int rv = sanlock_state_to_args(copy, &n, &args);
+
+                if (rv < 0) {
+                        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                                    "cannot parse the lock state '%s' (sanlock error %d)",
+                                    state, rv);
+                        return NULL;
+                }
+        }
+        resources = g_ptr_array_new_full((guint)n, free);
+        for (int i = 0; i < n; i++)
+                g_ptr_array_add(resources, args[i]);
+        free(args);
+        return resources;
 }
 
 char *

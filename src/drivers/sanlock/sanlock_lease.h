@@ -25,6 +25,10 @@ void vmlock_sanlock_lease_free(VmlockSanlockLease *lease);
 /* TRUE when both name the same sanlock resource (lockspace and name). */
 gboolean vmlock_sanlock_lease_same(const struct sanlk_resource *a,
                                    const struct sanlk_resource *b);
+/* The resources of a lock state, as sanlock_inquire() writes it (NULL or
+ * "": none), with their versions and SANLK_RES_SHARED; the array frees
+ * them. Error: a state that cannot be parsed. */
+GPtrArray *vmlock_sanlock_state_parse(const char *state, GError **error);
 
 /* libvirt's automatic disk lease name: the lowercase md5 hex digest of the
  * disk path exactly as written. */

@@ -13,6 +13,7 @@
 
 #include <vmlock/error.h>
 
+#include "drivers/sanlock/sanlock_lease.h"
 #include "drivers/sanlock/sanlock_release.h"
 
 /* A release takes one write; a short pause keeps the daemon's reads of
@@ -47,30 +48,20 @@ gboolean
 vmlock_sanlock_wait_released(const char *state, guint timeout_ms, gboolean *ret_released,
                              GError **error)
 {
-        g_autofree char *copy = g_strdup(state);
-        g_autoptr(GPtrArray) pending = g_ptr_array_new_with_free_func(free);
-        struct sanlk_resource **args = NULL;
+        g_autoptr(GPtrArray) pending = vmlock_sanlock_state_parse(state, error);
         gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
-        int n = 0;
-        int rv;
 
-        rv = *copy ? sanlock_state_to_args(copy, &n, &args) : 0;
-        if (rv < 0) {
-                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
-                            "sanlock lock driver: cannot parse the lock state '%s' (sanlock "
-                            "error %d)", state, rv);
+        if (!pending)
                 return FALSE;
-        }
         /* Shared leases are not waited for: one left set a moment longer
          * only refuses a writer, and this host's mark in it may stay for
          * another guest of this host that shares the disk. */
-        for (int i = 0; i < n; i++) {
-                if (args[i]->flags & SANLK_RES_SHARED)
-                        free(args[i]);
-                else
-                        g_ptr_array_add(pending, args[i]);
+        for (guint i = pending->len; i > 0; i--) {
+                const struct sanlk_resource *res = g_ptr_array_index(pending, i - 1);
+
+                if (res->flags & SANLK_RES_SHARED)
+                        g_ptr_array_remove_index_fast(pending, i - 1);
         }
-        free(args);
 
         for (;;) {
                 for (guint i = pending->len; i > 0; i--) {
