@@ -16,9 +16,11 @@
 #include "drivers/sanlock/sanlock_lease.h"
 #include "drivers/sanlock/sanlock_release.h"
 
-/* A release takes one write; a short pause keeps the daemon's reads of
- * the lease area (1 MiB each) from crowding it. */
-#define POLL_INTERVAL_US 10000
+/* A release takes one write, about a millisecond: look again soon, then
+ * less and less often, so the daemon's reads of the lease area (1 MiB
+ * each) do not crowd it when the storage is slow. */
+#define POLL_FIRST_US 500
+#define POLL_MAX_US 20000
 
 /* TRUE once @held (with the version it was taken at) is no longer held by
  * that acquisition: free, taken again since, or unreadable. */
@@ -50,6 +52,7 @@ vmlock_sanlock_wait_released(const char *state, guint timeout_ms, gboolean *ret_
 {
         g_autoptr(GPtrArray) pending = vmlock_sanlock_state_parse(state, error);
         gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+        gulong pause_us = POLL_FIRST_US;
 
         if (!pending)
                 return FALSE;
@@ -70,7 +73,8 @@ vmlock_sanlock_wait_released(const char *state, guint timeout_ms, gboolean *ret_
                 }
                 if (pending->len == 0 || g_get_monotonic_time() >= deadline)
                         break;
-                g_usleep(POLL_INTERVAL_US);
+                g_usleep(pause_us);
+                pause_us = MIN(pause_us * 2, POLL_MAX_US);
         }
         *ret_released = pending->len == 0;
         return TRUE;
