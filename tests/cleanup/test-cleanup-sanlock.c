@@ -200,27 +200,30 @@ assert_lease_dir_clean(void)
                 g_assert_cmpstr(name, ==, h->disk_lockspace);
 }
 
+static VmlockDomain *
+domain_with_disk(const char *disk, gboolean readonly)
+{
+        g_autofree char *name = sanlock_test_unique_name("cleanup");
+        VmlockDomain *dom = sanlock_test_domain_new(name);
+
+        sanlock_test_domain_add_disk(dom, disk, readonly, FALSE);
+        return dom;
+}
+
 static SanlockTestGuest *
 start_guest(guint host_id, const char *disk, gboolean readonly, GError **error)
 {
-        g_autofree char *name = sanlock_test_unique_name("cleanup");
-        g_autoptr(VmlockDomain) dom = sanlock_test_domain_new(name);
-        SanlockTestStart start = { dom, FALSE };
+        g_autoptr(VmlockDomain) dom = domain_with_disk(disk, readonly);
 
-        sanlock_test_domain_add_disk(dom, disk, readonly, FALSE);
-        return sanlock_test_guest_start(sanlock_test_host(host_id), sanlock_test_process_start,
-                                        &start, error);
+        return sanlock_test_domain_start(host_id, dom, FALSE, error);
 }
 
 static SanlockTestGuest *
 start_guest_ok(guint host_id, const char *disk, gboolean readonly)
 {
-        g_autoptr(GError) error = NULL;
-        SanlockTestGuest *guest = start_guest(host_id, disk, readonly, &error);
+        g_autoptr(VmlockDomain) dom = domain_with_disk(disk, readonly);
 
-        g_assert_no_error(error);
-        g_assert_nonnull(guest);
-        return guest;
+        return sanlock_test_domain_start_ok(host_id, dom);
 }
 
 /* A guest of @disk on @host_id starts, then stops. */

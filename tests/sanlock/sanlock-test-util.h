@@ -227,6 +227,13 @@ typedef struct {
  * calling process, as the vmlock command does between fork and exec. */
 gboolean sanlock_test_process_start(gpointer data, int *ret_fd, GError **error);
 
+/* A guest of @dom on host @host_id, started with sanlock_test_process_start. */
+SanlockTestGuest *sanlock_test_domain_start(guint host_id, VmlockDomain *dom, gboolean paused,
+                                            GError **error);
+/* A guest that must start (running): retried for up to 10 s while a lease is
+ * busy, since a holder that just ended may not have reached the disk yet. */
+SanlockTestGuest *sanlock_test_domain_start_ok(guint host_id, VmlockDomain *dom);
+
 typedef enum {
         SANLOCK_TEST_PAUSE,             /* state out */
         SANLOCK_TEST_RESUME,            /* state in (may be NULL) */

@@ -17,37 +17,6 @@
 
 #define N_MANY_DISKS 20
 
-static SanlockTestGuest *
-start_guest(guint host_id, VmlockDomain *dom, gboolean paused, GError **error)
-{
-        SanlockTestStart start = { dom, paused };
-
-        return sanlock_test_guest_start(sanlock_test_host(host_id), sanlock_test_process_start,
-                                        &start, error);
-}
-
-/* A guest that must start. */
-static SanlockTestGuest *
-start_guest_ok(guint host_id, VmlockDomain *dom)
-{
-        g_autoptr(GError) error = NULL;
-        SanlockTestGuest *guest = NULL;
-
-        /* A holder that just ended is forgotten by its daemon a moment before
-         * its release reaches the disk: on a loaded machine another host may
-         * still find the lease busy. 10 s at most; a real holder stays. */
-        for (int i = 0; i < 500; i++) {
-                g_clear_error(&error);
-                guest = start_guest(host_id, dom, FALSE, &error);
-                if (guest || !g_error_matches(error, VMLOCK_ERROR, VMLOCK_ERROR_LEASE_BUSY))
-                        break;
-                g_usleep(20 * 1000);
-        }
-        g_assert_no_error(error);
-        g_assert_nonnull(guest);
-        return guest;
-}
-
 static VmlockDomain *
 domain_with_disk(const char *name, const char *disk, gboolean readonly, gboolean shareable)
 {
@@ -81,7 +50,7 @@ static void
 assert_start_busy(guint host_id, VmlockDomain *dom, const char *what, guint holder)
 {
         g_autoptr(GError) error = NULL;
-        g_autoptr(SanlockTestGuest) guest = start_guest(host_id, dom, FALSE, &error);
+        g_autoptr(SanlockTestGuest) guest = sanlock_test_domain_start(host_id, dom, FALSE, &error);
 
         g_assert_null(guest);
         assert_busy(error, what, holder);
@@ -122,12 +91,12 @@ test_busy_other_host(void)
         g_autoptr(SanlockTestGuest) guest1 = NULL;
         g_autoptr(SanlockTestGuest) guest2 = NULL;
 
-        guest1 = start_guest_ok(1, dom1);
+        guest1 = sanlock_test_domain_start_ok(1, dom1);
         assert_start_busy(2, dom2, disk, 1);
 
         /* The guest's end frees the disk for the other host... */
         g_assert_cmpint(sanlock_test_guest_stop(guest1), ==, 0);
-        guest2 = start_guest_ok(2, dom2);
+        guest2 = sanlock_test_domain_start_ok(2, dom2);
 
         /* ...which now keeps it from the first. */
         assert_start_busy(1, dom1, disk, 2);
@@ -143,8 +112,8 @@ test_busy_same_host(void)
         g_autoptr(SanlockTestGuest) guest2 = NULL;
         g_autoptr(GError) error = NULL;
 
-        guest1 = start_guest_ok(1, dom1);
-        guest2 = start_guest(1, dom2, FALSE, &error);
+        guest1 = sanlock_test_domain_start_ok(1, dom1);
+        guest2 = sanlock_test_domain_start(1, dom2, FALSE, &error);
         g_assert_null(guest2);
         g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_LEASE_BUSY);
         g_assert_nonnull(strstr(error->message, disk));
@@ -186,9 +155,9 @@ wait_released_as(guint host_id, const char *state, guint timeout_ms)
 }
 
 /* Once the wait for an ended guest's release returns, the other host takes
- * the disk at the first try (start_guest, not start_guest_ok); a lease
- * taken again since, even by the same host, is not waited for; a holder
- * still running is. */
+ * the disk at the first try (no retry while busy); a lease taken again
+ * since, even by the same host, is not waited for; a holder still running
+ * is. */
 static void
 test_wait_released(void)
 {
@@ -196,7 +165,7 @@ test_wait_released(void)
         g_autoptr(VmlockDomain) dom1 = domain_with_disk("ended-a", disk, FALSE, FALSE);
         g_autoptr(VmlockDomain) dom2 = domain_with_disk("ended-b", disk, FALSE, FALSE);
         g_autoptr(VmlockDomain) dom3 = domain_with_disk("ended-c", disk, FALSE, FALSE);
-        g_autoptr(SanlockTestGuest) guest1 = start_guest_ok(1, dom1);
+        g_autoptr(SanlockTestGuest) guest1 = sanlock_test_domain_start_ok(1, dom1);
         g_autoptr(SanlockTestGuest) guest2 = NULL;
         g_autoptr(SanlockTestGuest) guest3 = NULL;
         g_autofree char *state1 = guest_state(guest1, dom1);
@@ -208,7 +177,7 @@ test_wait_released(void)
         sanlock_test_guest_kill(guest1);
         reply = wait_released_as(1, state1, 10000);
         g_assert_cmpstr(reply, ==, "released");
-        guest2 = start_guest(2, dom2, FALSE, &error);
+        guest2 = sanlock_test_domain_start(2, dom2, FALSE, &error);
         g_assert_no_error(error);
         g_assert_nonnull(guest2);
 
@@ -219,7 +188,7 @@ test_wait_released(void)
 
         /* The same host, another guest, after the first one ended. */
         g_assert_cmpint(sanlock_test_guest_stop(guest2), ==, 0);
-        guest3 = start_guest_ok(1, dom3);
+        guest3 = sanlock_test_domain_start_ok(1, dom3);
         g_clear_pointer(&reply, g_free);
         reply = wait_released_as(1, state1, 0);
         g_assert_cmpstr(reply, ==, "released");
@@ -251,7 +220,7 @@ test_lease_file(void)
         struct stat st;
 
         g_assert_cmpint(stat(lease, &st), <, 0);
-        guest = start_guest_ok(1, dom);
+        guest = sanlock_test_domain_start_ok(1, dom);
         g_assert_cmpint(stat(lease, &st), ==, 0);
         g_assert_true(S_ISREG(st.st_mode));
         g_assert_cmpint(st.st_mode & 07777, ==, 0600);
@@ -284,8 +253,8 @@ test_readonly_coexist(void)
         g_autoptr(SanlockTestGuest) w = NULL;
         g_autofree char *state = NULL;
 
-        r1 = start_guest_ok(1, reader1);
-        r2 = start_guest_ok(2, reader2);
+        r1 = sanlock_test_domain_start_ok(1, reader1);
+        r2 = sanlock_test_domain_start_ok(2, reader2);
         state = guest_state(r1, reader1);
         g_assert_true(g_str_has_suffix(state, ":SH"));
 
@@ -298,7 +267,7 @@ test_readonly_coexist(void)
         g_assert_cmpint(sanlock_test_guest_stop(r2), ==, 0);
 
         /* No reader while the writer holds it. */
-        w = start_guest_ok(2, writer);
+        w = sanlock_test_domain_start_ok(2, writer);
         assert_start_busy(1, reader1, disk, 2);
         assert_start_busy(2, reader2, disk, 0);
 }
@@ -313,8 +282,8 @@ test_shareable_coexist(void)
         g_autoptr(SanlockTestGuest) s1 = NULL;
         g_autoptr(SanlockTestGuest) s2 = NULL;
 
-        s1 = start_guest_ok(1, sharer1);
-        s2 = start_guest_ok(2, sharer2);
+        s1 = sanlock_test_domain_start_ok(1, sharer1);
+        s2 = sanlock_test_domain_start_ok(2, sharer2);
         assert_start_busy(1, writer, disk, 0);
         assert_start_busy(2, writer, disk, 0);
         g_assert_cmpint(sanlock_test_guest_stop(s2), ==, 0);
@@ -337,7 +306,7 @@ test_restrict(void)
         g_autofree char *pong = NULL;
         g_auto(GStrv) words = NULL;
 
-        guest = start_guest_ok(1, dom);
+        guest = sanlock_test_domain_start_ok(1, dom);
         g_assert_cmpint(sanlock_test_guest_get_fd(guest), >=, 0);
         fd_answer = sanlock_test_guest_command(guest, "fd");
         expected = g_strdup_printf("fd %d open", sanlock_test_guest_get_fd(guest));
@@ -369,7 +338,7 @@ test_paused_start(void)
         g_autofree char *state = NULL;
         g_autofree char *after = NULL;
 
-        guest = start_guest(1, dom, TRUE, &error);
+        guest = sanlock_test_domain_start(1, dom, TRUE, &error);
         g_assert_no_error(error);
         state = guest_state(guest, dom);
         g_assert_null(state);
@@ -385,7 +354,7 @@ test_paused_start(void)
         /* Its end still frees the disk. */
         g_assert_cmpint(sanlock_test_guest_stop(guest), ==, 0);
         g_clear_pointer(&guest, sanlock_test_guest_free);
-        guest = start_guest_ok(2, other);
+        guest = sanlock_test_domain_start_ok(2, other);
 }
 
 static void
@@ -407,7 +376,7 @@ test_hotplug(void)
                                FALSE, &error);
         g_assert_no_error(error);
 
-        guest = start_guest_ok(1, dom);
+        guest = sanlock_test_domain_start_ok(1, dom);
         pid = sanlock_test_guest_get_pid(guest);
         g_assert_true(sanlock_test_domain_call(host1, SANLOCK_TEST_DISK_ATTACH, dom, pid, NULL,
                                                disk, NULL, &error));
@@ -422,7 +391,7 @@ test_hotplug(void)
         g_clear_pointer(&state, g_free);
         state = guest_state(guest, dom);
         g_assert_null(state);
-        guest2 = start_guest_ok(2, other);
+        guest2 = sanlock_test_domain_start_ok(2, other);
 }
 
 /* ---- more than one batch of 8 ------------------------------------------------ */
@@ -487,7 +456,7 @@ test_many_disks(void)
         g_autofree char *paused_state = NULL;
         g_autofree char *state2 = NULL;
 
-        guest = start_guest_ok(1, dom);
+        guest = sanlock_test_domain_start_ok(1, dom);
         state = guest_state(guest, dom);
         g_assert_cmpuint(count_leases(state), ==, N_MANY_DISKS);
         assert_start_busy(2, last, disks[N_MANY_DISKS - 1], 1);
@@ -500,7 +469,7 @@ test_many_disks(void)
         g_assert_cmpuint(count_leases(paused_state), ==, N_MANY_DISKS);
         assert_daemon_alive(1);
 
-        guest2 = start_guest_ok(2, dom2);
+        guest2 = sanlock_test_domain_start_ok(2, dom2);
         state2 = guest_state(guest2, dom2);
         g_assert_cmpuint(count_leases(state2), ==, N_MANY_DISKS);
 
@@ -527,13 +496,13 @@ test_second_batch_fails(void)
         g_autoptr(GError) error = NULL;
         g_autofree char *state = NULL;
 
-        blocking = start_guest_ok(2, blocker);
+        blocking = sanlock_test_domain_start_ok(2, blocker);
 
         /* As a process start... */
         assert_start_busy(1, dom, disks[11], 2);
 
         /* ...and for a running guest. */
-        guest = start_guest(1, dom, TRUE, &error);
+        guest = sanlock_test_domain_start(1, dom, TRUE, &error);
         g_assert_no_error(error);
         g_assert_false(sanlock_test_domain_call(host1, SANLOCK_TEST_RESUME, dom,
                                                 sanlock_test_guest_get_pid(guest), NULL, NULL,
@@ -542,7 +511,7 @@ test_second_batch_fails(void)
         state = guest_state(guest, dom);
         g_assert_null(state);
 
-        taker = start_guest_ok(2, first);
+        taker = sanlock_test_domain_start_ok(2, first);
 }
 
 /* ---- a guest the daemon does not know ------------------------------------------ */
@@ -603,7 +572,7 @@ test_unregistered_pid(void)
         g_assert_null(state);
 
         /* And the disk was never taken. */
-        guest = start_guest_ok(2, other);
+        guest = sanlock_test_domain_start_ok(2, other);
 }
 
 /* ---- who holds a disk ------------------------------------------------------ */
@@ -659,7 +628,7 @@ test_describe(void)
         g_assert_true(g_str_has_prefix(never, "no lease file yet: never started under "
                                               "auto_disk_leases"));
 
-        guest = start_guest_ok(1, dom);
+        guest = sanlock_test_domain_start_ok(1, dom);
         held = describe_as(2, disk);
         expected = g_strdup_printf("held exclusively by host 1 (%s)", host1->name);
         g_assert_cmpstr(held, ==, expected);
@@ -674,8 +643,8 @@ test_describe(void)
         expected = g_strdup_printf("free (lease file %s)", lease_file);
         g_assert_cmpstr(free_now, ==, expected);
 
-        guest_r1 = start_guest_ok(1, reader1);
-        guest_r2 = start_guest_ok(2, reader2);
+        guest_r1 = sanlock_test_domain_start_ok(1, reader1);
+        guest_r2 = sanlock_test_domain_start_ok(2, reader2);
         shared = describe_as(2, disk);
         g_assert_true(g_str_has_prefix(shared, "shared by "));
         g_clear_pointer(&expected, g_free);

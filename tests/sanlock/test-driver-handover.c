@@ -53,12 +53,12 @@ domain_new(const char *name, const Resources *res)
 static SanlockTestGuest *
 start_guest_ok(guint host_id, VmlockDomain *dom, gboolean paused)
 {
-        SanlockTestStart start = { dom, paused };
         g_autoptr(GError) error = NULL;
         SanlockTestGuest *guest;
 
-        guest = sanlock_test_guest_start(sanlock_test_host(host_id), sanlock_test_process_start,
-                                         &start, &error);
+        if (!paused)
+                return sanlock_test_domain_start_ok(host_id, dom);
+        guest = sanlock_test_domain_start(host_id, dom, TRUE, &error);
         g_assert_no_error(error);
         g_assert_nonnull(guest);
         return guest;

@@ -11,42 +11,12 @@
 
 #include "sanlock-test-util.h"
 
-static SanlockTestGuest *
-start_guest(guint host_id, VmlockDomain *dom, gboolean paused, GError **error)
-{
-        SanlockTestStart start = { dom, paused };
-
-        return sanlock_test_guest_start(sanlock_test_host(host_id), sanlock_test_process_start,
-                                        &start, error);
-}
-
-static SanlockTestGuest *
-start_guest_ok(guint host_id, VmlockDomain *dom)
-{
-        g_autoptr(GError) error = NULL;
-        SanlockTestGuest *guest = NULL;
-
-        /* A holder that just ended is forgotten by its daemon a moment before
-         * its release reaches the disk: on a loaded machine another host may
-         * still find the lease busy. 10 s at most; a real holder stays. */
-        for (int i = 0; i < 500; i++) {
-                g_clear_error(&error);
-                guest = start_guest(host_id, dom, FALSE, &error);
-                if (guest || !g_error_matches(error, VMLOCK_ERROR, VMLOCK_ERROR_LEASE_BUSY))
-                        break;
-                g_usleep(20 * 1000);
-        }
-        g_assert_no_error(error);
-        g_assert_nonnull(guest);
-        return guest;
-}
-
 /* A guest whose start must fail: returns the error. */
 static GError *
 start_guest_error(guint host_id, VmlockDomain *dom)
 {
         GError *error = NULL;
-        g_autoptr(SanlockTestGuest) guest = start_guest(host_id, dom, FALSE, &error);
+        g_autoptr(SanlockTestGuest) guest = sanlock_test_domain_start(host_id, dom, FALSE, &error);
 
         g_assert_null(guest);
         g_assert_nonnull(error);
@@ -113,7 +83,7 @@ test_busy_other_host(void)
         g_autofree char *state = NULL;
         g_autofree char *expected = NULL;
 
-        guest1 = start_guest_ok(1, dom1);
+        guest1 = sanlock_test_domain_start_ok(1, dom1);
         state = guest_state(guest1, dom1);
         expected = g_strdup_printf("%s:%s:%s:0:", h->test_lockspace, key, path);
         g_assert_true(g_str_has_prefix(state, expected));
@@ -125,7 +95,7 @@ test_busy_other_host(void)
         g_clear_error(&error);
 
         g_assert_cmpint(sanlock_test_guest_stop(guest1), ==, 0);
-        guest2 = start_guest_ok(2, dom2);
+        guest2 = sanlock_test_domain_start_ok(2, dom2);
         error = start_guest_error(1, dom1);
         g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_LEASE_BUSY);
         assert_message_has(error, holder2);
@@ -148,7 +118,7 @@ test_with_disks(void)
         g_auto(GStrv) leases = NULL;
 
         sanlock_test_domain_add_disk(dom, disk, FALSE, FALSE);
-        guest = start_guest_ok(1, dom);
+        guest = sanlock_test_domain_start_ok(1, dom);
         state = guest_state(guest, dom);
         leases = g_strsplit(state, " ", -1);
         g_assert_cmpuint(g_strv_length(leases), ==, 2);
@@ -262,7 +232,7 @@ test_hotplug(void)
 
         lease = vmlock_lease_new(h->test_lockspace, key, path, 0, &error);
         g_assert_no_error(error);
-        guest = start_guest_ok(1, dom);
+        guest = sanlock_test_domain_start_ok(1, dom);
         pid = sanlock_test_guest_get_pid(guest);
 
         g_assert_true(sanlock_test_domain_call(host1, SANLOCK_TEST_LEASE_ATTACH, dom, pid, NULL,
@@ -280,7 +250,7 @@ test_hotplug(void)
         g_assert_no_error(error);
         after = guest_state(guest, dom);
         g_assert_null(after);
-        guest2 = start_guest_ok(2, other);
+        guest2 = sanlock_test_domain_start_ok(2, other);
 }
 
 int

@@ -20,6 +20,7 @@
 
 #include "attacker.h"
 #include "state-dir.h"
+#include "tool-test-util.h"
 
 #define UUID "5b1ea2a4-7c1c-4b8e-9d0d-3b2f3f7e0a11"
 #define WAIT_STEP_US 10000
@@ -125,72 +126,13 @@ fixture_teardown(Fixture *fx, gconstpointer data)
         g_strfreev(fx->envp);
 }
 
-typedef struct {
-        int status; /* exit status, or 128+N when killed by signal N */
-        char *out;
-        char *err;
-} RunResult;
-
-static void
-run_result_clear(RunResult *r)
-{
-        g_clear_pointer(&r->out, g_free);
-        g_clear_pointer(&r->err, g_free);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(RunResult, run_result_clear)
-
-static int
-open_tmp(const Fixture *fx, const char *what, char **ret_path)
-{
-        g_autofree char *tmpl = g_strdup_printf("%s/%s-XXXXXX", fx->dir, what);
-        int fd = g_mkstemp_full(tmpl, O_RDWR | O_CLOEXEC, 0600);
-
-        g_assert_cmpint(fd, >=, 0);
-        *ret_path = g_steal_pointer(&tmpl);
-        return fd;
-}
-
-/* Starts @argv (argv[0] is a path) with the fixture's environment; its
- * stdout and stderr go to files, so a detached guest holds no pipe of ours. */
+/* Starts @argv (argv[0] is a path) with @envp, or the fixture's environment. */
 static pid_t
 spawn_async(Fixture *fx, const char *const *argv, char *const *envp, char **ret_out_path,
             char **ret_err_path)
 {
-        g_autoptr(GError) error = NULL;
-        int out_fd = open_tmp(fx, "stdout", ret_out_path);
-        int err_fd = open_tmp(fx, "stderr", ret_err_path);
-        int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        GPid pid = 0;
-
-        g_spawn_async_with_pipes_and_fds(NULL, argv, (const char *const *)(envp ? envp : fx->envp),
-                                         G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, null_fd, out_fd,
-                                         err_fd, NULL, NULL, 0, &pid, NULL, NULL, NULL, &error);
-        g_assert_no_error(error);
-        close(out_fd);
-        close(err_fd);
-        close(null_fd);
-        return pid;
-}
-
-static int
-wait_status(pid_t pid)
-{
-        int status;
-
-        g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
-        if (WIFSIGNALED(status))
-                return 128 + WTERMSIG(status);
-        g_assert_true(WIFEXITED(status));
-        return WEXITSTATUS(status);
-}
-
-static void
-collect(RunResult *r, pid_t pid, const char *out_path, const char *err_path)
-{
-        r->status = wait_status(pid);
-        g_file_get_contents(out_path, &r->out, NULL, NULL);
-        g_file_get_contents(err_path, &r->err, NULL, NULL);
-        g_test_message("status %d, stdout:\n%s\nstderr:\n%s", r->status, r->out, r->err);
+        return tool_test_spawn(fx->dir, argv, envp ? envp : fx->envp, ret_out_path,
+                               ret_err_path);
 }
 
 static void
@@ -200,7 +142,7 @@ run_argv_env(Fixture *fx, RunResult *r, const char *const *argv, char *const *en
         g_autofree char *err_path = NULL;
         pid_t pid = spawn_async(fx, argv, envp, &out_path, &err_path);
 
-        collect(r, pid, out_path, err_path);
+        tool_test_collect(r, pid, out_path, err_path);
 }
 
 /* Runs "vmlock ARGS..." (NULL-terminated) and waits. */
@@ -218,12 +160,6 @@ run_vmlock(Fixture *fx, RunResult *r, ...)
         va_end(ap);
         g_ptr_array_add(argv, NULL);
         run_argv_env(fx, r, (const char *const *)argv->pdata, NULL);
-}
-
-static gboolean
-contains(const char *haystack, const char *needle)
-{
-        return haystack && strstr(haystack, needle);
 }
 
 /* Waits until the guest wrote its pid into fx->ready; returns it. */
@@ -685,7 +621,7 @@ test_foreground(Fixture *fx, gconstpointer data)
         wait_record(fx, "g1");
 
         kill(vmlock_pid, SIGTERM);
-        collect(&r, vmlock_pid, out_path, err_path);
+        tool_test_collect(&r, vmlock_pid, out_path, err_path);
         g_assert_cmpint(r.status, ==, 7);
         g_assert_false(record_exists(fx, "g1"));
 }
@@ -737,7 +673,7 @@ test_concurrent_start(Fixture *fx, gconstpointer data)
         for (int i = 0; i < N; i++) {
                 g_auto(RunResult) r = { 0 };
 
-                collect(&r, pids[i], outs[i], errs[i]);
+                tool_test_collect(&r, pids[i], outs[i], errs[i]);
                 if (r.status == 0) {
                         n_ok++;
                         guest = (pid_t)atoi(r.out);
@@ -869,7 +805,7 @@ test_start_paused_exec_fails(Fixture *fx, gconstpointer data)
         run_vmlock(fx, &resume, "resume", "g1", NULL);
         g_assert_cmpint(resume.status, ==, 1);
         g_assert_true(contains(resume.err, "cannot execute /nonexistent/program"));
-        collect(&r, vmlock_pid, out_path, err_path);
+        tool_test_collect(&r, vmlock_pid, out_path, err_path);
         g_assert_cmpint(r.status, ==, 127);
         g_assert_false(record_exists(fx, "g1"));
 }
@@ -894,7 +830,7 @@ test_start_died_before_exec(Fixture *fx, gconstpointer data)
         kill(vmlock_domain_get_pid(record->dom), SIGKILL);
         run_vmlock(fx, &resume, "resume", "g1", NULL);
         g_assert_cmpint(resume.status, ==, 1);
-        collect(&r, vmlock_pid, out_path, err_path);
+        tool_test_collect(&r, vmlock_pid, out_path, err_path);
         g_assert_cmpint(r.status, ==, 128 + SIGKILL);
         g_assert_false(record_exists(fx, "g1"));
 }

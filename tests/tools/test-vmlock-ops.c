@@ -17,6 +17,7 @@
 #include <json-glib/json-glib.h>
 
 #include "sanlock-test-util.h"
+#include "tool-test-util.h"
 
 /* Polls are bounded; each step is short so that a loaded machine only
  * makes them take more steps, never fail. */
@@ -26,48 +27,7 @@
 #define IO_TIMEOUT 1
 #define DEAD_SECONDS (8 * IO_TIMEOUT + 60)
 
-static const char *
-build_path(const char *relative)
-{
-        static GHashTable *paths;
-        const char *root = g_getenv("VMLOCK_BUILD_ROOT");
-        char *path;
-
-        if (!root)
-                g_error("VMLOCK_BUILD_ROOT is not set: run through meson test");
-        if (!paths)
-                paths = g_hash_table_new(g_str_hash, g_str_equal);
-        path = g_hash_table_lookup(paths, relative);
-        if (!path) {
-                path = g_build_filename(root, relative, NULL);
-                g_hash_table_insert(paths, (gpointer)relative, path);
-        }
-        return path;
-}
-
-#define VMLOCK_BIN build_path("tools/vmlock")
-
-static gboolean
-contains(const char *haystack, const char *needle)
-{
-        return haystack && strstr(haystack, needle);
-}
-
-typedef struct {
-        char *out;
-        char *err;
-        int status; /* exit status, or -1 when killed */
-} RunResult;
-
-static void
-run_result_clear(RunResult *r)
-{
-        g_clear_pointer(&r->out, g_free);
-        g_clear_pointer(&r->err, g_free);
-        r->status = 0;
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(RunResult, run_result_clear)
+#define VMLOCK_BIN tool_test_build_path("tools/vmlock")
 
 /* `vmlock ARGS...` as @host, its records in @state_dir. */
 static void
@@ -94,7 +54,8 @@ vmlock_as(const SanlockTestHost *host, const char *state_dir, RunResult *r, ...)
                                            &r->out, &r->err, &wait_status, &error));
         }
         g_assert_no_error(error);
-        r->status = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
+        r->status = WIFSIGNALED(wait_status) ? 128 + WTERMSIG(wait_status)
+                                              : WEXITSTATUS(wait_status);
         g_test_message("vmlock %s as %s: exit %d\n%s%s", (char *)argv->pdata[1], host->name,
                        r->status, r->out, r->err);
 }
@@ -670,7 +631,7 @@ test_failing_host(void)
 
         /* The cleanup tool's summary as JSON: the disk's lease file is unused now. */
         {
-                const char *argv[] = { build_path("tools/sanlock-cleanup/vmlock-sanlock-cleanup"),
+                const char *argv[] = { tool_test_build_path("tools/sanlock-cleanup/vmlock-sanlock-cleanup"),
                                        "--json", NULL };
                 g_auto(GStrv) env = sanlock_test_host_environ(a);
                 g_autofree char *out = NULL;

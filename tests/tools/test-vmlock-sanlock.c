@@ -18,6 +18,7 @@
 #include "qmp.h"
 #include "sanlock-test-util.h"
 #include "state-dir.h"
+#include "tool-test-util.h"
 
 #define WAIT_STEP_US 20000
 #define WAIT_STEPS_10S 500
@@ -28,29 +29,10 @@ typedef struct {
         char *dir; /* private to the test case */
 } Fixture;
 
-static const char *
-build_path(const char *relative)
-{
-        static GHashTable *paths;
-        const char *root = g_getenv("VMLOCK_BUILD_ROOT");
-        char *path;
-
-        if (!root)
-                g_error("VMLOCK_BUILD_ROOT is not set: run through meson test");
-        if (!paths)
-                paths = g_hash_table_new(g_str_hash, g_str_equal);
-        path = g_hash_table_lookup(paths, relative);
-        if (!path) {
-                path = g_build_filename(root, relative, NULL);
-                g_hash_table_insert(paths, (gpointer)relative, path);
-        }
-        return path;
-}
-
-#define VMLOCK_BIN build_path("tools/vmlock")
-#define HELPER_BIN build_path("tools/vmlock-lockfailure-helper")
-#define GUEST_BIN build_path("tests/tools/tool-test-guest")
-#define STANDIN_LIB build_path("tests/tools/libselinux-standin.so")
+#define VMLOCK_BIN tool_test_build_path("tools/vmlock")
+#define HELPER_BIN tool_test_build_path("tools/vmlock-lockfailure-helper")
+#define GUEST_BIN tool_test_build_path("tests/tools/tool-test-guest")
+#define STANDIN_LIB tool_test_build_path("tests/tools/libselinux-standin.so")
 
 static void
 fixture_setup(Fixture *fx, gconstpointer data)
@@ -138,65 +120,12 @@ host_env(const SanlockTestHost *host, const char *state_dir)
         return env;
 }
 
-typedef struct {
-        int status; /* exit status, or 128+N when killed by signal N */
-        char *out;
-        char *err;
-} RunResult;
-
-static void
-run_result_clear(RunResult *r)
-{
-        g_clear_pointer(&r->out, g_free);
-        g_clear_pointer(&r->err, g_free);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(RunResult, run_result_clear)
-
-static int
-open_tmp(Fixture *fx, const char *what, char **ret_path)
-{
-        g_autofree char *tmpl = g_strdup_printf("%s/%s-XXXXXX", fx->dir, what);
-        int fd = g_mkstemp_full(tmpl, O_RDWR | O_CLOEXEC, 0600);
-
-        g_assert_cmpint(fd, >=, 0);
-        *ret_path = g_steal_pointer(&tmpl);
-        return fd;
-}
-
 /* stdout and stderr go to files: a detached guest keeps no pipe of ours open. */
 static pid_t
 spawn_async(Fixture *fx, const char *const *argv, char *const *envp, char **ret_out,
             char **ret_err)
 {
-        g_autoptr(GError) error = NULL;
-        int out_fd = open_tmp(fx, "stdout", ret_out);
-        int err_fd = open_tmp(fx, "stderr", ret_err);
-        int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        GPid pid = 0;
-
-        g_spawn_async_with_pipes_and_fds(NULL, argv, (const char *const *)envp,
-                                         G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_SEARCH_PATH, NULL,
-                                         NULL, null_fd, out_fd, err_fd, NULL, NULL, 0, &pid,
-                                         NULL, NULL, NULL, &error);
-        g_assert_no_error(error);
-        close(out_fd);
-        close(err_fd);
-        close(null_fd);
-        return pid;
-}
-
-static void
-collect(RunResult *r, pid_t pid, const char *out_path, const char *err_path)
-{
-        int status;
-
-        g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
-        r->status = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
-        g_file_get_contents(out_path, &r->out, NULL, NULL);
-        g_file_get_contents(err_path, &r->err, NULL, NULL);
-        g_unlink(out_path);
-        g_unlink(err_path);
-        g_test_message("status %d\nstdout: %s\nstderr: %s", r->status, r->out, r->err);
+        return tool_test_spawn(fx->dir, argv, envp, ret_out, ret_err);
 }
 
 /* "vmlock ARGS..." as @host, waited for. */
@@ -219,13 +148,7 @@ vmlock_as(Fixture *fx, const SanlockTestHost *host, RunResult *r, ...)
         g_ptr_array_add(argv, NULL);
         run_result_clear(r);
         pid = spawn_async(fx, (const char *const *)argv->pdata, env, &out, &err);
-        collect(r, pid, out, err);
-}
-
-static gboolean
-contains(const char *haystack, const char *needle)
-{
-        return haystack && strstr(haystack, needle);
+        tool_test_collect(r, pid, out, err);
 }
 
 static char *
@@ -315,7 +238,7 @@ run_detached_start(Fixture *fx, const SanlockTestHost *host, Guest *g, GPtrArray
         g_ptr_array_add(argv, NULL);
         run_result_clear(r);
         pid = spawn_async(fx, (const char *const *)argv->pdata, env, &out, &err);
-        collect(r, pid, out, err);
+        tool_test_collect(r, pid, out, err);
         if (r->status == 0) {
                 g->pid = (pid_t)atoi(r->out);
                 g_assert_cmpint(g->pid, >, 0);
@@ -1568,7 +1491,7 @@ test_seclabel(Fixture *fx, gconstpointer data)
                                        "--fds", fds, "--ready", a.ready, "--hold", NULL };
 
                 pid = spawn_async(fx, argv, env, &out, &err);
-                collect(&r, pid, out, err);
+                tool_test_collect(&r, pid, out, err);
         }
         g_assert_cmpint(r.status, ==, 0);
         a.pid = (pid_t)atoi(r.out);
@@ -1721,7 +1644,7 @@ test_lock_failure(Fixture *fx, gconstpointer data)
                                        NULL };
                 pid_t pid = spawn_async(fx, argv, env, &o, &e);
 
-                collect(&r, pid, o, e);
+                tool_test_collect(&r, pid, o, e);
                 g_assert_cmpint(r.status, ==, 0);
                 off.pid = (pid_t)atoi(r.out);
                 g_ptr_array_add(fx->pids, GINT_TO_POINTER(off.pid));
