@@ -978,6 +978,33 @@ sanlock_test_manager_new(GError **error)
         return vmlock_lock_manager_new("sanlock", NULL, NULL, NULL, NULL, error);
 }
 
+char *
+sanlock_test_config_dir_new(const char *text)
+{
+        g_autofree char *name = sanlock_test_unique_name("etc");
+        char *dir = g_build_filename(sanlock_test_scratch_dir(), name, NULL);
+
+        g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
+        if (text) {
+                g_autofree char *file = g_build_filename(dir, "qemu-sanlock.conf", NULL);
+                g_autoptr(GError) error = NULL;
+
+                g_file_set_contents(file, text, -1, &error);
+                g_assert_no_error(error);
+        }
+        return dir;
+}
+
+gboolean
+sanlock_test_init_driver(gpointer data, GString *reply, GError **error)
+{
+        const char *config_dir = data;
+        g_autoptr(VmlockLockManager) manager = NULL;
+
+        manager = vmlock_lock_manager_new("sanlock", NULL, config_dir, NULL, NULL, error);
+        return manager != NULL;
+}
+
 gboolean
 sanlock_test_process_start(gpointer data, int *ret_fd, GError **error)
 {

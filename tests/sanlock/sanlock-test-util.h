@@ -217,6 +217,13 @@ char *sanlock_test_disk_path(const char *prefix);
  * make it. */
 VmlockLockManager *sanlock_test_manager_new(GError **error);
 
+/* A config dir of its own, in the scratch dir, holding qemu-sanlock.conf
+ * with @text (NULL: no file). */
+char *sanlock_test_config_dir_new(const char *text);
+/* A SanlockTestHostFunc: loads the sanlock driver with the config dir @data
+ * (a path), and unloads it. */
+gboolean sanlock_test_init_driver(gpointer data, GString *reply, GError **error);
+
 typedef struct {
         VmlockDomain *dom;
         gboolean paused;        /* only register (a paused or incoming guest) */

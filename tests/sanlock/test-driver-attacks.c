@@ -83,29 +83,12 @@ lease_dir_new(mode_t mode, gid_t group)
 static char *
 config_dir_new(const char *lease_dir, const char *extra)
 {
-        g_autofree char *name = sanlock_test_unique_name("etc");
-        char *dir = g_build_filename(sanlock_test_scratch_dir(), name, NULL);
-        g_autofree char *file = g_build_filename(dir, "qemu-sanlock.conf", NULL);
         g_autofree char *text = g_strdup_printf("auto_disk_leases = 1\n"
                                                 "disk_lease_dir = \"%s\"\n"
                                                 "host_id = 1\n%s",
                                                 lease_dir, extra ? extra : "");
-        g_autoptr(GError) error = NULL;
 
-        g_assert_cmpint(g_mkdir(dir, 0700), ==, 0);
-        g_file_set_contents(file, text, -1, &error);
-        g_assert_no_error(error);
-        return dir;
-}
-
-static gboolean
-init_driver(gpointer data, GString *reply, GError **error)
-{
-        const char *config_dir = data;
-        g_autoptr(VmlockLockManager) manager = NULL;
-
-        manager = vmlock_lock_manager_new("sanlock", NULL, config_dir, NULL, NULL, error);
-        return manager != NULL;
+        return sanlock_test_config_dir_new(text);
 }
 
 static void
@@ -129,8 +112,8 @@ test_lockspace_symlink(void)
         victim_new(&victim, "shadow");
         attacker_plant(PLANT_SYMLINK, lockspace, victim.path);
 
-        g_assert_false(sanlock_test_host_call(sanlock_test_host(1), init_driver, config, NULL,
-                                              &error));
+        g_assert_false(sanlock_test_host_call(sanlock_test_host(1), sanlock_test_init_driver,
+                                              config, NULL, &error));
         g_assert_nonnull(error);
         g_test_message("%s", error->message);
         g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO);
@@ -260,8 +243,8 @@ assert_lease_dir_refused(mode_t mode, gid_t group, const char *extra, const char
         g_autofree char *config = config_dir_new(dir, extra);
         g_autoptr(GError) error = NULL;
 
-        g_assert_false(sanlock_test_host_call(sanlock_test_host(1), init_driver, config, NULL,
-                                              &error));
+        g_assert_false(sanlock_test_host_call(sanlock_test_host(1), sanlock_test_init_driver,
+                                              config, NULL, &error));
         g_assert_nonnull(error);
         g_test_message("%s", error->message);
         g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_CONFIG);
@@ -292,8 +275,8 @@ test_lease_dir_foreign_owner(void)
         g_autoptr(GError) error = NULL;
 
         g_assert_cmpint(chown(dir, attacker_uid, attacker_gid), ==, 0);
-        g_assert_false(sanlock_test_host_call(sanlock_test_host(1), init_driver, config, NULL,
-                                              &error));
+        g_assert_false(sanlock_test_host_call(sanlock_test_host(1), sanlock_test_init_driver,
+                                              config, NULL, &error));
         g_assert_nonnull(error);
         g_test_message("%s", error->message);
         g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_CONFIG);
@@ -313,8 +296,8 @@ test_lease_dir_acl(void)
         attacker_grant_write_by_acl(dir, attacker_uid);
         attacker_plant(PLANT_FILE, planted, NULL);
 
-        g_assert_false(sanlock_test_host_call(sanlock_test_host(1), init_driver, config, NULL,
-                                              &error));
+        g_assert_false(sanlock_test_host_call(sanlock_test_host(1), sanlock_test_init_driver,
+                                              config, NULL, &error));
         g_assert_nonnull(error);
         g_test_message("%s", error->message);
         g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_CONFIG);

@@ -18,24 +18,6 @@
 
 #include "sanlock-test-util.h"
 
-/* A config dir of its own holding qemu-sanlock.conf with @text (NULL: no file). */
-static char *
-config_dir_new(const char *text)
-{
-        g_autofree char *name = sanlock_test_unique_name("etc");
-        char *dir = g_build_filename(sanlock_test_scratch_dir(), name, NULL);
-
-        g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
-        if (text) {
-                g_autofree char *file = g_build_filename(dir, "qemu-sanlock.conf", NULL);
-                g_autoptr(GError) error = NULL;
-
-                g_file_set_contents(file, text, -1, &error);
-                g_assert_no_error(error);
-        }
-        return dir;
-}
-
 typedef struct {
         const char *config_dir;
         const char *run_dir;            /* replaces the host's SANLOCK_RUN_DIR when set */
@@ -76,7 +58,7 @@ static void
 assert_init_fails(guint host_id, const char *config_text, const InitData *extra,
                   VmlockError code, ...)
 {
-        g_autofree char *dir = config_dir_new(config_text);
+        g_autofree char *dir = sanlock_test_config_dir_new(config_text);
         InitData init = { dir, NULL, FALSE };
         g_autoptr(GError) error = NULL;
         const char *part;
@@ -329,7 +311,7 @@ static void
 require_lease(const char *config_text)
 {
         const SanlockTestHarness *h = sanlock_test_harness();
-        g_autofree char *dir = config_dir_new(config_text);
+        g_autofree char *dir = sanlock_test_config_dir_new(config_text);
         g_autofree char *disk = sanlock_test_disk_path("manual");
         g_autofree char *ro_disk = sanlock_test_disk_path("manual-ro");
         g_autofree char *hot_disk = sanlock_test_disk_path("manual-hot");

@@ -254,30 +254,13 @@ test_lease_file(void)
 
 /* A config as host @id with its own, fresh disk_lease_dir @dir. */
 static char *
-write_config(const char *base, guint id, const char *dir)
+write_config(guint id, const char *dir)
 {
-        g_autofree char *name = g_strdup_printf("host%u-etc", id);
-        char *etc = g_build_filename(base, name, NULL);
-        g_autofree char *file = g_build_filename(etc, "qemu-sanlock.conf", NULL);
         g_autofree char *text = g_strdup_printf("auto_disk_leases = 1\n"
                                                 "disk_lease_dir = \"%s\"\n"
                                                 "host_id = %u\n", dir, id);
-        g_autoptr(GError) error = NULL;
 
-        g_assert_cmpint(g_mkdir_with_parents(etc, 0700), ==, 0);
-        g_file_set_contents(file, text, -1, &error);
-        g_assert_no_error(error);
-        return etc;
-}
-
-static gboolean
-init_driver(gpointer data, GString *reply, GError **error)
-{
-        const char *config_dir = data;
-        g_autoptr(VmlockLockManager) manager = NULL;
-
-        manager = vmlock_lock_manager_new("sanlock", NULL, config_dir, NULL, NULL, error);
-        return manager != NULL;
+        return sanlock_test_config_dir_new(text);
 }
 
 static gboolean
@@ -318,14 +301,15 @@ test_lockspace_file(void)
         struct stat st;
 
         g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
-        etc1 = write_config(base, 1, dir);
-        etc2 = write_config(base, 2, dir);
+        etc1 = write_config(1, dir);
+        etc2 = write_config(2, dir);
         watch = watch_new(dir, "__LIBVIRT__DISKS__", DELTA_LEASE_MAGIC);
 
         for (guint i = 0; i < N_RACERS; i++) {
                 guint id = 1 + i % 2;
 
-                calls[i] = sanlock_test_host_call_begin(sanlock_test_host(id), init_driver,
+                calls[i] = sanlock_test_host_call_begin(sanlock_test_host(id),
+                                                        sanlock_test_init_driver,
                                                         id == 1 ? etc1 : etc2, gate);
         }
         watch_start(watch);
