@@ -125,12 +125,36 @@ vmlock_sanlock_holder_host_name(const struct sanlk_lockspace *ls, guint64 host_i
 }
 
 int
+vmlock_sanlock_holder_owners(const struct sanlk_resource *res, struct sanlk_resource **ret_now,
+                             struct sanlk_host **ret_owners, int *ret_n_owners)
+{
+        gsize size = sizeof(*res) + res->num_disks * sizeof(struct sanlk_disk);
+        g_autofree struct sanlk_resource *now = g_malloc0(size);
+        struct sanlk_host *owners = NULL;
+        int n_owners = 0;
+        int rv;
+
+        memcpy(now, res, size);
+        now->flags = 0;
+        now->lver = 0;
+        /* the daemon sets SANLK_RES_SHARED in now when mode blocks say so */
+        rv = sanlock_read_resource_owners(now, 0, &owners, &n_owners);
+        if (rv < 0) {
+                free(owners);
+                return rv;
+        }
+        *ret_now = g_steal_pointer(&now);
+        *ret_owners = owners;
+        *ret_n_owners = n_owners;
+        return 0;
+}
+
+int
 vmlock_sanlock_holder_read(const struct sanlk_resource *res, const char *lockspace_path,
                            char **ret_holders, gboolean *ret_shared)
 {
         struct sanlk_lockspace unjoined = { 0 };
         g_autofree struct sanlk_resource *copy = NULL;
-        gsize size = sizeof(*res) + res->num_disks * sizeof(struct sanlk_disk);
         struct sanlk_host *owners = NULL;
         struct sanlk_lockspace *spaces = NULL;
         const struct sanlk_lockspace *space = NULL;
@@ -138,13 +162,7 @@ vmlock_sanlock_holder_read(const struct sanlk_resource *res, const char *lockspa
         GString *out;
         int rv;
 
-        copy = g_malloc0(size);
-        memcpy(copy, res, size);
-        copy->flags = 0;
-        copy->lver = 0;
-
-        /* the daemon sets SANLK_RES_SHARED in copy when mode blocks say so */
-        rv = sanlock_read_resource_owners(copy, 0, &owners, &n_owners);
+        rv = vmlock_sanlock_holder_owners(res, &copy, &owners, &n_owners);
         if (rv < 0 || n_owners <= 0) {
                 g_debug("no owner of %.48s:%.48s readable (%d)", res->lockspace_name,
                         res->name, rv);

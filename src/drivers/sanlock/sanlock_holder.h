@@ -23,6 +23,14 @@ char *vmlock_sanlock_holder_describe(const struct sanlk_resource *res);
 int vmlock_sanlock_holder_read(const struct sanlk_resource *res, const char *lockspace_path,
                                char **ret_holders, gboolean *ret_shared);
 
+/* Reads @res's lease as it is on disk now: *@ret_now is a copy of @res
+ * (g_free) with the version on disk and SANLK_RES_SHARED when hosts share
+ * it, *@ret_owners (free()) its @ret_n_owners holders (none: free). Returns
+ * 0, or sanlock's negative error with nothing set. */
+int vmlock_sanlock_holder_owners(const struct sanlk_resource *res,
+                                 struct sanlk_resource **ret_now,
+                                 struct sanlk_host **ret_owners, int *ret_n_owners);
+
 /* The name host @host_id wrote in its record of lockspace @ls (read from
  * ls->host_id_disk), or NULL. */
 char *vmlock_sanlock_holder_host_name(const struct sanlk_lockspace *ls, guint64 host_id);

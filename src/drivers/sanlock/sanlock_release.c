@@ -5,14 +5,10 @@
 
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include <sanlock.h>
-#include <sanlock_admin.h>
-#include <sanlock_resource.h>
 
-#include <vmlock/error.h>
-
+#include "drivers/sanlock/sanlock_holder.h"
 #include "drivers/sanlock/sanlock_lease.h"
 #include "drivers/sanlock/sanlock_release.h"
 
@@ -27,16 +23,12 @@
 static gboolean
 lease_released(const struct sanlk_resource *held)
 {
-        gsize size = sizeof(*held) + held->num_disks * sizeof(struct sanlk_disk);
-        g_autofree struct sanlk_resource *now = g_malloc0(size);
+        g_autofree struct sanlk_resource *now = NULL;
         struct sanlk_host *owners = NULL;
         int n_owners = 0;
         int rv;
 
-        memcpy(now, held, size);
-        now->flags = 0;
-        now->lver = 0;
-        rv = sanlock_read_resource_owners(now, 0, &owners, &n_owners);
+        rv = vmlock_sanlock_holder_owners(held, &now, &owners, &n_owners);
         free(owners);
         if (rv < 0) {
                 g_debug("lease %.48s:%.48s unreadable (%d): not waiting for it",
