@@ -125,6 +125,26 @@ add_guests(GString *out, GString *errors)
         g_string_append_printf(out, "vmlock_leases_held %u\n", total);
 }
 
+/* One gauge a host: the gint64 at @member_offset in each VmlockHostInfo,
+ * for the hosts where it is known. */
+static void
+host_seconds(GString *out, const char *ls, GPtrArray *hosts, const char *metric,
+             const char *help, glong member_offset)
+{
+        metric_header(out, metric, help);
+        for (guint i = 0; i < hosts->len; i++) {
+                VmlockHostInfo *host = g_ptr_array_index(hosts, i);
+                gint64 value = G_STRUCT_MEMBER(gint64, host, member_offset);
+                g_autofree char *name = label(host->name);
+
+                if (value != VMLOCK_UNKNOWN)
+                        g_string_append_printf(out, "%s{lockspace=\"%s\",host_id=\"%"
+                                               G_GUINT64_FORMAT "\",host=\"%s\"} %"
+                                               G_GINT64_FORMAT "\n", metric, ls,
+                                               host->host_id, name, value);
+        }
+}
+
 static void
 add_lockspace(GString *out, GString *errors, VmlockLockManager *manager)
 {
@@ -190,30 +210,12 @@ add_lockspace(GString *out, GString *errors, VmlockLockManager *manager)
                                                vmlock_host_state_to_string(states[s]),
                                                host->state == states[s]);
         }
-        metric_header(out, "vmlock_host_renewal_age_seconds",
-                      "Seconds since each host was last seen renewing.");
-        for (guint i = 0; i < hosts->len; i++) {
-                const VmlockHostInfo *host = g_ptr_array_index(hosts, i);
-                g_autofree char *name = label(host->name);
-
-                if (host->renewal_age != VMLOCK_UNKNOWN)
-                        g_string_append_printf(out, "vmlock_host_renewal_age_seconds{lockspace="
-                                               "\"%s\",host_id=\"%" G_GUINT64_FORMAT "\",host="
-                                               "\"%s\"} %" G_GINT64_FORMAT "\n", ls,
-                                               host->host_id, name, host->renewal_age);
-        }
-        metric_header(out, "vmlock_host_dead_in_seconds",
-                      "Seconds until a failing host's leases can be taken (0: now).");
-        for (guint i = 0; i < hosts->len; i++) {
-                const VmlockHostInfo *host = g_ptr_array_index(hosts, i);
-                g_autofree char *name = label(host->name);
-
-                if (host->dead_in != VMLOCK_UNKNOWN)
-                        g_string_append_printf(out, "vmlock_host_dead_in_seconds{lockspace="
-                                               "\"%s\",host_id=\"%" G_GUINT64_FORMAT "\",host="
-                                               "\"%s\"} %" G_GINT64_FORMAT "\n", ls,
-                                               host->host_id, name, host->dead_in);
-        }
+        host_seconds(out, ls, hosts, "vmlock_host_renewal_age_seconds",
+                     "Seconds since each host was last seen renewing.",
+                     G_STRUCT_OFFSET(VmlockHostInfo, renewal_age));
+        host_seconds(out, ls, hosts, "vmlock_host_dead_in_seconds",
+                     "Seconds until a failing host's leases can be taken (0: now).",
+                     G_STRUCT_OFFSET(VmlockHostInfo, dead_in));
 }
 
 int
