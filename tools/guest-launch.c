@@ -213,7 +213,8 @@ describe_wait_status(int status)
 }
 
 /* Reads the child's messages up to end of file (exec, or exit), or with
- * @until_locked, up to MSG_LOCKED (the child then waits for "go"). */
+ * @until_locked, up to MSG_LOCKED (the child then waits for "go").
+ * @ret_held_state (may be NULL) gets the state MSG_LOCKED carried. */
 static gboolean
 parent_read(int sock, gboolean until_locked, gboolean *ret_locked, char **ret_held_state,
             GError **error)
@@ -249,7 +250,7 @@ parent_read(int sock, gboolean until_locked, gboolean *ret_locked, char **ret_he
                 }
                 if (header.tag == MSG_LOCKED && !locked) {
                         locked = TRUE;
-                        if (*message)
+                        if (*message && ret_held_state)
                                 *ret_held_state = g_steal_pointer(&message);
                 } else if (header.tag == MSG_ERROR && !child_error) {
                         child_error = g_error_new_literal(g_quark_from_string(domain),
@@ -369,7 +370,6 @@ gboolean
 guest_launch_go(int go_fd, pid_t pid, const char *program, GError **error)
 {
         const char go = GO_BYTE;
-        g_autofree char *no_state = NULL; /* reported before the wait only */
         gboolean locked = FALSE;
         int status = 0;
         gboolean ok;
@@ -379,7 +379,7 @@ guest_launch_go(int go_fd, pid_t pid, const char *program, GError **error)
                 set_died_error(error, pid, FALSE, 0, program);
                 return FALSE;
         }
-        ok = parent_read(go_fd, FALSE, &locked, &no_state, error);
+        ok = parent_read(go_fd, FALSE, &locked, NULL, error);
         close(go_fd);
         if (ok && child_died_before_exec(pid, &status)) {
                 set_died_error(error, pid, TRUE, status, program);
