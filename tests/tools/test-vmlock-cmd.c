@@ -149,16 +149,12 @@ run_argv_env(Fixture *fx, RunResult *r, const char *const *argv, char *const *en
 static void
 run_vmlock(Fixture *fx, RunResult *r, ...)
 {
-        g_autoptr(GPtrArray) argv = g_ptr_array_new();
-        const char *arg;
+        g_autoptr(GPtrArray) argv = NULL;
         va_list ap;
 
-        g_ptr_array_add(argv, (gpointer)env_path("VMLOCK_TEST_VMLOCK"));
         va_start(ap, r);
-        while ((arg = va_arg(ap, const char *)))
-                g_ptr_array_add(argv, (gpointer)arg);
+        argv = tool_test_argv_new_va(env_path("VMLOCK_TEST_VMLOCK"), ap);
         va_end(ap);
-        g_ptr_array_add(argv, NULL);
         run_argv_env(fx, r, (const char *const *)argv->pdata, NULL);
 }
 

@@ -33,19 +33,15 @@
 static void
 vmlock_as(const SanlockTestHost *host, const char *state_dir, RunResult *r, ...)
 {
-        g_autoptr(GPtrArray) argv = g_ptr_array_new();
+        g_autoptr(GPtrArray) argv = NULL;
         g_autoptr(GError) error = NULL;
-        const char *arg;
         int wait_status = 0;
         va_list ap;
 
         run_result_clear(r);
-        g_ptr_array_add(argv, (gpointer)VMLOCK_BIN);
         va_start(ap, r);
-        while ((arg = va_arg(ap, const char *)))
-                g_ptr_array_add(argv, (gpointer)arg);
+        argv = tool_test_argv_new_va(VMLOCK_BIN, ap);
         va_end(ap);
-        g_ptr_array_add(argv, NULL);
         {
                 g_auto(GStrv) env = sanlock_test_host_environ(host);
 

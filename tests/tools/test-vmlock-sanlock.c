@@ -132,20 +132,16 @@ spawn_async(Fixture *fx, const char *const *argv, char *const *envp, char **ret_
 static void
 vmlock_as(Fixture *fx, const SanlockTestHost *host, RunResult *r, ...)
 {
-        g_autoptr(GPtrArray) argv = g_ptr_array_new();
+        g_autoptr(GPtrArray) argv = NULL;
         g_auto(GStrv) env = host_env(host, NULL);
         g_autofree char *out = NULL;
         g_autofree char *err = NULL;
-        const char *arg;
         va_list ap;
         pid_t pid;
 
-        g_ptr_array_add(argv, (gpointer)VMLOCK_BIN);
         va_start(ap, r);
-        while ((arg = va_arg(ap, const char *)))
-                g_ptr_array_add(argv, (gpointer)arg);
+        argv = tool_test_argv_new_va(VMLOCK_BIN, ap);
         va_end(ap);
-        g_ptr_array_add(argv, NULL);
         run_result_clear(r);
         pid = spawn_async(fx, (const char *const *)argv->pdata, env, &out, &err);
         tool_test_collect(r, pid, out, err);

@@ -29,6 +29,19 @@ tool_test_build_path(const char *relative)
         return path;
 }
 
+GPtrArray *
+tool_test_argv_new_va(const char *program, va_list ap)
+{
+        GPtrArray *argv = g_ptr_array_new();
+        const char *arg;
+
+        g_ptr_array_add(argv, (gpointer)program);
+        while ((arg = va_arg(ap, const char *)))
+                g_ptr_array_add(argv, (gpointer)arg);
+        g_ptr_array_add(argv, NULL);
+        return argv;
+}
+
 gboolean
 contains(const char *haystack, const char *needle)
 {

@@ -1,6 +1,7 @@
 /* vmlock tests: running the vmlock command and its helpers from a test. */
 #pragma once
 
+#include <stdarg.h>
 #include <sys/types.h>
 
 #include <glib.h>
@@ -10,6 +11,10 @@ G_BEGIN_DECLS
 /* @relative inside the build tree ($VMLOCK_BUILD_ROOT, set by meson); the
  * string lives as long as the process. */
 const char *tool_test_build_path(const char *relative);
+
+/* @program, then the arguments of @ap up to a NULL, then NULL: an argv for
+ * g_spawn (the strings are borrowed). */
+GPtrArray *tool_test_argv_new_va(const char *program, va_list ap);
 
 /* TRUE when @haystack (may be NULL) contains @needle. */
 gboolean contains(const char *haystack, const char *needle);
