@@ -564,26 +564,14 @@ raw_acquire(gpointer data, GString *reply, GError **error)
 }
 
 /* raw_acquire() as @host_id, waiting out a holder that is letting go (a
- * 'sanlock client command' releases when it exits, in the background). */
+ * 'sanlock client command' releases when it exits, in the background): on
+ * another host it still looks alive, on this one the daemon answers
+ * -EAGAIN while the release is in progress. */
 static gboolean
 raw_acquire_as(guint host_id, RawLease *lease, GError **error)
 {
-        gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
-
-        for (;;) {
-                GError *local = NULL;
-
-                if (sanlock_test_host_call(sanlock_test_host(host_id), raw_acquire, lease, NULL,
-                                           &local))
-                        return TRUE;
-                if (!g_error_matches(local, SANLOCK_TEST_RV_ERROR, SANLOCK_TEST_IDLIVE) ||
-                    g_get_monotonic_time() > deadline) {
-                        g_propagate_error(error, local);
-                        return FALSE;
-                }
-                g_error_free(local);
-                g_usleep(50 * 1000);
-        }
+        return sanlock_test_host_call_once_released(sanlock_test_host(host_id), raw_acquire,
+                                                    lease, error);
 }
 
 /* A second name for the lease file: what a daemon that opened the file

@@ -825,6 +825,27 @@ sanlock_test_set_rv_error(GError **error, int rv, const char *format, ...)
                     rv <= -200 ? sanlock_strerror(rv) : g_strerror(-rv));
 }
 
+gboolean
+sanlock_test_host_call_once_released(const SanlockTestHost *host, SanlockTestHostFunc func,
+                                     gpointer data, GError **error)
+{
+        gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+
+        for (;;) {
+                g_autoptr(GError) local = NULL;
+
+                if (sanlock_test_host_call(host, func, data, NULL, &local))
+                        return TRUE;
+                if ((!g_error_matches(local, SANLOCK_TEST_RV_ERROR, SANLOCK_TEST_IDLIVE) &&
+                     !g_error_matches(local, SANLOCK_TEST_RV_ERROR, -EAGAIN)) ||
+                    g_get_monotonic_time() > deadline) {
+                        g_propagate_error(error, g_steal_pointer(&local));
+                        return FALSE;
+                }
+                g_usleep(10 * 1000);
+        }
+}
+
 struct sanlk_resource *
 sanlock_test_resource_new(const char *lockspace, const char *name, const char *path,
                           guint64 offset)

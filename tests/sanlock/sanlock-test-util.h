@@ -184,6 +184,14 @@ GQuark sanlock_test_rv_error_quark(void);
 void sanlock_test_set_rv_error(GError **error, int rv, const char *format, ...)
         G_GNUC_PRINTF(3, 4);
 
+/* sanlock_test_host_call() of @func (an acquire failing with a
+ * SANLOCK_TEST_RV_ERROR) again while a holder that ended is still letting
+ * go: another host's release not yet on disk (SANLOCK_TEST_IDLIVE), or this
+ * host's daemon releasing it (-EAGAIN). 10 s at most. */
+gboolean sanlock_test_host_call_once_released(const SanlockTestHost *host,
+                                              SanlockTestHostFunc func, gpointer data,
+                                              GError **error);
+
 /* A one-disk resource LOCKSPACE:NAME:PATH:OFFSET, flags 0. g_free() it. */
 struct sanlk_resource *sanlock_test_resource_new(const char *lockspace, const char *name,
                                                  const char *path, guint64 offset);

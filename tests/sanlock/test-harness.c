@@ -218,24 +218,12 @@ acquire_release(gpointer data, GString *reply, GError **error)
 
 /* acquire_release() on @host once the lease is free: sanlock forgets an
  * ended holder before its release is on disk, and on a loaded machine the
- * other host may look in between (10 s at most). */
+ * other host may look in between. */
 static gboolean
 acquire_release_once_free(const SanlockTestHost *host, struct sanlk_resource *res,
                           GError **error)
 {
-        for (int i = 0; i < 1000; i++) {
-                g_autoptr(GError) local = NULL;
-
-                if (sanlock_test_host_call(host, acquire_release, res, NULL, &local))
-                        return TRUE;
-                if (!g_error_matches(local, SANLOCK_TEST_RV_ERROR, SANLOCK_TEST_IDLIVE) ||
-                    i == 999) {
-                        g_propagate_error(error, g_steal_pointer(&local));
-                        return FALSE;
-                }
-                g_usleep(10 * 1000);
-        }
-        return FALSE;
+        return sanlock_test_host_call_once_released(host, acquire_release, res, error);
 }
 
 static void
