@@ -17,6 +17,13 @@
 #include "qmp-server.h"
 #include "qmp.h"
 
+/* A client's unsent output is bounded: past this, it has stopped reading and
+ * is dropped; the server never waits for it. Far above any one answer (QEMU's
+ * query-qmp-schema is about 200 KiB), which always gets queued. */
+#define MAX_QUEUED_OUTPUT (1024 * 1024)
+/* Sent bytes are cut from the queue's front once this many have gathered. */
+#define COMPACT_AT (64 * 1024)
+
 struct QmpServer {
         char *path;
         int listen_fd;
@@ -30,8 +37,11 @@ struct QmpServer {
 struct QmpServerClient {
         gint refs;
         QmpServer *server; /* NULL once disconnected */
-        QmpStream *stream;
+        QmpStream *stream;     /* non-blocking */
         guint watch;
+        GString *output;       /* messages not yet taken by the socket, from output_sent on */
+        gsize output_sent;
+        guint output_watch;    /* waiting for the socket to take more */
         gboolean negotiated;
         /* A command is being handled: the next ones wait, so that answers
          * keep the order of the commands, as QMP promises. */
@@ -56,6 +66,7 @@ qmp_server_client_unref(QmpServerClient *client)
         if (!client || !g_atomic_int_dec_and_test(&client->refs))
                 return;
         qmp_stream_free(client->stream);
+        g_string_free(client->output, TRUE);
         if (client->id)
                 json_node_unref(client->id);
         g_free(client);
@@ -67,17 +78,82 @@ qmp_server_client_get_id(QmpServerClient *client)
         return client->id;
 }
 
+static gboolean client_writable(int fd, GIOCondition condition, gpointer data);
+
+/* Hands the socket what it takes now; the rest waits for it to be writable.
+ * FALSE when the client is gone. */
+static gboolean
+client_flush(QmpServerClient *client)
+{
+        int fd = qmp_stream_get_fd(client->stream);
+
+        while (client->output_sent < client->output->len) {
+                ssize_t n = send(fd, client->output->str + client->output_sent,
+                                 client->output->len - client->output_sent,
+                                 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+                        break;
+                if (n <= 0) {
+                        g_debug("QMP client of %s: %s", client->server->path,
+                                n < 0 ? g_strerror(errno) : "closed");
+                        return FALSE;
+                }
+                client->output_sent += (gsize)n;
+        }
+        if (client->output_sent == client->output->len) {
+                g_string_truncate(client->output, 0);
+                client->output_sent = 0;
+                if (client->output_watch)
+                        g_source_remove(client->output_watch);
+                client->output_watch = 0;
+                return TRUE;
+        }
+        if (client->output_sent >= COMPACT_AT) {
+                g_string_erase(client->output, 0, (gssize)client->output_sent);
+                client->output_sent = 0;
+        }
+        if (!client->output_watch)
+                client->output_watch = g_unix_fd_add(fd, G_IO_OUT, client_writable, client);
+        return TRUE;
+}
+
+static gboolean
+client_writable(int fd, GIOCondition condition, gpointer data)
+{
+        QmpServerClient *client = data;
+
+        if (client_flush(client))
+                return client->output_watch ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+        /* The source goes with this return, not with the disconnect. */
+        client->output_watch = 0;
+        client_disconnect(client);
+        return G_SOURCE_REMOVE;
+}
+
+/* Queues @message; a client whose queue is full is dropped. */
 static void
 client_send(QmpServerClient *client, JsonObject *message)
 {
-        g_autoptr(GError) error = NULL;
+        g_autofree char *line = NULL;
+        gsize queued;
 
         if (!client->server)
                 return;
-        if (!qmp_stream_send(client->stream, message, &error)) {
-                g_debug("QMP client of %s: %s", client->server->path, error->message);
+        queued = client->output->len - client->output_sent;
+        if (queued > MAX_QUEUED_OUTPUT) {
+                g_message("a client of %s does not read its answers (%" G_GSIZE_FORMAT
+                          " bytes unsent): dropped",
+                          client->server->path, queued);
                 client_disconnect(client);
+                return;
         }
+        line = qmp_message_to_line(message);
+        g_string_append(client->output, line);
+        if (!client_flush(client))
+                client_disconnect(client);
 }
 
 static gboolean
@@ -199,6 +275,9 @@ client_disconnect(QmpServerClient *client)
         if (client->watch)
                 g_source_remove(client->watch);
         client->watch = 0;
+        if (client->output_watch)
+                g_source_remove(client->output_watch);
+        client->output_watch = 0;
         if (client->resume_idle)
                 g_source_remove(client->resume_idle);
         client->resume_idle = 0;
@@ -214,7 +293,8 @@ server_accept(int fd, GIOCondition condition, gpointer data)
         QmpServerClient *client;
         int client_fd;
 
-        client_fd = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+        /* Non-blocking: a client that stops reading must not stop the server. */
+        client_fd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (client_fd < 0) {
                 if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
                         g_warning("cannot accept on %s: %s", server->path, g_strerror(errno));
@@ -224,6 +304,7 @@ server_accept(int fd, GIOCondition condition, gpointer data)
         client->refs = 1;
         client->server = server;
         client->stream = qmp_stream_new(client_fd);
+        client->output = g_string_new(NULL);
         g_ptr_array_add(server->clients, client);
         client->watch = g_unix_fd_add(client_fd, G_IO_IN | G_IO_HUP | G_IO_ERR, client_readable,
                                       client);

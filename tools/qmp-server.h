@@ -4,6 +4,10 @@
  * its QMP proxy (other tools' QMP, passed on to QEMU). The server sends the
  * greeting and answers "qmp_capabilities"; every other command goes to the
  * command function, with capability negotiation enforced as QEMU does.
+ *
+ * It never waits for a client: sockets are non-blocking, each client's
+ * output is queued, and a client whose queue passes a bound (it stopped
+ * reading) is dropped.
  */
 #pragma once
 

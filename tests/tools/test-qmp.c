@@ -1524,6 +1524,80 @@ test_server_broadcast(ServerFixture *fx, gconstpointer data)
         assert_member(refused, "id", "1");
 }
 
+/* The most a test writes to a client that is never dropped: far past the
+ * server's bound on a client's queue and the sockets' buffers. */
+#define FLOOD_MAX (32 * 1024 * 1024)
+
+/* TRUE once the server has dropped @client: a write fails. */
+static gboolean
+client_dropped(QmpStream *client)
+{
+        ssize_t n = send(qmp_stream_get_fd(client), "\n", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+        return n < 0 && (errno == EPIPE || errno == ECONNRESET);
+}
+
+/* A client that sends and never reads its answers: the server answers the
+ * others meanwhile, and drops it once its queue is full. */
+static void
+test_server_non_reading_client(ServerFixture *fx, gconstpointer data)
+{
+        g_autoptr(QmpStream) silent = server_connect_negotiated(fx);
+        g_autoptr(QmpStream) other = server_connect_negotiated(fx);
+        g_autofree char *name = g_strnfill(4096, 'x');
+        g_autofree char *request = g_strdup_printf("{\"execute\": \"%s\"}\n", name);
+        gsize len = strlen(request);
+        gsize written = 0;
+        gsize offset = 0;
+        g_autoptr(JsonObject) reply = NULL;
+
+        /* Each answer echoes the long name back. */
+        while (written < FLOOD_MAX) {
+                ssize_t n = send(qmp_stream_get_fd(silent), request + offset, len - offset,
+                                 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+                if (n < 0 && (errno == EPIPE || errno == ECONNRESET))
+                        break;
+                if (n < 0) {
+                        g_assert_cmpint(errno, ==, EAGAIN);
+                        /* The server reads when it runs. */
+                        g_main_context_iteration(NULL, TRUE);
+                        continue;
+                }
+                written += (gsize)n;
+                offset = (offset + (gsize)n) % len;
+                iterate_pending();
+        }
+        g_assert_cmpuint(written, <, FLOOD_MAX);
+        g_assert_true(client_dropped(silent));
+        reply = server_ask(other, "{\"execute\": \"now\", \"id\": 1}\n");
+        assert_member(reply, "return", "\"now\"");
+        assert_member(reply, "id", "1");
+}
+
+/* Events to a client that never reads: dropped too, the others get them. */
+static void
+test_server_non_reading_events(ServerFixture *fx, gconstpointer data)
+{
+        g_autoptr(QmpStream) silent = server_connect_negotiated(fx);
+        g_autoptr(QmpStream) other = server_connect_negotiated(fx);
+        g_autofree char *padding = g_strnfill(4096, 'e');
+        g_autofree char *text = g_strdup_printf("{\"event\": \"BIG\", \"data\": {\"p\": \"%s\"}}",
+                                                padding);
+        g_autoptr(JsonObject) event = parse(text);
+        gsize sent = 0;
+
+        while (!client_dropped(silent)) {
+                g_assert_cmpuint(sent, <, FLOOD_MAX);
+                qmp_server_broadcast(fx->server, event);
+                sent += strlen(text);
+                /* The other one reads as they come. */
+                g_clear_pointer(&event, json_object_unref);
+                event = receive_iterating(other);
+        }
+        g_assert_cmpstr(json_object_get_string_member(event, "event"), ==, "BIG");
+}
+
 static void
 test_server_free(ServerFixture *fx, gconstpointer data)
 {
@@ -1627,6 +1701,8 @@ main(int argc, char **argv)
         ADD_SERVER("/tools/qmp/server/later-keeps-order", test_server_later_keeps_order);
         ADD_SERVER("/tools/qmp/server/later-client-gone", test_server_later_client_gone);
         ADD_SERVER("/tools/qmp/server/broadcast", test_server_broadcast);
+        ADD_SERVER("/tools/qmp/server/non-reading-client", test_server_non_reading_client);
+        ADD_SERVER("/tools/qmp/server/non-reading-events", test_server_non_reading_events);
         ADD_SERVER("/tools/qmp/server/free", test_server_free);
         ADD_SERVER("/tools/qmp/server/stale-socket", test_server_stale_socket);
         g_test_add_func("/tools/qmp/server/bad-path", test_server_bad_path);

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -19,6 +20,7 @@
 #include <vmlock/vmlock.h>
 
 #include "attacker.h"
+#include "fd-util.h"
 #include "state-dir.h"
 #include "tool-test-util.h"
 
@@ -963,6 +965,74 @@ test_start_supervisor_killed(Fixture *fx, gconstpointer data)
         g_assert_cmpint(proc_state(pid), !=, 0);
 }
 
+/* How much a test sends a client-flooding supervisor at most: far past its
+ * bound on one client's unsent answers and the sockets' buffers. */
+#define FLOOD_MAX (32 * 1024 * 1024)
+
+/* Waits up to 10 s for @fd to take more. */
+static void
+wait_writable(int fd)
+{
+        struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+        int r;
+
+        do {
+                r = poll(&pfd, 1, WAIT_STEP_US / 1000 * WAIT_MAX_STEPS);
+        } while (r < 0 && errno == EINTR);
+        if (r == 0)
+                g_error("the supervisor stopped reading its control socket");
+        g_assert_cmpint(r, ==, 1);
+}
+
+/* A control client that sends commands and never reads the answers: the
+ * supervisor drops it and goes on serving the others; it still notices its
+ * guest's end. (A blocking send to it stopped the supervisor whole.) */
+static void
+test_control_non_reading_client(Fixture *fx, gconstpointer data)
+{
+        g_autofree char *path = state_dir_control_path(fx->state_dir, "g1");
+        g_autofree char *name = g_strnfill(4096, 'x');
+        g_autofree char *request = g_strdup_printf("{\"execute\": \"%s\"}\n", name);
+        g_autoptr(GuestRecord) record = NULL;
+        g_autoptr(GError) error = NULL;
+        g_auto(RunResult) r = { 0 };
+        gsize len = strlen(request);
+        gsize written = 0;
+        gsize offset = 0;
+        pid_t pid = start_detached(fx, NULL);
+        int fd;
+
+        wait_ready(fx);
+        record = load_record(fx, "g1");
+        fd = unix_socket_connect(path, &error);
+        g_assert_no_error(error);
+        g_assert_true(fd_write_all(fd, "{\"execute\": \"qmp_capabilities\"}\n", 32));
+        /* Each answer (an unknown command) echoes its 4 KiB name. */
+        while (written < FLOOD_MAX) {
+                ssize_t n = send(fd, request + offset, len - offset,
+                                 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+                if (n < 0 && (errno == EPIPE || errno == ECONNRESET))
+                        break;
+                if (n < 0 && errno == EAGAIN) {
+                        wait_writable(fd);
+                        continue;
+                }
+                g_assert_cmpint(n, >, 0);
+                written += (gsize)n;
+                offset = (offset + (gsize)n) % len;
+        }
+        g_assert_cmpuint(written, <, FLOOD_MAX);
+
+        run_vmlock(fx, &r, "status", "g1", NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_true(contains(r.out, "g1"));
+        g_assert_cmpint(kill(pid, SIGKILL), ==, 0);
+        wait_gone(record->supervisor_pid);
+        g_assert_false(record_exists(fx, "g1"));
+        close(fd);
+}
+
 /* A QEMU that refuses its arguments: the error says so, with its status. */
 static void
 test_start_qemu_fails(Fixture *fx, gconstpointer data)
@@ -1565,6 +1635,7 @@ main(int argc, char **argv)
         ADD("/tools/vmlock/start/nop-warning", test_start_nop_warning);
         ADD("/tools/vmlock/start/supervisor-killed", test_start_supervisor_killed);
         ADD("/tools/vmlock/start/qemu-fails", test_start_qemu_fails);
+        ADD("/tools/vmlock/control/non-reading-client", test_control_non_reading_client);
         ADD("/tools/vmlock/pause-resume", test_pause_resume);
         ADD("/tools/vmlock/hotplug", test_hotplug);
         ADD("/tools/vmlock/seclabel", test_seclabel);
