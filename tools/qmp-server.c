@@ -190,13 +190,54 @@ qmp_server_client_reply(QmpServerClient *client, JsonObject *reply)
                                                       (GDestroyNotify)qmp_server_client_unref);
 }
 
+/* qmp_capabilities' "enable": the server offers no capability (its
+ * answers keep the commands' order), so none may be asked for. FALSE with
+ * the first one asked for in *ret_refused. */
+static gboolean
+capabilities_none_enabled(JsonNode *arguments, const char **ret_refused)
+{
+        JsonObject *object = arguments ? json_node_get_object(arguments) : NULL;
+        JsonNode *enable = object ? json_object_get_member(object, "enable") : NULL;
+        JsonArray *array = enable && JSON_NODE_HOLDS_ARRAY(enable) ? json_node_get_array(enable)
+                                                                   : NULL;
+        JsonNode *first;
+
+        if (!array || json_array_get_length(array) == 0)
+                return TRUE;
+        first = json_array_get_element(array, 0);
+        *ret_refused = json_node_get_value_type(first) == G_TYPE_STRING
+                               ? json_node_get_string(first)
+                               : "(not a string)";
+        return FALSE;
+}
+
+/* @greeting with its capabilities list emptied: see above. */
+static JsonObject *
+greeting_without_capabilities(JsonObject *greeting)
+{
+        JsonNode *copy = json_node_copy(json_object_get_member(greeting, "QMP"));
+        JsonObject *message = json_object_new();
+
+        if (copy && JSON_NODE_HOLDS_OBJECT(copy))
+                json_object_set_array_member(json_node_get_object(copy), "capabilities",
+                                             json_array_new());
+        if (copy)
+                json_object_set_member(message, "QMP", copy);
+        return message;
+}
+
 static JsonObject *
 client_handle(QmpServerClient *client, JsonObject *message)
 {
         JsonNode *arguments_node = json_object_get_member(message, "arguments");
         JsonNode *execute = json_object_get_member(message, "execute");
+        const char *refused = NULL;
         const char *command;
 
+        /* Out-of-band execution is a capability the server does not offer. */
+        if (json_object_has_member(message, "exec-oob"))
+                return qmp_error_new("GenericError", NULL,
+                                     "QMP input member 'exec-oob' is unexpected");
         if (!execute || json_node_get_value_type(execute) != G_TYPE_STRING)
                 return qmp_error_new("GenericError", NULL,
                                      "QMP input must be a command object with an 'execute' "
@@ -209,6 +250,9 @@ client_handle(QmpServerClient *client, JsonObject *message)
                         return qmp_error_new("CommandNotFound", NULL,
                                              "Capabilities negotiation is already complete, "
                                              "command ignored");
+                if (!capabilities_none_enabled(arguments_node, &refused))
+                        return qmp_error_new("GenericError", NULL,
+                                             "Capability '%s' not available", refused);
                 client->negotiated = TRUE;
                 return qmp_return_new(NULL, NULL);
         }
@@ -324,7 +368,7 @@ qmp_server_new(const char *path, JsonObject *greeting, QmpServerCommandFunc func
         server = g_new0(QmpServer, 1);
         server->path = g_strdup(path);
         server->listen_fd = fd;
-        server->greeting = json_object_ref(greeting);
+        server->greeting = greeting_without_capabilities(greeting);
         server->func = func;
         server->user_data = user_data;
         server->clients = g_ptr_array_new_with_free_func(

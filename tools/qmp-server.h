@@ -25,7 +25,9 @@ typedef JsonObject *(*QmpServerCommandFunc)(QmpServerClient *client, const char 
                                             JsonObject *arguments, gpointer user_data);
 
 /* Listens on @path (mode 0600; a stale socket there is replaced). @greeting
- * is sent to each client as it connects. */
+ * is sent to each client as it connects, with an empty capabilities list:
+ * the server offers none (no "oob": it answers in order), and refuses
+ * qmp_capabilities asking for one, and "exec-oob", as QEMU does. */
 QmpServer *qmp_server_new(const char *path, JsonObject *greeting, QmpServerCommandFunc func,
                           gpointer user_data, GError **error);
 /* Closes every connection and removes the socket file. */

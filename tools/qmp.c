@@ -1,4 +1,4 @@
-/* vmlock: QMP framing: JSON objects, one a line, over a unix socket. */
+/* vmlock: QMP messages over a unix socket. */
 #define G_LOG_DOMAIN "vmlock-tool"
 
 #include "config-build.h"
@@ -13,6 +13,7 @@
 #include <vmlock/error.h>
 
 #include "fd-util.h"
+#include "qmp-splitter.h"
 #include "qmp.h"
 
 JsonObject *
@@ -160,9 +161,19 @@ qmp_command_new(const char *command, JsonObject *arguments)
         return message;
 }
 
+/* A value or garbage the splitter found, not yet handed out. */
+typedef struct {
+        QmpSplitKind kind;
+        guint64 start;
+        guint64 end;
+} Frame;
+
 struct QmpStream {
         int fd;
-        GString *buf; /* bytes read, not yet handed out as messages */
+        GString *buf;       /* bytes read and not handed out yet */
+        guint64 buf_offset; /* the stream offset of buf's first byte */
+        QmpSplitter splitter;
+        GQueue frames;      /* Frame *, in order */
 };
 
 QmpStream *
@@ -172,6 +183,7 @@ qmp_stream_new(int fd)
 
         stream->fd = fd;
         stream->buf = g_string_new(NULL);
+        g_queue_init(&stream->frames);
         return stream;
 }
 
@@ -191,6 +203,7 @@ qmp_stream_free(QmpStream *stream)
         if (stream->fd >= 0)
                 close(stream->fd);
         g_string_free(stream->buf, TRUE);
+        g_queue_clear_full(&stream->frames, g_free);
         g_free(stream);
 }
 
@@ -213,6 +226,23 @@ qmp_stream_send(QmpStream *stream, JsonObject *message, GError **error)
                 return FALSE;
         }
         return TRUE;
+}
+
+/* Runs the splitter over @len new bytes at the buffer's end. */
+static void
+split(QmpStream *stream, gsize len)
+{
+        gsize from = stream->buf->len - len;
+
+        for (gsize i = from; i < stream->buf->len; i++) {
+                Frame frame = { 0 };
+
+                frame.kind = qmp_splitter_feed(&stream->splitter, stream->buf->str[i],
+                                               stream->buf_offset + i, &frame.start,
+                                               &frame.end);
+                if (frame.kind != QMP_SPLIT_NONE)
+                        g_queue_push_tail(&stream->frames, g_memdup2(&frame, sizeof(frame)));
+        }
 }
 
 gboolean
@@ -238,45 +268,55 @@ qmp_stream_fill(QmpStream *stream, GError **error)
                                     "the QMP peer closed the connection");
                 return FALSE;
         }
-        if (stream->buf->len + (gsize)n > QMP_MAX_LINE && !memchr(chunk, '\n', (gsize)n)) {
+        g_string_append_len(stream->buf, chunk, n);
+        split(stream, (gsize)n);
+        if (qmp_splitter_is_inside(&stream->splitter) &&
+            stream->buf_offset + stream->buf->len - stream->splitter.start > QMP_MAX_MESSAGE) {
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
-                            "QMP peer sent a line longer than %d bytes", QMP_MAX_LINE);
+                            "QMP peer sent a message longer than %d bytes", QMP_MAX_MESSAGE);
                 return FALSE;
         }
-        g_string_append_len(stream->buf, chunk, n);
         return TRUE;
 }
 
-static gboolean
-line_is_blank(const char *text, gsize len)
+/* Drops the bytes before what is still to be handed out. */
+static void
+compact(QmpStream *stream)
 {
-        for (gsize i = 0; i < len; i++) {
-                if (!g_ascii_isspace(text[i]))
-                        return FALSE;
-        }
-        return TRUE;
+        Frame *next = g_queue_peek_head(&stream->frames);
+        guint64 keep = stream->buf_offset + stream->buf->len;
+
+        if (next)
+                keep = next->start;
+        else if (qmp_splitter_is_inside(&stream->splitter))
+                keep = stream->splitter.start;
+        g_string_erase(stream->buf, 0, (gssize)(keep - stream->buf_offset));
+        stream->buf_offset = keep;
 }
 
 JsonObject *
 qmp_stream_next(QmpStream *stream, GError **error)
 {
-        for (;;) {
-                char *newline = memchr(stream->buf->str, '\n', stream->buf->len);
-                gsize len;
-                JsonObject *message;
+        g_autofree Frame *frame = g_queue_pop_head(&stream->frames);
+        JsonObject *message = NULL;
+        const char *text;
+        gsize len;
 
-                if (!newline)
-                        return NULL;
-                len = (gsize)(newline - stream->buf->str);
-                /* QEMU ends lines with "\r\n"; blank lines carry nothing. */
-                if (line_is_blank(stream->buf->str, len)) {
-                        g_string_erase(stream->buf, 0, (gssize)len + 1);
-                        continue;
-                }
-                message = qmp_message_parse(stream->buf->str, len, error);
-                g_string_erase(stream->buf, 0, (gssize)len + 1);
-                return message;
+        if (!frame) {
+                compact(stream);
+                return NULL;
         }
+        text = stream->buf->str + (frame->start - stream->buf_offset);
+        len = (gsize)(frame->end - frame->start);
+        message = qmp_message_parse(text, len, error);
+        /* Garbage never parses as an object; should json-glib think so... */
+        if (message && frame->kind == QMP_SPLIT_GARBAGE) {
+                g_clear_pointer(&message, json_object_unref);
+                g_set_error_literal(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                                    "not a QMP message: not a JSON object");
+        }
+        compact(stream);
+        return message;
 }
 
 JsonObject *

@@ -1,8 +1,10 @@
-/* vmlock: QMP framing: JSON objects, one a line, over a unix socket.
+/* vmlock: QMP messages over a unix socket.
  *
  * QEMU's monitor, the supervisor's QMP proxy and its control socket all speak
- * it. Parsing and printing are json-glib's; this file only frames lines,
- * classifies messages and offers a small blocking client.
+ * it. A message is a JSON object, framed as QEMU frames it (qmp-splitter.h:
+ * by its braces, not by lines); messages sent go out one a line. Parsing and
+ * printing are json-glib's; this file frames, classifies messages and offers
+ * a small blocking client.
  */
 #pragma once
 
@@ -12,8 +14,8 @@ G_BEGIN_DECLS
 
 /* How long to wait for a peer at each step. */
 #define QMP_TIMEOUT_MS 10000
-/* A longer line is refused: no legitimate message comes near it. */
-#define QMP_MAX_LINE (16 * 1024 * 1024)
+/* A longer message is refused: no legitimate one comes near it. */
+#define QMP_MAX_MESSAGE (16 * 1024 * 1024)
 
 /* The QMP message kinds, told apart by their keys. */
 typedef enum {
@@ -59,8 +61,8 @@ int qmp_stream_get_fd(QmpStream *stream);
 gboolean qmp_stream_send(QmpStream *stream, JsonObject *message, GError **error);
 /* One read(2) into the buffer. FALSE with an error at end of stream. */
 gboolean qmp_stream_fill(QmpStream *stream, GError **error);
-/* The next buffered message, or NULL: none complete yet (no error), or a
- * line that is not a message (error). */
+/* The next buffered message, or NULL: none complete yet (no error), or
+ * bytes that are not a message (error; the stream goes on after them). */
 JsonObject *qmp_stream_next(QmpStream *stream, GError **error);
 /* Waits up to @timeout_ms for the next message. */
 JsonObject *qmp_stream_receive(QmpStream *stream, int timeout_ms, GError **error);

@@ -15,6 +15,7 @@
 
 #include <glib/gstdio.h>
 
+#include "fd-util.h"
 #include "qmp.h"
 #include "sanlock-test-util.h"
 #include "state-dir.h"
@@ -1330,6 +1331,94 @@ test_live_migration(Fixture *fx, gconstpointer data)
 
 /* Another QMP client can't run a guest whose leases are released, nor slip
  * past vmlock with HMP; stop and cont through the proxy are vmlock's own. */
+/* The next message from the proxy that is not an event. */
+static JsonObject *
+proxy_receive_answer(QmpStream *stream)
+{
+        for (;;) {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(JsonObject) message = qmp_stream_receive(stream, QMP_TIMEOUT_MS,
+                                                                    &error);
+
+                g_assert_no_error(error);
+                if (qmp_message_kind(message) != QMP_MESSAGE_EVENT)
+                        return g_steal_pointer(&message);
+        }
+}
+
+static gint64
+answer_id(JsonObject *answer)
+{
+        return json_object_get_int_member_with_default(answer, "id", -1);
+}
+
+/* What QEMU's own clients send, the proxy answers as QEMU would: a command
+ * without a newline (QEMU's Python client sends none), one spread over
+ * lines, two on one line; it offers no oob and refuses exec-oob. */
+static void
+proxy_framing(const char *proxy)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(QmpStream) stream = qmp_stream_connect(proxy, &error);
+        g_autoptr(JsonObject) greeting = NULL;
+        g_autoptr(JsonObject) answer = NULL;
+        JsonObject *body;
+        int fd;
+
+        g_assert_no_error(error);
+        fd = qmp_stream_get_fd(stream);
+        greeting = qmp_stream_receive(stream, QMP_TIMEOUT_MS, &error);
+        g_assert_no_error(error);
+        body = json_object_get_object_member(greeting, "QMP");
+        g_assert_cmpuint(json_array_get_length(json_object_get_array_member(body, "capabilities")),
+                         ==, 0);
+        g_assert_true(json_object_has_member(body, "version")); /* QEMU's */
+
+        {
+                /* No newline. */
+                const char bare[] = "{\"execute\": \"qmp_capabilities\", \"id\": 1}";
+
+                g_assert_true(fd_write_all(fd, bare, strlen(bare)));
+        }
+        answer = proxy_receive_answer(stream);
+        g_assert_cmpint(qmp_message_kind(answer), ==, QMP_MESSAGE_RETURN);
+        g_assert_cmpint(answer_id(answer), ==, 1);
+        g_clear_pointer(&answer, json_object_unref);
+
+        {
+                const char spread[] = "{\n  \"execute\": \"query-status\",\n  \"id\": 2\n}\n";
+
+                g_assert_true(fd_write_all(fd, spread, strlen(spread)));
+        }
+        answer = proxy_receive_answer(stream);
+        g_assert_true(json_object_has_member(json_object_get_object_member(answer, "return"),
+                                             "running"));
+        g_assert_cmpint(answer_id(answer), ==, 2);
+        g_clear_pointer(&answer, json_object_unref);
+
+        {
+                const char two[] = "{\"execute\": \"query-name\", \"id\": 3}"
+                                   "{\"execute\": \"query-status\", \"id\": 4}\n";
+
+                g_assert_true(fd_write_all(fd, two, strlen(two)));
+        }
+        answer = proxy_receive_answer(stream);
+        g_assert_cmpint(answer_id(answer), ==, 3);
+        g_clear_pointer(&answer, json_object_unref);
+        answer = proxy_receive_answer(stream);
+        g_assert_cmpint(answer_id(answer), ==, 4);
+        g_clear_pointer(&answer, json_object_unref);
+
+        {
+                const char oob[] = "{\"exec-oob\": \"query-status\", \"id\": 5}\n";
+
+                g_assert_true(fd_write_all(fd, oob, strlen(oob)));
+        }
+        answer = proxy_receive_answer(stream);
+        g_assert_cmpint(qmp_message_kind(answer), ==, QMP_MESSAGE_ERROR);
+        g_assert_cmpint(answer_id(answer), ==, 5);
+}
+
 static void
 test_qmp_proxy(Fixture *fx, gconstpointer data)
 {
@@ -1364,6 +1453,9 @@ test_qmp_proxy(Fixture *fx, gconstpointer data)
         g_assert_no_error(error);
         g_clear_pointer(&ret, json_node_unref);
         g_assert_true(qemu_running(proxy));
+
+        /* Framed as QEMU frames QMP (objects, not lines), and no oob. */
+        proxy_framing(proxy);
 
         /* HMP could do anything behind vmlock: refused. */
         {
