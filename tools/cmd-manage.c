@@ -10,9 +10,9 @@
 
 #include <vmlock/vmlock.h>
 
+#include "control-client.h"
 #include "guest-status.h"
 #include "json-output.h"
-#include "qmp.h"
 #include "state-dir.h"
 #include "tool-config.h"
 #include "vmlock-tool.h"
@@ -145,34 +145,8 @@ JsonNode *
 tool_control_execute(const char *state_dir_option, const char *name, const char *command,
                      JsonObject *arguments, GError **error)
 {
-        const char *state_dir = state_dir_path_resolve(state_dir_option);
-        g_autofree char *path = NULL;
-        g_autoptr(QmpStream) stream = NULL;
-        g_autoptr(GError) local = NULL;
-
-        path = state_dir_control_path_checked(state_dir, name, error);
-        if (!path)
-                return NULL;
-        stream = qmp_client_connect(path, &local);
-        if (!stream) {
-                g_autoptr(GuestRecord) record = state_dir_load_alive(state_dir, name, NULL);
-
-                /* Its `vmlock start` was killed: the guest still holds its
-                 * leases, but nothing can act on it safely any more. */
-                if (record)
-                        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
-                                    "guest '%s' (pid %d) runs without its supervisor (vmlock "
-                                    "start, pid %d, is gone: %s): vmlock cannot act on it; "
-                                    "stop it with kill %d",
-                                    name, (int)vmlock_domain_get_pid(record->dom),
-                                    (int)record->supervisor_pid, local->message,
-                                    (int)vmlock_domain_get_pid(record->dom));
-                else
-                        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
-                                    "no guest named '%s' runs here (%s)", name, local->message);
-                return NULL;
-        }
-        return qmp_client_execute(stream, command, arguments, error);
+        return control_client_execute(state_dir_path_resolve(state_dir_option), name, command,
+                                      arguments, error);
 }
 
 /* Runs a command that answers nothing worth printing. */

@@ -26,7 +26,7 @@
 
 #include <vmlock/vmlock.h>
 
-#include "qmp.h"
+#include "control-client.h"
 #include "state-dir.h"
 
 #define URI_PREFIX "vmlock://"
@@ -57,23 +57,15 @@ static gboolean
 ask_supervisor(const char *state_dir, const char *action, const char *uuid, GError **error)
 {
         g_autoptr(GuestRecord) record = state_dir_find_uuid(state_dir, uuid, error);
-        g_autoptr(QmpStream) stream = NULL;
         g_autoptr(JsonObject) arguments = json_object_new();
         g_autoptr(JsonNode) ret = NULL;
-        g_autofree char *path = NULL;
 
         if (!record)
                 return FALSE;
-        path = state_dir_control_path_checked(state_dir, vmlock_domain_get_name(record->dom),
-                                              error);
-        if (!path)
-                return FALSE;
-        stream = qmp_client_connect(path, error);
-        if (!stream)
-                return FALSE;
         json_object_set_string_member(arguments, "action", action);
         json_object_set_string_member(arguments, "uuid", uuid);
-        ret = qmp_client_execute(stream, "lock-failure", arguments, error);
+        ret = control_client_execute(state_dir, vmlock_domain_get_name(record->dom),
+                                     "lock-failure", arguments, error);
         return ret != NULL;
 }
 

@@ -378,8 +378,8 @@ qmp_client_connect(const char *path, GError **error)
         return g_steal_pointer(&stream);
 }
 
-JsonNode *
-qmp_client_execute(QmpStream *stream, const char *command, JsonObject *arguments,
+JsonObject *
+qmp_client_request(QmpStream *stream, const char *command, JsonObject *arguments,
                    GError **error)
 {
         g_autoptr(JsonObject) request = qmp_command_new(command, arguments);
@@ -393,12 +393,29 @@ qmp_client_execute(QmpStream *stream, const char *command, JsonObject *arguments
                         return NULL;
                 switch (qmp_message_kind(reply)) {
                 case QMP_MESSAGE_RETURN:
-                        return json_node_copy(json_object_get_member(reply, "return"));
                 case QMP_MESSAGE_ERROR:
-                        set_error_from_reply(error, reply, command);
-                        return NULL;
+                        return g_steal_pointer(&reply);
                 default:
                         break; /* events */
                 }
         }
+}
+
+JsonNode *
+qmp_reply_take_return(JsonObject *reply, const char *command, GError **error)
+{
+        if (qmp_message_kind(reply) == QMP_MESSAGE_ERROR) {
+                set_error_from_reply(error, reply, command);
+                return NULL;
+        }
+        return json_node_copy(json_object_get_member(reply, "return"));
+}
+
+JsonNode *
+qmp_client_execute(QmpStream *stream, const char *command, JsonObject *arguments,
+                   GError **error)
+{
+        g_autoptr(JsonObject) reply = qmp_client_request(stream, command, arguments, error);
+
+        return reply ? qmp_reply_take_return(reply, command, error) : NULL;
 }

@@ -70,6 +70,13 @@ JsonObject *qmp_stream_receive(QmpStream *stream, int timeout_ms, GError **error
 /* A blocking QMP client: connects to @path, reads the greeting and leaves
  * capability negotiation. */
 QmpStream *qmp_client_connect(const char *path, GError **error);
+/* Sends @command and returns its answer (a return or an error message);
+ * events are skipped. An error here is the peer's silence or end
+ * (VMLOCK_ERROR_IO), never its refusal. */
+JsonObject *qmp_client_request(QmpStream *stream, const char *command, JsonObject *arguments,
+                               GError **error);
+/* An answer's "return" value, or its refusal as a GError (see below). */
+JsonNode *qmp_reply_take_return(JsonObject *reply, const char *command, GError **error);
 /* Runs @command and returns its "return" value; events are skipped. A
  * refusal is VMLOCK_ERROR_INTERNAL with its "desc" (or the error it carries,
  * from qmp_error_from_gerror()); a closed socket VMLOCK_ERROR_IO. */

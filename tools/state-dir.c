@@ -367,6 +367,42 @@ guest_record_is_alive(const GuestRecord *record)
         return start_time == record->pid_start_time;
 }
 
+/* The parent of @pid (field 4 of /proc/PID/stat), or 0. */
+static pid_t
+proc_pid_parent(pid_t pid)
+{
+        g_autofree char *path = g_strdup_printf("/proc/%d/stat", (int)pid);
+        g_autofree char *contents = NULL;
+        const char *p;
+        char *end;
+        gint64 ppid;
+
+        if (!g_file_get_contents(path, &contents, NULL, NULL))
+                return 0;
+        /* After the command name's last ')': " STATE PPID ". */
+        p = strrchr(contents, ')');
+        if (!p || p[1] != ' ' || !p[2] || p[3] != ' ')
+                return 0;
+        ppid = g_ascii_strtoll(p + 4, &end, 10);
+        return end != p + 4 && ppid > 0 && ppid <= G_MAXINT ? (pid_t)ppid : 0;
+}
+
+gboolean
+guest_record_supervisor_is_alive(const GuestRecord *record)
+{
+        guint64 start_time;
+        char state;
+
+        /* The supervisor is the guest's parent: that also tells a reused
+         * pid apart (a guest whose supervisor died is reparented). */
+        if (record->supervisor_pid <= 0 || !guest_record_is_alive(record) ||
+            proc_pid_parent(vmlock_domain_get_pid(record->dom)) != record->supervisor_pid)
+                return FALSE;
+        if (!proc_pid_stat(record->supervisor_pid, &state, &start_time, NULL))
+                return FALSE;
+        return state != 'Z' && state != 'X' && state != 'x';
+}
+
 const char *
 state_dir_path_resolve(const char *option)
 {

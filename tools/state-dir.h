@@ -42,6 +42,9 @@ GuestRecord *guest_record_from_data(const char *data, gsize len, const char *fil
 /* The process the record names still runs (same pid, same start time, not
  * a zombie). */
 gboolean guest_record_is_alive(const GuestRecord *record);
+/* The guest is alive and so is its supervisor, still its parent: slow,
+ * perhaps, but there. */
+gboolean guest_record_supervisor_is_alive(const GuestRecord *record);
 
 /* From /proc/PID/stat: the state letter (may be NULL) and the start time in
  * clock ticks since boot. */

@@ -1033,6 +1033,35 @@ test_control_non_reading_client(Fixture *fx, gconstpointer data)
         close(fd);
 }
 
+/* A supervisor that is slow to answer (here: stopped) is busy, not gone:
+ * nobody is told to kill a guest that is well looked after. */
+static void
+test_start_supervisor_busy(Fixture *fx, gconstpointer data)
+{
+        g_autoptr(GuestRecord) record = NULL;
+        g_auto(RunResult) r = { 0 };
+        g_autofree char *busy = NULL;
+
+        start_detached(fx, NULL);
+        wait_ready(fx);
+        record = load_record(fx, "g1");
+        g_assert_cmpint(kill(record->supervisor_pid, SIGSTOP), ==, 0);
+        wait_proc_state(record->supervisor_pid, 'T');
+        /* Waits out the command's timeout for an answer (10 s). */
+        run_vmlock(fx, &r, "status", "g1", NULL);
+        g_assert_cmpint(kill(record->supervisor_pid, SIGCONT), ==, 0);
+        g_assert_cmpint(r.status, ==, 1);
+        busy = g_strdup_printf("the supervisor of guest 'g1' (vmlock start, pid %d) is busy",
+                               (int)record->supervisor_pid);
+        if (!contains(r.err, busy))
+                g_error("'%s' not in: %s", busy, r.err);
+        g_assert_false(contains(r.err, "kill"));
+        g_assert_false(contains(r.err, "gone"));
+        run_result_clear(&r);
+        run_vmlock(fx, &r, "status", "g1", NULL);
+        g_assert_cmpint(r.status, ==, 0);
+}
+
 /* A QEMU that refuses its arguments: the error says so, with its status. */
 static void
 test_start_qemu_fails(Fixture *fx, gconstpointer data)
@@ -1634,6 +1663,7 @@ main(int argc, char **argv)
         ADD("/tools/vmlock/start/refused-arguments", test_start_refused_arguments);
         ADD("/tools/vmlock/start/nop-warning", test_start_nop_warning);
         ADD("/tools/vmlock/start/supervisor-killed", test_start_supervisor_killed);
+        ADD("/tools/vmlock/start/supervisor-busy", test_start_supervisor_busy);
         ADD("/tools/vmlock/start/qemu-fails", test_start_qemu_fails);
         ADD("/tools/vmlock/control/non-reading-client", test_control_non_reading_client);
         ADD("/tools/vmlock/pause-resume", test_pause_resume);
