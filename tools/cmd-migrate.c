@@ -90,7 +90,11 @@ migrate(const char *name, const char *uri)
                         return VMLOCK_EXIT_ERROR;
                 }
                 state = json_object_get_string_member_with_default(progress, "state", NULL);
-                if (g_str_equal(status, "completed")) {
+                /* The supervisor hands the leases over on QEMU's word, not
+                 * ours: this command only watches. */
+                if (g_str_equal(status, "completed") &&
+                    json_object_get_boolean_member_with_default(progress, "handed-over",
+                                                                FALSE)) {
                         if (opt_dest_state_file) {
                                 g_autofree char *text = g_strconcat(state ? state : "", "\n",
                                                                     NULL);

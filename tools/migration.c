@@ -32,6 +32,23 @@ has_capability(JsonNode *capabilities, const char *name)
         return FALSE;
 }
 
+/* migrate-set-capabilities of one capability. */
+static gboolean
+set_capability(QemuMonitor *monitor, const char *name, gboolean state, GError **error)
+{
+        g_autoptr(JsonObject) arguments = json_object_new();
+        g_autoptr(JsonNode) ret = NULL;
+        JsonArray *list = json_array_new();
+        JsonObject *cap = json_object_new();
+
+        json_object_set_string_member(cap, "capability", name);
+        json_object_set_boolean_member(cap, "state", state);
+        json_array_add_object_element(list, cap);
+        json_object_set_array_member(arguments, "capabilities", list);
+        ret = qemu_monitor_execute(monitor, "migrate-set-capabilities", arguments, error);
+        return ret != NULL;
+}
+
 gboolean
 migration_incoming(QemuMonitor *monitor, const char *uri, gboolean *ret_late_block_activate,
                    GError **error)
@@ -49,20 +66,8 @@ migration_incoming(QemuMonitor *monitor, const char *uri, gboolean *ret_late_blo
          * metadata) as the migration ends, before vmlock holds the leases. */
         late = has_capability(capabilities, "late-block-activate");
         if (late) {
-                JsonArray *list = json_array_new();
-                JsonObject *cap = json_object_new();
-
-                json_object_set_string_member(cap, "capability", "late-block-activate");
-                json_object_set_boolean_member(cap, "state", TRUE);
-                json_array_add_object_element(list, cap);
-                json_object_set_array_member(arguments, "capabilities", list);
-                ret = qemu_monitor_execute(monitor, "migrate-set-capabilities", arguments,
-                                           error);
-                if (!ret)
+                if (!set_capability(monitor, "late-block-activate", TRUE, error))
                         return FALSE;
-                g_clear_pointer(&ret, json_node_unref);
-                g_clear_pointer(&arguments, json_object_unref);
-                arguments = json_object_new();
         }
         json_object_set_string_member(arguments, "uri", uri);
         ret = qemu_monitor_execute(monitor, "migrate-incoming", arguments, error);
@@ -79,9 +84,30 @@ migration_start(QemuMonitor *monitor, const char *uri, GError **error)
         g_autoptr(JsonNode) ret = NULL;
 
         g_debug("migrating to %s", uri);
+        /* QEMU reports the migration's end only with this on. */
+        if (!set_capability(monitor, "events", TRUE, error))
+                return FALSE;
         json_object_set_string_member(arguments, "uri", uri);
         ret = qemu_monitor_execute(monitor, "migrate", arguments, error);
         return ret != NULL;
+}
+
+const char *
+migration_event_status(JsonObject *event)
+{
+        JsonNode *data;
+        JsonNode *status;
+
+        if (g_strcmp0(json_object_get_string_member_with_default(event, "event", NULL),
+                      "MIGRATION") != 0)
+                return NULL;
+        data = json_object_get_member(event, "data");
+        status = data && JSON_NODE_HOLDS_OBJECT(data)
+                         ? json_object_get_member(json_node_get_object(data), "status")
+                         : NULL;
+        return status && json_node_get_value_type(status) == G_TYPE_STRING
+                       ? json_node_get_string(status)
+                       : NULL;
 }
 
 gboolean

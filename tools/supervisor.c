@@ -66,7 +66,9 @@ struct Supervisor {
         GHashTable *proxy_nodes; /* node name -> path: image nodes added through the proxy */
         GPtrArray *unprotected;  /* images QEMU opened writable at start that no lease covers */
         char *incoming;          /* a migration destination: where QEMU waits for the guest */
-        gboolean migrating;      /* the source of a migration vmlock started */
+        gboolean migrating;      /* the source of a migration vmlock started, not handed over */
+        guint handover_idle;     /* the MIGRATION event said completed: hand over */
+        char *handover_error;    /* why the last migration's hand-over failed, or NULL */
         char *held_state;        /* what the guest holds, as inquire says (NULL: nothing) */
 };
 
@@ -671,7 +673,8 @@ supervisor_check_images(Supervisor *sv, GError **error)
 }
 
 /* The source of a live migration: QEMU sends the guest; the leases stay
- * until QEMU reports it completed. */
+ * until QEMU's MIGRATION event says it completed (migration_ended()), whoever
+ * watches or not. */
 static gboolean
 supervisor_migrate(Supervisor *sv, const char *uri, GError **error)
 {
@@ -686,18 +689,60 @@ supervisor_migrate(Supervisor *sv, const char *uri, GError **error)
         }
         if (!migration_start(sv->monitor, uri, error))
                 return FALSE;
+        g_clear_pointer(&sv->handover_error, g_free);
         sv->migrating = TRUE;
         return TRUE;
 }
 
-/* How the migration goes. Once QEMU says completed (the guest stopped, its
- * images inactivated and flushed), the leases are released here and the
- * answer carries their state for the destination's resume. */
+/* QEMU says the migration completed (the guest stopped, its images
+ * inactivated and flushed): the leases go, their state for the
+ * destination's resume. From the main loop: the event may come amid a
+ * command's answer. */
+static gboolean
+migration_completed(gpointer data)
+{
+        Supervisor *sv = data;
+        g_autoptr(GError) error = NULL;
+
+        sv->handover_idle = 0;
+        if (!sv->migrating)
+                return G_SOURCE_REMOVE;
+        sv->migrating = FALSE;
+        if (!supervisor_pause(sv, TRUE, &error)) {
+                sv->handover_error = g_strdup_printf(
+                        "guest '%s' migrated, but its leases are still held here, so its "
+                        "destination cannot take them: %s; `vmlock pause --release %s` "
+                        "hands them over",
+                        guest_name(sv), error->message, guest_name(sv));
+                g_printerr("vmlock: %s\n", sv->handover_error);
+                return G_SOURCE_REMOVE;
+        }
+        g_printerr("vmlock: guest '%s' migrated: its leases are released for its "
+                   "destination\n",
+                   guest_name(sv));
+        return G_SOURCE_REMOVE;
+}
+
+static void
+migration_event(Supervisor *sv, const char *status)
+{
+        g_debug("migration: %s", status);
+        if (!sv->migrating)
+                return;
+        if (g_str_equal(status, "completed") && !sv->handover_idle)
+                sv->handover_idle = g_idle_add(migration_completed, sv);
+        else if (migration_status_is_final(status))
+                sv->migrating = FALSE; /* failed, cancelled: it runs on here */
+}
+
+/* How the migration goes, as QEMU says; once the leases were handed over,
+ * the answer carries their state for the destination's resume. */
 static JsonObject *
 supervisor_query_migration(Supervisor *sv)
 {
         g_auto(MigrationProgress) progress = { 0 };
         g_autoptr(GError) error = NULL;
+        gboolean completed;
         JsonObject *body;
 
         if (!sv->monitor) {
@@ -707,17 +752,11 @@ supervisor_query_migration(Supervisor *sv)
         }
         if (!migration_query(sv->monitor, &progress, &error))
                 return qmp_error_from_gerror(error);
-        if (sv->migrating && g_str_equal(progress.status, "completed")) {
-                if (!supervisor_pause(sv, TRUE, &error)) {
-                        g_prefix_error(&error, "guest '%s' migrated, but its leases are still "
-                                               "held here, so its destination cannot take "
-                                               "them: ",
-                                       guest_name(sv));
-                        return qmp_error_from_gerror(error);
-                }
-                sv->migrating = FALSE;
-        } else if (migration_status_is_final(progress.status)) {
-                sv->migrating = FALSE;
+        completed = g_str_equal(progress.status, "completed");
+        if (completed && sv->handover_error) {
+                g_set_error_literal(&error, VMLOCK_ERROR, VMLOCK_ERROR_INTERNAL,
+                                    sv->handover_error);
+                return qmp_error_from_gerror(error);
         }
         body = json_object_new();
         json_object_set_string_member(body, "status", progress.status);
@@ -726,8 +765,10 @@ supervisor_query_migration(Supervisor *sv)
         json_object_set_int_member(body, "transferred", (gint64)progress.transferred);
         json_object_set_int_member(body, "total", (gint64)progress.total);
         json_object_set_int_member(body, "remaining", (gint64)progress.remaining);
-        if (g_str_equal(progress.status, "completed") && sv->record->released &&
-            sv->record->lock_state)
+        /* Completed, but the event not handled yet: ask again. */
+        json_object_set_boolean_member(body, "handed-over",
+                                       completed && !sv->migrating && sv->record->released);
+        if (completed && sv->record->released && sv->record->lock_state)
                 json_object_set_string_member(body, "state", sv->record->lock_state);
         return qmp_return_new(json_node_init_object(json_node_alloc(), body), NULL);
 }
@@ -1136,7 +1177,9 @@ monitor_event(JsonObject *event, gpointer user_data)
         Supervisor *sv = user_data;
         const char *name = json_object_get_string_member_with_default(event, "event", "");
 
-        if (g_str_equal(name, "STOP") && !sv->record->paused) {
+        if (migration_event_status(event)) {
+                migration_event(sv, migration_event_status(event));
+        } else if (g_str_equal(name, "STOP") && !sv->record->paused) {
                 /* QEMU stopped by itself (an I/O error with werror=stop). */
                 sv->record->paused = TRUE;
                 save_record_or_warn(sv);
@@ -1309,7 +1352,10 @@ supervisor_free(Supervisor *sv)
         g_hash_table_destroy(sv->plugged);
         g_hash_table_destroy(sv->proxy_nodes);
         g_ptr_array_unref(sv->unprotected);
+        if (sv->handover_idle)
+                g_source_remove(sv->handover_idle);
         g_free(sv->incoming);
+        g_free(sv->handover_error);
         g_free(sv->held_state);
         g_free(sv->state_dir);
         g_free(sv->uri);
