@@ -1,5 +1,5 @@
-/* vmlock: libFuzzer target for the QMP reader (tools/qmp-splitter.c, tools/qmp.c,
- * tools/qemu-monitor.c): the input as one message, through the splitter, as a stream
+/* vmlock: libFuzzer target for the QMP reader (src/util/qmp_splitter.c, src/util/qmp.c,
+ * src/qemu/qemu_monitor.c): the input as one message, through the splitter, as a stream
  * arriving in pieces, as a peer's answers to the blocking client, and as QEMU's monitor
  * talking. */
 #include "config-build.h"
@@ -12,10 +12,10 @@
 
 #include <vmlock/error.h>
 
-#include "fd-util.h"
-#include "qemu-monitor.h"
-#include "qmp-splitter.h"
-#include "qmp.h"
+#include "qemu/qemu_monitor.h"
+#include "util/fd_util.h"
+#include "util/qmp.h"
+#include "util/qmp_splitter.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

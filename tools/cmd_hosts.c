@@ -7,9 +7,9 @@
 
 #include <vmlock/vmlock.h>
 
-#include "json-output.h"
-#include "tool-config.h"
-#include "vmlock-tool.h"
+#include "json_output.h"
+#include "tool_config.h"
+#include "vmlock_tool.h"
 
 static char *opt_config;
 static gboolean opt_json;

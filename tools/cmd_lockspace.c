@@ -8,10 +8,10 @@
 
 #include <vmlock/vmlock.h>
 
-#include "json-output.h"
-#include "state-dir.h"
-#include "tool-config.h"
-#include "vmlock-tool.h"
+#include "json_output.h"
+#include "supervisor/state_dir.h"
+#include "tool_config.h"
+#include "vmlock_tool.h"
 
 static char *opt_config;
 static char *opt_state_dir;

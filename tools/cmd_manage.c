@@ -10,12 +10,12 @@
 
 #include <vmlock/vmlock.h>
 
-#include "control-client.h"
-#include "guest-status.h"
-#include "json-output.h"
-#include "state-dir.h"
-#include "tool-config.h"
-#include "vmlock-tool.h"
+#include "control/control_client.h"
+#include "json_output.h"
+#include "supervisor/guest_status.h"
+#include "supervisor/state_dir.h"
+#include "tool_config.h"
+#include "vmlock_tool.h"
 
 static char *opt_state_dir;
 static gboolean opt_readonly;
@@ -145,8 +145,20 @@ JsonNode *
 tool_control_execute(const char *state_dir_option, const char *name, const char *command,
                      JsonObject *arguments, GError **error)
 {
-        return control_client_execute(state_dir_path_resolve(state_dir_option), name, command,
-                                      arguments, error);
+        const char *state_dir = state_dir_path_resolve(state_dir_option);
+        g_autofree char *path = state_dir_control_path_checked(state_dir, name, error);
+        g_autoptr(GuestRecord) record = NULL;
+        ControlPeer peer = { .name = name };
+
+        if (!path)
+                return NULL;
+        record = state_dir_load_alive(state_dir, name, error);
+        if (!record)
+                return NULL;
+        peer.socket_path = path;
+        peer.guest_pid = vmlock_domain_get_pid(record->dom);
+        peer.supervisor_pid = record->supervisor_pid;
+        return control_client_execute(&peer, command, arguments, error);
 }
 
 /* Runs a command that answers nothing worth printing. */

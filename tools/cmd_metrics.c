@@ -9,9 +9,9 @@
 
 #include <vmlock/vmlock.h>
 
-#include "state-dir.h"
-#include "tool-config.h"
-#include "vmlock-tool.h"
+#include "supervisor/state_dir.h"
+#include "tool_config.h"
+#include "vmlock_tool.h"
 
 static char *opt_config;
 static char *opt_state_dir;

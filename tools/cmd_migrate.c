@@ -8,7 +8,7 @@
 #include <glib/gstdio.h>
 #include <vmlock/vmlock.h>
 
-#include "vmlock-tool.h"
+#include "vmlock_tool.h"
 
 /* How often the progress is asked for. */
 #define MIGRATE_POLL_US (200 * 1000)

@@ -19,13 +19,14 @@
 
 #include <vmlock/vmlock.h>
 
-#include "fd-util.h"
-#include "guest-launch.h"
-#include "qemu-argv.h"
-#include "state-dir.h"
-#include "supervisor.h"
-#include "tool-config.h"
-#include "vmlock-tool.h"
+#include "qemu/qemu_argv.h"
+#include "supervisor/guest_launch.h"
+#include "supervisor/state_dir.h"
+#include "supervisor/supervisor.h"
+#include "tool_config.h"
+#include "util/fd_util.h"
+#include "util/proc_stat.h"
+#include "vmlock_tool.h"
 
 static const char start_description[] =
         "Reads DOMAIN.xml (libvirt domain XML: <name>, <uuid>, <disk>, <lease>,\n"

@@ -7,7 +7,7 @@
 
 #include <vmlock/vmlock.h>
 
-#include "json-output.h"
+#include "json_output.h"
 
 void
 json_output_print(JsonNode *root)

@@ -26,8 +26,8 @@
 
 #include <vmlock/vmlock.h>
 
-#include "control-client.h"
-#include "state-dir.h"
+#include "control/control_client.h"
+#include "supervisor/state_dir.h"
 
 #define URI_PREFIX "vmlock://"
 
@@ -59,13 +59,21 @@ ask_supervisor(const char *state_dir, const char *action, const char *uuid, GErr
         g_autoptr(GuestRecord) record = state_dir_find_uuid(state_dir, uuid, error);
         g_autoptr(JsonObject) arguments = json_object_new();
         g_autoptr(JsonNode) ret = NULL;
+        g_autofree char *path = NULL;
+        ControlPeer peer = { 0 };
 
         if (!record)
                 return FALSE;
+        peer.name = vmlock_domain_get_name(record->dom);
+        path = state_dir_control_path_checked(state_dir, peer.name, error);
+        if (!path)
+                return FALSE;
+        peer.socket_path = path;
+        peer.guest_pid = vmlock_domain_get_pid(record->dom);
+        peer.supervisor_pid = record->supervisor_pid;
         json_object_set_string_member(arguments, "action", action);
         json_object_set_string_member(arguments, "uuid", uuid);
-        ret = control_client_execute(state_dir, vmlock_domain_get_name(record->dom),
-                                     "lock-failure", arguments, error);
+        ret = control_client_execute(&peer, "lock-failure", arguments, error);
         return ret != NULL;
 }
 

@@ -7,7 +7,7 @@
 
 #include <vmlock/config.h>
 
-#include "tool-config.h"
+#include "tool_config.h"
 
 #define VMLOCK_CONF "vmlock.conf"
 #define DEFAULT_LOCK_MANAGER "nop"

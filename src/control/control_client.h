@@ -8,19 +8,26 @@
  */
 #pragma once
 
-#include <json-glib/json-glib.h>
+#include <sys/types.h>
 
-#include "state-dir.h"
+#include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS
 
-/* Asks the supervisor of guest @name (state dir @state_dir) to run @command
- * and returns its answer. The supervisor's refusal comes back as the GError
- * it sent. When it cannot be asked: no such guest is VMLOCK_ERROR_INVALID_ARG
- * ("no guest named ..."); a supervisor that runs but did not answer in time
- * is VMLOCK_ERROR_IO ("... is busy ..."); one that is gone while its guest
- * runs is VMLOCK_ERROR_INVALID_ARG naming both pids. */
-JsonNode *control_client_execute(const char *state_dir, const char *name, const char *command,
+/* A guest's supervisor, as the guest's record names it. */
+typedef struct {
+        const char *name;        /* the guest's, for messages */
+        const char *socket_path; /* the control socket, checked by the caller */
+        pid_t guest_pid;         /* a live guest's */
+        pid_t supervisor_pid;
+} ControlPeer;
+
+/* Asks @peer to run @command and returns its answer. The supervisor's
+ * refusal comes back as the GError it sent. When it cannot be asked: a
+ * supervisor that runs (still the guest's parent) but did not answer in
+ * time is VMLOCK_ERROR_IO ("... is busy ..."); one that is gone is
+ * VMLOCK_ERROR_INVALID_ARG naming both pids and how to stop the guest. */
+JsonNode *control_client_execute(const ControlPeer *peer, const char *command,
                                  JsonObject *arguments, GError **error);
 
 G_END_DECLS

@@ -1,5 +1,5 @@
 /* vmlock: a QMP server on a unix socket, run in a GLib main loop. */
-#define G_LOG_DOMAIN "vmlock-tool"
+#define G_LOG_DOMAIN "vmlock-control"
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* accept4, pipe2 */
 #endif
@@ -13,9 +13,9 @@
 #include <glib-unix.h>
 #include <vmlock/error.h>
 
-#include "fd-util.h"
-#include "qmp-server.h"
-#include "qmp.h"
+#include "control/control_server.h"
+#include "util/fd_util.h"
+#include "util/qmp.h"
 
 /* A client's unsent output is bounded: past this, it has stopped reading and
  * is dropped; the server never waits for it. Far above any one answer (QEMU's

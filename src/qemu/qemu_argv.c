@@ -1,5 +1,5 @@
 /* vmlock: PROGRAM's command line, and QEMU's with vmlock's monitor added. */
-#define G_LOG_DOMAIN "vmlock-tool"
+#define G_LOG_DOMAIN "vmlock-qemu"
 
 #include "config-build.h"
 
@@ -7,7 +7,7 @@
 
 #include <vmlock/error.h>
 
-#include "qemu-argv.h"
+#include "qemu/qemu_argv.h"
 
 /* Named in QEMU's arguments: vmlock's monitor chardev. */
 #define MONITOR_ID "vmlock-monitor"

@@ -1,11 +1,11 @@
 /* vmlock: giving QEMU a disk, and taking it back, over its monitor. */
-#define G_LOG_DOMAIN "vmlock-tool"
+#define G_LOG_DOMAIN "vmlock-qemu"
 
 #include "config-build.h"
 
 #include <vmlock/error.h>
 
-#include "qemu-hotplug.h"
+#include "qemu/qemu_hotplug.h"
 
 /* The virtio-scsi controller vmlock adds for --bus scsi. */
 #define SCSI_CONTROLLER_ID "vmlock-scsi0"

@@ -1,11 +1,11 @@
 /* vmlock: QEMU live migration over its monitor, the QMP side. */
-#define G_LOG_DOMAIN "vmlock-tool"
+#define G_LOG_DOMAIN "vmlock-qemu"
 
 #include "config-build.h"
 
 #include <vmlock/error.h>
 
-#include "migration.h"
+#include "qemu/qemu_migration.h"
 
 void
 migration_progress_clear(MigrationProgress *progress)

@@ -7,7 +7,7 @@
  */
 #pragma once
 
-#include "qemu-monitor.h"
+#include "qemu/qemu_monitor.h"
 
 G_BEGIN_DECLS
 

@@ -1,12 +1,12 @@
 /* vmlock: the supervisor's end of QEMU's monitor. */
-#define G_LOG_DOMAIN "vmlock-tool"
+#define G_LOG_DOMAIN "vmlock-qemu"
 
 #include "config-build.h"
 
 #include <vmlock/error.h>
 
-#include "qemu-monitor.h"
-#include "qmp.h"
+#include "qemu/qemu_monitor.h"
+#include "util/qmp.h"
 
 typedef struct {
         QemuMonitorReplyFunc func;

@@ -1,5 +1,5 @@
 /* vmlock: fork, child-side locking and the exec handshake of a guest start. */
-#define G_LOG_DOMAIN "vmlock-tool"
+#define G_LOG_DOMAIN "vmlock-supervisor"
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* accept4, pipe2 */
 #endif
@@ -19,9 +19,9 @@
 #include <vmlock/domain-lock.h>
 #include <vmlock/error.h>
 
-#include "fd-util.h"
-#include "guest-launch.h"
-#include "seclabel.h"
+#include "supervisor/guest_launch.h"
+#include "supervisor/seclabel.h"
+#include "util/fd_util.h"
 
 /* The child's name until exec replaces it: a child that died still
  * carrying it never ran PROGRAM. */

@@ -1,5 +1,5 @@
 /* vmlock: a guest's status, as JSON and as text. */
-#define G_LOG_DOMAIN "vmlock-tool"
+#define G_LOG_DOMAIN "vmlock-supervisor"
 
 #include "config-build.h"
 
@@ -7,7 +7,7 @@
 
 #include <vmlock/vmlock.h>
 
-#include "guest-status.h"
+#include "supervisor/guest_status.h"
 
 const char *
 guest_record_state_string(const GuestRecord *record)

@@ -5,7 +5,7 @@
 #include <json-glib/json-glib.h>
 #include <vmlock/lock-manager.h>
 
-#include "state-dir.h"
+#include "supervisor/state_dir.h"
 
 G_BEGIN_DECLS
 

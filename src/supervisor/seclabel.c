@@ -1,5 +1,5 @@
 /* vmlock: SELinux labelling of the guest's lock fd and program. */
-#define G_LOG_DOMAIN "vmlock-tool"
+#define G_LOG_DOMAIN "vmlock-supervisor"
 
 #include "config-build.h"
 
@@ -8,7 +8,7 @@
 #include <selinux/selinux.h>
 #include <vmlock/error.h>
 
-#include "seclabel.h"
+#include "supervisor/seclabel.h"
 
 static void
 seclabel_set_error(GError **error, int err, const char *what, const char *label)

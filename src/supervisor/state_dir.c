@@ -1,5 +1,5 @@
 /* vmlock: records of running guests in the state directory. */
-#define G_LOG_DOMAIN "vmlock-tool"
+#define G_LOG_DOMAIN "vmlock-supervisor"
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* secure_getenv */
 #endif
@@ -20,9 +20,10 @@
 #include <vmlock/error.h>
 #include <vmlock/lock-manager.h>
 
-#include "fd-util.h"
-#include "state-dir.h"
+#include "supervisor/state_dir.h"
+#include "util/fd_util.h"
 #include "util/file_trust.h"
+#include "util/proc_stat.h"
 
 #define GROUP_GUEST "guest"
 #define GROUP_DISK_PREFIX "disk."
@@ -305,51 +306,6 @@ guest_record_from_data(const char *data, gsize len, const char *filename, GError
 }
 
 gboolean
-proc_pid_stat(pid_t pid, char *ret_state, guint64 *ret_start_time, GError **error)
-{
-        g_autofree char *path = g_strdup_printf("/proc/%d/stat", (int)pid);
-        g_autofree char *contents = NULL;
-        GError *local = NULL;
-        const char *p;
-        char *end;
-        char state;
-        guint64 value;
-
-        if (!g_file_get_contents(path, &contents, NULL, &local)) {
-                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO, "%s", local->message);
-                g_error_free(local);
-                return FALSE;
-        }
-        /* The command name (field 2) may contain spaces and parentheses: count
-         * fields from the last ')'. The state is field 3, the start time 22. */
-        p = strrchr(contents, ')');
-        if (!p || p[1] != ' ' || !p[2])
-                goto bad;
-        state = p[2];
-        p++;
-        for (int field = 3; field < 22; field++) {
-                while (*p == ' ')
-                        p++;
-                while (*p && *p != ' ')
-                        p++;
-                if (!*p)
-                        goto bad;
-        }
-        errno = 0;
-        value = g_ascii_strtoull(p, &end, 10);
-        if (errno != 0 || end == p)
-                goto bad;
-        if (ret_state)
-                *ret_state = state;
-        *ret_start_time = value;
-        return TRUE;
-
-bad:
-        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO, "cannot parse %s", path);
-        return FALSE;
-}
-
-gboolean
 guest_record_is_alive(const GuestRecord *record)
 {
         pid_t pid = vmlock_domain_get_pid(record->dom);
@@ -365,42 +321,6 @@ guest_record_is_alive(const GuestRecord *record)
         if (state == 'Z' || state == 'X' || state == 'x')
                 return FALSE;
         return start_time == record->pid_start_time;
-}
-
-/* The parent of @pid (field 4 of /proc/PID/stat), or 0. */
-static pid_t
-proc_pid_parent(pid_t pid)
-{
-        g_autofree char *path = g_strdup_printf("/proc/%d/stat", (int)pid);
-        g_autofree char *contents = NULL;
-        const char *p;
-        char *end;
-        gint64 ppid;
-
-        if (!g_file_get_contents(path, &contents, NULL, NULL))
-                return 0;
-        /* After the command name's last ')': " STATE PPID ". */
-        p = strrchr(contents, ')');
-        if (!p || p[1] != ' ' || !p[2] || p[3] != ' ')
-                return 0;
-        ppid = g_ascii_strtoll(p + 4, &end, 10);
-        return end != p + 4 && ppid > 0 && ppid <= G_MAXINT ? (pid_t)ppid : 0;
-}
-
-gboolean
-guest_record_supervisor_is_alive(const GuestRecord *record)
-{
-        guint64 start_time;
-        char state;
-
-        /* The supervisor is the guest's parent: that also tells a reused
-         * pid apart (a guest whose supervisor died is reparented). */
-        if (record->supervisor_pid <= 0 || !guest_record_is_alive(record) ||
-            proc_pid_parent(vmlock_domain_get_pid(record->dom)) != record->supervisor_pid)
-                return FALSE;
-        if (!proc_pid_stat(record->supervisor_pid, &state, &start_time, NULL))
-                return FALSE;
-        return state != 'Z' && state != 'X' && state != 'x';
 }
 
 const char *

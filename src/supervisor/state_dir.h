@@ -42,13 +42,6 @@ GuestRecord *guest_record_from_data(const char *data, gsize len, const char *fil
 /* The process the record names still runs (same pid, same start time, not
  * a zombie). */
 gboolean guest_record_is_alive(const GuestRecord *record);
-/* The guest is alive and so is its supervisor, still its parent: slow,
- * perhaps, but there. */
-gboolean guest_record_supervisor_is_alive(const GuestRecord *record);
-
-/* From /proc/PID/stat: the state letter (may be NULL) and the start time in
- * clock ticks since boot. */
-gboolean proc_pid_stat(pid_t pid, char *ret_state, guint64 *ret_start_time, GError **error);
 
 /* @option (--state-dir), else $VMLOCK_STATE_DIR, else the compiled-in default. */
 const char *state_dir_path_resolve(const char *option);

@@ -1,5 +1,5 @@
 /* vmlock: the supervisor: the `vmlock start` process that owns one guest. */
-#define G_LOG_DOMAIN "vmlock-tool"
+#define G_LOG_DOMAIN "vmlock-supervisor"
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* accept4, pipe2 */
 #endif
@@ -15,15 +15,15 @@
 #include <glib-unix.h>
 #include <vmlock/vmlock.h>
 
-#include "fd-util.h"
-#include "guest-launch.h"
-#include "guest-status.h"
-#include "qemu-hotplug.h"
-#include "qemu-monitor.h"
-#include "migration.h"
-#include "qmp-server.h"
-#include "qmp.h"
-#include "supervisor.h"
+#include "control/control_server.h"
+#include "qemu/qemu_hotplug.h"
+#include "qemu/qemu_migration.h"
+#include "qemu/qemu_monitor.h"
+#include "supervisor/guest_launch.h"
+#include "supervisor/guest_status.h"
+#include "supervisor/supervisor.h"
+#include "util/fd_util.h"
+#include "util/qmp.h"
 
 /* QEMU may take a while to create its monitor on a loaded machine. */
 #define MONITOR_GREETING_TIMEOUT_MS 60000

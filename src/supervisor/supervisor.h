@@ -10,7 +10,7 @@
 
 #include <vmlock/lock-manager.h>
 
-#include "state-dir.h"
+#include "supervisor/state_dir.h"
 
 G_BEGIN_DECLS
 

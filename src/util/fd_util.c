@@ -1,5 +1,5 @@
 /* vmlock: small fd helpers the tools share. */
-#define G_LOG_DOMAIN "vmlock-tool"
+#define G_LOG_DOMAIN "vmlock-util"
 
 #include "config-build.h"
 
@@ -13,7 +13,7 @@
 
 #include <vmlock/error.h>
 
-#include "fd-util.h"
+#include "util/fd_util.h"
 
 gboolean
 fd_write_all(int fd, const void *data, gsize len)

@@ -1,5 +1,5 @@
 /* vmlock: QMP messages over a unix socket. */
-#define G_LOG_DOMAIN "vmlock-tool"
+#define G_LOG_DOMAIN "vmlock-util"
 
 #include "config-build.h"
 
@@ -12,9 +12,9 @@
 
 #include <vmlock/error.h>
 
-#include "fd-util.h"
-#include "qmp-splitter.h"
-#include "qmp.h"
+#include "util/fd_util.h"
+#include "util/qmp.h"
+#include "util/qmp_splitter.h"
 
 JsonObject *
 qmp_message_parse(const char *text, gsize len, GError **error)

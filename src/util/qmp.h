@@ -1,7 +1,7 @@
 /* vmlock: QMP messages over a unix socket.
  *
  * QEMU's monitor, the supervisor's QMP proxy and its control socket all speak
- * it. A message is a JSON object, framed as QEMU frames it (qmp-splitter.h:
+ * it. A message is a JSON object, framed as QEMU frames it (util/qmp_splitter.h:
  * by its braces, not by lines); messages sent go out one a line. Parsing and
  * printing are json-glib's; this file frames, classifies messages and offers
  * a small blocking client.

@@ -1,9 +1,9 @@
 /* vmlock: cutting a QMP byte stream into messages, as QEMU does. */
-#define G_LOG_DOMAIN "vmlock-tool"
+#define G_LOG_DOMAIN "vmlock-util"
 
 #include "config-build.h"
 
-#include "qmp-splitter.h"
+#include "util/qmp_splitter.h"
 
 static gboolean
 is_control(char c)

@@ -1,6 +1,6 @@
-/* vmlock: tests of the QMP layer: messages (tools/qmp.c), framing (qmp-splitter.c), the
- * blocking client, QEMU's monitor (tools/qemu-monitor.c) and the QMP server
- * (tools/qmp-server.c), each against a fake peer. */
+/* vmlock: tests of the QMP layer: messages (src/util/qmp.c), framing (qmp_splitter.c),
+ * the blocking client, QEMU's monitor (src/qemu/qemu_monitor.c) and the QMP server
+ * (src/control/control_server.c), each against a fake peer. */
 #define _GNU_SOURCE /* accept4 */
 
 #include "config-build.h"
@@ -17,11 +17,11 @@
 
 #include <vmlock/error.h>
 
-#include "fd-util.h"
-#include "qemu-monitor.h"
-#include "qmp-server.h"
-#include "qmp-splitter.h"
-#include "qmp.h"
+#include "control/control_server.h"
+#include "qemu/qemu_monitor.h"
+#include "util/fd_util.h"
+#include "util/qmp.h"
+#include "util/qmp_splitter.h"
 
 /* The bound on every wait: far longer than any step takes. */
 #define WAIT_MS 5000

@@ -20,9 +20,10 @@
 #include <vmlock/vmlock.h>
 
 #include "attacker.h"
-#include "fd-util.h"
-#include "state-dir.h"
+#include "supervisor/state_dir.h"
 #include "tool-test-util.h"
+#include "util/fd_util.h"
+#include "util/proc_stat.h"
 
 #define UUID "5b1ea2a4-7c1c-4b8e-9d0d-3b2f3f7e0a11"
 #define WAIT_STEP_US 10000

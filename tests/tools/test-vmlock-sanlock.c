@@ -15,11 +15,12 @@
 
 #include <glib/gstdio.h>
 
-#include "fd-util.h"
-#include "qmp.h"
 #include "sanlock-test-util.h"
-#include "state-dir.h"
+#include "supervisor/state_dir.h"
 #include "tool-test-util.h"
+#include "util/fd_util.h"
+#include "util/proc_stat.h"
+#include "util/qmp.h"
 
 #define WAIT_STEP_US 20000
 #define WAIT_STEPS_10S 500
