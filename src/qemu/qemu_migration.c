@@ -92,24 +92,6 @@ migration_start(QemuMonitor *monitor, const char *uri, GError **error)
         return ret != NULL;
 }
 
-const char *
-migration_event_status(JsonObject *event)
-{
-        JsonNode *data;
-        JsonNode *status;
-
-        if (g_strcmp0(json_object_get_string_member_with_default(event, "event", NULL),
-                      "MIGRATION") != 0)
-                return NULL;
-        data = json_object_get_member(event, "data");
-        status = data && JSON_NODE_HOLDS_OBJECT(data)
-                         ? json_object_get_member(json_node_get_object(data), "status")
-                         : NULL;
-        return status && json_node_get_value_type(status) == G_TYPE_STRING
-                       ? json_node_get_string(status)
-                       : NULL;
-}
-
 gboolean
 migration_query(QemuMonitor *monitor, MigrationProgress *ret_progress, GError **error)
 {

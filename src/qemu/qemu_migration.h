@@ -1,7 +1,7 @@
 /* vmlock: QEMU live migration over its monitor, the QMP side.
  *
  * The leases are the supervisor's business: the source releases them once
- * QEMU's MIGRATION event says completed (its CPUs stopped, its images
+ * QEMU's MIGRATION event (qemu_event.h) says completed (its CPUs stopped, its images
  * inactivated and flushed), the destination takes them with the source's
  * state before its CPUs run.
  */
@@ -29,9 +29,6 @@ gboolean migration_incoming(QemuMonitor *monitor, const char *uri,
 /* The source: QMP migrate to @uri, with QEMU's MIGRATION events on. */
 gboolean migration_start(QemuMonitor *monitor, const char *uri, GError **error);
 gboolean migration_query(QemuMonitor *monitor, MigrationProgress *ret_progress, GError **error);
-/* A MIGRATION event's status (setup, active, completed, failed...), or
- * NULL: @event is not one. */
-const char *migration_event_status(JsonObject *event);
 /* completed, failed or cancelled: nothing more will happen. */
 gboolean migration_status_is_final(const char *status);
 

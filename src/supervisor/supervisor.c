@@ -16,9 +16,12 @@
 #include <vmlock/vmlock.h>
 
 #include "control/control_server.h"
+#include "qemu/qemu_event.h"
 #include "qemu/qemu_hotplug.h"
 #include "qemu/qemu_migration.h"
 #include "qemu/qemu_monitor.h"
+#include "qemu/qemu_proxy.h"
+#include "qemu/qemu_vm.h"
 #include "supervisor/guest_launch.h"
 #include "supervisor/guest_status.h"
 #include "supervisor/supervisor.h"
@@ -123,13 +126,8 @@ save_record_or_warn(Supervisor *sv)
 static gboolean
 stop_cpus(Supervisor *sv, GError **error)
 {
-        if (sv->monitor) {
-                /* QEMU's stop drains and flushes the block layer before it
-                 * answers: nothing is in flight once it returned. */
-                g_autoptr(JsonNode) ret = qemu_monitor_execute(sv->monitor, "stop", NULL, error);
-
-                return ret != NULL;
-        }
+        if (sv->monitor)
+                return qemu_vm_stop(sv->monitor, error); /* flushed once it returned */
         if (sv->go_fd >= 0)
                 return TRUE; /* PROGRAM has not started */
         if (kill(sv->pid, SIGSTOP) < 0) {
@@ -152,11 +150,8 @@ cont_cpus(Supervisor *sv, GError **error)
                 sv->go_fd = -1;
                 return guest_launch_go(go_fd, sv->pid, sv->program, error);
         }
-        if (sv->monitor) {
-                g_autoptr(JsonNode) ret = qemu_monitor_execute(sv->monitor, "cont", NULL, error);
-
-                return ret != NULL;
-        }
+        if (sv->monitor)
+                return qemu_vm_cont(sv->monitor, error);
         if (kill(sv->pid, SIGCONT) < 0) {
                 int saved = errno;
 
@@ -628,26 +623,14 @@ supervisor_unplug_disk(Supervisor *sv, QmpServerClient *client, const char *path
 static gboolean
 supervisor_check_images(Supervisor *sv, GError **error)
 {
-        g_autoptr(JsonObject) arguments = json_object_new();
-        g_autoptr(JsonNode) nodes = NULL;
-        JsonArray *array;
+        g_autoptr(GPtrArray) writable = qemu_vm_query_writable_images(sv->monitor, error);
 
-        json_object_set_boolean_member(arguments, "flat", TRUE);
-        nodes = qemu_monitor_execute(sv->monitor, "query-named-block-nodes", arguments, error);
-        if (!nodes)
+        if (!writable)
                 return FALSE;
-        array = JSON_NODE_HOLDS_ARRAY(nodes) ? json_node_get_array(nodes) : NULL;
-        for (guint i = 0; array && i < json_array_get_length(array); i++) {
-                JsonObject *node = json_array_get_object_element(array, i);
-                const char *drv = json_object_get_string_member_with_default(node, "drv", "");
-                const char *path = json_object_get_string_member_with_default(node, "file",
-                                                                              NULL);
-                const VmlockDisk *disk;
+        for (guint i = 0; i < writable->len; i++) {
+                const char *path = g_ptr_array_index(writable, i);
+                const VmlockDisk *disk = find_disk(sv->record->dom, path);
 
-                if (!path || json_object_get_boolean_member_with_default(node, "ro", FALSE) ||
-                    !(g_str_equal(drv, "file") || g_str_equal(drv, "host_device")))
-                        continue;
-                disk = find_disk(sv->record->dom, path);
                 if (disk && !vmlock_disk_get_readonly(disk))
                         continue;
                 g_debug("unprotected image: %s", path);
@@ -932,30 +915,6 @@ control_command(QmpServerClient *client, const char *command, JsonObject *argume
 
 /* The QMP proxy. */
 
-/* Commands that could run the guest without its leases or hand it storage
- * behind vmlock's back: refused, with the vmlock command to use. */
-static const struct {
-        const char *command;
-        const char *instead;
-} proxy_refused[] = {
-        { "human-monitor-command", "HMP can resume the guest or add disks behind vmlock" },
-        { "blockdev-reopen", "vmlock attach-disk takes the disk's lease first" },
-        { "blockdev-change-medium", "vmlock attach-disk takes the disk's lease first" },
-        { "change", "vmlock attach-disk takes the disk's lease first" },
-        { "blockdev-snapshot-sync", "a new image would have no lease" },
-        { "drive-mirror", "the target image would have no lease" },
-        { "blockdev-mirror", "the target image would have no lease" },
-        { "drive-backup", "the target image would have no lease" },
-        { "blockdev-backup", "the target image would have no lease" },
-        { "transaction", "its actions could write images without a lease" },
-        { "device_add", "vmlock attach-disk takes the disk's lease first" },
-        { "getfd", "a passed fd could be an image without a lease" },
-        { "add-fd", "a passed fd could be an image without a lease" },
-        { "migrate", "vmlock migrate hands the leases over as the migration ends" },
-        { "migrate-incoming", "vmlock start --incoming sets the destination up" },
-        { "migrate-recover", "the guest's leases must be taken by vmlock resume" },
-        { "x-exit-preconfig", "vmlock starts the guest" },
-};
 
 static void proxy_forward_done(JsonObject *reply, gpointer data);
 
@@ -1026,76 +985,45 @@ proxy_blockdev_deleted(JsonObject *reply, gpointer data)
         proxy_reply(op->client, reply);
 }
 
-/* A blockdev-add from another tool. An image node (file, host_device) gets
- * its disk's lease first, as attach-disk does; a format node may only stack
- * on nodes QEMU has already (its "file" a node name), so it opens no image
- * vmlock did not lease (a qcow2's backing file is opened read-only). Every
- * other driver could open storage vmlock cannot map to a path: refused. */
+/* Another tool's blockdev-add of an image node: its disk's lease first, as
+ * attach-disk does (qemu_proxy.h says which nodes are image nodes). */
 static JsonObject *
-proxy_blockdev_add(Supervisor *sv, QmpServerClient *client, JsonObject *arguments)
+proxy_blockdev_add(Supervisor *sv, QmpServerClient *client, const char *command,
+                   JsonObject *arguments, const QemuProxyDecision *decision)
 {
-        const char *driver = arg_string(arguments, "driver");
-        const char *node = arg_string(arguments, "node-name");
-        const char *path = arg_string(arguments, "filename");
         g_autoptr(GError) error = NULL;
         g_autoptr(JsonObject) request = NULL;
         VmlockDisk *disk;
         ProxyBlockdev *op;
 
-        if (driver && (g_str_equal(driver, "raw") || g_str_equal(driver, "qcow2"))) {
-                JsonNode *file = arguments ? json_object_get_member(arguments, "file") : NULL;
-                JsonNode *backing = arguments ? json_object_get_member(arguments, "backing")
-                                              : NULL;
-
-                if (!file || json_node_get_value_type(file) != G_TYPE_STRING ||
-                    (backing && JSON_NODE_HOLDS_OBJECT(backing)))
-                        return qmp_error_new("GenericError", NULL,
-                                             "vmlock: a '%s' node for guest '%s' must name "
-                                             "its file (and backing) node: add the image "
-                                             "node first, vmlock takes its lease",
-                                             driver, guest_name(sv));
-                request = qmp_command_new("blockdev-add", arguments);
-                qemu_monitor_forward(sv->monitor, request, proxy_forward_done,
-                                     qmp_server_client_ref(client));
-                return NULL;
-        }
-        if (!driver || !(g_str_equal(driver, "file") || g_str_equal(driver, "host_device")))
-                return qmp_error_new("GenericError", NULL,
-                                     "vmlock: 'blockdev-add' of a '%s' node is refused for "
-                                     "guest '%s': vmlock cannot map it to a disk path and "
-                                     "take its lease (file, host_device, raw and qcow2 nodes "
-                                     "are allowed)",
-                                     driver ? driver : "(no driver)", guest_name(sv));
-        if (!node || !path)
-                return qmp_error_new("GenericError", NULL,
-                                     "vmlock: blockdev-add needs node-name and filename");
         if (sv->record->released)
                 return qmp_error_new("GenericError", NULL,
                                      "vmlock: guest '%s' has its leases released: no image "
                                      "can be added until `vmlock resume %s`",
                                      guest_name(sv), guest_name(sv));
-        disk = vmlock_disk_new(g_str_equal(driver, "host_device") ? VMLOCK_DISK_TYPE_BLOCK
-                                                                 : VMLOCK_DISK_TYPE_FILE,
-                               VMLOCK_DISK_DEVICE_DISK, path, arg_bool(arguments, "read-only"),
+        disk = vmlock_disk_new(decision->block ? VMLOCK_DISK_TYPE_BLOCK : VMLOCK_DISK_TYPE_FILE,
+                               VMLOCK_DISK_DEVICE_DISK, decision->path, decision->readonly,
                                FALSE, &error);
         if (!disk || !supervisor_attach_disk(sv, disk, &error))
                 return qmp_error_new("GenericError", NULL, "vmlock: %s", error->message);
         op = g_new0(ProxyBlockdev, 1);
         op->sv = sv;
         op->client = qmp_server_client_ref(client);
-        op->node = g_strdup(node);
-        op->path = g_strdup(path);
-        request = qmp_command_new("blockdev-add", arguments);
+        op->node = g_strdup(decision->node);
+        op->path = g_strdup(decision->path);
+        request = qmp_command_new(command, arguments);
         qemu_monitor_forward(sv->monitor, request, proxy_blockdev_added, op);
         return NULL;
 }
 
+/* Another tool's blockdev-del: a node added through the proxy gives its
+ * image's lease back once QEMU closed it. */
 static JsonObject *
-proxy_blockdev_del(Supervisor *sv, QmpServerClient *client, JsonObject *arguments)
+proxy_blockdev_del(Supervisor *sv, QmpServerClient *client, const char *command,
+                   JsonObject *arguments, const char *node)
 {
-        const char *node = arg_string(arguments, "node-name");
         const char *path = node ? g_hash_table_lookup(sv->proxy_nodes, node) : NULL;
-        g_autoptr(JsonObject) request = qmp_command_new("blockdev-del", arguments);
+        g_autoptr(JsonObject) request = qmp_command_new(command, arguments);
         ProxyBlockdev *op;
 
         if (!path) {
@@ -1132,24 +1060,22 @@ proxy_command(QmpServerClient *client, const char *command, JsonObject *argument
               gpointer user_data)
 {
         Supervisor *sv = user_data;
+        g_auto(QemuProxyDecision) decision = { 0 };
         g_autoptr(GError) error = NULL;
         g_autoptr(JsonObject) request = NULL;
         gboolean ok;
 
         g_debug("QMP proxy: %s", command);
-        for (gsize i = 0; i < G_N_ELEMENTS(proxy_refused); i++) {
-                if (g_str_equal(command, proxy_refused[i].command))
-                        return qmp_error_new("GenericError", NULL,
-                                             "vmlock: '%s' is refused for guest '%s': %s",
-                                             command, guest_name(sv),
-                                             proxy_refused[i].instead);
-        }
-        if (g_str_equal(command, "blockdev-add"))
-                return proxy_blockdev_add(sv, client, arguments);
-        if (g_str_equal(command, "blockdev-del"))
-                return proxy_blockdev_del(sv, client, arguments);
+        qemu_proxy_decide(guest_name(sv), command, arguments, &decision);
+        switch (decision.action) {
+        case QEMU_PROXY_REFUSE:
+                return qmp_error_new("GenericError", NULL, "%s", decision.refusal);
+        case QEMU_PROXY_ADD_IMAGE:
+                return proxy_blockdev_add(sv, client, command, arguments, &decision);
+        case QEMU_PROXY_DELETE_NODE:
+                return proxy_blockdev_del(sv, client, command, arguments, decision.node);
         /* The CPUs and the process go through vmlock's own paths. */
-        if (g_str_equal(command, "cont")) {
+        case QEMU_PROXY_CONT:
                 if (sv->record->released)
                         return qmp_error_new("GenericError", NULL,
                                              "vmlock: guest '%s' must not run: its leases are "
@@ -1157,9 +1083,12 @@ proxy_command(QmpServerClient *client, const char *command, JsonObject *argument
                                              "takes them back and continues it",
                                              guest_name(sv), guest_name(sv));
                 ok = supervisor_resume(sv, NULL, &error);
-        } else if (g_str_equal(command, "stop")) {
+                break;
+        case QEMU_PROXY_STOP:
                 ok = supervisor_pause(sv, FALSE, &error);
-        } else {
+                break;
+        case QEMU_PROXY_FORWARD:
+        default:
                 request = qmp_command_new(command, arguments);
                 qemu_monitor_forward(sv->monitor, request, proxy_forward_done,
                                      qmp_server_client_ref(client));
@@ -1175,35 +1104,41 @@ static void
 monitor_event(JsonObject *event, gpointer user_data)
 {
         Supervisor *sv = user_data;
-        const char *name = json_object_get_string_member_with_default(event, "event", "");
+        QemuEvent parsed;
 
-        if (migration_event_status(event)) {
-                migration_event(sv, migration_event_status(event));
-        } else if (g_str_equal(name, "STOP") && !sv->record->paused) {
+        qemu_event_parse(event, &parsed);
+        switch (parsed.kind) {
+        case QEMU_EVENT_MIGRATION:
+                migration_event(sv, parsed.migration_status);
+                break;
+        case QEMU_EVENT_STOP:
                 /* QEMU stopped by itself (an I/O error with werror=stop). */
-                sv->record->paused = TRUE;
-                save_record_or_warn(sv);
-        } else if (g_str_equal(name, "DEVICE_DELETED")) {
-                JsonObject *data = json_object_get_object_member(event, "data");
-                const char *device = data ? json_object_get_string_member_with_default(
-                                                    data, "device", NULL)
-                                          : NULL;
-
-                /* Not from here: the event may come amid a command's answer. */
-                if (device) {
-                        UnpluggedIdle *idle = g_new0(UnpluggedIdle, 1);
-
-                        idle->sv = sv;
-                        idle->id = g_strdup(device);
-                        g_idle_add(unplugged_idle, idle);
+                if (!sv->record->paused) {
+                        sv->record->paused = TRUE;
+                        save_record_or_warn(sv);
                 }
-        } else if (g_str_equal(name, "RESUME") && sv->record->released) {
+                break;
+        case QEMU_EVENT_DEVICE_DELETED: {
+                /* Not from here: the event may come amid a command's answer. */
+                UnpluggedIdle *idle = g_new0(UnpluggedIdle, 1);
+
+                idle->sv = sv;
+                idle->id = g_strdup(parsed.device);
+                g_idle_add(unplugged_idle, idle);
+                break;
+        }
+        case QEMU_EVENT_RESUME:
                 /* Nothing vmlock allows gets here; should anything ever, the
                  * guest must not run a moment longer without its leases. */
-                g_printerr("vmlock: guest '%s' resumed while its leases are released: "
-                           "killing it\n",
-                           guest_name(sv));
-                kill(sv->pid, SIGKILL);
+                if (sv->record->released) {
+                        g_printerr("vmlock: guest '%s' resumed while its leases are released: "
+                                   "killing it\n",
+                                   guest_name(sv));
+                        kill(sv->pid, SIGKILL);
+                }
+                break;
+        case QEMU_EVENT_OTHER:
+                break;
         }
         if (sv->proxy)
                 qmp_server_broadcast(sv->proxy, event);
@@ -1286,18 +1221,15 @@ supervisor_new(const SupervisorSetup *setup, GError **error)
         if (sv->pidfd < 0)
                 return NULL;
         if (setup->monitor_fd >= 0) {
-                g_autoptr(JsonNode) status = NULL;
+                gboolean running = TRUE;
 
                 sv->monitor = qemu_monitor_new(setup->monitor_fd, monitor_event, sv);
                 if (!qemu_monitor_handshake(sv->monitor, MONITOR_GREETING_TIMEOUT_MS, error))
                         return NULL;
                 /* Started with -S (--paused, or by the caller): stopped. */
-                status = qemu_monitor_execute(sv->monitor, "query-status", NULL, error);
-                if (!status)
+                if (!qemu_vm_query_running(sv->monitor, &running, error))
                         return NULL;
-                if (JSON_NODE_HOLDS_OBJECT(status) &&
-                    !json_object_get_boolean_member_with_default(json_node_get_object(status),
-                                                                 "running", TRUE))
+                if (!running)
                         sv->record->paused = TRUE;
                 if (!supervisor_check_images(sv, error))
                         return NULL;
