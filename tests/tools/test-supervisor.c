@@ -62,7 +62,7 @@ sv_test_start(SvTest *t, const char *const *script)
         g_autofree char *xml = NULL;
         SupervisorSetup setup = { 0 };
         guint64 start_time = 0;
-        VmlockDomain *dom;
+        g_autoptr(VmlockDomain) dom = NULL;
 
         memset(t, 0, sizeof(*t));
         t->dir = g_dir_make_tmp("vmlock-test-supervisor-XXXXXX", &error);
