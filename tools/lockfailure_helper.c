@@ -71,9 +71,9 @@ ask_supervisor(const char *state_dir, const char *action, const char *uuid, GErr
         peer.socket_path = path;
         peer.guest_pid = vmlock_domain_get_pid(record->dom);
         peer.supervisor_pid = record->supervisor_pid;
-        json_object_set_string_member(arguments, "action", action);
-        json_object_set_string_member(arguments, "uuid", uuid);
-        ret = control_client_execute(&peer, "lock-failure", arguments, error);
+        control_args_set_string(arguments, CONTROL_LOCK_FAILURE, "action", action);
+        control_args_set_string(arguments, CONTROL_LOCK_FAILURE, "uuid", uuid);
+        ret = control_client_execute(&peer, CONTROL_LOCK_FAILURE, arguments, error);
         return ret != NULL;
 }
 

@@ -149,8 +149,8 @@ proxy_forward_done(JsonObject *reply, gpointer data)
 }
 
 JsonObject *
-supervisor_proxy_command(QmpServerClient *client, const char *command, JsonObject *arguments,
-              gpointer user_data)
+supervisor_proxy_command(QmpServerClient *client, const char *command,
+                         JsonObject *arguments, gpointer user_data)
 {
         Supervisor *sv = user_data;
         g_auto(QemuProxyDecision) decision = { 0 };

@@ -15,6 +15,7 @@
 #include <vmlock/vmlock.h>
 
 #include "fake-qmp-peer.h"
+#include "control/control_protocol.h"
 #include "qemu/qemu_proxy.h"
 #include "supervisor/state_dir.h"
 #include "supervisor/supervisor.h"
@@ -266,6 +267,58 @@ test_proxy(void)
         sv_test_finish(&t);
 }
 
+/* ---- the control socket ---- */
+
+static void
+control_client(SvTest *t)
+{
+        g_autoptr(QmpStream) stream = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(JsonObject) greeting = NULL;
+        JsonObject *body;
+        static const struct {
+                const char *command;
+                const char *arguments;
+                const char *error;
+        } refused[] = {
+                { "pause", "{\"release\": \"yes\"}", "argument 'release' must be a boolean" },
+                { "detach-disk", NULL, "'detach-disk' needs argument 'path'" },
+                { "migrate", "{\"uri\": \"unix:/x\", \"speed\": 1}", "has no argument 'speed'" },
+                { "stop", NULL, "The command stop has not been found" },
+        };
+
+        /* The greeting names the protocol's version. */
+        stream = qmp_stream_connect(t->control, &error);
+        g_assert_no_error(error);
+        greeting = qmp_stream_receive(stream, FAKE_QMP_PEER_WAIT_MS, &error);
+        g_assert_no_error(error);
+        body = json_object_get_object_member(greeting, "QMP");
+        g_assert_cmpint(json_object_get_int_member(body, "control-protocol"), ==,
+                        CONTROL_PROTOCOL_VERSION);
+        g_assert_cmpstr(json_object_get_string_member(body, "guest"), ==, "g1");
+        /* Arguments are checked against the table before anything is done;
+         * none of these reaches QEMU. */
+        for (gsize i = 0; i < G_N_ELEMENTS(refused); i++) {
+                g_autoptr(GError) call_error = NULL;
+                g_autoptr(JsonNode) ret = call(t->control, refused[i].command,
+                                               refused[i].arguments, &call_error);
+
+                g_assert_null(ret);
+                g_assert_nonnull(strstr(call_error->message, refused[i].error));
+        }
+}
+
+static void
+test_control(void)
+{
+        static const char *const script[] = { START_STEPS, NULL };
+        SvTest t;
+
+        sv_test_start(&t, script);
+        sv_test_run(&t, control_client);
+        sv_test_finish(&t);
+}
+
 /* ---- hotplug through QEMU ---- */
 
 static void
@@ -436,6 +489,7 @@ main(int argc, char **argv)
 {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/supervisor/proxy", test_proxy);
+        g_test_add_func("/supervisor/control", test_control);
         g_test_add_func("/supervisor/hotplug", test_hotplug);
         g_test_add_func("/supervisor/hotplug/unplug-timeout", test_unplug_timeout);
         g_test_add_func("/supervisor/migration/handover", test_migration_handover);
