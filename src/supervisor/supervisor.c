@@ -36,10 +36,8 @@ monitor_event(JsonObject *event, gpointer user_data)
                 break;
         case QEMU_EVENT_STOP:
                 /* QEMU stopped by itself (an I/O error with werror=stop). */
-                if (!sv->record->paused) {
-                        sv->record->paused = TRUE;
+                if (supervisor_note_stopped(sv))
                         supervisor_save_record_or_warn(sv);
-                }
                 break;
         case QEMU_EVENT_DEVICE_DELETED:
                 supervisor_device_deleted(sv, parsed.device);
@@ -47,7 +45,7 @@ monitor_event(JsonObject *event, gpointer user_data)
         case QEMU_EVENT_RESUME:
                 /* Nothing vmlock allows gets here; should anything ever, the
                  * guest must not run a moment longer without its leases. */
-                if (sv->record->released) {
+                if (supervisor_is_released(sv)) {
                         g_printerr("vmlock: guest '%s' resumed while its leases are released: "
                                    "killing it\n",
                                    guest_name(sv));
@@ -112,6 +110,7 @@ supervisor_new(const SupervisorSetup *setup, GError **error)
         sv->manager = setup->manager;
         sv->pid = vmlock_domain_get_pid(sv->record->dom);
         sv->go_fd = setup->go_fd;
+        sv->state = supervisor_initial_state(sv->record);
         /* From the guest itself: it may end before it could be asked here. */
         sv->held_state = g_strdup(setup->held_state);
         sv->pidfd = -1;
@@ -133,8 +132,8 @@ supervisor_new(const SupervisorSetup *setup, GError **error)
                 /* Started with -S (--paused, or by the caller): stopped. */
                 if (!qemu_vm_query_running(sv->monitor, &running, error))
                         return NULL;
-                if (!running)
-                        sv->record->paused = TRUE;
+                if (!running && sv->state == GUEST_RUNNING)
+                        supervisor_set_state(sv, GUEST_PAUSED);
                 if (!supervisor_check_images(sv, error))
                         return NULL;
                 if (setup->incoming) {

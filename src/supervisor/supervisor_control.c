@@ -28,7 +28,7 @@ query_guest(Supervisor *sv)
 
         /* Best effort: status still shows the guest when the daemon does not
          * answer. */
-        if (!sv->record->released)
+        if (!supervisor_is_released(sv))
                 supervisor_inquire(sv, &inquired, NULL);
         status = guest_status_to_json(sv->record, sv->manager, inquired);
         for (guint i = 0; i < sv->unprotected->len; i++)

@@ -59,14 +59,14 @@ supervisor_attach_disk(Supervisor *sv, VmlockDisk *disk, GError **error)
                             "disk %s is already attached to guest '%s'", path, guest_name(sv));
                 return FALSE;
         }
-        if (!sv->record->released &&
+        if (!supervisor_is_released(sv) &&
             !vmlock_domain_lock_disk_attach(sv->manager, sv->uri, dom, disk, error))
                 return FALSE;
         vmlock_domain_add_disk(dom, g_steal_pointer(&owned));
         if (!supervisor_save_record(sv, error)) {
                 const VmlockDisk *added = find_disk(dom, path);
 
-                if (!sv->record->released)
+                if (!supervisor_is_released(sv))
                         vmlock_domain_lock_disk_detach(sv->manager, dom, added, NULL);
                 vmlock_domain_remove_disk(dom, path);
                 return FALSE;
@@ -86,7 +86,7 @@ supervisor_detach_disk(Supervisor *sv, const char *path, GError **error)
                             "guest '%s' has no disk %s", guest_name(sv), path);
                 return FALSE;
         }
-        if (!sv->record->released &&
+        if (!supervisor_is_released(sv) &&
             !vmlock_domain_lock_disk_detach(sv->manager, dom, disk, error))
                 return FALSE;
         vmlock_domain_remove_disk(dom, path);
@@ -109,12 +109,12 @@ supervisor_attach_lease(Supervisor *sv, VmlockLease *lease, GError **error)
                             lockspace ? lockspace : "", key);
                 return FALSE;
         }
-        if (!sv->record->released &&
+        if (!supervisor_is_released(sv) &&
             !vmlock_domain_lock_lease_attach(sv->manager, sv->uri, dom, lease, error))
                 return FALSE;
         vmlock_domain_add_lease(dom, g_steal_pointer(&owned));
         if (!supervisor_save_record(sv, error)) {
-                if (!sv->record->released)
+                if (!supervisor_is_released(sv))
                         vmlock_domain_lock_lease_detach(sv->manager, dom,
                                                         find_lease(dom, lockspace, key), NULL);
                 vmlock_domain_remove_lease(dom, lockspace, key);
@@ -137,7 +137,7 @@ supervisor_detach_lease(Supervisor *sv, const char *lockspace, const char *key,
                             lockspace ? lockspace : "", key);
                 return FALSE;
         }
-        if (!sv->record->released &&
+        if (!supervisor_is_released(sv) &&
             !vmlock_domain_lock_lease_detach(sv->manager, dom, lease, error))
                 return FALSE;
         vmlock_domain_remove_lease(dom, lockspace, key);
@@ -158,7 +158,7 @@ supervisor_plug_disk(Supervisor *sv, VmlockDisk *disk, const char *format, const
         QemuHotplugDisk plug = { 0 };
         PluggedDisk *plugged;
 
-        if (sv->record->released) {
+        if (supervisor_is_released(sv)) {
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
                             "guest '%s' has its leases released: resume it before giving "
                             "QEMU disk %s (or --lease-only to record the disk for the resume)",

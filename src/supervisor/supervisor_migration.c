@@ -12,19 +12,19 @@
 gboolean
 supervisor_migrate(Supervisor *sv, const char *uri, GError **error)
 {
-        if (!sv->monitor || sv->record->released || sv->migrating || !uri) {
+        if (!sv->monitor || supervisor_is_released(sv) || sv->state == GUEST_MIGRATING || !uri) {
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
                             "guest '%s' cannot migrate: %s", guest_name(sv),
                             !sv->monitor            ? "vmlock has no QMP to it (not QEMU)"
-                            : sv->record->released ? "its leases are released already"
-                            : sv->migrating        ? "a migration is under way"
+                            : supervisor_is_released(sv)     ? "its leases are released already"
+                            : sv->state == GUEST_MIGRATING ? "a migration is under way"
                                                    : "no URI");
                 return FALSE;
         }
         if (!migration_start(sv->monitor, uri, error))
                 return FALSE;
         g_clear_pointer(&sv->handover_error, g_free);
-        sv->migrating = TRUE;
+        supervisor_set_state(sv, GUEST_MIGRATING);
         return TRUE;
 }
 
@@ -39,10 +39,13 @@ migration_completed(gpointer data)
         g_autoptr(GError) error = NULL;
 
         sv->handover_idle = 0;
-        if (!sv->migrating)
+        if (sv->state != GUEST_MIGRATING)
                 return G_SOURCE_REMOVE;
-        sv->migrating = FALSE;
         if (!supervisor_pause(sv, TRUE, &error)) {
+                /* QEMU stopped it as the migration ended: it is no longer
+                 * migrating, only paused, still holding. */
+                if (sv->state == GUEST_MIGRATING)
+                        supervisor_set_state(sv, GUEST_PAUSED);
                 sv->handover_error = g_strdup_printf(
                         "guest '%s' migrated, but its leases are still held here, so its "
                         "destination cannot take them: %s; `vmlock pause --release %s` "
@@ -61,12 +64,13 @@ void
 supervisor_migration_event(Supervisor *sv, const char *status)
 {
         g_debug("migration: %s", status);
-        if (!sv->migrating)
+        if (sv->state != GUEST_MIGRATING)
                 return;
         if (g_str_equal(status, "completed") && !sv->handover_idle)
                 sv->handover_idle = g_idle_add(migration_completed, sv);
         else if (migration_status_is_final(status))
-                sv->migrating = FALSE; /* failed, cancelled: it runs on here */
+                /* failed, cancelled: it runs on here, as it was */
+                supervisor_set_state(sv, sv->state_before_migration);
 }
 
 /* How the migration goes, as QEMU says; once the leases were handed over,
@@ -101,8 +105,8 @@ supervisor_query_migration(Supervisor *sv)
         json_object_set_int_member(body, "remaining", (gint64)progress.remaining);
         /* Completed, but the event not handled yet: ask again. */
         json_object_set_boolean_member(body, "handed-over",
-                                       completed && !sv->migrating && sv->record->released);
-        if (completed && sv->record->released && sv->record->lock_state)
+                                       completed && supervisor_is_released(sv));
+        if (completed && supervisor_is_released(sv) && sv->record->lock_state)
                 json_object_set_string_member(body, "state", sv->record->lock_state);
         return qmp_return_new(json_node_init_object(json_node_alloc(), body), NULL);
 }

@@ -88,7 +88,7 @@ supervisor_note_held_leases(Supervisor *sv)
         g_autoptr(GError) error = NULL;
         g_autofree char *state = NULL;
 
-        if (sv->record->released) {
+        if (supervisor_is_released(sv)) {
                 g_clear_pointer(&sv->held_state, g_free);
                 return;
         }
@@ -132,7 +132,7 @@ release_leases(Supervisor *sv, GError **error)
                 return FALSE;
         g_free(sv->record->lock_state);
         sv->record->lock_state = g_steal_pointer(&state);
-        sv->record->released = TRUE;
+        supervisor_set_state(sv, GUEST_RELEASED);
         supervisor_note_held_leases(sv);
         return TRUE;
 }
@@ -140,9 +140,7 @@ release_leases(Supervisor *sv, GError **error)
 gboolean
 supervisor_pause(Supervisor *sv, gboolean release, GError **error)
 {
-        GuestRecord *record = sv->record;
-
-        if (release && !record->released && !sv->monitor) {
+        if (release && !supervisor_is_released(sv) && !sv->monitor) {
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_UNSUPPORTED,
                             "guest '%s' cannot hand its leases over: vmlock has no QMP to "
                             "it, so it cannot stop it with its writes flushed (SIGSTOP "
@@ -152,12 +150,17 @@ supervisor_pause(Supervisor *sv, gboolean release, GError **error)
                 return FALSE;
         }
         /* Before a release, always: stop also flushes a guest paused earlier. */
-        if (!record->paused || (release && !record->released)) {
+        if (!supervisor_is_paused(sv) || (release && !supervisor_is_released(sv))) {
                 if (!stop_cpus(sv, error))
                         return FALSE;
-                record->paused = TRUE;
+                /* A release ends a migration under way; a plain stop does
+                 * not. */
+                if (release && sv->state == GUEST_MIGRATING)
+                        supervisor_set_state(sv, GUEST_PAUSED);
+                else
+                        supervisor_note_stopped(sv);
         }
-        if (release && !record->released && !release_leases(sv, error)) {
+        if (release && !supervisor_is_released(sv) && !release_leases(sv, error)) {
                 supervisor_save_record_or_warn(sv); /* paused, still holding */
                 return FALSE;
         }
@@ -171,14 +174,14 @@ supervisor_resume(Supervisor *sv, const char *state, GError **error)
         GuestRecord *record = sv->record;
         gboolean reacquired = FALSE;
 
-        if (state && !record->released) {
+        if (state && !supervisor_is_released(sv)) {
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
                             "guest '%s' holds its leases: --state is for a guest whose leases "
                             "were released (pause --release) or not yet taken (start --paused)",
                             guest_name(sv));
                 return FALSE;
         }
-        if (record->released) {
+        if (supervisor_is_released(sv)) {
                 g_autoptr(GError) local = NULL;
 
                 if (!vmlock_domain_lock_process_resume(sv->manager, sv->uri, record->dom,
@@ -196,7 +199,7 @@ supervisor_resume(Supervisor *sv, const char *state, GError **error)
                         return FALSE;
                 }
                 g_clear_pointer(&record->lock_state, g_free);
-                record->released = FALSE;
+                supervisor_set_state(sv, GUEST_PAUSED);
                 reacquired = TRUE;
                 supervisor_note_held_leases(sv);
                 /* It arrived: from now on it is a possible source. */
@@ -212,7 +215,7 @@ supervisor_resume(Supervisor *sv, const char *state, GError **error)
                 supervisor_save_record_or_warn(sv);
                 return FALSE;
         }
-        record->paused = FALSE;
+        supervisor_note_running(sv);
         supervisor_save_record_or_warn(sv);
         return TRUE;
 }
@@ -259,7 +262,7 @@ supervisor_lock_failure(Supervisor *sv, const char *action, GError **error)
 gboolean
 supervisor_inquire(Supervisor *sv, char **ret_state, GError **error)
 {
-        if (sv->record->released) {
+        if (supervisor_is_released(sv)) {
                 *ret_state = g_strdup(sv->record->lock_state);
                 return TRUE;
         }

@@ -25,6 +25,17 @@ G_BEGIN_DECLS
  * hangs). */
 #define RELEASE_WAIT_MS 10000
 
+/* The guest as the supervisor keeps it: one state, changed only through
+ * supervisor_set_state(), which knows the legal changes (supervisor_state.c).
+ * The record's paused and released follow it. */
+typedef enum {
+        GUEST_RUNNING,   /* its CPUs run; it holds its leases */
+        GUEST_PAUSED,    /* its CPUs are stopped; it holds its leases */
+        GUEST_RELEASED,  /* stopped, its leases handed over (pause --release, the end of a
+                          * migration) or not yet taken (start --paused, --incoming) */
+        GUEST_MIGRATING, /* QEMU sends it elsewhere; it holds its leases until the end */
+} GuestState;
+
 /* A disk vmlock gave QEMU, by its path. */
 typedef struct {
         char *path;
@@ -55,7 +66,8 @@ struct Supervisor {
         GHashTable *proxy_nodes; /* node name -> path: image nodes added through the proxy */
         GPtrArray *unprotected;  /* images QEMU opened writable at start that no lease covers */
         char *incoming;          /* a migration destination: where QEMU waits for the guest */
-        gboolean migrating;      /* the source of a migration vmlock started, not handed over */
+        GuestState state;
+        GuestState state_before_migration; /* RUNNING or PAUSED: where a failed one returns */
         guint handover_idle;     /* the MIGRATION event said completed: hand over */
         char *handover_error;    /* why the last migration's hand-over failed, or NULL */
         char *held_state;        /* what the guest holds, as inquire says (NULL: nothing) */
@@ -66,6 +78,18 @@ guest_name(const Supervisor *sv)
 {
         return vmlock_domain_get_name(sv->record->dom);
 }
+
+/* supervisor_state.c: the guest's state */
+GuestState supervisor_initial_state(const GuestRecord *record);
+void supervisor_set_state(Supervisor *sv, GuestState state);
+gboolean supervisor_is_released(const Supervisor *sv);
+/* Its CPUs are stopped (by vmlock, or by QEMU itself). */
+gboolean supervisor_is_paused(const Supervisor *sv);
+/* The CPUs stopped, or run again; a migration under way goes on, and
+ * returns there if it fails. supervisor_note_stopped() says whether
+ * anything changed. */
+gboolean supervisor_note_stopped(Supervisor *sv);
+void supervisor_note_running(Supervisor *sv);
 
 /* supervisor_ops.c: the guest's record, CPUs and leases */
 gboolean supervisor_save_record(Supervisor *sv, GError **error);

@@ -89,7 +89,7 @@ proxy_blockdev_add(Supervisor *sv, QmpServerClient *client, const char *command,
         VmlockDisk *disk;
         ProxyBlockdev *op;
 
-        if (sv->record->released)
+        if (supervisor_is_released(sv))
                 return qmp_error_new("GenericError", NULL,
                                      "vmlock: guest '%s' has its leases released: no image "
                                      "can be added until `vmlock resume %s`",
@@ -169,7 +169,7 @@ supervisor_proxy_command(QmpServerClient *client, const char *command,
                 return proxy_blockdev_del(sv, client, command, arguments, decision.node);
         /* The CPUs and the process go through vmlock's own paths. */
         case QEMU_PROXY_CONT:
-                if (sv->record->released)
+                if (supervisor_is_released(sv))
                         return qmp_error_new("GenericError", NULL,
                                              "vmlock: guest '%s' must not run: its leases are "
                                              "released (pause --release); `vmlock resume %s` "
