@@ -7,18 +7,20 @@
 #include "supervisor/supervisor_priv.h"
 
 /* The source of a live migration: QEMU sends the guest; the leases stay
- * until QEMU's MIGRATION event says it completed (migration_ended()), whoever
- * watches or not. */
+ * until QEMU's MIGRATION event says it completed (migration_completed()),
+ * whoever watches or not. */
 gboolean
 supervisor_migrate(Supervisor *sv, const char *uri, GError **error)
 {
-        if (!sv->monitor || supervisor_is_released(sv) || sv->state == GUEST_MIGRATING || !uri) {
+        const char *why = !sv->monitor                   ? "vmlock has no QMP to it (not QEMU)"
+                          : supervisor_is_released(sv)     ? "its leases are released already"
+                          : sv->state == GUEST_MIGRATING ? "a migration is under way"
+                          : !uri                           ? "no URI"
+                                                           : NULL;
+
+        if (why) {
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
-                            "guest '%s' cannot migrate: %s", guest_name(sv),
-                            !sv->monitor            ? "vmlock has no QMP to it (not QEMU)"
-                            : supervisor_is_released(sv)     ? "its leases are released already"
-                            : sv->state == GUEST_MIGRATING ? "a migration is under way"
-                                                   : "no URI");
+                            "guest '%s' cannot migrate: %s", guest_name(sv), why);
                 return FALSE;
         }
         if (!migration_start(sv->monitor, uri, error))
@@ -44,8 +46,10 @@ migration_completed(gpointer data)
         if (!supervisor_pause(sv, TRUE, &error)) {
                 /* QEMU stopped it as the migration ended: it is no longer
                  * migrating, only paused, still holding. */
-                if (sv->state == GUEST_MIGRATING)
+                if (sv->state == GUEST_MIGRATING) {
                         supervisor_set_state(sv, GUEST_PAUSED);
+                        supervisor_save_record_or_warn(sv);
+                }
                 sv->handover_error = g_strdup_printf(
                         "guest '%s' migrated, but its leases are still held here, so its "
                         "destination cannot take them: %s; `vmlock pause --release %s` "
