@@ -1281,6 +1281,8 @@ server_command(QmpServerClient *client, const char *command, JsonObject *argumen
                                 (GDestroyNotify)later_free);
                 return NULL;
         }
+        if (g_str_equal(command, "never"))
+                return NULL; /* answered never: the client keeps no reference */
         if (g_str_equal(command, "fail")) {
                 g_autoptr(GError) error = g_error_new(VMLOCK_ERROR, VMLOCK_ERROR_LEASE_BUSY,
                                                       "busy");
@@ -1653,6 +1655,43 @@ test_server_non_reading_client(ServerFixture *fx, gconstpointer data)
         assert_member(reply, "id", "1");
 }
 
+/* A client that piles up commands while one is handled (here: never
+ * answered) is dropped past a bound, not buffered without end. */
+static void
+test_server_flooding_client(ServerFixture *fx, gconstpointer data)
+{
+        g_autoptr(QmpStream) flooder = server_connect_negotiated(fx);
+        g_autoptr(QmpStream) other = server_connect_negotiated(fx);
+        g_autofree char *chunk = g_strnfill(65536, ' ');
+        g_autoptr(JsonObject) reply = NULL;
+        gsize written = 0;
+        gboolean dropped = FALSE;
+
+        send_text(qmp_stream_get_fd(flooder), "{\"execute\": \"never\"}\n");
+        ITERATE_UNTIL(fx->calls->len == 1);
+        /* Whitespace between commands: it is buffered all the same. */
+        memcpy(chunk, "{\"execute\": \"now\"}", 19);
+        while (!dropped) {
+                ssize_t n = send(qmp_stream_get_fd(flooder), chunk, 65536,
+                                 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+                g_assert_cmpuint(written, <, FLOOD_MAX * 2);
+                if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) {
+                        dropped = TRUE;
+                } else if (n < 0) {
+                        g_assert_cmpint(errno, ==, EAGAIN);
+                        g_main_context_iteration(NULL, TRUE);
+                } else {
+                        written += (gsize)n;
+                        iterate_pending();
+                }
+        }
+        g_assert_cmpuint(written, >, 2 * QMP_MAX_MESSAGE);
+        g_assert_cmpuint(fx->calls->len, ==, 1); /* none of the piled up ones ran */
+        reply = server_ask(other, "{\"execute\": \"now\", \"id\": 1}\n");
+        assert_member(reply, "return", "\"now\"");
+}
+
 /* Events to a client that never reads: dropped too, the others get them. */
 static void
 test_server_non_reading_events(ServerFixture *fx, gconstpointer data)
@@ -1788,6 +1827,7 @@ main(int argc, char **argv)
         ADD_SERVER("/tools/qmp/server/broadcast", test_server_broadcast);
         ADD_SERVER("/tools/qmp/server/non-reading-client", test_server_non_reading_client);
         ADD_SERVER("/tools/qmp/server/non-reading-events", test_server_non_reading_events);
+        ADD_SERVER("/tools/qmp/server/flooding-client", test_server_flooding_client);
         ADD_SERVER("/tools/qmp/server/free", test_server_free);
         ADD_SERVER("/tools/qmp/server/stale-socket", test_server_stale_socket);
         g_test_add_func("/tools/qmp/server/bad-path", test_server_bad_path);
