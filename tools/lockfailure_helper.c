@@ -12,8 +12,8 @@
  * It loads no lock driver and touches no lease storage (which may be what
  * failed). It runs as root and acts on what the state dir holds, so a dir,
  * record or socket others could have planted is refused before it connects
- * anywhere (state-dir.h). If no supervisor answers, the PID sanlock gave is
- * killed. Exit status 0 or 1.
+ * anywhere (supervisor/state_dir.h). If no supervisor answers, the PID
+ * sanlock gave is killed. Exit status 0 or 1.
  */
 #define G_LOG_DOMAIN "vmlock-tool"
 
