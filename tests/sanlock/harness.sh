@@ -172,13 +172,12 @@ load_short_dir() {
 # our own, mode 0711, on a disk file system like the work dir: the hosts' run
 # and state dirs, and the tests' short scratch dirs.
 make_short_dir() {
-        local host sock fstype
+        local host sock
         short_dir=$(mktemp -d "$SHORT_BASE/${SHORT_PREFIX}XXXXXX") ||
                 die "cannot create a directory in $SHORT_BASE"
         ln -s -- "$short_dir" "$workdir/$SHORT_LINK" || die "cannot link $workdir/$SHORT_LINK"
         chmod 0711 "$short_dir" || die "cannot chmod $short_dir"
-        fstype=$(stat -f -c %T "$short_dir") || die "cannot stat the file system of $short_dir"
-        check_not_tmpfs "$short_dir" "$fstype"
+        check_not_tmpfs "$short_dir" "the tests' lease dirs there need a disk file system"
         mkdir -m 0711 "$short_dir/scratch" || die "cannot create $short_dir/scratch"
         for ((host = 1; host <= N_HOSTS; host++)); do
                 mkdir -p "$(run_dir "$host")" "$(state_dir "$host")" ||
@@ -204,21 +203,22 @@ stop_and_clean() {
         remove_short_dir
 }
 
+# Dies unless $1 is on a disk file system; $2 says what to do instead.
 check_not_tmpfs() {
-        local dir=$1 fstype=$2
+        local dir=$1 fix=$2 fstype
+        fstype=$(stat -f -c %T "$dir") || die "cannot stat the file system of $dir"
         case $fstype in
         tmpfs|ramfs)
                 # sanlock opens leases O_DIRECT, which tmpfs refuses on older kernels;
                 # users keep leases on real storage, so do the tests.
-                [ "${VMLOCK_HARNESS_ALLOW_TMPFS:-0}" = 1 ] ||
-                        die "$dir is on $fstype; use a work dir on a disk file system (e.g. in the build dir)" ;;
+                [ "${VMLOCK_HARNESS_ALLOW_TMPFS:-0}" = 1 ] || die "$dir is on $fstype; $fix" ;;
         esac
 }
 
 # A fresh work dir for every start: stale lease files from an earlier run would
 # make the joins wait for their old delta leases to expire (140 s or more).
 prepare_workdir() {
-        local host fstype
+        local host
         if [ -e "$workdir" ]; then
                 [ -d "$workdir" ] || die "$workdir exists and is not a directory"
                 if [ ! -e "$workdir/$MARKER" ] && [ -n "$(ls -A "$workdir")" ]; then
@@ -229,8 +229,7 @@ prepare_workdir() {
         fi
         mkdir -p -- "$workdir" || die "cannot create $workdir"
         touch "$workdir/$MARKER"
-        fstype=$(stat -f -c %T "$workdir") || die "cannot stat the file system of $workdir"
-        check_not_tmpfs "$workdir" "$fstype"
+        check_not_tmpfs "$workdir" "use a work dir on a disk file system (e.g. in the build dir)"
         mkdir -p "$workdir/leases" "$workdir/explicit" "$workdir/scratch" "$workdir/logs"
         for ((host = 1; host <= N_HOSTS; host++)); do
                 mkdir -p "$(host_dir "$host")/etc"
