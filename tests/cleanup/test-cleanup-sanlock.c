@@ -518,7 +518,7 @@ test_cannot_run(void)
         assert_contains(bad.err, "host_id");
 
         no_daemon = g_environ_setenv(no_daemon, "SANLOCK_RUN_DIR",
-                                     sanlock_test_scratch_dir(), TRUE);
+                                     sanlock_test_short_dir(), TRUE);
         run_tool_with_env(no_daemon, &down, NULL);
         g_assert_cmpint(down.status, ==, EXIT_NOT_RUN);
         assert_contains(down.err, "sanlock.sock");

@@ -207,6 +207,7 @@ typedef struct {
 
 typedef struct {
         char *dir;
+        char *run_dir;          /* the daemons' run dirs: a short path */
         char *lease_dir;
         char *state_dir;
         PrivateHost hosts[2];
@@ -264,7 +265,7 @@ private_host_start(Private *p, guint index, guint host_id)
         ph->dir = g_build_filename(p->dir, base, NULL);
         ph->host.id = host_id;
         ph->host.name = sanlock_test_unique_name("ops");
-        ph->host.run_dir = g_build_filename(ph->dir, "run", NULL);
+        ph->host.run_dir = g_build_filename(p->run_dir, base, NULL);
         ph->host.config_dir = g_build_filename(ph->dir, "etc", NULL);
         g_assert_cmpint(g_mkdir_with_parents(ph->host.run_dir, 0700), ==, 0);
         g_assert_cmpint(g_mkdir_with_parents(ph->host.config_dir, 0700), ==, 0);
@@ -313,6 +314,7 @@ private_setup(Private *p)
         g_autofree char *base = sanlock_test_unique_name("private");
 
         p->dir = g_build_filename(sanlock_test_scratch_dir(), base, NULL);
+        p->run_dir = g_build_filename(sanlock_test_short_dir(), base, NULL);
         p->lease_dir = g_build_filename(p->dir, "leases", NULL);
         p->state_dir = g_build_filename(p->dir, "state", NULL);
         g_assert_cmpint(g_mkdir_with_parents(p->lease_dir, 0700), ==, 0);
@@ -334,6 +336,7 @@ private_teardown(Private *p)
                 g_free(ph->host.config_dir);
         }
         g_free(p->dir);
+        g_free(p->run_dir);
         g_free(p->lease_dir);
         g_free(p->state_dir);
 }

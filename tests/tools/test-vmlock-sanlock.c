@@ -27,6 +27,7 @@
 typedef struct {
         GPtrArray *pids;
         char *dir; /* private to the test case */
+        char *sock_dir; /* the same for sockets: a short path */
 } Fixture;
 
 #define VMLOCK_BIN tool_test_build_path("tools/vmlock")
@@ -42,6 +43,8 @@ fixture_setup(Fixture *fx, gconstpointer data)
         fx->pids = g_ptr_array_new();
         fx->dir = g_build_filename(sanlock_test_scratch_dir(), name, NULL);
         g_assert_cmpint(g_mkdir_with_parents(fx->dir, 0755), ==, 0);
+        fx->sock_dir = g_build_filename(sanlock_test_short_dir(), name, NULL);
+        g_assert_cmpint(g_mkdir_with_parents(fx->sock_dir, 0700), ==, 0);
 }
 
 static void
@@ -56,6 +59,7 @@ fixture_teardown(Fixture *fx, gconstpointer data)
         }
         g_ptr_array_unref(fx->pids);
         g_free(fx->dir);
+        g_free(fx->sock_dir);
 }
 
 /* A variable of the daemon's environment, which its kill path helper gets. */
@@ -85,7 +89,8 @@ daemon_state_dir(const SanlockTestHost *host)
 }
 
 /* Each host's own state dir, as on two machines. The helper, run by the
- * daemon, must find the records: use the daemon's when it has one. */
+ * daemon, must find the records: use the daemon's when it has one. Guests'
+ * control sockets live there: a short path. */
 static const char *
 host_state_dir(const SanlockTestHost *host)
 {
@@ -101,7 +106,7 @@ host_state_dir(const SanlockTestHost *host)
                 if (!dirs[host->id]) {
                         g_autofree char *base = g_strdup_printf("state-host%u", host->id);
 
-                        dirs[host->id] = g_build_filename(sanlock_test_scratch_dir(), base,
+                        dirs[host->id] = g_build_filename(sanlock_test_short_dir(), base,
                                                           NULL);
                 }
         }
@@ -1127,7 +1132,7 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(MigrationArgs, migration_args_clear)
 static gboolean
 qemu_io_via_guest(Fixture *fx, const char *proxy, const char *command)
 {
-        g_autofree char *socket_path = g_build_filename(fx->dir, "nbd.sock", NULL);
+        g_autofree char *socket_path = g_build_filename(fx->sock_dir, "nbd.sock", NULL);
         g_autofree char *server = g_strdup_printf(
                 "{\"addr\": {\"type\": \"unix\", \"data\": {\"path\": \"%s\"}}}",
                 socket_path);
@@ -1211,10 +1216,10 @@ test_live_migration(Fixture *fx, gconstpointer data)
         g_autofree char *disk = disk_path(fx, "migdisk");
         g_autofree char *devices = disk_xml(disk);
         g_autofree char *state_file = g_build_filename(fx->dir, "state", NULL);
-        g_autofree char *uri1 = g_strdup_printf("unix:%s/mig1.sock", fx->dir);
-        g_autofree char *uri2 = g_strdup_printf("unix:%s/mig2.sock", fx->dir);
-        g_autofree char *uri3 = g_strdup_printf("unix:%s/mig3.sock", fx->dir);
-        g_autofree char *uri4 = g_strdup_printf("unix:%s/mig4.sock", fx->dir);
+        g_autofree char *uri1 = g_strdup_printf("unix:%s/mig1.sock", fx->sock_dir);
+        g_autofree char *uri2 = g_strdup_printf("unix:%s/mig2.sock", fx->sock_dir);
+        g_autofree char *uri3 = g_strdup_printf("unix:%s/mig3.sock", fx->sock_dir);
+        g_autofree char *uri4 = g_strdup_printf("unix:%s/mig4.sock", fx->sock_dir);
         g_autofree char *s1 = NULL;
         g_autofree char *s2 = NULL;
         g_autofree char *s3 = NULL;
