@@ -230,6 +230,26 @@ vmlock_domain_lock_process_resume(VmlockLockManager *manager, const char *uri,
 }
 
 gboolean
+vmlock_domain_lock_process_take_over(VmlockLockManager *manager, const char *uri,
+                                     VmlockDomain *dom, const char *state, GError **error)
+{
+        g_autoptr(LockObject) object = NULL;
+
+        VMLOCK_TRACE("manager=%p uri=%s dom=%p (%s) state=%s", manager, VMLOCK_NULLSTR(uri),
+                     dom, dom ? vmlock_domain_get_name(dom) : "(null)", VMLOCK_NULLSTR(state));
+
+        if (!check_args(manager, dom, G_STRFUNC, error) ||
+            !require_arg(state, G_STRFUNC, "state", error))
+                return FALSE;
+
+        object = domain_lock_object_new(manager, uri, dom, TRUE, 0, error);
+        if (!object)
+                return FALSE;
+        return lock_object_acquire(object, state, VMLOCK_LOCK_ACQUIRE_HANDOVER,
+                                   vmlock_domain_get_on_lockfailure(dom), NULL, error);
+}
+
+gboolean
 vmlock_domain_lock_process_inquire(VmlockLockManager *manager, VmlockDomain *dom,
                                    char **ret_state, GError **error)
 {

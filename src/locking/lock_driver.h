@@ -70,6 +70,11 @@ typedef enum {
 typedef enum {
         VMLOCK_LOCK_ACQUIRE_REGISTER_ONLY = 1 << 0, /* paused start: register, take nothing */
         VMLOCK_LOCK_ACQUIRE_RESTRICT = 1 << 1,      /* lock the fd down before exec */
+        /* The state was handed over by another holder (a migration source):
+         * it must list every resource (one it lacks would be taken without
+         * its version check), and those it lists beyond the object's (disks
+         * hot-plugged at the source) are taken too. */
+        VMLOCK_LOCK_ACQUIRE_HANDOVER = 1 << 2,
 } VmlockLockAcquireFlags;
 
 typedef enum {

@@ -145,7 +145,7 @@ test_nop_unknown_flags(void)
                                                 0, 1u << 2, &error));
         g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG);
         g_clear_error(&error);
-        g_assert_false(lock_object_acquire(object, NULL, 1u << 2, VMLOCK_LOCK_FAILURE_DEFAULT,
+        g_assert_false(lock_object_acquire(object, NULL, 1u << 3, VMLOCK_LOCK_FAILURE_DEFAULT,
                                            &fd, &error));
         g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG);
         g_assert_cmpint(fd, ==, 1234);

@@ -497,6 +497,14 @@ disk_holder(Fixture *fx, const char *path)
         return g_strdup(r.out);
 }
 
+static void
+assert_holder(Fixture *fx, const char *disk, const char *expected)
+{
+        g_autofree char *holder = disk_holder(fx, disk);
+
+        g_assert_cmpstr(holder, ==, expected);
+}
+
 static gboolean
 qemu_running(const char *proxy)
 {
@@ -823,6 +831,161 @@ test_migrate(Fixture *fx, gconstpointer data)
         g_assert_cmpint(r.status, ==, 124);
         g_assert_true(contains(r.err, disk));
         g_assert_false(qemu_running(src_qmp));
+}
+
+/* Waits until host 2 sees @disk's lease free (a holder's daemon writes the
+ * release a moment after it forgot the holder). */
+static void
+wait_disk_free(Fixture *fx, const char *disk)
+{
+        for (int i = 0; i < WAIT_STEPS_10S; i++) {
+                g_autofree char *holder = disk_holder(fx, disk);
+
+                if (g_str_equal(holder, "free"))
+                        return;
+                g_usleep(WAIT_STEP_US);
+        }
+        g_error("the lease of %s is not free after 10 s", disk);
+}
+
+/* A state given to resume must list every lease the guest is to hold: an
+ * empty one, or one truncated by a failed copy between hosts, is refused,
+ * never taken without its version check. Resume without a state (start
+ * --paused, then resume on the same host) still takes them fresh. */
+static void
+test_resume_state_coverage(Fixture *fx, gconstpointer data)
+{
+        const SanlockTestHost *h1 = sanlock_test_host(1);
+        const SanlockTestHost *h2 = sanlock_test_host(2);
+        g_autofree char *disk1 = disk_path(fx, "one");
+        g_autofree char *disk2 = disk_path(fx, "two");
+        g_autofree char *xml1 = disk_xml(disk1);
+        g_autofree char *xml2 = disk_xml(disk2);
+        g_autofree char *devices = g_strconcat(xml1, xml2, NULL);
+        g_autofree char *state = NULL;
+        g_autofree char *first = NULL;
+        g_autofree char *cut = NULL;
+        g_auto(Guest) a = { 0 };
+        g_auto(Guest) b = { 0 };
+        g_auto(Guest) c = { 0 };
+        g_auto(RunResult) r = { 0 };
+
+        guest_init(fx, &a, "cover", devices, NULL);
+        b.name = g_strdup(a.name);
+        b.xml = g_strdup(a.xml);
+        b.ready = g_strconcat(a.ready, ".b", NULL);
+        guest_init(fx, &c, "plain", devices, NULL);
+
+        /* The state of both leases, as host 1 held them. */
+        g_assert_cmpint(guest_start(fx, h1, &a, NULL, NULL, NULL, &r), ==, 0);
+        vmlock_as(fx, h1, &r, "inquire", a.name, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        state = g_strdup(g_strstrip(r.out));
+        g_assert_nonnull(strchr(state, ' '));
+        guest_kill(fx, h1, &a, disk1);
+        wait_disk_free(fx, disk2);
+
+        g_assert_cmpint(guest_start(fx, h2, &b, "--paused", NULL, NULL, &r), ==, 0);
+        vmlock_as(fx, h2, &r, "resume", b.name, "--state", "", NULL);
+        g_assert_cmpint(r.status, ==, 124);
+        g_assert_true(contains(r.err, disk1));
+        g_assert_true(contains(r.err, disk2));
+        g_assert_true(contains(r.err, "does not list"));
+
+        /* The copy stopped after the first lease. */
+        first = g_strndup(state, strcspn(state, " "));
+        vmlock_as(fx, h2, &r, "resume", b.name, "--state", first, NULL);
+        g_assert_cmpint(r.status, ==, 124);
+        g_assert_true(contains(r.err, "does not list"));
+        /* ... or in the middle of one. */
+        cut = g_strndup(state, strlen(first) + 20);
+        vmlock_as(fx, h2, &r, "resume", b.name, "--state", cut, NULL);
+        g_assert_cmpint(r.status, ==, 124);
+        /* ... or just before a lease's version. */
+        g_free(cut);
+        cut = g_strdup_printf("%.*s %s", (int)(strrchr(first, ':') - first), first,
+                              state + strlen(first) + 1);
+        vmlock_as(fx, h2, &r, "resume", b.name, "--state", cut, NULL);
+        g_assert_cmpint(r.status, ==, 124);
+        g_assert_true(contains(r.err, disk1));
+        g_assert_false(g_file_test(b.ready, G_FILE_TEST_EXISTS));
+        assert_holder(fx, disk1, "free");
+        assert_holder(fx, disk2, "free");
+
+        /* The whole state passes. */
+        vmlock_as(fx, h2, &r, "resume", b.name, "--state", state, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        wait_file(b.ready);
+        assert_holder(fx, disk2, "host 2");
+        guest_kill(fx, h2, &b, disk1);
+        wait_disk_free(fx, disk2);
+
+        /* No state: a paused start here is resumed as before. */
+        g_assert_cmpint(guest_start(fx, h1, &c, "--paused", NULL, NULL, &r), ==, 0);
+        vmlock_as(fx, h1, &r, "resume", c.name, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        wait_file(c.ready);
+        assert_holder(fx, disk2, "host 1");
+}
+
+/* A disk hot-plugged at the migration source is in the state the source
+ * hands over, but not in the destination's XML: the destination takes its
+ * lease too (with its version check), and hands it on at its own release. */
+static void
+test_migrate_hotplugged(Fixture *fx, gconstpointer data)
+{
+        const SanlockTestHost *h1 = sanlock_test_host(1);
+        const SanlockTestHost *h2 = sanlock_test_host(2);
+        g_autofree char *disk = disk_path(fx, "boot");
+        g_autofree char *hot = disk_path(fx, "hot");
+        g_autofree char *devices = disk_xml(disk);
+        g_autofree char *hot_devices = disk_xml(hot);
+        g_autofree char *state = NULL;
+        g_autofree char *back = NULL;
+        g_autofree char *src_qmp = NULL;
+        g_autofree char *dst_qmp = NULL;
+        g_auto(Guest) src = { 0 };
+        g_auto(Guest) dst = { 0 };
+        g_auto(Guest) thief = { 0 };
+        g_auto(RunResult) r = { 0 };
+
+        if (!have_qemu())
+                return;
+        guest_init(fx, &src, "hotmig", devices, NULL);
+        dst.name = g_strdup(src.name);
+        dst.xml = g_strdup(src.xml);
+        guest_init(fx, &thief, "thief", hot_devices, NULL);
+
+        g_assert_cmpint(qemu_start(fx, h1, &src, NULL, NULL, &r), ==, 0);
+        src_qmp = qmp_proxy_path(fx, h1, src.name);
+        vmlock_as(fx, h1, &r, "attach-disk", "--lease-only", src.name, hot, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        assert_holder(fx, hot, "host 1");
+        vmlock_as(fx, h1, &r, "pause", "--release", src.name, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        state = g_strdup(g_strstrip(r.out));
+        wait_disk_free(fx, hot);
+
+        g_assert_cmpint(qemu_start(fx, h2, &dst, NULL, "--paused", &r), ==, 0);
+        dst_qmp = qmp_proxy_path(fx, h2, dst.name);
+        vmlock_as(fx, h2, &r, "resume", dst.name, "--state", state, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_true(qemu_running(dst_qmp));
+        assert_holder(fx, disk, "host 2");
+        assert_holder(fx, hot, "host 2");
+        g_assert_cmpint(guest_start(fx, h1, &thief, NULL, NULL, NULL, &r), ==, 124);
+        g_assert_true(contains(r.err, "in use by host 2"));
+
+        /* Back to host 1: the hot-plugged disk's lease goes along. */
+        vmlock_as(fx, h2, &r, "pause", "--release", dst.name, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        back = g_strdup(g_strstrip(r.out));
+        wait_disk_free(fx, hot);
+        vmlock_as(fx, h1, &r, "resume", src.name, "--state", back, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_true(qemu_running(src_qmp));
+        assert_holder(fx, disk, "host 1");
+        assert_holder(fx, hot, "host 1");
 }
 
 /* ---- hotplug through QEMU ---------------------------------------------------- */
@@ -1188,14 +1351,6 @@ incoming_start(Fixture *fx, const SanlockTestHost *host, Guest *g, const char *u
 
         return qemu_start_args(fx, host, g, NULL, option, (const char *const *)m->qemu_args,
                                r);
-}
-
-static void
-assert_holder(Fixture *fx, const char *disk, const char *expected)
-{
-        g_autofree char *holder = disk_holder(fx, disk);
-
-        g_assert_cmpstr(holder, ==, expected);
 }
 
 /* A running guest with a disk goes host 1 -> host 2 -> host 1 -> host 2;
@@ -1723,6 +1878,8 @@ main(int argc, char **argv)
         ADD("/vmlock-sanlock/pause-keeps-leases", test_pause_keeps_leases);
         ADD("/vmlock-sanlock/migrate", test_migrate);
         ADD("/vmlock-sanlock/migrate/live", test_live_migration);
+        ADD("/vmlock-sanlock/migrate/hotplugged", test_migrate_hotplugged);
+        ADD("/vmlock-sanlock/resume/state-coverage", test_resume_state_coverage);
         ADD("/vmlock-sanlock/restricted-fd", test_restricted_fd);
         ADD("/vmlock-sanlock/seclabel", test_seclabel);
         ADD("/vmlock-sanlock/lock-failure", test_lock_failure);

@@ -715,6 +715,154 @@ apply_state(SanlockObject *obj, const char *state, GError **error)
         return TRUE;
 }
 
+/* A lease a hand-over state lists that the object lacks (a disk hot-plugged
+ * at the source, missing from the XML here): taken as the state names it,
+ * once its file passes the checks a lease file of ours would. */
+static VmlockSanlockLease *
+handed_over_lease(const struct sanlk_resource *res, GError **error)
+{
+        const VmlockSanlockConfig *config = driver_config;
+        gboolean shared = (res->flags & SANLK_RES_SHARED) != 0;
+        g_autoptr(VmlockSanlockLease) lease = NULL;
+        g_autofree char *label = NULL;
+        g_autofree char *what = NULL;
+        g_autofree char *expected = NULL;
+        const char *path;
+        struct stat st;
+        int found;
+
+        if (res->num_disks != 1) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_LEASE_STATE,
+                            "the state handed over names lease %s:%s on %u disks: vmlock "
+                            "leases live on one", res->lockspace_name, res->name,
+                            res->num_disks);
+                return NULL;
+        }
+        path = res->disks[0].path;
+        if (!g_str_equal(res->lockspace_name, VMLOCK_SANLOCK_DISK_LOCKSPACE)) {
+                label = g_strdup_printf("lease %s:%s (%s:%" G_GUINT64_FORMAT ") handed over "
+                                        "by the state", res->lockspace_name, res->name, path,
+                                        (guint64)res->disks[0].offset);
+                lease = vmlock_sanlock_lease_new(label, res->lockspace_name, res->name, path,
+                                                 res->disks[0].offset, shared, error);
+                if (!lease || !check_explicit_lease_file(lease, error))
+                        return NULL;
+                return g_steal_pointer(&lease);
+        }
+
+        label = g_strdup_printf("disk lease %s (%s) handed over by the state, for a disk "
+                                "not in this guest's XML", res->name, path);
+        expected = config->auto_disk_leases
+                           ? g_build_filename(config->disk_lease_dir, res->name, NULL)
+                           : NULL;
+        if (!expected || !g_str_equal(path, expected) || res->disks[0].offset != 0) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_LEASE_STATE,
+                            "cannot take the %s: %s", label,
+                            expected ? "this host keeps that lease elsewhere, in "
+                                       "disk_lease_dir"
+                                     : "this host has no automatic disk leases "
+                                       "(auto_disk_leases = 0)");
+                if (expected)
+                        g_prefix_error(error, "%s: ", config->filename);
+                return NULL;
+        }
+        lease = vmlock_sanlock_lease_new(label, res->lockspace_name, res->name, path, 0, shared,
+                                         error);
+        if (!lease)
+                return NULL;
+        what = g_strdup_printf("the lease file of the %s", label);
+        found = vmlock_sanlock_trust_file(config, path, what, &st, error);
+        if (found < 0)
+                return NULL;
+        if (found == 0) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_LEASE_STATE,
+                            "cannot take the %s: its lease file does not exist here (is "
+                            "disk_lease_dir the same shared directory on both hosts?)",
+                            label);
+                return NULL;
+        }
+        lease->auto_file = TRUE;
+        lease->file_dev = st.st_dev;
+        lease->file_ino = st.st_ino;
+        return g_steal_pointer(&lease);
+}
+
+/* A state handed over by another holder (VMLOCK_LOCK_ACQUIRE_HANDOVER) must
+ * list every lease of the object: one it lacks (an empty or truncated
+ * state) would be taken with no version to check. What it lists beyond
+ * them is added, so no lease the source gave up is left untaken. */
+static gboolean
+apply_handover(SanlockObject *obj, const char *state, GError **error)
+{
+        g_autoptr(GPtrArray) resources = NULL;
+        g_autoptr(GPtrArray) missing = g_ptr_array_new();
+        g_autoptr(GError) local = NULL;
+
+        resources = vmlock_sanlock_state_parse(state, &local);
+        if (!resources) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_LEASE_STATE,
+                            "the state handed over cannot be read (truncated in the copy?): "
+                            "%s", local->message);
+                return FALSE;
+        }
+        /* An exclusive lease listed without its version (an entry cut short)
+         * is as unchecked as one not listed. */
+        for (guint i = 0; i < obj->leases->len; i++) {
+                VmlockSanlockLease *lease = g_ptr_array_index(obj->leases, i);
+                gboolean exclusive = !(lease->res->flags & SANLK_RES_SHARED);
+                gboolean listed = FALSE;
+
+                for (guint j = 0; j < resources->len && !listed; j++) {
+                        const struct sanlk_resource *arg = g_ptr_array_index(resources, j);
+
+                        listed = vmlock_sanlock_lease_same(lease->res, arg) &&
+                                 (!exclusive || (arg->flags & SANLK_RES_LVER));
+                }
+                if (!listed)
+                        g_ptr_array_add(missing, lease->label);
+        }
+        if (missing->len > 0) {
+                g_autofree char *who = object_describe(obj);
+                g_autofree char *names = NULL;
+
+                g_ptr_array_add(missing, NULL);
+                names = g_strjoinv(", ", (char **)missing->pdata);
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_LEASE_STATE,
+                            "cannot take the leases of %s: the state handed over does not list "
+                            "%s with %s (%s state?), so vmlock cannot check that "
+                            "nobody used %s since; give the whole state that `pause --release` "
+                            "or `migrate` printed",
+                            who, names, missing->len > 2 ? "their versions" : "its version",
+                            *state ? "a truncated" : "an empty",
+                            missing->len > 2 ? "them" : "it");
+                return FALSE;
+        }
+        if (!apply_state(obj, state, error))
+                return FALSE;
+        for (guint j = 0; j < resources->len; j++) {
+                const struct sanlk_resource *arg = g_ptr_array_index(resources, j);
+                VmlockSanlockLease *extra;
+                gboolean have = FALSE;
+
+                for (guint i = 0; i < obj->leases->len && !have; i++)
+                        have = vmlock_sanlock_lease_same(
+                                ((VmlockSanlockLease *)g_ptr_array_index(obj->leases, i))->res,
+                                arg);
+                if (have)
+                        continue;
+                extra = handed_over_lease(arg, error);
+                if (!extra)
+                        return FALSE;
+                if ((arg->flags & SANLK_RES_LVER) && !(extra->res->flags & SANLK_RES_SHARED)) {
+                        extra->res->lver = arg->lver;
+                        extra->res->flags |= SANLK_RES_LVER;
+                }
+                g_debug("taking %s too", extra->label);
+                g_ptr_array_add(obj->leases, extra);
+        }
+        return TRUE;
+}
+
 static gboolean
 sanlock_drv_requires_disk_leases(void)
 {
@@ -757,8 +905,15 @@ sanlock_drv_acquire(VmlockLockObject *object, const char *state, unsigned int fl
                      flags, (int)action);
 
         if (!check_flags("acquire", flags,
-                         VMLOCK_LOCK_ACQUIRE_REGISTER_ONLY | VMLOCK_LOCK_ACQUIRE_RESTRICT, error))
+                         VMLOCK_LOCK_ACQUIRE_REGISTER_ONLY | VMLOCK_LOCK_ACQUIRE_RESTRICT |
+                                 VMLOCK_LOCK_ACQUIRE_HANDOVER,
+                         error))
                 return FALSE;
+        if ((flags & VMLOCK_LOCK_ACQUIRE_HANDOVER) && !state) {
+                g_set_error_literal(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                                    "sanlock lock driver: a hand-over needs the state");
+                return FALSE;
+        }
         if (!check_require_lease(obj, error))
                 return FALSE;
         if (driver_read_only && obj->leases->len > 0 &&
@@ -766,6 +921,16 @@ sanlock_drv_acquire(VmlockLockObject *object, const char *state, unsigned int fl
                 g_set_error_literal(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
                                     "the sanlock lock driver was loaded for queries only: it "
                                     "takes no leases");
+                return FALSE;
+        }
+
+        /* Only an explicit hand-over proves coverage; a state of our own
+         * (pause --release, then resume here) may lack a disk recorded
+         * since, which has no version to check. */
+        if (flags & VMLOCK_LOCK_ACQUIRE_HANDOVER) {
+                if (!apply_handover(obj, state, error))
+                        return FALSE;
+        } else if (state && *state && !apply_state(obj, state, error)) {
                 return FALSE;
         }
 
@@ -804,8 +969,6 @@ sanlock_drv_acquire(VmlockLockObject *object, const char *state, unsigned int fl
                 }
         }
 
-        if (state && *state && !apply_state(obj, state, error))
-                return FALSE;
 
         if (in_guest) {
                 sock = sanlock_register();
@@ -897,11 +1060,13 @@ inquire_state(const SanlockObject *obj, char **ret_state, GError **error)
         return TRUE;
 }
 
-/* The object's leases that @state (the pid's leases now) lists. A state
- * that cannot be read is an error: taking it as "nothing held" would
+/* The object's leases that @state (the pid's leases now) lists, or with
+ * @all every lease it lists: a pause hands over all the guest holds, also
+ * leases taken over from a migration source for disks not in its XML. A
+ * state that cannot be read is an error: taking it as "nothing held" would
  * report a release that left every lease held. */
 static gboolean
-held_leases(const SanlockObject *obj, const char *state, GPtrArray **ret_held,
+held_leases(const SanlockObject *obj, const char *state, gboolean all, GPtrArray **ret_held,
             GError **error)
 {
         g_autoptr(GPtrArray) held = g_ptr_array_new();
@@ -916,6 +1081,10 @@ held_leases(const SanlockObject *obj, const char *state, GPtrArray **ret_held,
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INTERNAL,
                             "cannot release the leases of %s: %s", who, local->message);
                 return FALSE;
+        }
+        if (all) {
+                *ret_held = g_steal_pointer(&resources);
+                return TRUE;
         }
         for (guint i = 0; i < obj->leases->len; i++) {
                 VmlockSanlockLease *lease = g_ptr_array_index(obj->leases, i);
@@ -954,7 +1123,8 @@ sanlock_drv_release(VmlockLockObject *object, char **ret_state, unsigned int fla
 
         /* What the pid holds now: the state to hand back, and which of our
          * leases to release (one never taken is skipped, not an error). */
-        if (!inquire_state(obj, &state, error) || !held_leases(obj, state, &held, error))
+        if (!inquire_state(obj, &state, error) ||
+            !held_leases(obj, state, ret_state != NULL, &held, error))
                 return FALSE;
 
         /* Explicit batches, never SANLK_REL_ALL: with more than 8 leases held
