@@ -468,7 +468,7 @@ cmd_start(int argc, char **argv)
         char **program;
         const char *config_dir;
         const char *domain_xml;
-        gboolean config_found = TRUE;
+        gboolean manager_named = TRUE;
         sigset_t old_mask;
         int opt_argc = argc;
         int report_fd = -1;
@@ -519,14 +519,17 @@ cmd_start(int argc, char **argv)
                 return tool_report_error(error, VMLOCK_EXIT_START_FAILURE);
         if (!state_dir_check_name(vmlock_domain_get_name(dom), &error))
                 return tool_report_error(error, VMLOCK_EXIT_START_FAILURE);
-        if (!tool_config_read_lock_manager(config_dir, &manager_name, &config_found, &error))
+        if (!tool_config_read_lock_manager(config_dir, &manager_name, &manager_named, &error))
                 return tool_report_error(error, VMLOCK_EXIT_START_FAILURE);
-        if (!config_found && g_str_equal(manager_name, "nop")) {
+        if (!manager_named) {
                 g_autofree char *path = tool_config_path(config_dir);
 
-                g_printerr("%s: warning: %s does not exist: lock_manager is \"nop\", guest "
-                           "'%s' runs WITHOUT disk leases\n",
-                           g_get_prgname(), path, vmlock_domain_get_name(dom));
+                g_printerr("%s: warning: %s %s: lock_manager is \"nop\", guest '%s' runs "
+                           "WITHOUT disk leases\n",
+                           g_get_prgname(), path,
+                           g_file_test(path, G_FILE_TEST_EXISTS) ? "sets no lock_manager"
+                                                                 : "does not exist",
+                           vmlock_domain_get_name(dom));
         }
         manager = tool_lock_manager_new(manager_name, NULL, config_dir, &error);
         if (!manager)

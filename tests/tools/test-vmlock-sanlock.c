@@ -665,6 +665,69 @@ test_start_paused_plain(Fixture *fx, gconstpointer data)
         g_assert_true(contains(r.out, "exclusive  held"));
 }
 
+/* "vmlock start --detach -c @config_dir XML -- tool-test-guest ..." as @host. */
+static int
+guest_start_config(Fixture *fx, const SanlockTestHost *host, Guest *g, const char *config_dir,
+                   RunResult *r)
+{
+        g_autoptr(GPtrArray) argv = g_ptr_array_new();
+        const char *const args[] = { VMLOCK_BIN, "start", "--detach", "-c", config_dir, g->xml,
+                                     "--", GUEST_BIN, "--ready", g->ready, "--hold" };
+
+        for (guint i = 0; i < G_N_ELEMENTS(args); i++)
+                g_ptr_array_add(argv, (gpointer)args[i]);
+        return run_detached_start(fx, host, g, argv, r);
+}
+
+/* A typo in vmlock.conf or qemu-sanlock.conf is an error naming file and
+ * line: the guest never runs (with the nop driver, beside another host's
+ * writer). */
+static void
+test_start_config_typo(Fixture *fx, gconstpointer data)
+{
+        const SanlockTestHost *h1 = sanlock_test_host(1);
+        const SanlockTestHost *h2 = sanlock_test_host(2);
+        g_autofree char *disk = disk_path(fx, "disk");
+        g_autofree char *devices = disk_xml(disk);
+        g_autofree char *sanlock_conf = g_build_filename(h1->config_dir, "qemu-sanlock.conf",
+                                                         NULL);
+        g_autofree char *sanlock_text = NULL;
+        g_autofree char *typo_dir = sanlock_test_config_dir_new(NULL);
+        g_autofree char *typo_conf = g_build_filename(typo_dir, "vmlock.conf", NULL);
+        g_autofree char *typo_sanlock_conf = g_build_filename(typo_dir, "qemu-sanlock.conf",
+                                                              NULL);
+        g_autofree char *typo_sanlock_text = NULL;
+        g_autofree char *expect = NULL;
+        g_auto(Guest) a = { 0 };
+        g_auto(Guest) b = { 0 };
+        g_auto(RunResult) r = { 0 };
+
+        g_assert_true(g_file_get_contents(sanlock_conf, &sanlock_text, NULL, NULL));
+        g_assert_true(g_file_set_contents(typo_sanlock_conf, sanlock_text, -1, NULL));
+        g_assert_true(g_file_set_contents(typo_conf, "lock_manger = \"sanlock\"\n", -1, NULL));
+        guest_init(fx, &a, "a", devices, NULL);
+        guest_init(fx, &b, "b", devices, NULL);
+        g_assert_cmpint(guest_start(fx, h2, &a, NULL, NULL, NULL, &r), ==, 0);
+
+        g_assert_cmpint(guest_start_config(fx, h1, &b, typo_dir, &r), ==, 125);
+        expect = g_strdup_printf("%s:1: unknown key 'lock_manger' (did you mean "
+                                 "'lock_manager'?)", typo_conf);
+        g_assert_true(contains(r.err, expect));
+        g_assert_false(g_file_test(b.ready, G_FILE_TEST_EXISTS));
+
+        /* The driver's config: auto_disk_leases misspelt would leave the
+         * disks without leases. */
+        g_assert_true(g_file_set_contents(typo_conf, "lock_manager = \"sanlock\"\n", -1, NULL));
+        typo_sanlock_text = g_strconcat(sanlock_text, "\nauto_disk_lease = 1\n", NULL);
+        g_assert_true(g_file_set_contents(typo_sanlock_conf, typo_sanlock_text, -1, NULL));
+        g_assert_cmpint(guest_start_config(fx, h1, &b, typo_dir, &r), ==, 125);
+        g_assert_true(contains(r.err, "unknown key 'auto_disk_lease' (did you mean "
+                                      "'auto_disk_leases'?)"));
+        g_assert_true(contains(r.err, typo_sanlock_conf));
+        g_assert_false(g_file_test(b.ready, G_FILE_TEST_EXISTS));
+        assert_holder(fx, disk, "host 2");
+}
+
 /* ---- hotplug ---------------------------------------------------------------- */
 
 static void
@@ -1871,6 +1934,7 @@ main(int argc, char **argv)
         ADD("/vmlock-sanlock/start/refused-on-other-host", test_start_refused);
         ADD("/vmlock-sanlock/start/foreground-status", test_foreground_status);
         ADD("/vmlock-sanlock/start/paused-plain", test_start_paused_plain);
+        ADD("/vmlock-sanlock/start/config-typo", test_start_config_typo);
         ADD("/vmlock-sanlock/hotplug", test_hotplug);
         ADD("/vmlock-sanlock/hotplug/qemu", test_hotplug_qemu);
         ADD("/vmlock-sanlock/hotplug/proxy-blockdev", test_proxy_blockdev);
