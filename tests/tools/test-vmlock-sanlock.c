@@ -728,6 +728,35 @@ test_start_config_typo(Fixture *fx, gconstpointer data)
         assert_holder(fx, disk, "host 2");
 }
 
+/* A cdrom without <readonly/> takes a shared lease, as a readonly disk:
+ * two hosts' guests boot one ISO, and a writer of it is still refused. */
+static void
+test_start_cdrom_shared(Fixture *fx, gconstpointer data)
+{
+        const SanlockTestHost *h1 = sanlock_test_host(1);
+        const SanlockTestHost *h2 = sanlock_test_host(2);
+        g_autofree char *iso = disk_path(fx, "iso");
+        g_autofree char *cdrom = g_strdup_printf("    <disk type='file' device='cdrom'>\n"
+                                                 "      <source file='%s'/>"
+                                                 "<target dev='hdc'/>\n"
+                                                 "    </disk>\n",
+                                                 iso);
+        g_autofree char *writer = disk_xml(iso);
+        g_auto(Guest) a = { 0 };
+        g_auto(Guest) b = { 0 };
+        g_auto(Guest) c = { 0 };
+        g_auto(RunResult) r = { 0 };
+
+        guest_init(fx, &a, "cd1", cdrom, NULL);
+        guest_init(fx, &b, "cd2", cdrom, NULL);
+        guest_init(fx, &c, "writer", writer, NULL);
+        g_assert_cmpint(guest_start(fx, h1, &a, NULL, NULL, NULL, &r), ==, 0);
+        g_assert_cmpint(guest_start(fx, h2, &b, NULL, NULL, NULL, &r), ==, 0);
+        vmlock_as(fx, h1, &r, "status", a.name, NULL);
+        g_assert_true(contains(r.out, "shared (readonly)  held"));
+        g_assert_cmpint(guest_start(fx, h1, &c, NULL, NULL, NULL, &r), ==, 124);
+}
+
 /* ---- hotplug ---------------------------------------------------------------- */
 
 static void
@@ -1935,6 +1964,7 @@ main(int argc, char **argv)
         ADD("/vmlock-sanlock/start/foreground-status", test_foreground_status);
         ADD("/vmlock-sanlock/start/paused-plain", test_start_paused_plain);
         ADD("/vmlock-sanlock/start/config-typo", test_start_config_typo);
+        ADD("/vmlock-sanlock/start/cdrom-shared", test_start_cdrom_shared);
         ADD("/vmlock-sanlock/hotplug", test_hotplug);
         ADD("/vmlock-sanlock/hotplug/qemu", test_hotplug_qemu);
         ADD("/vmlock-sanlock/hotplug/proxy-blockdev", test_proxy_blockdev);
