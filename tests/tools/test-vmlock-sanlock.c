@@ -728,6 +728,32 @@ test_start_config_typo(Fixture *fx, gconstpointer data)
         assert_holder(fx, disk, "host 2");
 }
 
+/* A start refused because another host has the disk names a guest of this
+ * host only if it holds the disk: one started --paused (holding nothing)
+ * is not the culprit. */
+static void
+test_start_refused_stale_local(Fixture *fx, gconstpointer data)
+{
+        const SanlockTestHost *h1 = sanlock_test_host(1);
+        const SanlockTestHost *h2 = sanlock_test_host(2);
+        g_autofree char *disk = disk_path(fx, "disk");
+        g_autofree char *devices = disk_xml(disk);
+        g_auto(Guest) idle = { 0 };
+        g_auto(Guest) other = { 0 };
+        g_auto(Guest) late = { 0 };
+        g_auto(RunResult) r = { 0 };
+
+        guest_init(fx, &idle, "idle", devices, NULL);
+        guest_init(fx, &other, "other", devices, NULL);
+        guest_init(fx, &late, "late", devices, NULL);
+        g_assert_cmpint(guest_start(fx, h1, &idle, "--paused", NULL, NULL, &r), ==, 0);
+        g_assert_cmpint(guest_start(fx, h2, &other, NULL, NULL, NULL, &r), ==, 0);
+        g_assert_cmpint(guest_start(fx, h1, &late, NULL, NULL, NULL, &r), ==, 124);
+        g_assert_true(contains(r.err, "in use by host 2"));
+        g_assert_false(contains(r.err, idle.name));
+        g_assert_false(contains(r.err, "here has it"));
+}
+
 /* A cdrom without <readonly/> takes a shared lease, as a readonly disk:
  * two hosts' guests boot one ISO, and a writer of it is still refused. */
 static void
@@ -1965,6 +1991,7 @@ main(int argc, char **argv)
         ADD("/vmlock-sanlock/start/paused-plain", test_start_paused_plain);
         ADD("/vmlock-sanlock/start/config-typo", test_start_config_typo);
         ADD("/vmlock-sanlock/start/cdrom-shared", test_start_cdrom_shared);
+        ADD("/vmlock-sanlock/start/refused-stale-local", test_start_refused_stale_local);
         ADD("/vmlock-sanlock/hotplug", test_hotplug);
         ADD("/vmlock-sanlock/hotplug/qemu", test_hotplug_qemu);
         ADD("/vmlock-sanlock/hotplug/proxy-blockdev", test_proxy_blockdev);
