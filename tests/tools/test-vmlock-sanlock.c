@@ -754,6 +754,94 @@ test_start_refused_stale_local(Fixture *fx, gconstpointer data)
         g_assert_false(contains(r.err, "here has it"));
 }
 
+/* The lease file of @disk in the shared lease dir. */
+static char *
+lease_file_of(const char *disk)
+{
+        g_autofree char *md5 = g_compute_checksum_for_string(G_CHECKSUM_MD5, disk, -1);
+
+        return g_build_filename(sanlock_test_harness()->lease_dir, md5, NULL);
+}
+
+/* A damaged lease file (empty, truncated, zeroed) is named, with what is
+ * wrong with it and what to do, by start and status --disk: not sanlock's
+ * errno of its reads, nor a removal that never happened. */
+static void
+test_damaged_lease_file(Fixture *fx, gconstpointer data)
+{
+        static const struct {
+                const char *what;
+                gsize size;     /* of the good file kept; 0: none, G_MAXSIZE: zeroed */
+                const char *expect;
+        } cases[] = {
+                { "empty", 0, "it is empty (0 bytes)" },
+                { "truncated", 100, "it is 100 bytes long, shorter than one lease" },
+                { "zeroed", G_MAXSIZE, "it holds no sanlock lease (zeroed or overwritten)" },
+        };
+        const SanlockTestHost *h1 = sanlock_test_host(1);
+
+        for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autofree char *disk = disk_path(fx, cases[i].what);
+                g_autofree char *devices = disk_xml(disk);
+                g_autofree char *lease = lease_file_of(disk);
+                g_autofree char *good = NULL;
+                g_autofree char *expect = NULL;
+                gsize good_len = 0;
+                g_auto(Guest) g = { 0 };
+                g_auto(RunResult) r = { 0 };
+
+                /* A real lease file first, then damaged. */
+                guest_init(fx, &g, cases[i].what, devices, NULL);
+                g_assert_cmpint(guest_start(fx, h1, &g, NULL, NULL, NULL, &r), ==, 0);
+                guest_kill(fx, h1, &g, disk);
+                g_assert_true(g_file_get_contents(lease, &good, &good_len, NULL));
+                if (cases[i].size == G_MAXSIZE)
+                        memset(good, 0, good_len);
+                else
+                        good_len = cases[i].size;
+                g_assert_true(g_file_set_contents(lease, good, (gssize)good_len, NULL));
+
+                expect = g_strdup_printf("the lease file %s of disk %s is damaged: %s", lease,
+                                         disk, cases[i].expect);
+                g_assert_cmpint(guest_start(fx, h1, &g, NULL, NULL, NULL, &r), ==, 125);
+                g_assert_true(contains(r.err, expect));
+                g_assert_true(contains(r.err, "vmlock-sanlock-cleanup --remove-damaged"));
+                vmlock_as(fx, h1, &r, "status", "--disk", disk, NULL);
+                g_assert_cmpint(r.status, ==, 1);
+                g_assert_true(contains(r.err, expect));
+
+                /* Removed, it is made anew. */
+                g_assert_cmpint(unlink(lease), ==, 0);
+                g_assert_cmpint(guest_start(fx, h1, &g, NULL, NULL, NULL, &r), ==, 0);
+        }
+}
+
+/* A disk_lease_dir that does not exist is said so, not "not a directory". */
+static void
+test_lease_dir_missing(Fixture *fx, gconstpointer data)
+{
+        const SanlockTestHost *h1 = sanlock_test_host(1);
+        g_autofree char *missing = g_build_filename(fx->dir, "no-such-dir", NULL);
+        g_autofree char *conf = g_strdup_printf("auto_disk_leases = 1\n"
+                                                "disk_lease_dir = \"%s\"\nhost_id = 1\n",
+                                                missing);
+        g_autofree char *config_dir = sanlock_test_config_dir_new(conf);
+        g_autofree char *vmlock_conf = g_build_filename(config_dir, "vmlock.conf", NULL);
+        g_autofree char *disk = disk_path(fx, "disk");
+        g_autofree char *devices = disk_xml(disk);
+        g_autofree char *expect = NULL;
+        g_auto(Guest) g = { 0 };
+        g_auto(RunResult) r = { 0 };
+
+        g_assert_true(g_file_set_contents(vmlock_conf, "lock_manager = \"sanlock\"\n", -1,
+                                          NULL));
+        guest_init(fx, &g, "nodir", devices, NULL);
+        g_assert_cmpint(guest_start_config(fx, h1, &g, config_dir, &r), ==, 124);
+        expect = g_strdup_printf("disk_lease_dir %s (%s/qemu-sanlock.conf) does not exist",
+                                 missing, config_dir);
+        g_assert_true(contains(r.err, expect));
+}
+
 /* A cdrom without <readonly/> takes a shared lease, as a readonly disk:
  * two hosts' guests boot one ISO, and a writer of it is still refused. */
 static void
@@ -1991,6 +2079,8 @@ main(int argc, char **argv)
         ADD("/vmlock-sanlock/start/paused-plain", test_start_paused_plain);
         ADD("/vmlock-sanlock/start/config-typo", test_start_config_typo);
         ADD("/vmlock-sanlock/start/cdrom-shared", test_start_cdrom_shared);
+        ADD("/vmlock-sanlock/start/damaged-lease-file", test_damaged_lease_file);
+        ADD("/vmlock-sanlock/start/lease-dir-missing", test_lease_dir_missing);
         ADD("/vmlock-sanlock/start/refused-stale-local", test_start_refused_stale_local);
         ADD("/vmlock-sanlock/hotplug", test_hotplug);
         ADD("/vmlock-sanlock/hotplug/qemu", test_hotplug_qemu);

@@ -20,6 +20,7 @@
 #include <vmlock/error.h>
 
 #include "drivers/sanlock/sanlock_config.h"
+#include "drivers/sanlock/sanlock_damage.h"
 #include "drivers/sanlock/sanlock_errors.h"
 #include "drivers/sanlock/sanlock_holder.h"
 #include "drivers/sanlock/sanlock_hosts.h"
@@ -580,6 +581,25 @@ renew_removed_files(VmlockSanlockLease **batch, guint n, VmlockSanlockLease **re
         return renewed;
 }
 
+/* A batch refused by anything but a holder: a damaged lease file of it is
+ * named, with what is wrong with it, rather than sanlock's errno of its
+ * reads. Returns TRUE when there was one. */
+static gboolean
+set_damage_error(VmlockSanlockLease **batch, guint n, GError **error)
+{
+        for (guint i = 0; i < n; i++) {
+                const char *path = batch[i]->res->disks[0].path;
+                g_autofree char *damage = vmlock_sanlock_lease_file_damage(
+                        path, batch[i]->res->disks[0].offset);
+
+                if (damage) {
+                        vmlock_sanlock_set_damage_error(error, batch[i]->label, path, damage);
+                        return TRUE;
+                }
+        }
+        return FALSE;
+}
+
 /* A batch refused by anything but a holder, after a removed lease file:
  * renews the files and tries again, a few times, before giving up. */
 #define FILE_RETRIES 3
@@ -656,9 +676,13 @@ acquire_leases(const SanlockObject *obj, int sock, GError **error)
                         if (undo < 0)
                                 g_debug("releasing the %u leases taken before failed: %d",
                                         done, undo);
+                        gboolean busy = vmlock_sanlock_rv_is_busy(rv);
+
                         if (local)
                                 g_propagate_error(error, local);
-                        else if (retries == FILE_RETRIES && !vmlock_sanlock_rv_is_busy(rv))
+                        else if (!busy && set_damage_error(batch, n, error))
+                                g_debug("batch refused (%d) for a damaged lease file", rv);
+                        else if (retries == FILE_RETRIES && !busy)
                                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_LEASE_BUSY,
                                             "cannot lock %s: the lease file %s was removed "
                                             "while starting (by vmlock-sanlock-cleanup?); "
@@ -1243,14 +1267,16 @@ sanlock_drv_describe_resource(unsigned int type, const char *name, gsize n_param
                         "(%s would be its lease file)", path);
                 return TRUE;
         }
-        if (st.st_size == 0) {
-                *ret_description = g_strdup_printf("no lease yet: its lease file %s is empty "
-                                                   "(being created right now?)", path);
-                return TRUE;
-        }
-
         ls_path = g_build_filename(config->disk_lease_dir, VMLOCK_SANLOCK_DISK_LOCKSPACE, NULL);
         rv = vmlock_sanlock_holder_read(lease->res, ls_path, &holders, &shared);
+        if (rv < 0 || st.st_size == 0) {
+                g_autofree char *damage = vmlock_sanlock_lease_file_damage(path, 0);
+
+                if (damage) {
+                        vmlock_sanlock_set_damage_error(error, lease->label, path, damage);
+                        return FALSE;
+                }
+        }
         if (rv < 0) {
                 VmlockSanlockErrorContext ctx = {
                         .op = VMLOCK_SANLOCK_OP_READ,
