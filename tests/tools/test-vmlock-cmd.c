@@ -914,7 +914,7 @@ static void
 test_start_refused_arguments(Fixture *fx, gconstpointer data)
 {
         static const struct {
-                const char *args[6];
+                const char *args[7];
                 const char *message;
         } cases[] = {
                 { { "sh", "-c", "true", "-daemonize" }, "-daemonize: vmlock cannot supervise" },
@@ -924,6 +924,11 @@ test_start_refused_arguments(Fixture *fx, gconstpointer data)
                 { { "/usr/bin/qemu-system-x86_64", "-monitor", "stdio" }, "-monitor" },
                 { { "qemu-kvm", "-mon", "chardev=c" }, "-mon" },
                 { { "qemu-system-x86_64", "-serial", "mon:stdio" }, "mon:stdio" },
+                /* QEMU behind a wrapper is QEMU all the same */
+                { { "env", "qemu-system-x86_64", "-qmp", "unix:/tmp/q,server=on" },
+                  "-qmp: vmlock is the only QMP client" },
+                { { "taskset", "-c", "0", "qemu-kvm", "-monitor", "stdio" }, "give vmlock "
+                  "start --qemu" },
         };
 
         for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {

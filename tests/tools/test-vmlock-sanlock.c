@@ -842,6 +842,37 @@ test_lease_dir_missing(Fixture *fx, gconstpointer data)
         g_assert_true(contains(r.err, expect));
 }
 
+/* QEMU run through a wrapper (env, taskset...) with a monitor of its own
+ * is refused as QEMU itself is: that monitor could resume it without its
+ * leases. Nothing runs, the disk stays free. */
+static void
+test_start_wrapped_monitor(Fixture *fx, gconstpointer data)
+{
+        const SanlockTestHost *h1 = sanlock_test_host(1);
+        g_autofree char *disk = disk_path(fx, "disk");
+        g_autofree char *devices = disk_xml(disk);
+        g_autofree char *lease = lease_file_of(disk);
+        g_autofree char *sock = g_build_filename(fx->dir, "own.qmp", NULL);
+        g_autofree char *qmp = g_strdup_printf("unix:%s,server=on,wait=off", sock);
+        const char *const wrapped[] = { "env", QEMU_NAME, "-machine", "none", "-display",
+                                        "none", "-qmp", qmp, NULL };
+        const char *const with_option[] = { "--qemu", NULL };
+        g_auto(Guest) g = { 0 };
+        g_auto(RunResult) r = { 0 };
+
+        if (!have_qemu())
+                return;
+        guest_init(fx, &g, "wrapped", devices, NULL);
+        g_assert_cmpint(qemu_start_args(fx, h1, &g, NULL, NULL, wrapped, &r), ==, 125);
+        g_assert_true(contains(r.err, "-qmp: vmlock is the only QMP client"));
+        g_assert_cmpint(qemu_start_args(fx, h1, &g, NULL, with_option[0], wrapped, &r), ==,
+                        125);
+        g_assert_true(contains(r.err, "-qmp: vmlock is the only QMP client"));
+        /* refused before anything was locked, or run */
+        g_assert_false(g_file_test(sock, G_FILE_TEST_EXISTS));
+        g_assert_false(g_file_test(lease, G_FILE_TEST_EXISTS));
+}
+
 /* A cdrom without <readonly/> takes a shared lease, as a readonly disk:
  * two hosts' guests boot one ISO, and a writer of it is still refused. */
 static void
@@ -2079,6 +2110,7 @@ main(int argc, char **argv)
         ADD("/vmlock-sanlock/start/paused-plain", test_start_paused_plain);
         ADD("/vmlock-sanlock/start/config-typo", test_start_config_typo);
         ADD("/vmlock-sanlock/start/cdrom-shared", test_start_cdrom_shared);
+        ADD("/vmlock-sanlock/start/wrapped-monitor", test_start_wrapped_monitor);
         ADD("/vmlock-sanlock/start/damaged-lease-file", test_damaged_lease_file);
         ADD("/vmlock-sanlock/start/lease-dir-missing", test_lease_dir_missing);
         ADD("/vmlock-sanlock/start/refused-stale-local", test_start_refused_stale_local);
