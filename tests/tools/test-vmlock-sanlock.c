@@ -505,6 +505,15 @@ assert_holder(Fixture *fx, const char *disk, const char *expected)
         g_assert_cmpstr(holder, ==, expected);
 }
 
+/* The lease file of @disk in the shared lease dir. */
+static char *
+lease_file_of(const char *disk)
+{
+        g_autofree char *md5 = g_compute_checksum_for_string(G_CHECKSUM_MD5, disk, -1);
+
+        return g_build_filename(sanlock_test_harness()->lease_dir, md5, NULL);
+}
+
 static gboolean
 qemu_running(const char *proxy)
 {
@@ -752,15 +761,6 @@ test_start_refused_stale_local(Fixture *fx, gconstpointer data)
         g_assert_true(contains(r.err, "in use by host 2"));
         g_assert_false(contains(r.err, idle.name));
         g_assert_false(contains(r.err, "here has it"));
-}
-
-/* The lease file of @disk in the shared lease dir. */
-static char *
-lease_file_of(const char *disk)
-{
-        g_autofree char *md5 = g_compute_checksum_for_string(G_CHECKSUM_MD5, disk, -1);
-
-        return g_build_filename(sanlock_test_harness()->lease_dir, md5, NULL);
 }
 
 /* A damaged lease file (empty, truncated, zeroed) is named, with what is
@@ -1177,6 +1177,10 @@ test_migrate_hotplugged(Fixture *fx, gconstpointer data)
         g_autofree char *hot = disk_path(fx, "hot");
         g_autofree char *devices = disk_xml(disk);
         g_autofree char *hot_devices = disk_xml(hot);
+        g_autofree char *hot_lease = lease_file_of(hot);
+        g_autofree char *hot_md5 = g_path_get_basename(hot_lease);
+        g_autofree char *hot_lease_line = g_strdup_printf(
+                "disk lease %s (%s), exclusive  held (handed over", hot_md5, hot_lease);
         g_autofree char *state = NULL;
         g_autofree char *back = NULL;
         g_autofree char *src_qmp = NULL;
@@ -1212,6 +1216,10 @@ test_migrate_hotplugged(Fixture *fx, gconstpointer data)
         assert_holder(fx, hot, "host 2");
         g_assert_cmpint(guest_start(fx, h1, &thief, NULL, NULL, NULL, &r), ==, 124);
         g_assert_true(contains(r.err, "in use by host 2"));
+        /* status says it holds the lease, though its disk is not in the XML */
+        vmlock_as(fx, h2, &r, "status", dst.name, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_true(contains(r.out, hot_lease_line));
 
         /* Back to host 1: the hot-plugged disk's lease goes along. */
         vmlock_as(fx, h2, &r, "pause", "--release", dst.name, NULL);

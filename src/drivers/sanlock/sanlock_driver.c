@@ -1194,6 +1194,55 @@ sanlock_drv_inquire(VmlockLockObject *object, char **ret_state, unsigned int fla
         return inquire_state(obj, ret_state, error);
 }
 
+static gboolean
+sanlock_drv_state_extra(VmlockLockObject *object, const char *state, unsigned int flags,
+                        GStrv *ret_extra, GError **error)
+{
+        SanlockObject *obj = object_priv(object);
+        g_autoptr(GPtrArray) resources = NULL;
+        g_autoptr(GPtrArray) extra = g_ptr_array_new_with_free_func(g_free);
+
+        VMLOCK_TRACE("object=%p state=%s flags=0x%x", object, VMLOCK_NULLSTR(state), flags);
+
+        if (!check_flags("state_extra", flags, 0, error))
+                return FALSE;
+        resources = vmlock_sanlock_state_parse(state, error);
+        if (!resources)
+                return FALSE;
+        for (guint j = 0; j < resources->len; j++) {
+                const struct sanlk_resource *res = g_ptr_array_index(resources, j);
+                const char *mode = (res->flags & SANLK_RES_SHARED) ? "shared" : "exclusive";
+                gboolean have = FALSE;
+
+                for (guint i = 0; i < obj->leases->len && !have; i++)
+                        have = vmlock_sanlock_lease_same(
+                                ((VmlockSanlockLease *)g_ptr_array_index(obj->leases, i))->res,
+                                res);
+                if (have)
+                        continue;
+                if (g_str_equal(res->lockspace_name, VMLOCK_SANLOCK_DISK_LOCKSPACE))
+                        g_ptr_array_add(extra, g_strdup_printf(
+                                                "disk lease %s (%s), %s", res->name,
+                                                res->num_disks ? res->disks[0].path : "?",
+                                                mode));
+                else
+                        g_ptr_array_add(extra, g_strdup_printf(
+                                                "lease %s:%s (%s:%" G_GUINT64_FORMAT "), %s",
+                                                res->lockspace_name, res->name,
+                                                res->num_disks ? res->disks[0].path : "?",
+                                                res->num_disks ? (guint64)res->disks[0].offset
+                                                               : 0,
+                                                mode));
+        }
+        if (extra->len == 0) {
+                *ret_extra = NULL;
+                return TRUE;
+        }
+        g_ptr_array_add(extra, NULL);
+        *ret_extra = (GStrv)g_ptr_array_free(g_steal_pointer(&extra), FALSE);
+        return TRUE;
+}
+
 /* ---- describe ----------------------------------------------------------- */
 
 static gboolean
@@ -1499,4 +1548,5 @@ __attribute__((visibility("default"))) const VmlockLockDriver vmlock_lock_driver
         .list_hosts = sanlock_drv_list_hosts,
         .requires_disk_leases = sanlock_drv_requires_disk_leases,
         .wait_released = sanlock_drv_wait_released,
+        .state_extra = sanlock_drv_state_extra,
 };
