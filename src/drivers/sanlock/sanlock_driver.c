@@ -672,12 +672,11 @@ acquire_leases(const SanlockObject *obj, int sock, GError **error)
 
                 if (rv < 0 || local) {
                         int undo = release_range(obj, sock, res, done);
+                        gboolean busy = vmlock_sanlock_rv_is_busy(rv);
 
                         if (undo < 0)
                                 g_debug("releasing the %u leases taken before failed: %d",
                                         done, undo);
-                        gboolean busy = vmlock_sanlock_rv_is_busy(rv);
-
                         if (local)
                                 g_propagate_error(error, local);
                         else if (!busy && set_damage_error(batch, n, error))
@@ -739,6 +738,19 @@ apply_state(SanlockObject *obj, const char *state, GError **error)
         return TRUE;
 }
 
+/* Whether one of the object's leases is the sanlock resource @res. */
+static gboolean
+object_has_lease(const SanlockObject *obj, const struct sanlk_resource *res)
+{
+        for (guint i = 0; i < obj->leases->len; i++) {
+                const VmlockSanlockLease *lease = g_ptr_array_index(obj->leases, i);
+
+                if (vmlock_sanlock_lease_same(lease->res, res))
+                        return TRUE;
+        }
+        return FALSE;
+}
+
 /* A lease a hand-over state lists that the object lacks (a disk hot-plugged
  * at the source, missing from the XML here): taken as the state names it,
  * once its file passes the checks a lease file of ours would. */
@@ -751,23 +763,28 @@ handed_over_lease(const struct sanlk_resource *res, GError **error)
         g_autofree char *label = NULL;
         g_autofree char *what = NULL;
         g_autofree char *expected = NULL;
+        /* sanlock's names need not end in a NUL at their full length */
+        char ls_name[SANLK_NAME_LEN + 1] = { 0 };
+        char res_name[SANLK_NAME_LEN + 1] = { 0 };
         const char *path;
         struct stat st;
         int found;
 
+        memcpy(ls_name, res->lockspace_name, SANLK_NAME_LEN);
+        memcpy(res_name, res->name, SANLK_NAME_LEN);
         if (res->num_disks != 1) {
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_LEASE_STATE,
                             "the state handed over names lease %s:%s on %u disks: vmlock "
-                            "leases live on one", res->lockspace_name, res->name,
+                            "leases live on one", ls_name, res_name,
                             res->num_disks);
                 return NULL;
         }
         path = res->disks[0].path;
-        if (!g_str_equal(res->lockspace_name, VMLOCK_SANLOCK_DISK_LOCKSPACE)) {
+        if (!g_str_equal(ls_name, VMLOCK_SANLOCK_DISK_LOCKSPACE)) {
                 label = g_strdup_printf("lease %s:%s (%s:%" G_GUINT64_FORMAT ") handed over "
-                                        "by the state", res->lockspace_name, res->name, path,
+                                        "by the state", ls_name, res_name, path,
                                         (guint64)res->disks[0].offset);
-                lease = vmlock_sanlock_lease_new(label, res->lockspace_name, res->name, path,
+                lease = vmlock_sanlock_lease_new(label, ls_name, res_name, path,
                                                  res->disks[0].offset, shared, error);
                 if (!lease || !check_explicit_lease_file(lease, error))
                         return NULL;
@@ -775,9 +792,9 @@ handed_over_lease(const struct sanlk_resource *res, GError **error)
         }
 
         label = g_strdup_printf("disk lease %s (%s) handed over by the state, for a disk "
-                                "not in this guest's XML", res->name, path);
+                                "not in this guest's XML", res_name, path);
         expected = config->auto_disk_leases
-                           ? g_build_filename(config->disk_lease_dir, res->name, NULL)
+                           ? g_build_filename(config->disk_lease_dir, res_name, NULL)
                            : NULL;
         if (!expected || !g_str_equal(path, expected) || res->disks[0].offset != 0) {
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_LEASE_STATE,
@@ -790,7 +807,7 @@ handed_over_lease(const struct sanlk_resource *res, GError **error)
                         g_prefix_error(error, "%s: ", config->filename);
                 return NULL;
         }
-        lease = vmlock_sanlock_lease_new(label, res->lockspace_name, res->name, path, 0, shared,
+        lease = vmlock_sanlock_lease_new(label, ls_name, res_name, path, 0, shared,
                                          error);
         if (!lease)
                 return NULL;
@@ -866,18 +883,21 @@ apply_handover(SanlockObject *obj, const char *state, GError **error)
         for (guint j = 0; j < resources->len; j++) {
                 const struct sanlk_resource *arg = g_ptr_array_index(resources, j);
                 VmlockSanlockLease *extra;
-                gboolean have = FALSE;
 
-                for (guint i = 0; i < obj->leases->len && !have; i++)
-                        have = vmlock_sanlock_lease_same(
-                                ((VmlockSanlockLease *)g_ptr_array_index(obj->leases, i))->res,
-                                arg);
-                if (have)
+                if (object_has_lease(obj, arg))
                         continue;
+                if (!(arg->flags & SANLK_RES_SHARED) && !(arg->flags & SANLK_RES_LVER)) {
+                        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_LEASE_STATE,
+                                    "the state handed over lists lease %.48s:%.48s without "
+                                    "its version (a truncated state?): give the whole state "
+                                    "that `pause --release` or `migrate` printed",
+                                    arg->lockspace_name, arg->name);
+                        return FALSE;
+                }
                 extra = handed_over_lease(arg, error);
                 if (!extra)
                         return FALSE;
-                if ((arg->flags & SANLK_RES_LVER) && !(extra->res->flags & SANLK_RES_SHARED)) {
+                if (!(extra->res->flags & SANLK_RES_SHARED)) {
                         extra->res->lver = arg->lver;
                         extra->res->flags |= SANLK_RES_LVER;
                 }
@@ -992,7 +1012,6 @@ sanlock_drv_acquire(VmlockLockObject *object, const char *state, unsigned int fl
                         return FALSE;
                 }
         }
-
 
         if (in_guest) {
                 sock = sanlock_register();
@@ -1212,22 +1231,19 @@ sanlock_drv_state_extra(VmlockLockObject *object, const char *state, unsigned in
         for (guint j = 0; j < resources->len; j++) {
                 const struct sanlk_resource *res = g_ptr_array_index(resources, j);
                 const char *mode = (res->flags & SANLK_RES_SHARED) ? "shared" : "exclusive";
-                gboolean have = FALSE;
 
-                for (guint i = 0; i < obj->leases->len && !have; i++)
-                        have = vmlock_sanlock_lease_same(
-                                ((VmlockSanlockLease *)g_ptr_array_index(obj->leases, i))->res,
-                                res);
-                if (have)
+                if (object_has_lease(obj, res))
                         continue;
-                if (g_str_equal(res->lockspace_name, VMLOCK_SANLOCK_DISK_LOCKSPACE))
+                if (strncmp(res->lockspace_name, VMLOCK_SANLOCK_DISK_LOCKSPACE,
+                            SANLK_NAME_LEN) == 0)
                         g_ptr_array_add(extra, g_strdup_printf(
-                                                "disk lease %s (%s), %s", res->name,
+                                                "disk lease %.48s (%s), %s", res->name,
                                                 res->num_disks ? res->disks[0].path : "?",
                                                 mode));
                 else
                         g_ptr_array_add(extra, g_strdup_printf(
-                                                "lease %s:%s (%s:%" G_GUINT64_FORMAT "), %s",
+                                                "lease %.48s:%.48s (%s:%" G_GUINT64_FORMAT
+                                                "), %s",
                                                 res->lockspace_name, res->name,
                                                 res->num_disks ? res->disks[0].path : "?",
                                                 res->num_disks ? (guint64)res->disks[0].offset
