@@ -242,15 +242,19 @@ remove_damaged(int sock, CleanupHosts *hosts, const CleanupLeaseOptions *options
                 return;
         }
         rv = acquire_settled(sock, res);
-        if (rv >= 0 || vmlock_sanlock_rv_is_busy(rv)) {
-                if (rv >= 0)
-                        sanlock_release(sock, -1, 0, 1, &res);
+        if (rv >= 0) {
+                /* not damaged for sanlock after all: left for the next run */
+                sanlock_release(sock, -1, 0, 1, &res);
                 cleanup_entry_set(entry, CLEANUP_OUTCOME_FAILED,
-                                  g_strdup_printf("damaged: %s; kept: %s", damage,
-                                                  rv >= 0 ? "sanlock could take its lease after "
-                                                            "all"
-                                                          : "a process of this host holds its "
-                                                            "lease"));
+                                  g_strdup_printf("damaged: %s; kept: sanlock could take its "
+                                                  "lease all the same", damage));
+                return;
+        }
+        if (vmlock_sanlock_rv_is_busy(rv)) {
+                g_autofree char *why = busy_reason(rv, res, options);
+
+                cleanup_entry_set(entry, CLEANUP_OUTCOME_FAILED,
+                                  g_strdup_printf("damaged: %s; kept: %s", damage, why));
                 return;
         }
         if (!same_file(fd, path))
