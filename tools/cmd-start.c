@@ -138,27 +138,39 @@ exit_status_of(int wait_status)
         return VMLOCK_EXIT_START_FAILURE;
 }
 
+/* Whether the guest of @record holds the lease of a disk it shares with
+ * @dom, as the lock daemon says now: a record alone may be stale (its leases
+ * released for a migration, or taken by another host since). */
 static gboolean
-domains_share_a_disk(const VmlockDomain *a, const VmlockDomain *b)
+holds_shared_disk(VmlockLockManager *manager, const GuestRecord *record, VmlockDomain *dom)
 {
-        for (guint i = 0; i < vmlock_domain_get_n_disks(a); i++) {
-                const char *path = vmlock_disk_get_source(vmlock_domain_get_disk(a, i));
+        g_autoptr(GError) error = NULL;
+        g_autofree char *state = NULL;
 
-                for (guint j = 0; path && j < vmlock_domain_get_n_disks(b); j++) {
-                        const char *other = vmlock_disk_get_source(vmlock_domain_get_disk(b, j));
+        if (record->released ||
+            !vmlock_domain_lock_process_inquire(manager, record->dom, &state, &error)) {
+                if (error)
+                        g_debug("guest %s: %s", vmlock_domain_get_name(record->dom),
+                                error->message);
+                return FALSE;
+        }
+        for (guint i = 0; state && i < vmlock_domain_get_n_disks(dom); i++) {
+                const VmlockDisk *disk = vmlock_domain_get_disk(dom, i);
+                gboolean held = FALSE;
 
-                        if (other && g_str_equal(path, other))
-                                return TRUE;
-                }
+                if (vmlock_domain_lock_state_holds_disk(manager, state, disk, &held, NULL) &&
+                    held)
+                        return TRUE;
         }
         return FALSE;
 }
 
 /* sanlock tells that another process of this host holds a disk, not which:
- * this host's records do. Appends the running guests that have one of
+ * this host's records do. Appends the running guests that hold one of
  * @dom's disks to a busy-lease @error. */
 static void
-name_local_holders(const char *state_dir, VmlockDomain *dom, GError *error)
+name_local_holders(const char *state_dir, VmlockLockManager *manager, VmlockDomain *dom,
+                   GError *error)
 {
         g_autoptr(GPtrArray) alive = NULL;
         g_autoptr(GString) holders = g_string_new(NULL);
@@ -172,7 +184,7 @@ name_local_holders(const char *state_dir, VmlockDomain *dom, GError *error)
         for (guint i = 0; i < alive->len; i++) {
                 const GuestRecord *record = g_ptr_array_index(alive, i);
 
-                if (domains_share_a_disk(record->dom, dom))
+                if (holds_shared_disk(manager, record, dom))
                         g_string_append_printf(holders, "%s%s (pid %d)",
                                                holders->len ? ", " : "",
                                                vmlock_domain_get_name(record->dom),
@@ -401,7 +413,7 @@ start_supervised(VmlockDomain *dom, VmlockLockManager *manager, const char *mana
         launch.argv = (char *const *)argv->pdata;
         launch.child_sigmask = child_sigmask;
         if (!guest_launch(&launch, &pid, &setup.go_fd, &held_state, error)) {
-                name_local_holders(state_dir, dom, *error);
+                name_local_holders(state_dir, manager, dom, *error);
                 goto cleanup;
         }
         if (monitor[1] >= 0)
@@ -468,7 +480,7 @@ cmd_start(int argc, char **argv)
         char **program;
         const char *config_dir;
         const char *domain_xml;
-        gboolean config_found = TRUE;
+        gboolean manager_named = TRUE;
         sigset_t old_mask;
         int opt_argc = argc;
         int report_fd = -1;
@@ -519,14 +531,17 @@ cmd_start(int argc, char **argv)
                 return tool_report_error(error, VMLOCK_EXIT_START_FAILURE);
         if (!state_dir_check_name(vmlock_domain_get_name(dom), &error))
                 return tool_report_error(error, VMLOCK_EXIT_START_FAILURE);
-        if (!tool_config_read_lock_manager(config_dir, &manager_name, &config_found, &error))
+        if (!tool_config_read_lock_manager(config_dir, &manager_name, &manager_named, &error))
                 return tool_report_error(error, VMLOCK_EXIT_START_FAILURE);
-        if (!config_found && g_str_equal(manager_name, "nop")) {
+        if (!manager_named) {
                 g_autofree char *path = tool_config_path(config_dir);
 
-                g_printerr("%s: warning: %s does not exist: lock_manager is \"nop\", guest "
-                           "'%s' runs WITHOUT disk leases\n",
-                           g_get_prgname(), path, vmlock_domain_get_name(dom));
+                g_printerr("%s: warning: %s %s: lock_manager is \"nop\", guest '%s' runs "
+                           "WITHOUT disk leases\n",
+                           g_get_prgname(), path,
+                           g_file_test(path, G_FILE_TEST_EXISTS) ? "sets no lock_manager"
+                                                                 : "does not exist",
+                           vmlock_domain_get_name(dom));
         }
         manager = tool_lock_manager_new(manager_name, NULL, config_dir, &error);
         if (!manager)

@@ -109,6 +109,23 @@ resources_to_json(const GuestRecord *record, VmlockLockManager *manager, const c
                 }
                 json_array_add_object_element(resources, entry);
         }
+        /* Leases taken over from a migration source for disks the XML here
+         * lacks (hot-plugged there): held, and handed on at the next pause. */
+        if (tracked && !record->released && state) {
+                g_autoptr(GError) error = NULL;
+                g_auto(GStrv) extra = NULL;
+
+                if (!vmlock_domain_lock_state_extra(manager, dom, state, &extra, &error))
+                        g_debug("leases beyond the domain's: %s", error->message);
+                for (guint i = 0; extra && extra[i]; i++) {
+                        JsonObject *entry = json_object_new();
+
+                        json_object_set_string_member(entry, "kind", "handed-over");
+                        json_object_set_string_member(entry, "lease", extra[i]);
+                        json_object_set_string_member(entry, "held", "held");
+                        json_array_add_object_element(resources, entry);
+                }
+        }
         return resources;
 }
 
@@ -180,6 +197,9 @@ guest_status_print(JsonObject *status)
                                member_string(entry, "path"),
                                json_object_get_int_member(entry, "offset"),
                                member_string(entry, "mode"), member_string(entry, "held"));
+                else if (g_str_equal(member_string(entry, "kind"), "handed-over"))
+                        printf("  %s  %s (handed over; its disk is not in the domain XML)\n",
+                               member_string(entry, "lease"), member_string(entry, "held"));
                 else
                         printf("  disk  %s  %s  %s\n", member_string(entry, "path"),
                                member_string(entry, "mode"), member_string(entry, "held"));

@@ -267,9 +267,15 @@ supervisor_resume(Supervisor *sv, const char *state, GError **error)
         if (record->released) {
                 g_autoptr(GError) local = NULL;
 
-                if (!vmlock_domain_lock_process_resume(sv->manager, sv->uri, record->dom,
-                                                       state ? state : record->lock_state,
-                                                       &local)) {
+                /* A state given (even empty) is a hand-over: it must cover
+                 * every lease; the one recorded here is our own. */
+                gboolean ok = state ? vmlock_domain_lock_process_take_over(
+                                              sv->manager, sv->uri, record->dom, state, &local)
+                                    : vmlock_domain_lock_process_resume(
+                                              sv->manager, sv->uri, record->dom,
+                                              record->lock_state, &local);
+
+                if (!ok) {
                         /* The guest runs nowhere now: say where it can. */
                         if (sv->incoming)
                                 g_set_error(error, local->domain, local->code,

@@ -23,7 +23,7 @@ G_BEGIN_DECLS
  * a module built against a shorter table must not be read past its end.
  * 1.1.0: state_holds_resource. 1.2.0: requires_disk_leases.
  * 1.3.0: wait_released. */
-#define VMLOCK_LOCK_DRIVER_VERSION 1003000u
+#define VMLOCK_LOCK_DRIVER_VERSION 1004000u
 #define VMLOCK_LOCK_DRIVER_SYMBOL "vmlock_lock_driver"
 
 /* VmlockLockDriver.flags */
@@ -70,6 +70,11 @@ typedef enum {
 typedef enum {
         VMLOCK_LOCK_ACQUIRE_REGISTER_ONLY = 1 << 0, /* paused start: register, take nothing */
         VMLOCK_LOCK_ACQUIRE_RESTRICT = 1 << 1,      /* lock the fd down before exec */
+        /* The state was handed over by another holder (a migration source):
+         * it must list every resource (one it lacks would be taken without
+         * its version check), and those it lists beyond the object's (disks
+         * hot-plugged at the source) are taken too. */
+        VMLOCK_LOCK_ACQUIRE_HANDOVER = 1 << 2,
 } VmlockLockAcquireFlags;
 
 typedef enum {
@@ -181,6 +186,15 @@ typedef struct _VmlockLockDriver {
          * are defined yet. */
         gboolean (*wait_released)(const char *state, guint timeout_ms, unsigned int flags,
                                   gboolean *ret_released, GError **error);
+
+        /* Optional (NULL: none). The leases @state (as inquire returned it)
+         * holds that @object, with its resources added, does not: taken over
+         * from another holder (VMLOCK_LOCK_ACQUIRE_HANDOVER) for disks the
+         * domain lacks. One line a person reads each, e.g. "disk lease
+         * <md5> (<file>), exclusive", in *@ret_extra (NULL-terminated; NULL
+         * for none). No flags are defined yet. */
+        gboolean (*state_extra)(VmlockLockObject *object, const char *state, unsigned int flags,
+                                GStrv *ret_extra, GError **error);
 } VmlockLockDriver;
 
 G_END_DECLS

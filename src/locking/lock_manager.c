@@ -896,6 +896,32 @@ lock_manager_state_holds(VmlockLockManager *manager, const char *state,
         return TRUE;
 }
 
+gboolean
+lock_object_state_extra(LockObject *object, const char *state, GStrv *ret_extra,
+                        GError **error)
+{
+        g_auto(GStrv) extra = NULL;
+        GError *local = NULL;
+        gboolean ok;
+
+        VMLOCK_TRACE("object=%p state=%s ret_extra=%p", object, VMLOCK_NULLSTR(state),
+                     ret_extra);
+
+        if (!object || !ret_extra) {
+                g_set_error_literal(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                                    "no lock object or no place for the answer given");
+                return FALSE;
+        }
+        if (state && object->object.driver->state_extra) {
+                ok = object->object.driver->state_extra(&object->object, state, 0, &extra,
+                                                        &local);
+                if (!driver_outcome(object, "state_extra", ok, local, error))
+                        return FALSE;
+        }
+        *ret_extra = g_steal_pointer(&extra);
+        return TRUE;
+}
+
 void
 lock_object_free(LockObject *object)
 {

@@ -12,6 +12,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-glib/json-glib.h>
@@ -654,6 +655,45 @@ test_failing_host(void)
                 g_assert_true(json_object_get_boolean_member(o, "complete"));
                 g_assert_true(json_object_has_member(o, "seconds"));
         }
+        /* A damaged lease file, old: with host B dead, none can hold its
+         * lease, so --remove-damaged removes it; without, it is reported. */
+        {
+                g_autofree char *name = g_compute_checksum_for_string(G_CHECKSUM_MD5,
+                                                                      "/ops/damaged", -1);
+                g_autofree char *path = g_build_filename(p.lease_dir, name, NULL);
+                g_autofree char *line = g_strdup_printf("deleted %s: damaged: it is empty "
+                                                        "(0 bytes)", name);
+                const char *tool = tool_test_build_path(
+                        "tools/sanlock-cleanup/vmlock-sanlock-cleanup");
+                const char *report[] = { tool, NULL };
+                const char *remove[] = { tool, "--remove-damaged", NULL };
+                g_auto(GStrv) env = sanlock_test_host_environ(a);
+                g_autofree char *out = NULL;
+                g_autofree char *err = NULL;
+                struct timespec old[2] = { { .tv_sec = time(NULL) - 7200 },
+                                           { .tv_sec = time(NULL) - 7200 } };
+                int wait_status;
+
+                g_assert_true(g_file_set_contents(path, "", 0, NULL));
+                g_assert_cmpint(utimensat(AT_FDCWD, path, old, 0), ==, 0);
+                g_assert_true(g_spawn_sync(NULL, (char **)report, env, 0, NULL, NULL, &out,
+                                           &err, &wait_status, &error));
+                g_assert_no_error(error);
+                g_test_message("cleanup: %s%s", out, err);
+                g_assert_true(WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 1);
+                g_assert_true(contains(err, "damaged: it is empty (0 bytes)"));
+                g_assert_true(g_file_test(path, G_FILE_TEST_EXISTS));
+                g_clear_pointer(&out, g_free);
+                g_clear_pointer(&err, g_free);
+                g_assert_true(g_spawn_sync(NULL, (char **)remove, env, 0, NULL, NULL, &out,
+                                           &err, &wait_status, &error));
+                g_assert_no_error(error);
+                g_test_message("cleanup --remove-damaged: %s%s", out, err);
+                g_assert_true(g_spawn_check_wait_status(wait_status, NULL));
+                g_assert_true(contains(out, line));
+                g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+        }
+
         vmlock_as(a, p.state_dir, &rb, "lockspace", "leave", NULL);
         g_assert_cmpint(rb.status, ==, 0);
         vmlock_as(a, p.state_dir, &r, "lockspace", "status", "--json", NULL);
