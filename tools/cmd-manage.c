@@ -208,7 +208,7 @@ control_run_print_state(const char *name, const char *command, JsonObject *argum
         return VMLOCK_EXIT_OK;
 }
 
-/* {"guests": [{name, pid, supervisor_pid, state, paused, released,
+/* {"guests": [{name, pid, supervisor_pid, state, paused, released, lease_lost,
  * lock_manager}]}: what the records say, without asking the supervisors. */
 static void
 list_print_json(GPtrArray *records)
@@ -235,6 +235,8 @@ list_print_json(GPtrArray *records)
                 json_builder_add_boolean_value(builder, record->paused);
                 json_builder_set_member_name(builder, "released");
                 json_builder_add_boolean_value(builder, record->released);
+                json_builder_set_member_name(builder, "lease_lost");
+                json_builder_add_boolean_value(builder, record->lease_lost);
                 json_builder_set_member_name(builder, "lock_manager");
                 json_builder_add_string_value(builder, record->lock_manager ? record->lock_manager
                                                                             : "nop");

@@ -35,6 +35,8 @@ static const char metrics_help[] =
         "  vmlock_guests                       guests vmlock runs here\n"
         "  vmlock_guest_leases{guest}          leases each guest holds (0 once handed over)\n"
         "  vmlock_leases_held                  their sum\n"
+        "  vmlock_guest_lease_lost{guest}      1 when a guest lost its leases behind vmlock's\n"
+        "                                      back (lock daemon ended): it was killed or paused\n"
         "  vmlock_lockspace_joined{lockspace,host_id}  1 when this host is a member\n"
         "  vmlock_lockspace_renewal_age_seconds{lockspace}      since this host's last renewal\n"
         "  vmlock_lockspace_renewal_latency_seconds{lockspace}  its I/O time\n"
@@ -79,7 +81,7 @@ record_leases(const GuestRecord *record)
         const VmlockDomain *dom = record->dom;
         guint n = vmlock_domain_get_n_leases(dom);
 
-        if (record->released)
+        if (record->released || record->lease_lost)
                 return 0;
         for (guint i = 0; i < vmlock_domain_get_n_disks(dom); i++) {
                 const VmlockDisk *disk = vmlock_domain_get_disk(dom, i);
@@ -123,6 +125,15 @@ add_guests(GString *out, GString *errors)
         }
         metric_header(out, "vmlock_leases_held", "Leases the guests of this host hold.");
         g_string_append_printf(out, "vmlock_leases_held %u\n", total);
+        metric_header(out, "vmlock_guest_lease_lost", "1 when a guest lost its leases behind "
+                                                      "vmlock's back (it was killed or paused).");
+        for (guint i = 0; i < records->len; i++) {
+                const GuestRecord *record = g_ptr_array_index(records, i);
+                g_autofree char *name = label(vmlock_domain_get_name(record->dom));
+
+                g_string_append_printf(out, "vmlock_guest_lease_lost{guest=\"%s\"} %d\n", name,
+                                       record->lease_lost ? 1 : 0);
+        }
 }
 
 /* One gauge a host: the gint64 at @member_offset in each VmlockHostInfo,

@@ -82,6 +82,7 @@ guest_record_to_data(const GuestRecord *record, gsize *ret_len)
         g_key_file_set_boolean(kf, GROUP_GUEST, "paused", record->paused);
         g_key_file_set_boolean(kf, GROUP_GUEST, "released", record->released);
         key_file_set_optional(kf, GROUP_GUEST, "lock_state", record->lock_state);
+        g_key_file_set_boolean(kf, GROUP_GUEST, "lease_lost", record->lease_lost);
 
         /* Indexed groups: paths may hold characters a group name can't. */
         for (guint i = 0; i < vmlock_domain_get_n_disks(dom); i++) {
@@ -301,6 +302,7 @@ guest_record_from_data(const char *data, gsize len, const char *filename, GError
         record->paused = g_key_file_get_boolean(kf, GROUP_GUEST, "paused", NULL);
         record->released = g_key_file_get_boolean(kf, GROUP_GUEST, "released", NULL);
         record->lock_state = key_file_get_optional(kf, GROUP_GUEST, "lock_state");
+        record->lease_lost = g_key_file_get_boolean(kf, GROUP_GUEST, "lease_lost", NULL);
         return g_steal_pointer(&record);
 }
 

@@ -178,6 +178,8 @@ driver_missing_callback(const VmlockLockDriver *driver)
                 if (!driver->list_hosts)
                         return "list_hosts";
         }
+        if (!driver->daemon_connect != !driver->process_state)
+                return driver->daemon_connect ? "process_state" : "daemon_connect";
         return NULL;
 }
 
@@ -586,6 +588,60 @@ vmlock_lock_manager_wait_released(VmlockLockManager *manager, const char *state,
                         return FALSE;
         }
         *ret_released = released;
+        return TRUE;
+}
+
+gboolean
+vmlock_lock_manager_daemon_connect(VmlockLockManager *manager, int *ret_fd, GError **error)
+{
+        GError *local = NULL;
+        int fd = -1;
+        gboolean ok;
+
+        VMLOCK_TRACE("manager=%p ret_fd=%p", manager, ret_fd);
+
+        if (!manager || !ret_fd) {
+                g_set_error_literal(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                                    "connecting to the lock daemon needs a lock manager and "
+                                    "somewhere to put the fd");
+                return FALSE;
+        }
+        /* Optional in the ABI: a driver without it has no daemon to watch. */
+        if (manager->driver->daemon_connect) {
+                ok = manager->driver->daemon_connect(0, &fd, &local);
+                if (!manager_outcome(manager, "daemon_connect", ok, local, error))
+                        return FALSE;
+        }
+        *ret_fd = fd;
+        return TRUE;
+}
+
+gboolean
+vmlock_lock_manager_process_state(VmlockLockManager *manager, unsigned int pid,
+                                  char **ret_state, GError **error)
+{
+        GError *local = NULL;
+        char *state = NULL;
+        gboolean ok;
+
+        VMLOCK_TRACE("manager=%p pid=%u ret_state=%p", manager, pid, ret_state);
+
+        if (!manager || !ret_state || pid == 0) {
+                g_set_error_literal(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                                    "asking what a process holds needs a lock manager, a pid "
+                                    "and somewhere to put the state");
+                return FALSE;
+        }
+        if (!manager->driver->process_state) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_UNSUPPORTED,
+                            "lock driver %s has no daemon to ask what process %u holds",
+                            manager->name, pid);
+                return FALSE;
+        }
+        ok = manager->driver->process_state(pid, 0, &state, &local);
+        if (!manager_outcome(manager, "process_state", ok, local, error))
+                return FALSE;
+        *ret_state = state;
         return TRUE;
 }
 
