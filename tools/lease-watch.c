@@ -217,17 +217,21 @@ daemon_disconnect(LeaseWatch *watch)
         watch->daemon_fd = -1;
 }
 
-/* The daemon never writes to a client that sent nothing: readable means
- * closed. */
+/* The daemon writes nothing to a registered client that asks nothing:
+ * readable means closed, in practice. */
 static gboolean
 daemon_event(int fd, GIOCondition condition, gpointer user_data)
 {
         LeaseWatch *watch = user_data;
-        char byte;
+        char buf[64];
 
-        if (!(condition & (G_IO_HUP | G_IO_ERR)) &&
-            recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) != 0 && errno == EAGAIN)
-                return G_SOURCE_CONTINUE;
+        if (!(condition & (G_IO_HUP | G_IO_ERR))) {
+                ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+                /* Anything but end-of-file (or a reset) keeps it. */
+                if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR)))
+                        return G_SOURCE_CONTINUE;
+        }
         watch->daemon_watch = 0;
         daemon_disconnect(watch);
         all_lost(watch, "the lock daemon closed its connection: it ended or was restarted, "

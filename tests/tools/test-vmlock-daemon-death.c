@@ -296,8 +296,7 @@ test_kill_plain(void)
         t0 = g_get_monotonic_time();
         private_host_kill(&host);
         took = wait_until(&g, guest_gone, t0, "killed");
-        g_test_message("guest killed %.3f s after its lock daemon", took);
-        g_printerr("# daemon killed -9: plain guest killed after %.3f s\n", took);
+        g_test_message("daemon killed -9: plain guest killed after %.3f s", took);
         wait_until(&g, record_gone, t0, "forgotten");
 
         log = log_text(&g);
@@ -324,8 +323,7 @@ test_restart_plain(void)
         private_host_kill(&host);
         private_host_daemon_start(&host);
         took = wait_until(&g, guest_gone, t0, "killed");
-        g_test_message("guest killed %.3f s after its lock daemon", took);
-        g_printerr("# daemon restarted: plain guest killed after %.3f s\n", took);
+        g_test_message("daemon restarted: plain guest killed after %.3f s", took);
         log = log_text(&g);
         g_assert_true(contains(log, "lease lost: disk "));
         g_assert_true(contains(log, "killed after losing its leases"));
@@ -358,7 +356,7 @@ test_released_behind_back(void)
                                        NULL);
         g_assert_no_error(error);
         took = wait_until(&g, guest_gone, t0, "killed");
-        g_printerr("# lease released behind vmlock's back: guest killed after %.3f s\n", took);
+        g_test_message("lease released behind vmlock's back: guest killed after %.3f s", took);
         log = log_text(&g);
         g_assert_true(contains(log, "lease lost: disk "));
         g_assert_true(contains(log, "the lock daemon no longer lists them"));
@@ -395,7 +393,7 @@ test_stopped_daemon(void)
          * starts a new one. */
         kill(host.pid, SIGCONT);
         private_host_kill(&host);
-        g_printerr("# daemon stopped: plain guest killed after %.3f s\n", took);
+        g_test_message("daemon stopped: plain guest killed after %.3f s", took);
         g_assert_cmpfloat(took, >=, LEASE_WATCH_STUCK_S);
         log = log_text(&g);
         g_assert_true(contains(log, "the lock daemon has not answered"));
@@ -427,8 +425,7 @@ test_kill_qemu_pause(void)
         t0 = g_get_monotonic_time();
         private_host_kill(&host);
         took = wait_until(&g, guest_lease_lost, t0, "paused");
-        g_test_message("QEMU paused %.3f s after its lock daemon", took);
-        g_printerr("# daemon killed -9: QEMU paused after %.3f s\n", took);
+        g_test_message("daemon killed -9: QEMU paused after %.3f s", took);
         g_assert_false(qemu_running(&g));
         g_assert_false(process_gone(g.pid));
 
