@@ -43,6 +43,7 @@ struct LeaseWatch {
         LeaseCheck *pending; /* the inquire under way, or NULL */
         gint64 pending_since;
         gint64 failing_since; /* inquires fail (not a loss) since, or 0 */
+        gboolean failing_told; /* ...and that was said */
         gboolean fired;      /* lost() was called since the last change */
 };
 
@@ -117,7 +118,7 @@ guest_ended(pid_t pid)
 }
 
 static void
-report_lost(LeaseWatch *watch, const char *missing, const char *why)
+report_lost(LeaseWatch *watch, const char *missing, const char *why, gboolean hangs)
 {
         g_autofree char *reason = NULL;
 
@@ -129,17 +130,17 @@ report_lost(LeaseWatch *watch, const char *missing, const char *why)
         }
         watch->fired = TRUE;
         reason = g_strdup_printf("%s no longer held: %s", missing, why);
-        watch->lost(reason, watch->data);
+        watch->lost(reason, hangs, watch->data);
 }
 
 /* Everything the guest must hold is gone at once (the daemon ended). */
 static void
-all_lost(LeaseWatch *watch, const char *why)
+all_lost(LeaseWatch *watch, const char *why, gboolean hangs)
 {
         g_autofree char *missing = missing_leases(watch, NULL, TRUE);
 
         if (missing)
-                report_lost(watch, missing, why);
+                report_lost(watch, missing, why, hangs);
         else
                 g_debug("guest pid %d: %s, but it must hold nothing now", (int)watch->pid, why);
 }
@@ -164,19 +165,24 @@ check_done(GObject *source, GAsyncResult *result, gpointer user_data)
                 g_debug("guest pid %d: %s", (int)watch->pid, check->error->message);
                 if (!watch->failing_since)
                         watch->failing_since = now;
-                else if (now - watch->failing_since > LEASE_WATCH_STUCK_MS * 1000)
+                if (!watch->failing_told &&
+                    now - watch->failing_since > LEASE_WATCH_STUCK_MS * 1000) {
                         g_printerr("vmlock: cannot tell whether guest pid %d still holds its "
                                    "leases: %s\n", (int)watch->pid, check->error->message);
+                        watch->failing_told = TRUE;
+                }
                 return;
         }
         watch->failing_since = 0;
+        watch->failing_told = FALSE;
         if (check->error) {
-                all_lost(watch, check->error->message);
+                all_lost(watch, check->error->message, FALSE);
                 return;
         }
         missing = missing_leases(watch, check->state, FALSE);
         if (missing)
-                report_lost(watch, missing, "the lock daemon no longer lists them for the guest");
+                report_lost(watch, missing, "the lock daemon no longer lists them for the guest",
+                            FALSE);
 }
 
 static void
@@ -234,8 +240,10 @@ daemon_event(int fd, GIOCondition condition, gpointer user_data)
         }
         watch->daemon_watch = 0;
         daemon_disconnect(watch);
-        all_lost(watch, "the lock daemon closed its connection: it ended or was restarted, "
-                        "and the leases it held went with it");
+        all_lost(watch,
+                 "the lock daemon closed its connection: it ended or was restarted, and the "
+                 "leases it held went with it",
+                 FALSE);
         return G_SOURCE_REMOVE;
 }
 
@@ -274,7 +282,7 @@ tick(gpointer user_data)
                                 "the lock daemon has not answered an inquire for %d s: it "
                                 "renews no lease meanwhile", LEASE_WATCH_STUCK_MS / 1000);
 
-                        all_lost(watch, why);
+                        all_lost(watch, why, TRUE);
                 }
                 return G_SOURCE_CONTINUE;
         }

@@ -32,8 +32,9 @@ typedef struct LeaseWatch LeaseWatch;
  * *@ret_state NULL: nothing (leases released, or not taken yet). */
 typedef void (*LeaseWatchExpectFunc)(gpointer data, const VmlockDomain **ret_dom,
                                      const char **ret_state);
-/* The guest lost leases it must hold: @reason names them and says why. */
-typedef void (*LeaseWatchLostFunc)(const char *reason, gpointer data);
+/* The guest lost leases it must hold: @reason names them and says why.
+ * @daemon_hangs: the daemon does not answer (a call to it would block). */
+typedef void (*LeaseWatchLostFunc)(const char *reason, gboolean daemon_hangs, gpointer data);
 
 /* Watches process @pid on the thread-default main context. A driver with
  * no daemon (nop) gives a watch that does nothing. */

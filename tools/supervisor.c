@@ -362,7 +362,7 @@ supervisor_expected_leases(gpointer data, const VmlockDomain **ret_dom, const ch
  * leases were held at, so resume takes them again only if no other host
  * held them meanwhile. */
 static void
-supervisor_lease_lost(const char *reason, gpointer data)
+supervisor_lease_lost(const char *reason, gboolean daemon_hangs, gpointer data)
 {
         Supervisor *sv = data;
         GuestRecord *record = sv->record;
@@ -375,9 +375,11 @@ supervisor_lease_lost(const char *reason, gpointer data)
         if (vmlock_domain_get_on_lockfailure(record->dom) == VMLOCK_LOCK_FAILURE_PAUSE) {
                 if (sv->monitor && stop_cpus(sv, &error)) {
                         record->paused = TRUE;
-                        /* What the daemon may still hold goes back. */
-                        if (!release_leases(sv, &error)) {
-                                g_debug("guest '%s': %s", guest_name(sv), error->message);
+                        /* What the daemon may still hold goes back (a daemon
+                         * that hangs would hang this loop). */
+                        if (daemon_hangs || !release_leases(sv, &error)) {
+                                g_debug("guest '%s': leases not released: %s", guest_name(sv),
+                                        error ? error->message : "the daemon hangs");
                                 record->released = TRUE;
                                 note_held_leases(sv);
                         }
