@@ -400,6 +400,43 @@ test_stopped_daemon(void)
         g_assert_true(contains(log, "killed after losing its leases"));
 }
 
+/* pause with a daemon that hangs: QEMU is stopped without asking the
+ * daemon anything more, and the supervisor still answers. */
+static void
+test_stopped_daemon_qemu_pause(void)
+{
+        g_auto(Guest) g = { 0 };
+        g_auto(RunResult) r = { 0 };
+        gint64 t0, deadline;
+        double took;
+
+        if (!have_qemu())
+                return;
+        daemon_up();
+        guest_init(&g, "stopq", "pause");
+        qemu_start(&g);
+
+        t0 = g_get_monotonic_time();
+        g_assert_cmpint(kill(host.pid, SIGSTOP), ==, 0);
+        deadline = t0 + (LEASE_WATCH_STUCK_S + FENCE_BOUND_S) * G_USEC_PER_SEC;
+        while (!guest_lease_lost(&g)) {
+                if (g_get_monotonic_time() > deadline) {
+                        kill(host.pid, SIGCONT);
+                        g_error("QEMU %s still runs %d s after its lock daemon stopped", g.name,
+                                LEASE_WATCH_STUCK_S + FENCE_BOUND_S);
+                }
+                g_usleep(STEP_US);
+        }
+        took = (g_get_monotonic_time() - t0) / (double)G_USEC_PER_SEC;
+        g_test_message("daemon stopped: QEMU paused after %.3f s", took);
+        g_assert_false(qemu_running(&g));
+        vmlock_run(&r, "status", g.name, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_true(contains(r.out, "state: paused, lease lost"));
+        kill(host.pid, SIGCONT);
+        private_host_kill(&host);
+}
+
 /* <on_lockfailure>pause</on_lockfailure>: QEMU is stopped, status, list and
  * metrics say "lease lost", and nothing runs it again: resume cannot take
  * the leases back from a daemon that does not know QEMU, and the proxy's
@@ -575,6 +612,7 @@ main(int argc, char **argv)
         g_test_add_func("/vmlock-daemon-death/paused-not-fenced", test_paused_not_fenced);
         g_test_add_func("/vmlock-daemon-death/released-behind-back", test_released_behind_back);
         g_test_add_func("/vmlock-daemon-death/stopped", test_stopped_daemon);
+        g_test_add_func("/vmlock-daemon-death/stopped/qemu-pause", test_stopped_daemon_qemu_pause);
         status = g_test_run();
 
         private_host_clear(&host);
