@@ -21,6 +21,7 @@
 
 #include "fd-util.h"
 #include "guest-launch.h"
+#include "guest-output.h"
 #include "qemu-argv.h"
 #include "state-dir.h"
 #include "supervisor.h"
@@ -51,7 +52,8 @@ static const char start_description[] =
         "\n"
         "With --detach, vmlock returns once the guest runs and prints its pid; the\n"
         "supervisor goes on in the background, in its own session, its output and\n"
-        "the guest's in --log FILE (else discarded). Signals SIGINT, SIGTERM,\n"
+        "the guest's in --log FILE (else discarded, but a guest that fails to start\n"
+        "has its last lines quoted in the error). Signals SIGINT, SIGTERM,\n"
         "SIGHUP and SIGQUIT sent to the supervisor are passed on to the guest.\n"
         "\n"
         "Example:\n"
@@ -364,11 +366,26 @@ detach(int *ret_report_fd, int *ret_status)
 
 /* Everything up to a guest that runs, supervised. The caller prints the
  * error. */
+/* What PROGRAM said before it went, which nobody else saw (--detach
+ * without --log). */
+static void
+append_guest_words(GError *error, const char *program, GuestOutput *guest_output)
+{
+        g_autofree char *tail = guest_output_tail(guest_output);
+        char *message;
+
+        if (!tail)
+                return;
+        message = g_strdup_printf("%s; %s said:\n%s", error->message, program, tail);
+        g_free(error->message);
+        error->message = message;
+}
+
 static Supervisor *
 start_supervised(VmlockDomain *dom, VmlockLockManager *manager, const char *manager_name,
                  const char *domain_xml, char **program, const char *state_dir,
-                 int output_fd, const sigset_t *child_sigmask, GuestRecord **ret_record,
-                 GError **error)
+                 int output_fd, GuestOutput *guest_output, const sigset_t *child_sigmask,
+                 GuestRecord **ret_record, GError **error)
 {
         g_autoptr(GuestRecord) record = NULL;
         g_autoptr(GPtrArray) argv = NULL;
@@ -376,9 +393,10 @@ start_supervised(VmlockDomain *dom, VmlockLockManager *manager, const char *mana
         g_autofree char *held_state = NULL;
         gboolean is_qemu = opt_qemu || qemu_argv_is_qemu(program[0]);
         Supervisor *sv = NULL;
+        gboolean ok;
         int lock_fds[3] = { -1, -1, -1 };
         int monitor[2] = { -1, -1 };
-        GuestLaunch launch = { .inherit_fd = -1 };
+        GuestLaunch launch = { .inherit_fd = -1, .output_fd = -1 };
         SupervisorSetup setup = { .go_fd = -1, .monitor_fd = -1 };
         pid_t pid;
 
@@ -410,9 +428,14 @@ start_supervised(VmlockDomain *dom, VmlockLockManager *manager, const char *mana
         launch.close_in_child = lock_fds;
         launch.inherit_fd = monitor[1];
         launch.stdio_fd = output_fd;
+        if (guest_output)
+                launch.output_fd = guest_output_get_writer(guest_output);
         launch.argv = (char *const *)argv->pdata;
         launch.child_sigmask = child_sigmask;
-        if (!guest_launch(&launch, &pid, &setup.go_fd, &held_state, error)) {
+        ok = guest_launch(&launch, &pid, &setup.go_fd, &held_state, error);
+        if (guest_output)
+                guest_output_close_writer(guest_output);
+        if (!ok) {
                 name_local_holders(state_dir, manager, dom, *error);
                 goto cleanup;
         }
@@ -449,6 +472,8 @@ start_supervised(VmlockDomain *dom, VmlockLockManager *manager, const char *mana
                 else if (WTERMSIG(status) != SIGKILL)
                         g_prefix_error(error, "%s was killed by signal %d: ", program[0],
                                        WTERMSIG(status));
+                if (guest_output)
+                        append_guest_words(*error, program[0], guest_output);
                 if (setup.go_fd >= 0)
                         close(setup.go_fd);
                 goto cleanup;
@@ -483,6 +508,7 @@ cmd_start(int argc, char **argv)
         gboolean manager_named = TRUE;
         sigset_t old_mask;
         int opt_argc = argc;
+        g_autoptr(GuestOutput) guest_output = NULL;
         int report_fd = -1;
         int output_fd = -1;
         int status;
@@ -560,11 +586,20 @@ cmd_start(int argc, char **argv)
                 /* The caller's stdout stays free: pid=$(vmlock start -d ...). */
                 dup2(output_fd, STDIN_FILENO);
                 dup2(output_fd, STDOUT_FILENO);
+                if (!opt_log) {
+                        guest_output = guest_output_new(&error);
+                        if (!guest_output) {
+                                status = start_error_status(error);
+                                report_to_caller(report_fd, status, 0, error->message);
+                                g_error_free(error);
+                                return status;
+                        }
+                }
         }
 
         block_forwarded_signals(&old_mask);
         sv = start_supervised(dom, manager, manager_name, domain_xml, program, state_dir,
-                              output_fd, &old_mask, &record, &error);
+                              output_fd, guest_output, &old_mask, &record, &error);
         if (!sv) {
                 status = start_error_status(error);
                 if (report_fd >= 0) {
@@ -585,6 +620,8 @@ cmd_start(int argc, char **argv)
         }
         if (output_fd >= 0)
                 close(output_fd);
+        if (guest_output)
+                guest_output_drain(guest_output);
         install_forwarding(vmlock_domain_get_pid(record->dom));
         sigprocmask(SIG_SETMASK, &old_mask, NULL);
         return exit_status_of(supervisor_run(sv));

@@ -12,6 +12,8 @@
 const char *
 guest_record_state_string(const GuestRecord *record)
 {
+        if (record->lease_lost)
+                return record->paused ? "paused, lease lost" : "lease lost";
         if (record->released)
                 return record->paused ? "paused, leases released" : "leases released";
         return record->paused ? "paused" : "running";
@@ -33,6 +35,8 @@ held_string(const GuestRecord *record, gboolean tracked, gboolean ok, gboolean h
 {
         if (!tracked)
                 return "not tracked";
+        if (record->lease_lost)
+                return "lost";
         if (record->released)
                 return "released";
         if (!ok)
@@ -151,6 +155,7 @@ guest_status_to_json(const GuestRecord *record, VmlockLockManager *manager, cons
         json_object_set_string_member(status, "state", guest_record_state_string(record));
         json_object_set_boolean_member(status, "paused", record->paused);
         json_object_set_boolean_member(status, "released", record->released);
+        json_object_set_boolean_member(status, "lease_lost", record->lease_lost);
         json_object_set_string_member(status, "lock_manager",
                                       record->lock_manager ? record->lock_manager : "nop");
         json_object_set_string_member(status, "on_lockfailure",

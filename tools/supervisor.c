@@ -18,6 +18,7 @@
 #include "fd-util.h"
 #include "guest-launch.h"
 #include "guest-status.h"
+#include "lease-watch.h"
 #include "qemu-hotplug.h"
 #include "qemu-monitor.h"
 #include "migration.h"
@@ -68,6 +69,7 @@ struct Supervisor {
         char *incoming;          /* a migration destination: where QEMU waits for the guest */
         gboolean migrating;      /* the source of a migration vmlock started */
         char *held_state;        /* what the guest holds, as inquire says (NULL: nothing) */
+        LeaseWatch *lease_watch; /* sees the leases go behind vmlock's back */
 };
 
 static void
@@ -174,6 +176,7 @@ note_held_leases(Supervisor *sv)
         g_autoptr(GError) error = NULL;
         g_autofree char *state = NULL;
 
+        lease_watch_changed(sv->lease_watch);
         if (sv->record->released) {
                 g_clear_pointer(&sv->held_state, g_free);
                 return;
@@ -289,6 +292,7 @@ supervisor_resume(Supervisor *sv, const char *state, GError **error)
                 }
                 g_clear_pointer(&record->lock_state, g_free);
                 record->released = FALSE;
+                record->lease_lost = FALSE;
                 reacquired = TRUE;
                 note_held_leases(sv);
                 /* It arrived: from now on it is a possible source. */
@@ -346,6 +350,64 @@ supervisor_lock_failure(Supervisor *sv, const char *action, GError **error)
         g_printerr("vmlock: guest '%s' (pid %d) killed after a lock failure\n", guest_name(sv),
                    (int)sv->pid);
         return TRUE;
+}
+
+/* What the lease watch expects the guest to hold. */
+static void
+supervisor_expected_leases(gpointer data, const VmlockDomain **ret_dom, const char **ret_state)
+{
+        Supervisor *sv = data;
+
+        *ret_dom = sv->record->dom;
+        *ret_state = sv->record->released ? NULL : sv->held_state;
+}
+
+/* The leases went behind vmlock's back (the lock daemon ended, or no longer
+ * lists them), where the daemon's kill path cannot act: the guest's
+ * <on_lockfailure> is applied here. A paused guest keeps the state its
+ * leases were held at, so resume takes them again only if no other host
+ * held them meanwhile. */
+static void
+supervisor_lease_lost(const char *reason, gboolean daemon_hangs, gpointer data)
+{
+        Supervisor *sv = data;
+        GuestRecord *record = sv->record;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *held = g_strdup(sv->held_state);
+
+        g_printerr("vmlock: guest '%s' (pid %d): lease lost: %s\n", guest_name(sv), (int)sv->pid,
+                   reason);
+        record->lease_lost = TRUE;
+        if (vmlock_domain_get_on_lockfailure(record->dom) == VMLOCK_LOCK_FAILURE_PAUSE) {
+                if (sv->monitor && stop_cpus(sv, &error)) {
+                        record->paused = TRUE;
+                        /* What the daemon may still hold goes back (a daemon
+                         * that hangs would hang this loop). */
+                        if (daemon_hangs || !release_leases(sv, &error)) {
+                                g_debug("guest '%s': leases not released: %s", guest_name(sv),
+                                        error ? error->message : "the daemon hangs");
+                                record->released = TRUE;
+                                note_held_leases(sv);
+                        }
+                        g_free(record->lock_state);
+                        record->lock_state = g_steal_pointer(&held);
+                        save_record_or_warn(sv);
+                        g_printerr("vmlock: guest '%s' paused after losing its leases: `vmlock "
+                                   "resume %s` takes them again, refused if another host "
+                                   "held them meanwhile\n",
+                                   guest_name(sv), guest_name(sv));
+                        return;
+                }
+                g_printerr("vmlock: guest '%s' cannot be paused safely (%s): killing it\n",
+                           guest_name(sv), error ? error->message : "no QMP to it");
+        }
+        if (kill(sv->pid, SIGKILL) < 0 && errno != ESRCH)
+                g_printerr("vmlock: cannot kill guest '%s' (pid %d): %s\n", guest_name(sv),
+                           (int)sv->pid, g_strerror(errno));
+        else
+                g_printerr("vmlock: guest '%s' (pid %d) killed after losing its leases\n",
+                           guest_name(sv), (int)sv->pid);
+        save_record_or_warn(sv);
 }
 
 static const VmlockDisk *
@@ -634,6 +696,8 @@ supervisor_check_images(Supervisor *sv, GError **error)
 {
         g_autoptr(JsonObject) arguments = json_object_new();
         g_autoptr(JsonNode) nodes = NULL;
+        g_autofree char *paths = NULL;
+        const char *domain = sv->record->domain_xml ? sv->record->domain_xml : "the domain";
         JsonArray *array;
 
         json_object_set_boolean_member(arguments, "flat", TRUE);
@@ -658,21 +722,25 @@ supervisor_check_images(Supervisor *sv, GError **error)
                 if (!g_ptr_array_find_with_equal_func(sv->unprotected, path, g_str_equal, NULL))
                         g_ptr_array_add(sv->unprotected, g_strdup(path));
         }
-        if (sv->unprotected->len > 0 && vmlock_lock_manager_requires_disk_leases(sv->manager)) {
-                g_autofree char *paths = NULL;
-
-                g_ptr_array_add(sv->unprotected, NULL);
-                paths = g_strjoinv(", ", (char **)sv->unprotected->pdata);
-                g_ptr_array_remove_index(sv->unprotected, sv->unprotected->len - 1);
+        if (sv->unprotected->len == 0)
+                return TRUE;
+        /* Kept in the record: list and metrics read it there. */
+        g_ptr_array_add(sv->unprotected, NULL);
+        g_strfreev(sv->record->unprotected);
+        sv->record->unprotected = g_strdupv((char **)sv->unprotected->pdata);
+        g_ptr_array_remove_index(sv->unprotected, sv->unprotected->len - 1);
+        paths = g_strjoinv(", ", sv->record->unprotected);
+        if (vmlock_lock_manager_requires_disk_leases(sv->manager)) {
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_UNSUPPORTED,
                             "QEMU opened %s writable without a lease (not a read-write disk "
                             "of %s), and %s sets require_lease_for_disks: add the image to the "
                             "domain XML, or give it to QEMU read-only",
-                            paths, sv->record->domain_xml ? sv->record->domain_xml
-                                                          : "the domain",
-                            vmlock_lock_manager_get_config_file(sv->manager));
+                            paths, domain, vmlock_lock_manager_get_config_file(sv->manager));
                 return FALSE;
         }
+        g_printerr("vmlock: warning: guest '%s': QEMU opened %s writable without a lease (not "
+                   "a read-write disk of %s): nothing keeps another host from writing %s\n",
+                   guest_name(sv), paths, domain, sv->unprotected->len == 1 ? "it" : "them");
         return TRUE;
 }
 
@@ -1300,6 +1368,7 @@ supervisor_free(Supervisor *sv)
 {
         if (!sv)
                 return;
+        g_clear_pointer(&sv->lease_watch, lease_watch_free);
         g_clear_pointer(&sv->control, qmp_server_free);
         g_clear_pointer(&sv->proxy, qmp_server_free);
         if (sv->monitor_watch)
@@ -1333,7 +1402,10 @@ supervisor_run(Supervisor *sv)
                 sv->monitor_watch = g_unix_fd_add(qemu_monitor_get_fd(sv->monitor),
                                                   G_IO_IN | G_IO_HUP | G_IO_ERR,
                                                   monitor_readable, sv);
+        sv->lease_watch = lease_watch_new(sv->manager, sv->pid, supervisor_expected_leases,
+                                          supervisor_lease_lost, sv);
         g_main_loop_run(sv->loop);
+        g_clear_pointer(&sv->lease_watch, lease_watch_free);
 
         /* Stop serving; forget it once its leases are free for others. */
         g_clear_pointer(&sv->control, qmp_server_free);

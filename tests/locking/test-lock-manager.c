@@ -749,6 +749,35 @@ test_wait_released_nop(void)
         g_assert_true(released);
 }
 
+/* nop has no daemon: nothing to connect to, nothing to ask. */
+static void
+test_watch_nop(void)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VmlockLockManager) manager = NULL;
+        g_autofree char *state = NULL;
+        int fd = 42;
+
+        manager = vmlock_lock_manager_new("nop", NULL, "/cfg", NULL, NULL, &error);
+        g_assert_no_error(error);
+        g_assert_true(vmlock_lock_manager_daemon_connect(manager, &fd, &error));
+        g_assert_no_error(error);
+        g_assert_cmpint(fd, ==, -1);
+        g_assert_false(vmlock_lock_manager_process_state(manager, 1, &state, &error));
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_UNSUPPORTED);
+        g_assert_null(state);
+        g_clear_error(&error);
+        g_assert_false(vmlock_lock_manager_process_state(manager, 0, &state, &error));
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG);
+}
+
+/* daemon_connect and process_state come as a pair. */
+static void
+test_watch_half(void)
+{
+        assert_refused("half-watch", "lock driver plugin @PATH@ has no 'process_state' callback");
+}
+
 static void
 test_wait_released_calls_driver(void)
 {
@@ -842,6 +871,8 @@ main(int argc, char **argv)
         g_test_add_func("/locking/manager/wait-released/calls-driver",
                         test_wait_released_calls_driver);
         g_test_add_func("/locking/manager/wait-released/errors", test_wait_released_errors);
+        g_test_add_func("/locking/manager/watch/nop", test_watch_nop);
+        g_test_add_func("/locking/manager/watch/half", test_watch_half);
 
         return g_test_run();
 }

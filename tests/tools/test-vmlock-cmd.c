@@ -986,6 +986,28 @@ test_start_qemu_fails(Fixture *fx, gconstpointer data)
         g_assert_false(record_exists(fx, "g1"));
 }
 
+/* Detached without --log, QEMU's own words still reach the caller. */
+static void
+test_start_detached_qemu_says_why(Fixture *fx, gconstpointer data)
+{
+        g_autofree char *qemu = g_find_program_in_path("qemu-system-x86_64");
+        g_autofree char *missing = g_build_filename(fx->dir, "missing.img", NULL);
+        g_autofree char *drive = g_strdup_printf("file=%s,if=none", missing);
+        g_auto(RunResult) r = { 0 };
+
+        if (!qemu) {
+                g_test_skip("qemu-system-x86_64 is not installed");
+                return;
+        }
+        run_vmlock(fx, &r, "start", "--detach", fx->xml, "--", qemu, "-machine", "none",
+                   "-display", "none", "-drive", drive, NULL);
+        g_assert_cmpint(r.status, ==, 125);
+        g_assert_true(contains(r.err, "exited with status 1"));
+        g_assert_true(contains(r.err, " said:\n"));
+        g_assert_true(contains(r.err, missing));
+        g_assert_false(record_exists(fx, "g1"));
+}
+
 /* No config at all: the guest runs unprotected, and vmlock says so. */
 static void
 test_start_nop_warning(Fixture *fx, gconstpointer data)
@@ -1599,6 +1621,7 @@ main(int argc, char **argv)
         ADD("/tools/vmlock/start/config-typo", test_start_config_typo);
         ADD("/tools/vmlock/start/supervisor-killed", test_start_supervisor_killed);
         ADD("/tools/vmlock/start/qemu-fails", test_start_qemu_fails);
+        ADD("/tools/vmlock/start/qemu-detached-says-why", test_start_detached_qemu_says_why);
         ADD("/tools/vmlock/pause-resume", test_pause_resume);
         ADD("/tools/vmlock/hotplug", test_hotplug);
         ADD("/tools/vmlock/seclabel", test_seclabel);

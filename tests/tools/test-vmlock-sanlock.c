@@ -1463,6 +1463,46 @@ test_unprotected(Fixture *fx, gconstpointer data)
         guest_init(fx, &vm, "unprot", devices, NULL);
         guest_init(fx, &strict, "strict", "", NULL);
         g_assert_cmpint(qemu_start_args(fx, h1, &vm, NULL, NULL, qemu_args, &r), ==, 0);
+        /* Said at start, not only to whoever asks later. */
+        g_assert_true(contains(r.err, "warning: guest '"));
+        g_assert_true(contains(r.err, "writable without a lease"));
+        g_assert_true(contains(r.err, extra));
+        g_assert_true(contains(r.err, ro));
+        g_assert_false(contains(r.err, leased));
+
+        vmlock_as(fx, h1, &r, "list", NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        line = g_strdup_printf("  UNPROTECTED  %s  ", extra);
+        g_assert_true(contains(r.out, line));
+        g_clear_pointer(&line, g_free);
+        vmlock_as(fx, h1, &r, "list", "--json", NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        {
+                g_autoptr(JsonParser) parser = json_parser_new();
+                g_autoptr(GError) error = NULL;
+                JsonArray *guests;
+                guint found = 0;
+
+                json_parser_load_from_data(parser, r.out, -1, &error);
+                g_assert_no_error(error);
+                guests = json_object_get_array_member(
+                        json_node_get_object(json_parser_get_root(parser)), "guests");
+                for (guint i = 0; i < json_array_get_length(guests); i++) {
+                        JsonObject *guest = json_array_get_object_element(guests, i);
+
+                        if (g_str_equal(json_object_get_string_member(guest, "name"), vm.name)) {
+                                found++;
+                                g_assert_cmpuint(json_array_get_length(
+                                        json_object_get_array_member(guest, "unprotected")),
+                                                 ==, 2);
+                        }
+                }
+                g_assert_cmpuint(found, ==, 1);
+        }
+        vmlock_as(fx, h1, &r, "metrics", NULL);
+        line = g_strdup_printf("vmlock_guest_unprotected_images{guest=\"%s\"} 2\n", vm.name);
+        g_assert_true(contains(r.out, line));
+        g_clear_pointer(&line, g_free);
 
         vmlock_as(fx, h1, &r, "status", vm.name, NULL);
         g_assert_cmpint(r.status, ==, 0);

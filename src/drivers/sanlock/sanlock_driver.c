@@ -29,6 +29,7 @@
 #include "drivers/sanlock/sanlock_lockspace.h"
 #include "drivers/sanlock/sanlock_release.h"
 #include "drivers/sanlock/sanlock_trust.h"
+#include "drivers/sanlock/sanlock_watch.h"
 #include "locking/lock_driver.h"
 #include "util/log.h"
 
@@ -1453,6 +1454,27 @@ sanlock_drv_wait_released(const char *state, guint timeout_ms, unsigned int flag
         return vmlock_sanlock_wait_released(state, timeout_ms, ret_released, error);
 }
 
+static gboolean
+sanlock_drv_daemon_connect(unsigned int flags, int *ret_fd, GError **error)
+{
+        VMLOCK_TRACE("flags=0x%x", flags);
+
+        if (!check_flags("daemon_connect", flags, 0, error))
+                return FALSE;
+        return vmlock_sanlock_daemon_connect(ret_fd, error);
+}
+
+static gboolean
+sanlock_drv_process_state(unsigned int pid, unsigned int flags, char **ret_state,
+                          GError **error)
+{
+        VMLOCK_TRACE("pid=%u flags=0x%x", pid, flags);
+
+        if (!check_flags("process_state", flags, 0, error))
+                return FALSE;
+        return vmlock_sanlock_process_state(pid, ret_state, error);
+}
+
 /* ---- the lockspace ------------------------------------------------------- */
 
 /* The lockspace callbacks act on the automatic disk leases' lockspace. */
@@ -1565,4 +1587,6 @@ __attribute__((visibility("default"))) const VmlockLockDriver vmlock_lock_driver
         .requires_disk_leases = sanlock_drv_requires_disk_leases,
         .wait_released = sanlock_drv_wait_released,
         .state_extra = sanlock_drv_state_extra,
+        .daemon_connect = sanlock_drv_daemon_connect,
+        .process_state = sanlock_drv_process_state,
 };
