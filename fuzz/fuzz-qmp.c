@@ -1,6 +1,7 @@
-/* vmlock: libFuzzer target for the QMP reader (tools/qmp.c, tools/qemu-monitor.c): the
- * input as one message, as a stream of lines arriving in pieces, as a peer's answers to
- * the blocking client, and as QEMU's monitor talking. */
+/* vmlock: libFuzzer target for the QMP reader (src/util/qmp_splitter.c, src/util/qmp.c,
+ * src/qemu/qemu_monitor.c): the input as one message, through the splitter, as a stream
+ * arriving in pieces, as a peer's answers to the blocking client, and as QEMU's monitor
+ * talking. */
 #include "config-build.h"
 
 #include <poll.h>
@@ -11,9 +12,10 @@
 
 #include <vmlock/error.h>
 
-#include "fd-util.h"
-#include "qemu-monitor.h"
-#include "qmp.h"
+#include "qemu/qemu_monitor.h"
+#include "util/fd_util.h"
+#include "util/qmp.h"
+#include "util/qmp_splitter.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -84,6 +86,32 @@ readable(int fd)
         struct pollfd pfd = { .fd = fd, .events = POLLIN };
 
         return poll(&pfd, 1, 0) > 0;
+}
+
+/* The input through the splitter: what it hands out are ordered spans of the
+ * input, values bracketed as values are. */
+static void
+fuzz_splitter(const uint8_t *data, size_t size)
+{
+        QmpSplitter splitter = { 0 };
+        guint64 last_end = 0;
+
+        for (gsize i = 0; i < size; i++) {
+                guint64 start = 0;
+                guint64 end = 0;
+                QmpSplitKind kind = qmp_splitter_feed(&splitter, (char)data[i], i, &start,
+                                                      &end);
+
+                if (kind == QMP_SPLIT_NONE)
+                        continue;
+                check(last_end <= start && start < end && end <= i + 1);
+                if (kind == QMP_SPLIT_VALUE) {
+                        check(data[start] == '{' || data[start] == '[');
+                        check(data[end - 1] == '}' || data[end - 1] == ']');
+                }
+                last_end = end;
+        }
+        check(!qmp_splitter_is_inside(&splitter) || splitter.start >= last_end);
 }
 
 /* The input through a socket, in pieces of varying sizes. */
@@ -209,6 +237,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 check_message(message);
         else
                 check(g_error_matches(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG));
+        fuzz_splitter(data, size);
         fuzz_stream(data, size);
         if (size <= PEER_INPUT_MAX) {
                 fuzz_client(data, size);

@@ -1,4 +1,4 @@
-/* vmlock: libFuzzer target for the state-record reader (tools/state-dir.c).
+/* vmlock: libFuzzer target for the state-record reader (src/supervisor/state_dir.c).
  *
  * A record is read by root (the lock-failure helper, run by sanlock), so it
  * is input like any other: whatever the bytes, the reader returns a record or
@@ -12,7 +12,7 @@
 #include <vmlock/domain.h>
 #include <vmlock/error.h>
 
-#include "state-dir.h"
+#include "supervisor/state_dir.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -10,7 +10,7 @@
 
 #include <vmlock/vmlock.h>
 
-#include "vmlock-tool.h"
+#include "vmlock_tool.h"
 
 typedef struct {
         const char *name;

@@ -1,6 +1,6 @@
-/* vmlock: tests of the QMP layer: messages (tools/qmp.c), line framing, the
- * blocking client, QEMU's monitor (tools/qemu-monitor.c) and the QMP server
- * (tools/qmp-server.c), each against a fake peer. */
+/* vmlock: tests of the QMP layer: messages (src/util/qmp.c), framing (qmp_splitter.c),
+ * the blocking client, QEMU's monitor (src/qemu/qemu_monitor.c) and the QMP server
+ * (src/control/control_server.c), each against a fake peer. */
 #define _GNU_SOURCE /* accept4 */
 
 #include "config-build.h"
@@ -17,10 +17,11 @@
 
 #include <vmlock/error.h>
 
-#include "fd-util.h"
-#include "qemu-monitor.h"
-#include "qmp-server.h"
-#include "qmp.h"
+#include "control/control_server.h"
+#include "qemu/qemu_monitor.h"
+#include "util/fd_util.h"
+#include "util/qmp.h"
+#include "util/qmp_splitter.h"
 
 /* The bound on every wait: far longer than any step takes. */
 #define WAIT_MS 5000
@@ -384,18 +385,123 @@ test_stream_split(StreamFixture *fx, gconstpointer data)
         send_text(fx->peer, "{\"return\": {\"sta");
         fill(fx->stream);
         expect_none(fx->stream);
+        /* Complete at its last brace: no newline needed. */
         send_text(fx->peer, "tus\": \"running\"}}");
-        fill(fx->stream);
-        expect_none(fx->stream);
-        send_text(fx->peer, "\r\n{\"event\"");
         fill(fx->stream);
         message = qmp_stream_next(fx->stream, &error);
         g_assert_no_error(error);
         assert_member(message, "return", "{\"status\":\"running\"}");
         expect_none(fx->stream);
+        send_text(fx->peer, "\r\n{\"event\"");
+        fill(fx->stream);
+        expect_none(fx->stream);
         send_text(fx->peer, ": \"RESUME\"}\n");
         fill(fx->stream);
         expect_next(fx->stream, QMP_MESSAGE_EVENT);
+        expect_none(fx->stream);
+}
+
+/* QEMU's framing: objects, not lines. */
+static void
+test_stream_objects_not_lines(StreamFixture *fx, gconstpointer data)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(JsonObject) message = NULL;
+
+        /* Spread over lines, and two on one line, with and without space. */
+        send_text(fx->peer, "{\n  \"return\":\n  {\"a\": [1,\n 2]}\n}\n"
+                            "{\"event\": \"STOP\"}{\"return\": {}} {\"event\": \"RESUME\"}");
+        fill(fx->stream);
+        message = qmp_stream_next(fx->stream, &error);
+        g_assert_no_error(error);
+        assert_member(message, "return", "{\"a\":[1,2]}");
+        expect_next(fx->stream, QMP_MESSAGE_EVENT);
+        expect_next(fx->stream, QMP_MESSAGE_RETURN);
+        expect_next(fx->stream, QMP_MESSAGE_EVENT);
+        expect_none(fx->stream);
+}
+
+/* Braces and quotes inside strings do not count. */
+static void
+test_stream_strings(StreamFixture *fx, gconstpointer data)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(JsonObject) message = NULL;
+
+        send_text(fx->peer, "{\"return\": \"}{ [\\\" \\\\\"}{\"event\": \"STOP\"}");
+        fill(fx->stream);
+        message = qmp_stream_next(fx->stream, &error);
+        g_assert_no_error(error);
+        assert_member(message, "return", "\"}{ [\\\" \\\\\"");
+        expect_next(fx->stream, QMP_MESSAGE_EVENT);
+        expect_none(fx->stream);
+}
+
+static void
+expect_error(QmpStream *stream)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(JsonObject) message = qmp_stream_next(stream, &error);
+
+        g_assert_null(message);
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG);
+}
+
+/* After bytes that are not JSON, the stream finds the next message where
+ * QEMU would: at a newline or a brace. */
+static void
+test_stream_resync(StreamFixture *fx, gconstpointer data)
+{
+        /* Garbage, then a message on the same line. */
+        send_text(fx->peer, "junk{\"return\": {}}");
+        fill(fx->stream);
+        expect_error(fx->stream);
+        expect_next(fx->stream, QMP_MESSAGE_RETURN);
+        expect_none(fx->stream);
+        /* A string broken by a newline: the rest is not swallowed. */
+        send_text(fx->peer, "{\"execute\": \"a\nb\"}\n{\"event\": \"STOP\"}\n");
+        fill(fx->stream);
+        expect_error(fx->stream);
+        expect_error(fx->stream); /* b"} */
+        expect_next(fx->stream, QMP_MESSAGE_EVENT);
+        expect_none(fx->stream);
+        /* A stray closing brace, a lone string, a lone number. */
+        send_text(fx->peer, "}\n\"{\"\n42\n{\"return\": {}}\n");
+        fill(fx->stream);
+        expect_error(fx->stream);
+        expect_error(fx->stream);
+        expect_error(fx->stream);
+        expect_next(fx->stream, QMP_MESSAGE_RETURN);
+        expect_none(fx->stream);
+}
+
+/* Nesting as deep as QEMU allows passes; deeper is refused, and the
+ * stream goes on. */
+static void
+test_stream_depth(StreamFixture *fx, gconstpointer data)
+{
+        g_autoptr(GString) deep = g_string_new("{\"return\": ");
+        g_autoptr(GString) too_deep = g_string_new(NULL);
+
+        for (guint i = 1; i < QMP_SPLITTER_MAX_DEPTH; i++)
+                g_string_append_c(deep, '[');
+        for (guint i = 1; i < QMP_SPLITTER_MAX_DEPTH; i++)
+                g_string_append_c(deep, ']');
+        g_string_append(deep, "}\n");
+        send_text(fx->peer, deep->str);
+        fill(fx->stream);
+        expect_next(fx->stream, QMP_MESSAGE_RETURN);
+        expect_none(fx->stream);
+
+        g_string_append(too_deep, "{\"return\": ");
+        for (guint i = 0; i < QMP_SPLITTER_MAX_DEPTH; i++)
+                g_string_append_c(too_deep, '[');
+        g_string_append(too_deep, "\n{\"event\": \"STOP\"}\n");
+        send_text(fx->peer, too_deep->str);
+        fill(fx->stream);
+        expect_error(fx->stream);
+        expect_next(fx->stream, QMP_MESSAGE_EVENT);
+        expect_none(fx->stream);
 }
 
 static void
@@ -1149,6 +1255,38 @@ test_monitor_execute_leaves_buffered(void)
         monitor_finish(&t);
 }
 
+/* QEMU's answers and events framed any way JSON allows: no newline after
+ * an answer, spread over lines, several on one line. */
+static void
+test_monitor_framing(void)
+{
+        static const char *const script[] = {
+                "< {\"QMP\":\n {\"version\": {}, \"capabilities\": []}}",
+                "> qmp_capabilities",
+                "< {\"return\": {}, \"id\": $0}",
+                "> query-status",
+                "< {\"event\": \"STOP\"}{\n  \"return\": {\"running\": false},\n"
+                "  \"id\": $1\n}{\"event\": \"RESUME\"}",
+                NULL,
+        };
+        static const char *const expected[] = { "event STOP", "event RESUME", NULL };
+        g_autoptr(GError) error = NULL;
+        g_autoptr(JsonNode) ret = NULL;
+        g_autofree char *text = NULL;
+        MonitorTest t;
+
+        monitor_start(&t, script);
+        monitor_handshake(&t);
+        ret = qemu_monitor_execute(t.monitor, "query-status", NULL, &error);
+        g_assert_no_error(error);
+        text = node_text(ret);
+        g_assert_cmpstr(text, ==, "{\"running\":false}");
+        fake_peer_join(&t.fake);
+        ITERATE_UNTIL(t.log->len == 2);
+        assert_log(t.log, expected);
+        monitor_finish(&t);
+}
+
 static void
 test_monitor_closed(void)
 {
@@ -1343,7 +1481,68 @@ test_server_greeting(ServerFixture *fx, gconstpointer data)
         client = qmp_stream_connect(fx->path, &error);
         g_assert_no_error(error);
         greeting = receive_iterating(client);
+        /* QEMU's, but offering no capability: the server has no oob. */
+        json_object_set_array_member(json_object_get_object_member(expected, "QMP"),
+                                     "capabilities", json_array_new());
         g_assert_true(json_object_equal(greeting, expected));
+}
+
+/* Out-of-band execution is not offered: asking for it is refused as QEMU
+ * refuses what it did not offer. */
+static void
+test_server_no_oob(ServerFixture *fx, gconstpointer data)
+{
+        g_autoptr(QmpStream) client = server_connect(fx);
+        g_autoptr(JsonObject) enable = NULL;
+        g_autoptr(JsonObject) still = NULL;
+        g_autoptr(JsonObject) negotiated = NULL;
+        g_autoptr(JsonObject) oob = NULL;
+
+        enable = server_ask(client, "{\"execute\": \"qmp_capabilities\", \"arguments\": "
+                                    "{\"enable\": [\"oob\"]}, \"id\": 1}\n");
+        g_assert_cmpint(qmp_message_kind(enable), ==, QMP_MESSAGE_ERROR);
+        g_assert_cmpstr(qmp_message_error_desc(enable), ==, "Capability 'oob' not available");
+        assert_member(enable, "id", "1");
+        /* Not negotiated. */
+        still = server_ask(client, "{\"execute\": \"now\"}\n");
+        assert_member(json_object_get_object_member(still, "error"), "class",
+                      "\"CommandNotFound\"");
+        negotiated = server_ask(client, "{\"execute\": \"qmp_capabilities\"}\n");
+        g_assert_cmpint(qmp_message_kind(negotiated), ==, QMP_MESSAGE_RETURN);
+        oob = server_ask(client, "{\"exec-oob\": \"now\", \"id\": 2}\n");
+        g_assert_cmpint(qmp_message_kind(oob), ==, QMP_MESSAGE_ERROR);
+        g_assert_cmpstr(qmp_message_error_desc(oob), ==,
+                        "QMP input member 'exec-oob' is unexpected");
+        assert_member(oob, "id", "2");
+        g_assert_cmpuint(fx->calls->len, ==, 0);
+}
+
+/* Commands framed as QEMU frames them: no newline, spread over lines, two
+ * on one line. */
+static void
+test_server_framing(ServerFixture *fx, gconstpointer data)
+{
+        g_autoptr(QmpStream) client = server_connect_negotiated(fx);
+        g_autoptr(JsonObject) bare = NULL;
+        g_autoptr(JsonObject) spread = NULL;
+        g_autoptr(JsonObject) first = NULL;
+        g_autoptr(JsonObject) second = NULL;
+
+        bare = server_ask(client, "{\"execute\": \"a\", \"id\": 1}");
+        assert_member(bare, "return", "\"a\"");
+        assert_member(bare, "id", "1");
+        spread = server_ask(client, "{\n  \"execute\": \"b\",\n  \"arguments\": {\n"
+                                    "    \"k\": 1\n  },\n  \"id\": 2\n}\n");
+        assert_member(spread, "return", "\"b\"");
+        assert_member(spread, "id", "2");
+        send_text(qmp_stream_get_fd(client),
+                  "{\"execute\": \"c\", \"id\": 3}{\"execute\": \"d\", \"id\": 4}\n");
+        first = receive_iterating(client);
+        second = receive_iterating(client);
+        assert_member(first, "id", "3");
+        assert_member(second, "id", "4");
+        g_assert_cmpuint(fx->calls->len, ==, 4);
+        g_assert_cmpstr(g_ptr_array_index(fx->calls, 1), ==, "b 2 {\"k\":1}");
 }
 
 static void
@@ -1524,6 +1723,80 @@ test_server_broadcast(ServerFixture *fx, gconstpointer data)
         assert_member(refused, "id", "1");
 }
 
+/* The most a test writes to a client that is never dropped: far past the
+ * server's bound on a client's queue and the sockets' buffers. */
+#define FLOOD_MAX (32 * 1024 * 1024)
+
+/* TRUE once the server has dropped @client: a write fails. */
+static gboolean
+client_dropped(QmpStream *client)
+{
+        ssize_t n = send(qmp_stream_get_fd(client), "\n", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+        return n < 0 && (errno == EPIPE || errno == ECONNRESET);
+}
+
+/* A client that sends and never reads its answers: the server answers the
+ * others meanwhile, and drops it once its queue is full. */
+static void
+test_server_non_reading_client(ServerFixture *fx, gconstpointer data)
+{
+        g_autoptr(QmpStream) silent = server_connect_negotiated(fx);
+        g_autoptr(QmpStream) other = server_connect_negotiated(fx);
+        g_autofree char *name = g_strnfill(4096, 'x');
+        g_autofree char *request = g_strdup_printf("{\"execute\": \"%s\"}\n", name);
+        gsize len = strlen(request);
+        gsize written = 0;
+        gsize offset = 0;
+        g_autoptr(JsonObject) reply = NULL;
+
+        /* Each answer echoes the long name back. */
+        while (written < FLOOD_MAX) {
+                ssize_t n = send(qmp_stream_get_fd(silent), request + offset, len - offset,
+                                 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+                if (n < 0 && (errno == EPIPE || errno == ECONNRESET))
+                        break;
+                if (n < 0) {
+                        g_assert_cmpint(errno, ==, EAGAIN);
+                        /* The server reads when it runs. */
+                        g_main_context_iteration(NULL, TRUE);
+                        continue;
+                }
+                written += (gsize)n;
+                offset = (offset + (gsize)n) % len;
+                iterate_pending();
+        }
+        g_assert_cmpuint(written, <, FLOOD_MAX);
+        g_assert_true(client_dropped(silent));
+        reply = server_ask(other, "{\"execute\": \"now\", \"id\": 1}\n");
+        assert_member(reply, "return", "\"now\"");
+        assert_member(reply, "id", "1");
+}
+
+/* Events to a client that never reads: dropped too, the others get them. */
+static void
+test_server_non_reading_events(ServerFixture *fx, gconstpointer data)
+{
+        g_autoptr(QmpStream) silent = server_connect_negotiated(fx);
+        g_autoptr(QmpStream) other = server_connect_negotiated(fx);
+        g_autofree char *padding = g_strnfill(4096, 'e');
+        g_autofree char *text = g_strdup_printf("{\"event\": \"BIG\", \"data\": {\"p\": \"%s\"}}",
+                                                padding);
+        g_autoptr(JsonObject) event = parse(text);
+        gsize sent = 0;
+
+        while (!client_dropped(silent)) {
+                g_assert_cmpuint(sent, <, FLOOD_MAX);
+                qmp_server_broadcast(fx->server, event);
+                sent += strlen(text);
+                /* The other one reads as they come. */
+                g_clear_pointer(&event, json_object_unref);
+                event = receive_iterating(other);
+        }
+        g_assert_cmpstr(json_object_get_string_member(event, "event"), ==, "BIG");
+}
+
 static void
 test_server_free(ServerFixture *fx, gconstpointer data)
 {
@@ -1587,6 +1860,10 @@ main(int argc, char **argv)
         g_test_add(path, StreamFixture, NULL, stream_setup, func, stream_teardown)
         ADD_STREAM("/tools/qmp/stream/several", test_stream_several);
         ADD_STREAM("/tools/qmp/stream/split", test_stream_split);
+        ADD_STREAM("/tools/qmp/stream/objects-not-lines", test_stream_objects_not_lines);
+        ADD_STREAM("/tools/qmp/stream/strings", test_stream_strings);
+        ADD_STREAM("/tools/qmp/stream/resync", test_stream_resync);
+        ADD_STREAM("/tools/qmp/stream/depth", test_stream_depth);
         ADD_STREAM("/tools/qmp/stream/crlf-blank", test_stream_crlf_blank);
         ADD_STREAM("/tools/qmp/stream/bad-line", test_stream_bad_line);
         ADD_STREAM("/tools/qmp/stream/eof", test_stream_eof);
@@ -1614,6 +1891,7 @@ main(int argc, char **argv)
                         test_monitor_execute_while_forwarding);
         g_test_add_func("/tools/qmp/monitor/execute-leaves-buffered",
                         test_monitor_execute_leaves_buffered);
+        g_test_add_func("/tools/qmp/monitor/framing", test_monitor_framing);
         g_test_add_func("/tools/qmp/monitor/closed", test_monitor_closed);
         g_test_add_func("/tools/qmp/monitor/free-pending", test_monitor_free_pending);
 
@@ -1621,12 +1899,16 @@ main(int argc, char **argv)
         g_test_add(path, ServerFixture, NULL, server_setup, func, server_teardown)
         ADD_SERVER("/tools/qmp/server/greeting", test_server_greeting);
         ADD_SERVER("/tools/qmp/server/negotiation", test_server_negotiation);
+        ADD_SERVER("/tools/qmp/server/no-oob", test_server_no_oob);
+        ADD_SERVER("/tools/qmp/server/framing", test_server_framing);
         ADD_SERVER("/tools/qmp/server/ids-arguments", test_server_ids_arguments);
         ADD_SERVER("/tools/qmp/server/bad-input", test_server_bad_input);
         ADD_SERVER("/tools/qmp/server/error-carried", test_server_error_carried);
         ADD_SERVER("/tools/qmp/server/later-keeps-order", test_server_later_keeps_order);
         ADD_SERVER("/tools/qmp/server/later-client-gone", test_server_later_client_gone);
         ADD_SERVER("/tools/qmp/server/broadcast", test_server_broadcast);
+        ADD_SERVER("/tools/qmp/server/non-reading-client", test_server_non_reading_client);
+        ADD_SERVER("/tools/qmp/server/non-reading-events", test_server_non_reading_events);
         ADD_SERVER("/tools/qmp/server/free", test_server_free);
         ADD_SERVER("/tools/qmp/server/stale-socket", test_server_stale_socket);
         g_test_add_func("/tools/qmp/server/bad-path", test_server_bad_path);

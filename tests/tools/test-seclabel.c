@@ -1,4 +1,4 @@
-/* vmlock: tests of the SELinux labeller (tools/seclabel.c), with libselinux stand-ins preloaded. */
+/* vmlock: tests of the SELinux labeller (src/supervisor/seclabel.c), with libselinux stand-ins preloaded. */
 #define _GNU_SOURCE /* pipe2, accept4 */
 
 #include "config-build.h"
@@ -12,7 +12,7 @@
 
 #include <vmlock/vmlock.h>
 
-#include "seclabel.h"
+#include "supervisor/seclabel.h"
 
 /* Run with LD_PRELOAD=selinux-standin.so (meson does). */
 #define LABEL "system_u:system_r:svirt_t:s0:c392,c662"

@@ -1,4 +1,4 @@
-/* vmlock: tests of the vmlock command's state directory (tools/state-dir.c). */
+/* vmlock: tests of the vmlock command's state directory (src/supervisor/state_dir.c). */
 #define _GNU_SOURCE /* pipe2, accept4 */
 
 #include "config-build.h"
@@ -17,7 +17,8 @@
 
 #include <vmlock/vmlock.h>
 
-#include "state-dir.h"
+#include "supervisor/state_dir.h"
+#include "util/proc_stat.h"
 
 #define UUID "c7a5fdbd-cdaf-9455-926a-d65c16db1809"
 #define N_WRITERS 8

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -19,8 +20,10 @@
 #include <vmlock/vmlock.h>
 
 #include "attacker.h"
-#include "state-dir.h"
+#include "supervisor/state_dir.h"
 #include "tool-test-util.h"
+#include "util/fd_util.h"
+#include "util/proc_stat.h"
 
 #define UUID "5b1ea2a4-7c1c-4b8e-9d0d-3b2f3f7e0a11"
 #define WAIT_STEP_US 10000
@@ -968,6 +971,103 @@ test_start_supervisor_killed(Fixture *fx, gconstpointer data)
         g_assert_cmpint(proc_state(pid), !=, 0);
 }
 
+/* How much a test sends a client-flooding supervisor at most: far past its
+ * bound on one client's unsent answers and the sockets' buffers. */
+#define FLOOD_MAX (32 * 1024 * 1024)
+
+/* Waits up to 10 s for @fd to take more. */
+static void
+wait_writable(int fd)
+{
+        struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+        int r;
+
+        do {
+                r = poll(&pfd, 1, WAIT_STEP_US / 1000 * WAIT_MAX_STEPS);
+        } while (r < 0 && errno == EINTR);
+        if (r == 0)
+                g_error("the supervisor stopped reading its control socket");
+        g_assert_cmpint(r, ==, 1);
+}
+
+/* A control client that sends commands and never reads the answers: the
+ * supervisor drops it and goes on serving the others; it still notices its
+ * guest's end. (A blocking send to it stopped the supervisor whole.) */
+static void
+test_control_non_reading_client(Fixture *fx, gconstpointer data)
+{
+        g_autofree char *path = state_dir_control_path(fx->state_dir, "g1");
+        g_autofree char *name = g_strnfill(4096, 'x');
+        g_autofree char *request = g_strdup_printf("{\"execute\": \"%s\"}\n", name);
+        g_autoptr(GuestRecord) record = NULL;
+        g_autoptr(GError) error = NULL;
+        g_auto(RunResult) r = { 0 };
+        gsize len = strlen(request);
+        gsize written = 0;
+        gsize offset = 0;
+        pid_t pid = start_detached(fx, NULL);
+        int fd;
+
+        wait_ready(fx);
+        record = load_record(fx, "g1");
+        fd = unix_socket_connect(path, &error);
+        g_assert_no_error(error);
+        g_assert_true(fd_write_all(fd, "{\"execute\": \"qmp_capabilities\"}\n", 32));
+        /* Each answer (an unknown command) echoes its 4 KiB name. */
+        while (written < FLOOD_MAX) {
+                ssize_t n = send(fd, request + offset, len - offset,
+                                 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+                if (n < 0 && (errno == EPIPE || errno == ECONNRESET))
+                        break;
+                if (n < 0 && errno == EAGAIN) {
+                        wait_writable(fd);
+                        continue;
+                }
+                g_assert_cmpint(n, >, 0);
+                written += (gsize)n;
+                offset = (offset + (gsize)n) % len;
+        }
+        g_assert_cmpuint(written, <, FLOOD_MAX);
+
+        run_vmlock(fx, &r, "status", "g1", NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_true(contains(r.out, "g1"));
+        g_assert_cmpint(kill(pid, SIGKILL), ==, 0);
+        wait_gone(record->supervisor_pid);
+        g_assert_false(record_exists(fx, "g1"));
+        close(fd);
+}
+
+/* A supervisor that is slow to answer (here: stopped) is busy, not gone:
+ * nobody is told to kill a guest that is well looked after. */
+static void
+test_start_supervisor_busy(Fixture *fx, gconstpointer data)
+{
+        g_autoptr(GuestRecord) record = NULL;
+        g_auto(RunResult) r = { 0 };
+        g_autofree char *busy = NULL;
+
+        start_detached(fx, NULL);
+        wait_ready(fx);
+        record = load_record(fx, "g1");
+        g_assert_cmpint(kill(record->supervisor_pid, SIGSTOP), ==, 0);
+        wait_proc_state(record->supervisor_pid, 'T');
+        /* Waits out the command's timeout for an answer (10 s). */
+        run_vmlock(fx, &r, "status", "g1", NULL);
+        g_assert_cmpint(kill(record->supervisor_pid, SIGCONT), ==, 0);
+        g_assert_cmpint(r.status, ==, 1);
+        busy = g_strdup_printf("the supervisor of guest 'g1' (vmlock start, pid %d) is busy",
+                               (int)record->supervisor_pid);
+        if (!contains(r.err, busy))
+                g_error("'%s' not in: %s", busy, r.err);
+        g_assert_false(contains(r.err, "kill"));
+        g_assert_false(contains(r.err, "gone"));
+        run_result_clear(&r);
+        run_vmlock(fx, &r, "status", "g1", NULL);
+        g_assert_cmpint(r.status, ==, 0);
+}
+
 /* A QEMU that refuses its arguments: the error says so, with its status. */
 static void
 test_start_qemu_fails(Fixture *fx, gconstpointer data)
@@ -1620,8 +1720,10 @@ main(int argc, char **argv)
         ADD("/tools/vmlock/start/nop-warning", test_start_nop_warning);
         ADD("/tools/vmlock/start/config-typo", test_start_config_typo);
         ADD("/tools/vmlock/start/supervisor-killed", test_start_supervisor_killed);
+        ADD("/tools/vmlock/start/supervisor-busy", test_start_supervisor_busy);
         ADD("/tools/vmlock/start/qemu-fails", test_start_qemu_fails);
         ADD("/tools/vmlock/start/qemu-detached-says-why", test_start_detached_qemu_says_why);
+        ADD("/tools/vmlock/control/non-reading-client", test_control_non_reading_client);
         ADD("/tools/vmlock/pause-resume", test_pause_resume);
         ADD("/tools/vmlock/hotplug", test_hotplug);
         ADD("/tools/vmlock/seclabel", test_seclabel);

@@ -16,12 +16,13 @@
 
 #include <glib/gstdio.h>
 
-#include "lease-watch.h"
 #include "private-sanlock.h"
-#include "qmp.h"
 #include "sanlock-test-util.h"
-#include "state-dir.h"
+#include "supervisor/lease_watch.h"
+#include "supervisor/state_dir.h"
 #include "tool-test-util.h"
+#include "util/proc_stat.h"
+#include "util/qmp.h"
 
 #define IO_TIMEOUT 1
 #define STEP_US 20000

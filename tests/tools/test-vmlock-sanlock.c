@@ -15,10 +15,12 @@
 
 #include <glib/gstdio.h>
 
-#include "qmp.h"
 #include "sanlock-test-util.h"
-#include "state-dir.h"
+#include "supervisor/state_dir.h"
 #include "tool-test-util.h"
+#include "util/fd_util.h"
+#include "util/proc_stat.h"
+#include "util/qmp.h"
 
 #define WAIT_STEP_US 20000
 #define WAIT_STEPS_10S 500
@@ -1773,6 +1775,191 @@ test_live_migration(Fixture *fx, gconstpointer data)
         assert_holder(fx, disk, "free");
 }
 
+/* Waits up to 10 s for @path (a command's output file) to contain @text. */
+static void
+wait_file_contains(const char *path, const char *text)
+{
+        for (int i = 0; i < WAIT_STEPS_10S; i++) {
+                g_autofree char *contents = NULL;
+
+                if (g_file_get_contents(path, &contents, NULL, NULL) && contains(contents, text))
+                        return;
+                g_usleep(WAIT_STEP_US);
+        }
+        g_error("'%s' did not appear in %s within 10 s", text, path);
+}
+
+/* The `vmlock migrate` that started a migration is killed before its end:
+ * the supervisor hands the leases over on QEMU's MIGRATION event anyway,
+ * and the destination takes them. (It used to wait for the command's
+ * polling: the source kept the leases, the destination never got them.) */
+static void
+test_migrate_client_killed(Fixture *fx, gconstpointer data)
+{
+        const SanlockTestHost *h1 = sanlock_test_host(1);
+        const SanlockTestHost *h2 = sanlock_test_host(2);
+        g_autofree char *disk = disk_path(fx, "migdisk");
+        g_autofree char *devices = disk_xml(disk);
+        g_autofree char *uri = g_strdup_printf("unix:%s/mig.sock", fx->dir);
+        g_autofree char *proxy_a = NULL;
+        g_autofree char *proxy_b = NULL;
+        g_autofree char *out = NULL;
+        g_autofree char *err = NULL;
+        g_autofree char *state = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(JsonNode) ret = NULL;
+        g_auto(GStrv) env = host_env(h1, NULL);
+        g_auto(MigrationArgs) m = { 0 };
+        g_auto(Guest) a = { 0 };
+        g_auto(Guest) b = { 0 };
+        g_auto(RunResult) r = { 0 };
+        gboolean released = FALSE;
+        pid_t client;
+
+        if (!have_qemu())
+                return;
+        image_create(disk, 8 << 20);
+        migration_args_init(&m, disk);
+        guest_init(fx, &a, "killed", devices, NULL);
+        b.name = g_strdup(a.name);
+        b.xml = g_strdup(a.xml);
+        g_assert_cmpint(qemu_start_args(fx, h1, &a, NULL, NULL,
+                                        (const char *const *)m.qemu_args, &r), ==, 0);
+        proxy_a = qmp_proxy_path(fx, h1, a.name);
+        g_assert_cmpint(incoming_start(fx, h2, &b, uri, &m, &r), ==, 0);
+
+        /* Too slow to converge: it stays active until the test lets it end. */
+        ret = qmp_via_proxy_json(proxy_a, "migrate-set-parameters",
+                                 "{\"max-bandwidth\": 4096, \"downtime-limit\": 1}", &error);
+        g_assert_no_error(error);
+        g_clear_pointer(&ret, json_node_unref);
+        {
+                const char *argv[] = { VMLOCK_BIN, "migrate", a.name, uri, NULL };
+
+                client = spawn_async(fx, argv, env, &out, &err);
+        }
+        wait_file_contains(err, "migrate: active");
+        g_assert_cmpint(kill(client, SIGKILL), ==, 0);
+        tool_test_collect(&r, client, out, err);
+        g_assert_cmpint(r.status, ==, 128 + SIGKILL);
+        assert_holder(fx, disk, "host 1");
+
+        /* Now it may end: nobody watches. */
+        ret = qmp_via_proxy_json(proxy_a, "migrate-set-parameters",
+                                 "{\"max-bandwidth\": 1073741824, \"downtime-limit\": 300}",
+                                 &error);
+        g_assert_no_error(error);
+        for (int i = 0; i < WAIT_STEPS_10S && !released; i++) {
+                vmlock_as(fx, h1, &r, "status", a.name, NULL);
+                released = contains(r.out, "state: paused, leases released");
+                if (!released)
+                        g_usleep(WAIT_STEP_US);
+        }
+        g_assert_true(released);
+        assert_holder(fx, disk, "free");
+        vmlock_as(fx, h1, &r, "inquire", a.name, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        state = g_strdup(g_strstrip(r.out));
+        g_assert_true(g_str_has_prefix(state, "__LIBVIRT__DISKS__:"));
+        vmlock_as(fx, h2, &r, "resume", b.name, "--state", state, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        assert_holder(fx, disk, "host 2");
+        proxy_b = qmp_proxy_path(fx, h2, b.name);
+        g_assert_true(qemu_running(proxy_b));
+        /* The source is done: a new migrate is refused for what it is. */
+        vmlock_as(fx, h1, &r, "migrate", a.name, uri, NULL);
+        g_assert_cmpint(r.status, ==, 1);
+        g_assert_true(contains(r.err, "its leases are released already"));
+}
+
+/* The next message from the proxy that is not an event. */
+static JsonObject *
+proxy_receive_answer(QmpStream *stream)
+{
+        for (;;) {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(JsonObject) message = qmp_stream_receive(stream, QMP_TIMEOUT_MS,
+                                                                    &error);
+
+                g_assert_no_error(error);
+                if (qmp_message_kind(message) != QMP_MESSAGE_EVENT)
+                        return g_steal_pointer(&message);
+        }
+}
+
+static gint64
+answer_id(JsonObject *answer)
+{
+        return json_object_get_int_member_with_default(answer, "id", -1);
+}
+
+/* What QEMU's own clients send, the proxy answers as QEMU would: a command
+ * without a newline (QEMU's Python client sends none), one spread over
+ * lines, two on one line; it offers no oob and refuses exec-oob. */
+static void
+proxy_framing(const char *proxy)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(QmpStream) stream = qmp_stream_connect(proxy, &error);
+        g_autoptr(JsonObject) greeting = NULL;
+        g_autoptr(JsonObject) answer = NULL;
+        JsonObject *body;
+        int fd;
+
+        g_assert_no_error(error);
+        fd = qmp_stream_get_fd(stream);
+        greeting = qmp_stream_receive(stream, QMP_TIMEOUT_MS, &error);
+        g_assert_no_error(error);
+        body = json_object_get_object_member(greeting, "QMP");
+        g_assert_cmpuint(json_array_get_length(json_object_get_array_member(body, "capabilities")),
+                         ==, 0);
+        g_assert_true(json_object_has_member(body, "version")); /* QEMU's */
+
+        {
+                /* No newline. */
+                const char bare[] = "{\"execute\": \"qmp_capabilities\", \"id\": 1}";
+
+                g_assert_true(fd_write_all(fd, bare, strlen(bare)));
+        }
+        answer = proxy_receive_answer(stream);
+        g_assert_cmpint(qmp_message_kind(answer), ==, QMP_MESSAGE_RETURN);
+        g_assert_cmpint(answer_id(answer), ==, 1);
+        g_clear_pointer(&answer, json_object_unref);
+
+        {
+                const char spread[] = "{\n  \"execute\": \"query-status\",\n  \"id\": 2\n}\n";
+
+                g_assert_true(fd_write_all(fd, spread, strlen(spread)));
+        }
+        answer = proxy_receive_answer(stream);
+        g_assert_true(json_object_has_member(json_object_get_object_member(answer, "return"),
+                                             "running"));
+        g_assert_cmpint(answer_id(answer), ==, 2);
+        g_clear_pointer(&answer, json_object_unref);
+
+        {
+                const char two[] = "{\"execute\": \"query-name\", \"id\": 3}"
+                                   "{\"execute\": \"query-status\", \"id\": 4}\n";
+
+                g_assert_true(fd_write_all(fd, two, strlen(two)));
+        }
+        answer = proxy_receive_answer(stream);
+        g_assert_cmpint(answer_id(answer), ==, 3);
+        g_clear_pointer(&answer, json_object_unref);
+        answer = proxy_receive_answer(stream);
+        g_assert_cmpint(answer_id(answer), ==, 4);
+        g_clear_pointer(&answer, json_object_unref);
+
+        {
+                const char oob[] = "{\"exec-oob\": \"query-status\", \"id\": 5}\n";
+
+                g_assert_true(fd_write_all(fd, oob, strlen(oob)));
+        }
+        answer = proxy_receive_answer(stream);
+        g_assert_cmpint(qmp_message_kind(answer), ==, QMP_MESSAGE_ERROR);
+        g_assert_cmpint(answer_id(answer), ==, 5);
+}
+
 /* Another QMP client can't run a guest whose leases are released, nor slip
  * past vmlock with HMP; stop and cont through the proxy are vmlock's own. */
 static void
@@ -1809,6 +1996,9 @@ test_qmp_proxy(Fixture *fx, gconstpointer data)
         g_assert_no_error(error);
         g_clear_pointer(&ret, json_node_unref);
         g_assert_true(qemu_running(proxy));
+
+        /* Framed as QEMU frames QMP (objects, not lines), and no oob. */
+        proxy_framing(proxy);
 
         /* HMP could do anything behind vmlock: refused. */
         {
@@ -2176,6 +2366,7 @@ main(int argc, char **argv)
         ADD("/vmlock-sanlock/migrate/live", test_live_migration);
         ADD("/vmlock-sanlock/migrate/hotplugged", test_migrate_hotplugged);
         ADD("/vmlock-sanlock/resume/state-coverage", test_resume_state_coverage);
+        ADD("/vmlock-sanlock/migrate/client-killed", test_migrate_client_killed);
         ADD("/vmlock-sanlock/restricted-fd", test_restricted_fd);
         ADD("/vmlock-sanlock/seclabel", test_seclabel);
         ADD("/vmlock-sanlock/lock-failure", test_lock_failure);

@@ -1,0 +1,44 @@
+/* vmlock: giving QEMU a disk, and taking it back, over its monitor.
+ *
+ * A disk is two block nodes (the image: file or host_device; its format:
+ * raw or qcow2) and one device (virtio-blk-pci, or scsi-hd on a
+ * virtio-scsi controller added on first use). Their names derive from one
+ * id vmlock picks, so a detach finds them again.
+ */
+#pragma once
+
+#include "qemu/qemu_monitor.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+        QEMU_HOTPLUG_BUS_VIRTIO,
+        QEMU_HOTPLUG_BUS_SCSI,
+} QemuHotplugBus;
+
+typedef struct {
+        const char *id;     /* the device's id; the nodes are ID-file and ID-format */
+        const char *path;
+        gboolean block;     /* a block device: host_device, else file */
+        gboolean readonly;
+        gboolean shareable; /* several writers: share-rw on the device */
+        const char *format; /* raw or qcow2 */
+        QemuHotplugBus bus;
+} QemuHotplugDisk;
+
+gboolean qemu_hotplug_bus_from_string(const char *text, QemuHotplugBus *ret_bus,
+                                      GError **error);
+
+/* The node names of the device @id. */
+char *qemu_hotplug_file_node(const char *id);
+char *qemu_hotplug_format_node(const char *id);
+
+/* blockdev-add both nodes, then device_add. On failure whatever was added
+ * is taken away again and the error carries what QEMU said. */
+gboolean qemu_hotplug_attach(QemuMonitor *monitor, const QemuHotplugDisk *disk, GError **error);
+/* device_del: asks the guest to let go; DEVICE_DELETED says it did. */
+gboolean qemu_hotplug_unplug(QemuMonitor *monitor, const char *id, GError **error);
+/* blockdev-del of both nodes, once the device is gone. */
+gboolean qemu_hotplug_remove_nodes(QemuMonitor *monitor, const char *id, GError **error);
+
+G_END_DECLS

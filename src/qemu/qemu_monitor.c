@@ -1,0 +1,301 @@
+/* vmlock: the supervisor's end of QEMU's monitor. */
+#define G_LOG_DOMAIN "vmlock-qemu"
+
+#include "config-build.h"
+
+#include <vmlock/error.h>
+
+#include "qemu/qemu_monitor.h"
+#include "util/qmp.h"
+
+typedef struct {
+        QemuMonitorReplyFunc func;
+        gpointer user_data;
+        JsonNode *client_id; /* put back in the answer; may be NULL */
+} Forward;
+
+struct QemuMonitor {
+        QmpStream *stream;
+        JsonObject *greeting;
+        QemuMonitorEventFunc on_event;
+        gpointer user_data;
+        guint64 next_id;
+        GHashTable *forwards; /* our id string -> Forward */
+        GQueue backlog;       /* messages read while waiting for our own answer */
+        guint backlog_idle;
+        gboolean closed;
+};
+
+static void
+forward_free(Forward *forward)
+{
+        if (forward->client_id)
+                json_node_unref(forward->client_id);
+        g_free(forward);
+}
+
+QemuMonitor *
+qemu_monitor_new(int fd, QemuMonitorEventFunc on_event, gpointer user_data)
+{
+        QemuMonitor *monitor = g_new0(QemuMonitor, 1);
+
+        monitor->stream = qmp_stream_new(fd);
+        monitor->on_event = on_event;
+        monitor->user_data = user_data;
+        monitor->forwards = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                                  (GDestroyNotify)forward_free);
+        g_queue_init(&monitor->backlog);
+        return monitor;
+}
+
+static void
+fail_forwards(QemuMonitor *monitor)
+{
+        g_autoptr(GList) forwards = NULL;
+        GHashTableIter iter;
+        gpointer key;
+        gpointer value;
+
+        monitor->closed = TRUE;
+        /* Steal them first: a callback may forward again. Stealing leaves
+         * the keys (our ids) to us. */
+        g_hash_table_iter_init(&iter, monitor->forwards);
+        while (g_hash_table_iter_next(&iter, &key, &value)) {
+                forwards = g_list_prepend(forwards, value);
+                g_hash_table_iter_steal(&iter);
+                g_free(key);
+        }
+        for (GList *l = forwards; l; l = l->next) {
+                Forward *forward = l->data;
+
+                forward->func(NULL, forward->user_data);
+                forward_free(forward);
+        }
+}
+
+void
+qemu_monitor_free(QemuMonitor *monitor)
+{
+        if (!monitor)
+                return;
+        if (!monitor->closed)
+                fail_forwards(monitor);
+        if (monitor->backlog_idle)
+                g_source_remove(monitor->backlog_idle);
+        g_hash_table_destroy(monitor->forwards);
+        g_queue_clear_full(&monitor->backlog, (GDestroyNotify)json_object_unref);
+        if (monitor->greeting)
+                json_object_unref(monitor->greeting);
+        qmp_stream_free(monitor->stream);
+        g_free(monitor);
+}
+
+int
+qemu_monitor_get_fd(QemuMonitor *monitor)
+{
+        return qmp_stream_get_fd(monitor->stream);
+}
+
+JsonObject *
+qemu_monitor_get_greeting(QemuMonitor *monitor)
+{
+        return monitor->greeting;
+}
+
+gboolean
+qemu_monitor_is_closed(QemuMonitor *monitor)
+{
+        return monitor->closed;
+}
+
+gboolean
+qemu_monitor_handshake(QemuMonitor *monitor, int timeout_ms, GError **error)
+{
+        g_autoptr(JsonObject) greeting = qmp_stream_receive(monitor->stream, timeout_ms, error);
+        g_autoptr(JsonNode) ret = NULL;
+
+        if (!greeting) {
+                g_prefix_error(error, "QEMU's monitor: ");
+                return FALSE;
+        }
+        if (qmp_message_kind(greeting) != QMP_MESSAGE_GREETING) {
+                g_set_error_literal(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
+                                    "QEMU's monitor did not greet with QMP");
+                return FALSE;
+        }
+        monitor->greeting = g_steal_pointer(&greeting);
+        ret = qemu_monitor_execute(monitor, "qmp_capabilities", NULL, error);
+        return ret != NULL;
+}
+
+static char *
+take_id(QemuMonitor *monitor)
+{
+        return g_strdup_printf("vmlock-%" G_GUINT64_FORMAT, ++monitor->next_id);
+}
+
+static const char *
+message_id(JsonObject *message)
+{
+        JsonNode *id = json_object_get_member(message, "id");
+
+        return id && json_node_get_value_type(id) == G_TYPE_STRING ? json_node_get_string(id)
+                                                                    : NULL;
+}
+
+static void dispatch_message(QemuMonitor *monitor, JsonObject *message);
+
+/* The messages read from the fd and not handed out yet. */
+static void
+dispatch_buffered(QemuMonitor *monitor)
+{
+        while (!monitor->closed) {
+                g_autoptr(GError) parse_error = NULL;
+                g_autoptr(JsonObject) message = qmp_stream_next(monitor->stream, &parse_error);
+
+                if (parse_error)
+                        g_debug("QEMU's monitor: %s", parse_error->message);
+                else if (!message)
+                        break;
+                else
+                        dispatch_message(monitor, message);
+        }
+}
+
+static gboolean
+dispatch_backlog(gpointer data)
+{
+        QemuMonitor *monitor = data;
+        JsonObject *message;
+
+        monitor->backlog_idle = 0;
+        while ((message = g_queue_pop_head(&monitor->backlog))) {
+                dispatch_message(monitor, message);
+                json_object_unref(message);
+        }
+        /* Read along with a synchronous command's answer, after it: the fd
+         * may never be readable again for them. */
+        dispatch_buffered(monitor);
+        return G_SOURCE_REMOVE;
+}
+
+/* Answers and events read by a synchronous command go out from the main
+ * loop, once that command's caller is done. */
+static void
+schedule_backlog(QemuMonitor *monitor)
+{
+        if (!monitor->backlog_idle)
+                monitor->backlog_idle = g_idle_add(dispatch_backlog, monitor);
+}
+
+JsonNode *
+qemu_monitor_execute(QemuMonitor *monitor, const char *command, JsonObject *arguments,
+                     GError **error)
+{
+        g_autoptr(JsonObject) request = qmp_command_new(command, arguments);
+        g_autofree char *id = take_id(monitor);
+
+        if (monitor->closed) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
+                            "QEMU's monitor is closed: cannot run '%s'", command);
+                return NULL;
+        }
+        json_object_set_string_member(request, "id", id);
+        if (!qmp_stream_send(monitor->stream, request, error))
+                return NULL;
+        for (;;) {
+                g_autoptr(JsonObject) reply = qmp_stream_receive(monitor->stream,
+                                                                 QMP_TIMEOUT_MS, error);
+
+                if (!reply) {
+                        g_prefix_error(error, "QMP '%s': ", command);
+                        return NULL;
+                }
+                if (g_strcmp0(message_id(reply), id) != 0) {
+                        g_queue_push_tail(&monitor->backlog, g_steal_pointer(&reply));
+                        schedule_backlog(monitor);
+                        continue;
+                }
+                /* Messages after ours may already be buffered. */
+                schedule_backlog(monitor);
+                if (qmp_message_kind(reply) == QMP_MESSAGE_RETURN)
+                        return json_node_copy(json_object_get_member(reply, "return"));
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INTERNAL, "QEMU refused '%s': %s",
+                            command, qmp_message_error_desc(reply));
+                return NULL;
+        }
+}
+
+void
+qemu_monitor_forward(QemuMonitor *monitor, JsonObject *command, QemuMonitorReplyFunc func,
+                     gpointer user_data)
+{
+        g_autoptr(JsonObject) request = json_object_new();
+        g_autoptr(GError) error = NULL;
+        g_autofree char *id = take_id(monitor);
+        Forward *forward = g_new0(Forward, 1);
+        JsonObjectIter iter;
+        const char *member;
+        JsonNode *value;
+
+        json_object_iter_init(&iter, command);
+        while (json_object_iter_next(&iter, &member, &value)) {
+                if (!g_str_equal(member, "id"))
+                        json_object_set_member(request, member, json_node_copy(value));
+        }
+        json_object_set_string_member(request, "id", id);
+        forward->func = func;
+        forward->user_data = user_data;
+        if (json_object_has_member(command, "id"))
+                forward->client_id = json_node_copy(json_object_get_member(command, "id"));
+        if (monitor->closed || !qmp_stream_send(monitor->stream, request, &error)) {
+                func(NULL, user_data);
+                forward_free(forward);
+                return;
+        }
+        g_hash_table_insert(monitor->forwards, g_steal_pointer(&id), forward);
+}
+
+static void
+dispatch_message(QemuMonitor *monitor, JsonObject *message)
+{
+        const char *id = message_id(message);
+        gpointer key;
+        gpointer value;
+        Forward *forward;
+
+        if (qmp_message_kind(message) == QMP_MESSAGE_EVENT) {
+                if (monitor->on_event)
+                        monitor->on_event(message, monitor->user_data);
+                return;
+        }
+        if (!id || !g_hash_table_steal_extended(monitor->forwards, id, &key, &value)) {
+                g_debug("QEMU's monitor: unexpected message dropped");
+                return;
+        }
+        g_free(key);
+        forward = value;
+        json_object_remove_member(message, "id");
+        if (forward->client_id)
+                json_object_set_member(message, "id", json_node_ref(forward->client_id));
+        forward->func(message, forward->user_data);
+        forward_free(forward);
+}
+
+gboolean
+qemu_monitor_dispatch(QemuMonitor *monitor)
+{
+        g_autoptr(GError) error = NULL;
+        gboolean open = !monitor->closed && qmp_stream_fill(monitor->stream, &error);
+
+        if (monitor->backlog_idle) {
+                g_source_remove(monitor->backlog_idle);
+                dispatch_backlog(monitor);
+        }
+        dispatch_buffered(monitor);
+        if (!open && !monitor->closed) {
+                g_debug("QEMU's monitor: %s", error ? error->message : "closed");
+                fail_forwards(monitor);
+        }
+        return open;
+}

@@ -1,0 +1,135 @@
+/* vmlock migrate: live migration of a QEMU guest, the source's side. */
+#define G_LOG_DOMAIN "vmlock-tool"
+
+#include "config-build.h"
+
+#include <stdio.h>
+
+#include <glib/gstdio.h>
+#include <vmlock/vmlock.h>
+
+#include "vmlock_tool.h"
+
+/* How often the progress is asked for. */
+#define MIGRATE_POLL_US (200 * 1000)
+
+static char *opt_state_dir;
+static char *opt_dest_state_file;
+
+static const GOptionEntry migrate_entries[] = {
+        { "dest-state-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_dest_state_file,
+          "Also write the state string to FILE (atomically, mode 0600) for the destination",
+          "FILE" },
+        { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt_state_dir,
+          "Where running guests are recorded (default $VMLOCK_STATE_DIR or "
+          VMLOCK_DEFAULT_STATE_DIR ")",
+          "DIR" },
+        G_OPTION_ENTRY_NULL
+};
+
+static const char migrate_description[] =
+        "The destination is started first, on the other host:\n"
+        "  vmlock start --detach --incoming URI guest.xml -- qemu-system-x86_64 ...\n"
+        "(registered only: it holds nothing). This command has QEMU send the\n"
+        "running guest to URI, shows progress on stderr, and once QEMU reports\n"
+        "the migration completed (the guest stopped here, its images flushed and\n"
+        "let go) releases the guest's leases and prints their state. On the\n"
+        "destination, `vmlock resume NAME --state STATE` takes the leases with it\n"
+        "(refused if anyone held them in between) and only then runs the guest.\n"
+        "If that fails, `vmlock resume NAME` here takes them back and continues.\n";
+
+static guint64
+member_uint(JsonObject *object, const char *name)
+{
+        gint64 value = json_object_get_int_member_with_default(object, name, 0);
+
+        return value > 0 ? (guint64)value : 0;
+}
+
+static int
+migrate(const char *name, const char *uri)
+{
+        g_autoptr(JsonObject) arguments = json_object_new();
+        g_autoptr(JsonNode) ret = NULL;
+        GError *error = NULL;
+        g_autofree char *last_status = NULL;
+
+        json_object_set_string_member(arguments, "uri", uri);
+        ret = tool_control_execute(opt_state_dir, name, "migrate", arguments, &error);
+        if (!ret)
+                return tool_report_error(error, VMLOCK_EXIT_ERROR);
+        /* No deadline: a big guest takes long; QEMU says when it is over. */
+        for (;;) {
+                g_autoptr(JsonNode) progress_node = NULL;
+                JsonObject *progress;
+                const char *status;
+                const char *state;
+
+                progress_node = tool_control_execute(opt_state_dir, name, "query-migration",
+                                                     NULL, &error);
+                if (!progress_node)
+                        return tool_report_error(error, VMLOCK_EXIT_ERROR);
+                progress = json_node_get_object(progress_node);
+                status = json_object_get_string_member_with_default(progress, "status", "?");
+                if (g_strcmp0(status, last_status) != 0 || g_str_equal(status, "active")) {
+                        g_printerr("migrate: %s, %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
+                                   " KiB sent, %" G_GUINT64_FORMAT " KiB remaining\n",
+                                   status, member_uint(progress, "transferred") / 1024,
+                                   member_uint(progress, "total") / 1024,
+                                   member_uint(progress, "remaining") / 1024);
+                        g_free(last_status);
+                        last_status = g_strdup(status);
+                }
+                if (g_str_equal(status, "failed") || g_str_equal(status, "cancelled")) {
+                        g_printerr("%s: migration of guest '%s' %s%s%s; it keeps its leases "
+                                   "and runs on here\n",
+                                   g_get_prgname(), name, status,
+                                   json_object_has_member(progress, "error") ? ": " : "",
+                                   json_object_get_string_member_with_default(progress,
+                                                                              "error", ""));
+                        return VMLOCK_EXIT_ERROR;
+                }
+                state = json_object_get_string_member_with_default(progress, "state", NULL);
+                /* The supervisor hands the leases over on QEMU's word, not
+                 * ours: this command only watches. */
+                if (g_str_equal(status, "completed") &&
+                    json_object_get_boolean_member_with_default(progress, "handed-over",
+                                                                FALSE)) {
+                        if (opt_dest_state_file) {
+                                g_autofree char *text = g_strconcat(state ? state : "", "\n",
+                                                                    NULL);
+
+                                if (!g_file_set_contents_full(opt_dest_state_file, text, -1,
+                                                              G_FILE_SET_CONTENTS_CONSISTENT,
+                                                              0600, &error))
+                                        return tool_report_error(error, VMLOCK_EXIT_ERROR);
+                        }
+                        if (state)
+                                printf("%s\n", state);
+                        return VMLOCK_EXIT_OK;
+                }
+                g_usleep(MIGRATE_POLL_US);
+        }
+}
+
+int
+cmd_migrate(int argc, char **argv)
+{
+        g_autoptr(GOptionContext) context = g_option_context_new("NAME URI");
+        g_autofree char *description = g_strconcat(migrate_description, "\n",
+                                                   tool_exit_status_help, NULL);
+        int status;
+
+        g_option_context_set_summary(context,
+                                     "Live-migrate a QEMU guest to URI; hand its leases over "
+                                     "at the end.");
+        g_option_context_set_description(context, description);
+        g_option_context_add_main_entries(context, migrate_entries, NULL);
+        if (!tool_parse_options(context, &argc, &argv, VMLOCK_EXIT_USAGE, &status))
+                return status;
+        if (argc != 3)
+                return tool_usage_error(VMLOCK_EXIT_USAGE, argc < 3 ? "missing NAME or URI"
+                                                                    : "unexpected argument '%s'",
+                                        argv[argc > 3 ? 3 : 0]);
+        return migrate(argv[1], argv[2]);
+}
