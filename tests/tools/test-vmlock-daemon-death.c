@@ -99,11 +99,27 @@ typedef struct {
         pid_t pid;
 } Guest;
 
+static GuestRecord *
+record_load(const Guest *g)
+{
+        return state_dir_load(state_dir, g->name, NULL);
+}
+
+/* Kills the guest and waits (10 s at most) for its supervisor to forget
+ * it, so that nothing writes in the state dir once the program removes it. */
 static void
 guest_clear(Guest *g)
 {
-        if (g->pid > 0)
+        if (g->pid > 0) {
                 kill(g->pid, SIGKILL);
+                for (int i = 0; i < 500; i++) {
+                        g_autoptr(GuestRecord) record = record_load(g);
+
+                        if (!record)
+                                break;
+                        g_usleep(STEP_US);
+                }
+        }
         g_free(g->name);
         g_free(g->xml);
         g_free(g->log);
@@ -207,12 +223,6 @@ process_gone(pid_t pid)
         char state = 0;
 
         return !proc_pid_stat(pid, &state, &start_time, NULL) || state == 'Z';
-}
-
-static GuestRecord *
-record_load(const Guest *g)
-{
-        return state_dir_load(state_dir, g->name, NULL);
 }
 
 /* Seconds from @since until @done(@g) holds, polled; fails the test past
