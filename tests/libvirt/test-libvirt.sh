@@ -99,7 +99,7 @@ domain_xml() {
   <name>$name</name>
   <memory unit='MiB'>32</memory>
   <os><type arch='x86_64' machine='pc'>hvm</type></os>
-  <on_lockfailure>poweroff</on_lockfailure>
+  <on_lockfailure>${on_lockfailure:-poweroff}</on_lockfailure>
   <devices>
     <emulator>$QEMU</emulator>
 EOF
@@ -376,6 +376,79 @@ test_cleanup_keeps_held() {
         destroy cleanup
 }
 
+test_lockfailure() {
+        local a log
+        a=$(image lockfailure-a)
+        # Refused in the child that starts QEMU, before any lease is taken:
+        # libvirt shows what it reported.
+        if on_lockfailure=restart create lockfailure "$a"; then
+                not_ok "<on_lockfailure>restart is refused at start" "it started"
+                destroy lockfailure
+        elif grep -q "<on_lockfailure>restart</on_lockfailure> is not supported by vmlock" <<< "$out"; then
+                ok "<on_lockfailure>restart is refused at start: $(tr '\n' ' ' <<< "$out")"
+        else
+                not_ok "<on_lockfailure>restart is refused at start, saying so" "$out"
+        fi
+
+        # libvirt's helper is not installed here (VMLOCK_LIBVIRT_LOCKFAILURE_HELPER
+        # names a missing one): the guest runs, the domain's log says what
+        # a lock failure will do instead.
+        log=/var/log/libvirt/qemu/lockfailure.log
+        if ! on_lockfailure=pause create lockfailure "$a"; then
+                not_ok "<on_lockfailure>pause without libvirt's helper: start" "$out"
+        elif grep -q "is not installed .*: if the lockspace fails, sanlock kills guest .* instead of <on_lockfailure> pause" "$log"; then
+                ok "<on_lockfailure>pause without libvirt's helper: the domain's log says what happens"
+        else
+                not_ok "<on_lockfailure>pause without libvirt's helper: warned in the domain's log" \
+                        "$(cat "$log")"
+        fi
+        destroy lockfailure
+}
+
+# libvirtd restarts while a guest runs: the guest keeps its leases (sanlock
+# holds them for QEMU), and the new libvirtd releases and takes them.
+test_libvirtd_restart() {
+        local a
+        a=$(image restart-a)
+        if ! create restart "$a"; then
+                not_ok "libvirtd restart: start" "$out"
+                return
+        fi
+        libvirtd_stop
+        if ! libvirtd_start; then
+                not_ok "libvirtd restarts with a guest running"
+                return
+        fi
+        if ! holds restart "$a"; then
+                not_ok "a guest keeps its leases across a libvirtd restart"
+        elif ! out=$(virsh_ suspend restart 2>&1) || ! holds_not restart "$a" ||
+             ! out=$(virsh_ resume restart 2>&1) || ! holds restart "$a"; then
+                not_ok "after a libvirtd restart, suspend and resume release and take the leases" "$out"
+        else
+                ok "a guest keeps its leases across a libvirtd restart; suspend/resume go on"
+        fi
+        destroy restart
+}
+
+# A config vmlock refuses stops libvirtd's QEMU driver, saying why.
+test_bad_config() {
+        local good=/etc/libvirt/qemu-vmlock.conf
+        cp "$good" "$good.good"
+        printf 'auto_disk_leases = 1\n' > "$good"
+        if libvirtd_start 2> /dev/null; then
+                not_ok "libvirtd does not start with a broken qemu-vmlock.conf" "it started"
+                libvirtd_stop
+        elif grep -q "qemu-vmlock.conf: auto_disk_leases = 1 needs host_id" \
+                /var/log/libvirt/libvirtd.log; then
+                ok "libvirtd does not start with a broken qemu-vmlock.conf, and logs why"
+        else
+                not_ok "libvirtd does not start with a broken qemu-vmlock.conf, logging why" \
+                        "$(tail -n 5 /var/log/libvirt/libvirtd.log)"
+        fi
+        libvirtd_pid=
+        mv "$good.good" "$good"
+}
+
 # ---- main ------------------------------------------------------------------
 
 on_exit() {
@@ -398,6 +471,7 @@ if ! libvirt_mount_scratch || ! libvirt_write_config; then
 fi
 mkdir -p "$images"
 trap on_exit EXIT
+test_bad_config
 if ! libvirtd_start; then
         echo "Bail out! libvirtd does not start with vmlock.so"
         exit 1
@@ -410,6 +484,8 @@ test_suspend_resume
 test_hotplug
 test_mixed_hosts
 test_cleanup_keeps_held
+test_lockfailure
+test_libvirtd_restart
 
 echo "1..$n_tests"
 [ "$n_failed" = 0 ]
