@@ -44,6 +44,13 @@ libvirt_report_func(void)
         return func;
 }
 
+void
+vmlock_libvirt_report_init(void)
+{
+        g_debug("libvirt's error reporting: %s",
+                libvirt_report_func() ? "virReportErrorHelper" : "none, stderr");
+}
+
 static int
 libvirt_code(const GError *error)
 {

@@ -10,6 +10,11 @@
  * failure without a message: reported as an internal error). */
 void vmlock_libvirt_report(const GError *error);
 
+/* Looks libvirt's reporting up now, in libvirtd (init): not for the first
+ * time in the child libvirt forks, where taking the loader's lock is not
+ * safe. */
+void vmlock_libvirt_report_init(void);
+
 /* A warning that fails nothing, to stderr: in the child that starts QEMU,
  * libvirt writes it to the domain's log. */
 void vmlock_libvirt_warn(const char *format, ...) G_GNUC_PRINTF(1, 2);

@@ -77,6 +77,7 @@ vl_init(unsigned int version, const char *config_file, unsigned int flags)
         VMLOCK_TRACE("version=%u config_file=%s flags=0x%x", version,
                      VMLOCK_NULLSTR(config_file), flags);
 
+        vmlock_libvirt_report_init();
         if (!check_flags("init", flags, 0, &error))
                 return fail(error);
         /* Same major: every later minor or micro only adds. */
