@@ -5,8 +5,8 @@
  * sanlock driver (the same code as its sanlock.so, linked in), configured by
  * /etc/libvirt/qemu-vmlock.conf with the keys of qemu-sanlock.conf. The
  * calls are followed exactly as libvirt makes them: libvirt releases the
- * leases on every pause and acquires them back with the state on resume,
- * and its migration relies on that. What this module adds on top of the
+ * leases on every pause and acquires them back on resume, with the state it
+ * kept (if any), and its migration relies on that. What this module adds on top of the
  * driver is libvirt's: its fencing helper for <on_lockfailure> and its
  * error reporting.
  */

@@ -14,6 +14,7 @@
 readonly LIBVIRTD_START_TIMEOUT=120
 
 libvirt_scratch=
+libvirt_helper=
 
 # The directories libvirtd may write, each a fresh scratch dir.
 libvirt_mount_scratch() {
@@ -56,10 +57,10 @@ libvirtd_pid=
 
 libvirtd_start() {
         local i
-        # libvirt's lock-failure helper: one that is not installed, whether
-        # the machine has libvirt-sanlock or not.
+        # libvirt's lock-failure helper: $libvirt_helper, else one that is
+        # not installed, whether the machine has libvirt-sanlock or not.
         SANLOCK_RUN_DIR=$VMLOCK_HARNESS_HOST1_RUN_DIR \
-        VMLOCK_LIBVIRT_LOCKFAILURE_HELPER=$libvirt_scratch/no-lockfailure-helper \
+        VMLOCK_LIBVIRT_LOCKFAILURE_HELPER=${libvirt_helper:-$libvirt_scratch/no-lockfailure-helper} \
         LIBVIRT_LOCK_MANAGER_PLUGIN_DIR=$VMLOCK_LIBVIRT_PLUGIN_DIR \
                 libvirtd --config /etc/libvirt/libvirtd.conf \
                 < /dev/null > "$libvirt_scratch/libvirtd.out" 2>&1 &

@@ -166,6 +166,12 @@ EOF
         return $rc
 }
 
+# True when the lease of disk $1 is free on the lease storage (a holder's
+# daemon forgets it a moment before its release is written).
+disk_free() {
+        vmlock2 status --disk "$1" 2>/dev/null | grep -q ": free (lease file"
+}
+
 host2_gone() {
         ! vmlock2 list 2>/dev/null | grep -qw "$1"
 }
@@ -354,6 +360,11 @@ test_cleanup_keeps_held() {
                 return
         fi
         destroy cleanup-gone
+        if ! wait_for disk_free "$unused"; then
+                not_ok "cleanup: the lease of a destroyed guest is released" \
+                        "$(vmlock2 status --disk "$unused" 2>&1)"
+                return
+        fi
         if ! create cleanup "$held"; then
                 not_ok "cleanup: start" "$out"
                 return
@@ -396,6 +407,10 @@ test_lockfailure() {
         log=/var/log/libvirt/qemu/lockfailure.log
         if ! on_lockfailure=pause create lockfailure "$a"; then
                 not_ok "<on_lockfailure>pause without libvirt's helper: start" "$out"
+        elif grep -Eq "cmd_killpath [0-9]+,[0-9]+,$(domain_pid lockfailure) " \
+                "$VMLOCK_HARNESS_WORKDIR/host1/daemon.log"; then
+                not_ok "<on_lockfailure>pause without libvirt's helper: no killpath registered" \
+                        "sanlock would run a missing program"
         elif grep -q "is not installed .*: if the lockspace fails, sanlock kills guest .* instead of <on_lockfailure> pause" "$log"; then
                 ok "<on_lockfailure>pause without libvirt's helper: the domain's log says what happens"
         else
@@ -449,6 +464,33 @@ test_bad_config() {
         mv "$good.good" "$good"
 }
 
+# With libvirt's helper installed (a stand-in here), the start registers it
+# with sanlock as the guest's killpath, without the pid argument (libvirt's
+# helper takes exactly URI UUID ACTION; the unit test checks those). What
+# sanlock received shows in host 1's daemon log (-D); a lockspace that
+# fails for real takes 80 s to be declared failed, too long for this suite.
+test_killpath_registered() {
+        local a pid helper=$images/lockfailure-helper
+        a=$(image killpath-a)
+        printf '#!/bin/sh\nexit 1\n' > "$helper"
+        chmod +x "$helper"
+        libvirtd_stop
+        libvirt_helper=$helper
+        if ! libvirtd_start || ! on_lockfailure=pause create killpath "$a"; then
+                not_ok "<on_lockfailure>: start with libvirt's helper installed" "$out"
+                return
+        fi
+        pid=$(domain_pid killpath)
+        if grep -Eq "cmd_killpath [0-9]+,[0-9]+,$pid flags 0\$" \
+                "$VMLOCK_HARNESS_WORKDIR/host1/daemon.log"; then
+                ok "<on_lockfailure>: libvirt's helper is the guest's killpath in sanlock"
+        else
+                not_ok "<on_lockfailure>: libvirt's helper is the guest's killpath in sanlock" \
+                        "$(grep cmd_killpath "$VMLOCK_HARNESS_WORKDIR/host1/daemon.log")"
+        fi
+        destroy killpath
+}
+
 # ---- main ------------------------------------------------------------------
 
 on_exit() {
@@ -486,6 +528,7 @@ test_mixed_hosts
 test_cleanup_keeps_held
 test_lockfailure
 test_libvirtd_restart
+test_killpath_registered
 
 echo "1..$n_tests"
 [ "$n_failed" = 0 ]
