@@ -2,8 +2,6 @@
 #define G_LOG_DOMAIN "vmlock-libvirt"
 #define _GNU_SOURCE /* secure_getenv */
 
-#include "config-build.h"
-
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -12,8 +12,6 @@
  */
 #define G_LOG_DOMAIN "vmlock-libvirt"
 
-#include "config-build.h"
-
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>

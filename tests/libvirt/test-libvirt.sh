@@ -513,6 +513,9 @@ if ! libvirt_mount_scratch || ! libvirt_write_config; then
 fi
 mkdir -p "$images"
 trap on_exit EXIT
+# harness.sh stops a test that runs too long with SIGTERM: still clean up.
+trap 'exit 143' TERM
+trap 'exit 130' INT
 test_bad_config
 if ! libvirtd_start; then
         echo "Bail out! libvirtd does not start with vmlock.so"
