@@ -165,6 +165,16 @@ else
         fail "vmlock start (sanlock, no daemon): status $status: $(cat "$work/err")"
 fi
 
+# The packaged vmlock.so, as libvirtd loads it from its lock-driver dir.
+run python3 -c '
+import ctypes, os, sys
+lib = ctypes.CDLL(sys.argv[1], mode=os.RTLD_NOW | os.RTLD_LOCAL)
+print(ctypes.c_uint.in_dll(lib, "virLockDriverImpl").value)
+' "/usr/lib/$multiarch/libvirt/lock-driver/vmlock.so"
+[ "$status" -eq 0 ] && [ "$(cat "$work/out")" = 1000000 ] &&
+        ok "/usr/lib/$multiarch/libvirt/lock-driver/vmlock.so loads: libvirt lock driver ABI 1000000" ||
+        fail "vmlock.so for libvirt: status $status: $(cat "$work/out" "$work/err")"
+
 run vmlock-sanlock-cleanup --version
 [ "$status" -eq 0 ] && ok "installed $(cat "$work/out")" ||
         fail "vmlock-sanlock-cleanup --version: status $status"
