@@ -464,6 +464,46 @@ test_bad_config() {
         mv "$good.good" "$good"
 }
 
+# Live migration between two libvirtds with vmlock.so, simulated hosts 1
+# and 2: the source inquires the state, the destination starts QEMU paused
+# (registered only) and takes the leases with that state (their versions
+# checked), the source releases when its QEMU stops. And back again.
+test_migration() {
+        local a uri2
+        a=$(image migrate-a)
+        if ! libvirtd2_start; then
+                not_ok "migration: a second libvirtd (host 2) starts"
+                return
+        fi
+        uri2=$(libvirtd2_uri)
+        if ! create migrate "$a"; then
+                not_ok "migration: start" "$out"
+                return
+        fi
+        if ! out=$(virsh_ migrate --live --unsafe migrate "$uri2" --migrateuri tcp:127.0.0.1 2>&1); then
+                not_ok "virsh migrate --live to host 2 takes the leases there" "$out"
+                destroy migrate
+                return
+        fi
+        local pid2
+        pid2=$(cat "$libvirtd2_root/run/libvirt/qemu/migrate.pid" 2>/dev/null)
+        if leases_of_pid 2 "$pid2" | grep -qx "$(lease_of "$a")" &&
+           ! leases_of_pid 1 "$(domain_pid migrate)" | grep -q .; then
+                ok "virsh migrate --live to host 2 takes the leases there, host 1 lets go"
+        else
+                not_ok "virsh migrate --live to host 2 takes the leases there, host 1 lets go" \
+                        "host 2 pid $pid2: $(leases_of_pid 2 "$pid2")"
+        fi
+        if ! out=$(virsh -q -c "$uri2" migrate --live --unsafe migrate qemu:///system \
+                        --migrateuri tcp:127.0.0.1 2>&1) || ! holds migrate "$a"; then
+                not_ok "and back to host 1" "$out"
+        else
+                ok "and back to host 1"
+        fi
+        destroy migrate
+        virsh -q -c "$uri2" destroy migrate > /dev/null 2>&1
+}
+
 # With libvirt's helper installed (a stand-in here), the start registers it
 # with sanlock as the guest's killpath, without the pid argument (libvirt's
 # helper takes exactly URI UUID ACTION; the unit test checks those). What
@@ -499,6 +539,12 @@ on_exit() {
                 destroy "$name"
         done
         libvirtd_stop
+        if [ -n "$libvirtd2_pid" ]; then
+                for name in $(virsh -q -c "$(libvirtd2_uri)" list --name 2>/dev/null); do
+                        virsh -q -c "$(libvirtd2_uri)" destroy "$name" > /dev/null 2>&1
+                done
+                libvirtd2_stop
+        fi
         for pid in $(vmlock2 list 2>/dev/null | awk 'NR > 1 { print $2 }'); do
                 kill "$pid" 2>/dev/null
         done
@@ -530,6 +576,7 @@ test_hotplug
 test_mixed_hosts
 test_cleanup_keeps_held
 test_lockfailure
+test_migration
 test_libvirtd_restart
 test_killpath_registered
 
