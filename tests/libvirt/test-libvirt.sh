@@ -5,8 +5,9 @@
 # hosts, lockspaces joined once), inside a private mount namespace where
 # libvirtd-env.sh bind-mounts scratch dirs over libvirt's own. libvirtd is
 # simulated host 1 (lock_manager = "vmlock"); simulated host 2 runs guests
-# with the vmlock command. Guests are tiny TCG PCs with no OS (the BIOS
-# finds nothing to boot and waits). Prints TAP.
+# with the vmlock command, and for migration a second libvirtd. Guests are
+# tiny TCG PCs with no OS (the BIOS finds nothing to boot and waits). Prints
+# TAP.
 #
 # Environment (from meson): VMLOCK_SANLOCK_HARNESS_ENV, VMLOCK_LIBVIRT_PLUGIN_DIR,
 # VMLOCK_SANLOCK_PLUGIN_DIR, VMLOCK_BIN, VMLOCK_CLEANUP_BIN, VMLOCK_NO_IMAGE_LOCKS.
