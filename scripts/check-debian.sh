@@ -14,7 +14,7 @@ if [ "$(id -u)" -ne 0 ]; then
         exit 1
 fi
 
-packages=(libvmlock0 libvmlock-dev vmlock vmlock-sanlock)
+packages=(libvmlock0 libvmlock-dev vmlock vmlock-sanlock vmlock-libvirt)
 work=$(mktemp -d /tmp/vmlock-deb.XXXXXX)
 installed=0
 failures=0
@@ -103,13 +103,15 @@ contains vmlock-sanlock "/usr/lib/$multiarch/vmlock/lock-driver/sanlock.so" \
         /etc/vmlock/qemu-sanlock.conf /lib/systemd/system/vmlock-sanlock-cleanup.service \
         /lib/systemd/system/vmlock-sanlock-cleanup.timer /usr/share/augeas/lenses/vmlock.aug \
         /usr/share/man/man5/qemu-sanlock.conf.5.gz /usr/share/man/man8/vmlock-sanlock-cleanup.8.gz
+contains vmlock-libvirt "/usr/lib/$multiarch/libvirt/lock-driver/vmlock.so" \
+        /etc/libvirt/qemu-vmlock.conf
 dpkg-deb -f "$work/vmlock-sanlock_${version}_$arch.deb" Depends | grep -qw sanlock ||
         fail "vmlock-sanlock does not depend on sanlock"
 [ "$failures" -eq 0 ] && ok "packages: $(cd "$work" && echo *.deb)"
 
 echo "check-debian: apt-get install ${debs[*]##*/}"
 installed=1
-apt-get install -y -qq "${debs[@]}" >"$work/install.log" 2>&1 ||
+apt-get install -y -qq --no-install-recommends "${debs[@]}" >"$work/install.log" 2>&1 ||
         { cat "$work/install.log"; exit 1; }
 
 # --- the installed packages ---------------------------------------------
@@ -162,6 +164,16 @@ if [ "$status" -eq 125 ] &&
 else
         fail "vmlock start (sanlock, no daemon): status $status: $(cat "$work/err")"
 fi
+
+# The packaged vmlock.so, as libvirtd loads it from its lock-driver dir.
+run python3 -c '
+import ctypes, os, sys
+lib = ctypes.CDLL(sys.argv[1], mode=os.RTLD_NOW | os.RTLD_LOCAL)
+print(ctypes.c_uint.in_dll(lib, "virLockDriverImpl").value)
+' "/usr/lib/$multiarch/libvirt/lock-driver/vmlock.so"
+[ "$status" -eq 0 ] && [ "$(cat "$work/out")" = 1000000 ] &&
+        ok "/usr/lib/$multiarch/libvirt/lock-driver/vmlock.so loads: libvirt lock driver ABI 1000000" ||
+        fail "vmlock.so for libvirt: status $status: $(cat "$work/out" "$work/err")"
 
 run vmlock-sanlock-cleanup --version
 [ "$status" -eq 0 ] && ok "installed $(cat "$work/out")" ||

@@ -7,6 +7,7 @@ Each folder under src/ is a layer and sees only the layers below it:
     util <- conf <- locking <- drivers
     util <- qemu, util <- control       (they know nothing of leases)
     supervisor sees all of src/
+    libvirt (the module libvirt loads) sees util, conf, locking, drivers
     tools/ (front-ends) see control, supervisor and the public API
 A project header is named from src/ ("util/log.h"), or bare when it sits
 beside the file that includes it. The public API (<vmlock/...>) belongs to
@@ -27,6 +28,8 @@ SEES = {
     "control": {"util", "control"},
     "supervisor": {"util", "conf", "locking", "drivers", "qemu", "control", "supervisor"},
     "tools": {"control", "supervisor", "tools"},
+    # The module libvirt loads: libvirt's ABI over vmlock's lock drivers.
+    "libvirt": {"util", "conf", "locking", "drivers", "libvirt"},
     # The cleanup tool's library half reads the sanlock driver's files.
     "tools/sanlock-cleanup": {"util", "drivers", "tools/sanlock-cleanup"},
 }

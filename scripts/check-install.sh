@@ -23,7 +23,7 @@ ok() {
 }
 
 rm -rf "$builddir"
-meson setup "$builddir" --prefix=/usr --sysconfdir=/etc -Dsanlock=enabled -Dman=enabled \
+meson setup "$builddir" --prefix=/usr --sysconfdir=/etc -Dsanlock=enabled -Dman=enabled -Dlibvirt=enabled \
         >"$work/setup.log" || { cat "$work/setup.log"; exit 1; }
 meson compile -C "$builddir" >"$work/compile.log" || { cat "$work/compile.log"; exit 1; }
 DESTDIR=$staging meson install -C "$builddir" --no-rebuild --quiet
@@ -38,6 +38,7 @@ libdir=/usr/$(option libdir)
 version=$(meson introspect "$builddir" --projectinfo |
           python3 -c 'import json, sys; print(json.load(sys.stdin)["version"])')
 plugindir=$libdir/vmlock/lock-driver
+libvirt_plugindir=$libdir/libvirt/lock-driver
 
 # --- the layout ---------------------------------------------------------
 expected=(
@@ -49,6 +50,8 @@ expected=(
         "$libdir/libvmlock.so"
         "$libdir/pkgconfig/vmlock.pc"
         "$plugindir/sanlock.so"
+        "$libvirt_plugindir/vmlock.so"
+        /etc/libvirt/qemu-vmlock.conf
         /usr/include/vmlock/vmlock.h
         /usr/include/vmlock/vmlock-common.h
         /usr/include/vmlock/error.h
@@ -97,6 +100,8 @@ grep -q "VMLOCK_PLUGIN_DIR  lock drivers (default $plugindir)" <<<"$help" ||
         fail "vmlock's default plugin dir is not $plugindir"
 grep -qa /usr/libexec/vmlock-lockfailure-helper "$staging$plugindir/sanlock.so" ||
         fail "sanlock.so does not name /usr/libexec/vmlock-lockfailure-helper"
+grep -qa /usr/lib/libvirt/libvirt_sanlock_helper "$staging$libvirt_plugindir/vmlock.so" ||
+        fail "vmlock.so does not name libvirt's /usr/lib/libvirt/libvirt_sanlock_helper"
 grep -q "default: \$VMLOCK_CONFIG_DIR, else /etc/vmlock" \
         <("$staging/usr/sbin/vmlock-sanlock-cleanup" --help) ||
         fail "vmlock-sanlock-cleanup's default config dir is not /etc/vmlock"
@@ -194,6 +199,26 @@ if [ "$status" -eq 125 ] &&
         ok "installed sanlock.so reads qemu-sanlock.conf (125): $(cat "$work/err")"
 else
         fail "vmlock start (sanlock, bad host_id): status $status: $(cat "$work/err")"
+fi
+
+# vmlock.so as libvirtd loads it (RTLD_NOW|RTLD_LOCAL, virLockDriverImpl,
+# init with the ABI version); outside libvirt its errors go to stderr.
+run python3 -c '
+import ctypes, os, sys
+lib = ctypes.CDLL(sys.argv[1], mode=os.RTLD_NOW | os.RTLD_LOCAL)
+class Driver(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint), ("flags", ctypes.c_uint),
+                ("init", ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_uint, ctypes.c_char_p,
+                                          ctypes.c_uint))]
+driver = Driver.in_dll(lib, "virLockDriverImpl")
+print(driver.version, driver.flags)
+sys.exit(3 if driver.init(1000000, sys.argv[2].encode(), 0) == -1 else 0)
+' "$staging$libvirt_plugindir/vmlock.so" "$work/bad/qemu-sanlock.conf"
+if [ "$status" -eq 3 ] && [ "$(cat "$work/out")" = "1000000 1" ] &&
+   grep -q "vmlock: error: $work/bad/qemu-sanlock.conf: host_id = 2001 is out of range" "$work/err"; then
+        ok "installed vmlock.so loads as libvirtd loads it, errors to stderr: $(cat "$work/err")"
+else
+        fail "vmlock.so for libvirt: status $status: $(cat "$work/out" "$work/err")"
 fi
 
 run "$staging/usr/sbin/vmlock-sanlock-cleanup" --config "$work/sanlock"

@@ -194,7 +194,7 @@ control_run_print_state(const char *name, ControlCommandId id, JsonObject *argum
         return VMLOCK_EXIT_OK;
 }
 
-/* {"guests": [{name, pid, supervisor_pid, state, paused, released,
+/* {"guests": [{name, pid, supervisor_pid, state, paused, released, lease_lost, unprotected,
  * lock_manager}]}: what the records say, without asking the supervisors. */
 static void
 list_print_json(GPtrArray *records)
@@ -221,6 +221,13 @@ list_print_json(GPtrArray *records)
                 json_builder_add_boolean_value(builder, record->paused);
                 json_builder_set_member_name(builder, "released");
                 json_builder_add_boolean_value(builder, record->released);
+                json_builder_set_member_name(builder, "lease_lost");
+                json_builder_add_boolean_value(builder, record->lease_lost);
+                json_builder_set_member_name(builder, "unprotected");
+                json_builder_begin_array(builder);
+                for (guint j = 0; record->unprotected && record->unprotected[j]; j++)
+                        json_builder_add_string_value(builder, record->unprotected[j]);
+                json_builder_end_array(builder);
                 json_builder_set_member_name(builder, "lock_manager");
                 json_builder_add_string_value(builder, record->lock_manager ? record->lock_manager
                                                                             : "nop");
@@ -259,6 +266,9 @@ cmd_list(int argc, char **argv)
                        (int)vmlock_domain_get_pid(record->dom),
                        guest_record_state_string(record),
                        record->lock_manager ? record->lock_manager : "nop");
+                for (guint j = 0; record->unprotected && record->unprotected[j]; j++)
+                        printf("  UNPROTECTED  %s  opened writable by QEMU, no lease\n",
+                               record->unprotected[j]);
         }
         return VMLOCK_EXIT_OK;
 }

@@ -35,6 +35,10 @@ static const char metrics_help[] =
         "  vmlock_guests                       guests vmlock runs here\n"
         "  vmlock_guest_leases{guest}          leases each guest holds (0 once handed over)\n"
         "  vmlock_leases_held                  their sum\n"
+        "  vmlock_guest_lease_lost{guest}      1 when a guest lost its leases behind vmlock's\n"
+        "                                      back (lock daemon ended): it was killed or paused\n"
+        "  vmlock_guest_unprotected_images{guest}  images QEMU opened writable at start\n"
+        "                                      without a lease\n"
         "  vmlock_lockspace_joined{lockspace,host_id}  1 when this host is a member\n"
         "  vmlock_lockspace_renewal_age_seconds{lockspace}      since this host's last renewal\n"
         "  vmlock_lockspace_renewal_latency_seconds{lockspace}  its I/O time\n"
@@ -79,7 +83,7 @@ record_leases(const GuestRecord *record)
         const VmlockDomain *dom = record->dom;
         guint n = vmlock_domain_get_n_leases(dom);
 
-        if (record->released)
+        if (record->released || record->lease_lost)
                 return 0;
         for (guint i = 0; i < vmlock_domain_get_n_disks(dom); i++) {
                 const VmlockDisk *disk = vmlock_domain_get_disk(dom, i);
@@ -91,6 +95,33 @@ record_leases(const GuestRecord *record)
                         n++;
         }
         return n;
+}
+
+static guint
+record_lease_lost(const GuestRecord *record)
+{
+        return record->lease_lost ? 1 : 0;
+}
+
+static guint
+record_unprotected_images(const GuestRecord *record)
+{
+        return record->unprotected ? g_strv_length(record->unprotected) : 0;
+}
+
+/* One gauge a guest: @value of its record. */
+static void
+guest_gauge(GString *out, GPtrArray *records, const char *metric, const char *help,
+            guint (*value)(const GuestRecord *record))
+{
+        metric_header(out, metric, help);
+        for (guint i = 0; i < records->len; i++) {
+                const GuestRecord *record = g_ptr_array_index(records, i);
+                g_autofree char *name = label(vmlock_domain_get_name(record->dom));
+
+                g_string_append_printf(out, "%s{guest=\"%s\"} %u\n", metric, name,
+                                       value(record));
+        }
 }
 
 static void
@@ -123,6 +154,12 @@ add_guests(GString *out, GString *errors)
         }
         metric_header(out, "vmlock_leases_held", "Leases the guests of this host hold.");
         g_string_append_printf(out, "vmlock_leases_held %u\n", total);
+        guest_gauge(out, records, "vmlock_guest_lease_lost",
+                    "1 when a guest lost its leases behind vmlock's back (it was killed or "
+                    "paused).", record_lease_lost);
+        guest_gauge(out, records, "vmlock_guest_unprotected_images",
+                    "Images QEMU opened writable at start that no lease covers.",
+                    record_unprotected_images);
 }
 
 /* One gauge a host: the gint64 at @member_offset in each VmlockHostInfo,

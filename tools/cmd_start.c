@@ -21,6 +21,7 @@
 
 #include "qemu/qemu_argv.h"
 #include "supervisor/guest_launch.h"
+#include "supervisor/guest_output.h"
 #include "supervisor/state_dir.h"
 #include "supervisor/supervisor.h"
 #include "tool_config.h"
@@ -52,7 +53,8 @@ static const char start_description[] =
         "\n"
         "With --detach, vmlock returns once the guest runs and prints its pid; the\n"
         "supervisor goes on in the background, in its own session, its output and\n"
-        "the guest's in --log FILE (else discarded). Signals SIGINT, SIGTERM,\n"
+        "the guest's in --log FILE (else discarded, but a guest that fails to start\n"
+        "has its last lines quoted in the error). Signals SIGINT, SIGTERM,\n"
         "SIGHUP and SIGQUIT sent to the supervisor are passed on to the guest.\n"
         "\n"
         "Example:\n"
@@ -139,27 +141,39 @@ exit_status_of(int wait_status)
         return VMLOCK_EXIT_START_FAILURE;
 }
 
+/* Whether the guest of @record holds the lease of a disk it shares with
+ * @dom, as the lock daemon says now: a record alone may be stale (its leases
+ * released for a migration, or taken by another host since). */
 static gboolean
-domains_share_a_disk(const VmlockDomain *a, const VmlockDomain *b)
+holds_shared_disk(VmlockLockManager *manager, const GuestRecord *record, VmlockDomain *dom)
 {
-        for (guint i = 0; i < vmlock_domain_get_n_disks(a); i++) {
-                const char *path = vmlock_disk_get_source(vmlock_domain_get_disk(a, i));
+        g_autoptr(GError) error = NULL;
+        g_autofree char *state = NULL;
 
-                for (guint j = 0; path && j < vmlock_domain_get_n_disks(b); j++) {
-                        const char *other = vmlock_disk_get_source(vmlock_domain_get_disk(b, j));
+        if (record->released ||
+            !vmlock_domain_lock_process_inquire(manager, record->dom, &state, &error)) {
+                if (error)
+                        g_debug("guest %s: %s", vmlock_domain_get_name(record->dom),
+                                error->message);
+                return FALSE;
+        }
+        for (guint i = 0; state && i < vmlock_domain_get_n_disks(dom); i++) {
+                const VmlockDisk *disk = vmlock_domain_get_disk(dom, i);
+                gboolean held = FALSE;
 
-                        if (other && g_str_equal(path, other))
-                                return TRUE;
-                }
+                if (vmlock_domain_lock_state_holds_disk(manager, state, disk, &held, NULL) &&
+                    held)
+                        return TRUE;
         }
         return FALSE;
 }
 
 /* sanlock tells that another process of this host holds a disk, not which:
- * this host's records do. Appends the running guests that have one of
+ * this host's records do. Appends the running guests that hold one of
  * @dom's disks to a busy-lease @error. */
 static void
-name_local_holders(const char *state_dir, VmlockDomain *dom, GError *error)
+name_local_holders(const char *state_dir, VmlockLockManager *manager, VmlockDomain *dom,
+                   GError *error)
 {
         g_autoptr(GPtrArray) alive = NULL;
         g_autoptr(GString) holders = g_string_new(NULL);
@@ -173,7 +187,7 @@ name_local_holders(const char *state_dir, VmlockDomain *dom, GError *error)
         for (guint i = 0; i < alive->len; i++) {
                 const GuestRecord *record = g_ptr_array_index(alive, i);
 
-                if (domains_share_a_disk(record->dom, dom))
+                if (holds_shared_disk(manager, record, dom))
                         g_string_append_printf(holders, "%s%s (pid %d)",
                                                holders->len ? ", " : "",
                                                vmlock_domain_get_name(record->dom),
@@ -353,11 +367,26 @@ detach(int *ret_report_fd, int *ret_status)
 
 /* Everything up to a guest that runs, supervised. The caller prints the
  * error. */
+/* What PROGRAM said before it went, which nobody else saw (--detach
+ * without --log). */
+static void
+append_guest_words(GError *error, const char *program, GuestOutput *guest_output)
+{
+        g_autofree char *tail = guest_output_tail(guest_output);
+        char *message;
+
+        if (!tail)
+                return;
+        message = g_strdup_printf("%s; %s said:\n%s", error->message, program, tail);
+        g_free(error->message);
+        error->message = message;
+}
+
 static Supervisor *
 start_supervised(VmlockDomain *dom, VmlockLockManager *manager, const char *manager_name,
                  const char *domain_xml, char **program, const char *state_dir,
-                 int output_fd, const sigset_t *child_sigmask, GuestRecord **ret_record,
-                 GError **error)
+                 int output_fd, GuestOutput *guest_output, const sigset_t *child_sigmask,
+                 GuestRecord **ret_record, GError **error)
 {
         g_autoptr(GuestRecord) record = NULL;
         g_autoptr(GPtrArray) argv = NULL;
@@ -365,9 +394,10 @@ start_supervised(VmlockDomain *dom, VmlockLockManager *manager, const char *mana
         g_autofree char *held_state = NULL;
         gboolean is_qemu = opt_qemu || qemu_argv_is_qemu(program[0]);
         Supervisor *sv = NULL;
+        gboolean ok;
         int lock_fds[3] = { -1, -1, -1 };
         int monitor[2] = { -1, -1 };
-        GuestLaunch launch = { .inherit_fd = -1 };
+        GuestLaunch launch = { .inherit_fd = -1, .output_fd = -1 };
         SupervisorSetup setup = { .go_fd = -1, .monitor_fd = -1 };
         pid_t pid;
 
@@ -399,10 +429,15 @@ start_supervised(VmlockDomain *dom, VmlockLockManager *manager, const char *mana
         launch.close_in_child = lock_fds;
         launch.inherit_fd = monitor[1];
         launch.stdio_fd = output_fd;
+        if (guest_output)
+                launch.output_fd = guest_output_get_writer(guest_output);
         launch.argv = (char *const *)argv->pdata;
         launch.child_sigmask = child_sigmask;
-        if (!guest_launch(&launch, &pid, &setup.go_fd, &held_state, error)) {
-                name_local_holders(state_dir, dom, *error);
+        ok = guest_launch(&launch, &pid, &setup.go_fd, &held_state, error);
+        if (guest_output)
+                guest_output_close_writer(guest_output);
+        if (!ok) {
+                name_local_holders(state_dir, manager, dom, *error);
                 goto cleanup;
         }
         if (monitor[1] >= 0)
@@ -438,6 +473,8 @@ start_supervised(VmlockDomain *dom, VmlockLockManager *manager, const char *mana
                 else if (WTERMSIG(status) != SIGKILL)
                         g_prefix_error(error, "%s was killed by signal %d: ", program[0],
                                        WTERMSIG(status));
+                if (guest_output)
+                        append_guest_words(*error, program[0], guest_output);
                 if (setup.go_fd >= 0)
                         close(setup.go_fd);
                 goto cleanup;
@@ -469,9 +506,10 @@ cmd_start(int argc, char **argv)
         char **program;
         const char *config_dir;
         const char *domain_xml;
-        gboolean config_found = TRUE;
+        gboolean manager_named = TRUE;
         sigset_t old_mask;
         int opt_argc = argc;
+        g_autoptr(GuestOutput) guest_output = NULL;
         int report_fd = -1;
         int output_fd = -1;
         int status;
@@ -520,14 +558,17 @@ cmd_start(int argc, char **argv)
                 return tool_report_error(error, VMLOCK_EXIT_START_FAILURE);
         if (!state_dir_check_name(vmlock_domain_get_name(dom), &error))
                 return tool_report_error(error, VMLOCK_EXIT_START_FAILURE);
-        if (!tool_config_read_lock_manager(config_dir, &manager_name, &config_found, &error))
+        if (!tool_config_read_lock_manager(config_dir, &manager_name, &manager_named, &error))
                 return tool_report_error(error, VMLOCK_EXIT_START_FAILURE);
-        if (!config_found && g_str_equal(manager_name, "nop")) {
+        if (!manager_named) {
                 g_autofree char *path = tool_config_path(config_dir);
 
-                g_printerr("%s: warning: %s does not exist: lock_manager is \"nop\", guest "
-                           "'%s' runs WITHOUT disk leases\n",
-                           g_get_prgname(), path, vmlock_domain_get_name(dom));
+                g_printerr("%s: warning: %s %s: lock_manager is \"nop\", guest '%s' runs "
+                           "WITHOUT disk leases\n",
+                           g_get_prgname(), path,
+                           g_file_test(path, G_FILE_TEST_EXISTS) ? "sets no lock_manager"
+                                                                 : "does not exist",
+                           vmlock_domain_get_name(dom));
         }
         manager = tool_lock_manager_new(manager_name, NULL, config_dir, &error);
         if (!manager)
@@ -546,11 +587,20 @@ cmd_start(int argc, char **argv)
                 /* The caller's stdout stays free: pid=$(vmlock start -d ...). */
                 dup2(output_fd, STDIN_FILENO);
                 dup2(output_fd, STDOUT_FILENO);
+                if (!opt_log) {
+                        guest_output = guest_output_new(&error);
+                        if (!guest_output) {
+                                status = start_error_status(error);
+                                report_to_caller(report_fd, status, 0, error->message);
+                                g_error_free(error);
+                                return status;
+                        }
+                }
         }
 
         block_forwarded_signals(&old_mask);
         sv = start_supervised(dom, manager, manager_name, domain_xml, program, state_dir,
-                              output_fd, &old_mask, &record, &error);
+                              output_fd, guest_output, &old_mask, &record, &error);
         if (!sv) {
                 status = start_error_status(error);
                 if (report_fd >= 0) {
@@ -571,6 +621,8 @@ cmd_start(int argc, char **argv)
         }
         if (output_fd >= 0)
                 close(output_fd);
+        if (guest_output)
+                guest_output_drain(guest_output);
         install_forwarding(vmlock_domain_get_pid(record->dom));
         sigprocmask(SIG_SETMASK, &old_mask, NULL);
         return exit_status_of(supervisor_run(sv));

@@ -24,22 +24,21 @@ tool_config_path(const char *config_dir)
 }
 
 gboolean
-tool_config_read_lock_manager(const char *config_dir, char **ret_name,
-                              gboolean *ret_file_found, GError **error)
+tool_config_read_lock_manager(const char *config_dir, char **ret_name, gboolean *ret_named,
+                              GError **error)
 {
         g_autofree char *path = tool_config_path(config_dir);
         g_autoptr(VmlockConfig) config = vmlock_config_load(path, error);
         char *name = NULL;
 
-        if (!config)
+        if (!config || !vmlock_config_check_keys(config, vmlock_conf_keys, error))
                 return FALSE;
-        vmlock_config_warn_unknown_keys(config, vmlock_conf_keys);
         if (!vmlock_config_get_string(config, "lock_manager", DEFAULT_LOCK_MANAGER, &name,
                                       error))
                 return FALSE;
         *ret_name = name;
-        if (ret_file_found)
-                *ret_file_found = g_file_test(path, G_FILE_TEST_EXISTS);
+        if (ret_named)
+                *ret_named = vmlock_config_has_key(config, "lock_manager");
         return TRUE;
 }
 

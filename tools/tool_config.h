@@ -5,12 +5,12 @@
 
 G_BEGIN_DECLS
 
-/* The `lock_manager` of <config_dir>/vmlock.conf ("nop" when unset).
- * @ret_file_found (may be NULL) tells whether the file exists: a guest
- * unprotected for want of a config deserves a warning, one unprotected by
- * choice does not. */
+/* The `lock_manager` of <config_dir>/vmlock.conf ("nop" when unset); an
+ * unknown key is an error. @ret_named (may be NULL) tells whether the file
+ * sets it: a guest unprotected for want of a config deserves a warning, one
+ * unprotected by choice does not. */
 gboolean tool_config_read_lock_manager(const char *config_dir, char **ret_name,
-                                       gboolean *ret_file_found, GError **error);
+                                       gboolean *ret_named, GError **error);
 /* <config_dir>/vmlock.conf */
 char *tool_config_path(const char *config_dir);
 

@@ -49,11 +49,13 @@ VMLOCK_EXPORT gboolean vmlock_config_get_string_list(const VmlockConfig *config,
                                                      const char *const *default_value,
                                                      GStrv *ret_value, GError **error);
 
-/* Emits one g_warning() "FILE:LINE: unknown key 'KEY'" for each key of the file
- * not in the NULL-terminated @known_keys, so a typo does not pass silently.
- * Returns the number of unknown keys. */
-VMLOCK_EXPORT guint vmlock_config_warn_unknown_keys(const VmlockConfig *config,
-                                                    const char *const *known_keys);
+/* Refuses (VMLOCK_ERROR_CONFIG, "FILE:LINE: unknown key 'KEY'", with the
+ * known key it is a typo of, if any) the first key of the file not in the
+ * NULL-terminated @known_keys: a misspelt key must not leave its default
+ * (no protection) in force silently. */
+VMLOCK_EXPORT gboolean vmlock_config_check_keys(const VmlockConfig *config,
+                                                const char *const *known_keys,
+                                                GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmlockConfig, vmlock_config_free)
 

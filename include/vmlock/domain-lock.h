@@ -35,6 +35,24 @@ VMLOCK_EXPORT gboolean vmlock_domain_lock_process_pause(VmlockLockManager *manag
 VMLOCK_EXPORT gboolean vmlock_domain_lock_process_resume(VmlockLockManager *manager,
                                                          const char *uri, VmlockDomain *dom,
                                                          const char *state, GError **error);
+/* Takes the leases another holder (a migration source) handed over with
+ * @state, for the guest here: @state must list every lease the guest is to
+ * hold (an empty or truncated one is refused, VMLOCK_ERROR_LEASE_STATE:
+ * what it lacks would be taken without checking that nobody used it since),
+ * each is refused if it changed hands in between, and the leases it lists
+ * that the domain lacks (disks hot-plugged at the source) are taken too. */
+VMLOCK_EXPORT gboolean vmlock_domain_lock_process_take_over(VmlockLockManager *manager,
+                                                            const char *uri, VmlockDomain *dom,
+                                                            const char *state,
+                                                            GError **error);
+/* The leases @state (from inquire) holds that @dom's disks and leases do
+ * not name: those a take-over took for disks hot-plugged at the source, one
+ * line each for a person ("disk lease <md5> (<file>), exclusive"), in
+ * *@ret_extra (NULL-terminated; NULL when none, or the driver cannot tell). */
+VMLOCK_EXPORT gboolean vmlock_domain_lock_state_extra(VmlockLockManager *manager,
+                                                      const VmlockDomain *dom,
+                                                      const char *state,
+                                                      GStrv *ret_extra, GError **error);
 /* The state of what the guest holds now (NULL when nothing or no state). */
 VMLOCK_EXPORT gboolean vmlock_domain_lock_process_inquire(VmlockLockManager *manager,
                                                           VmlockDomain *dom, char **ret_state,

@@ -63,6 +63,22 @@ VMLOCK_EXPORT gboolean vmlock_lock_manager_wait_released(VmlockLockManager *mana
                                                          gboolean *ret_released,
                                                          GError **error);
 
+/* Watching a running guest's leases (the hypervisor's side of a lock
+ * daemon that dies or restarts under it).
+ * daemon_connect: *@ret_fd gets a new connection to the lock daemon (close
+ * it when done) that hangs up when the daemon ends, or -1 when the driver
+ * has no daemon to watch (nop). Errors: the driver's own (daemon...).
+ * process_state: what process @pid holds now, as inquire's state (NULL:
+ * nothing), from the daemon; safe to call from any thread. Errors:
+ * VMLOCK_ERROR_DAEMON (no daemon runs), VMLOCK_ERROR_LEASE_STATE (the daemon
+ * does not know @pid: it holds nothing there), VMLOCK_ERROR_UNSUPPORTED (a
+ * driver with nothing to watch), or the driver's own. */
+VMLOCK_EXPORT gboolean vmlock_lock_manager_daemon_connect(VmlockLockManager *manager,
+                                                          int *ret_fd, GError **error);
+VMLOCK_EXPORT gboolean vmlock_lock_manager_process_state(VmlockLockManager *manager,
+                                                         unsigned int pid, char **ret_state,
+                                                         GError **error);
+
 /* Who holds the disk @path now, read from the driver's lease on shared
  * storage, whether a guest of this host uses it or not: one line such as
  * "held exclusively by host 2 (node-b)" or "free (lease file X)".

@@ -479,7 +479,11 @@ vmlock_disk_new_take(VmlockDiskType type, VmlockDiskDevice device, char *path, c
         disk->device = device;
         disk->source = path;
         disk->target = target;
-        disk->readonly = !!readonly;
+        /* A cdrom or floppy is a medium the guest reads: libvirt forces
+         * cdroms read-only, and a shared lease lets guests that boot one ISO
+         * coexist (QEMU opening one writable shows as unprotected). */
+        disk->readonly = readonly || device == VMLOCK_DISK_DEVICE_CDROM ||
+                         device == VMLOCK_DISK_DEVICE_FLOPPY;
         disk->shareable = !!shareable;
         return disk;
 }

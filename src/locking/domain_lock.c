@@ -88,7 +88,7 @@ add_lease(LockObject *object, const VmlockLease *lease, GError **error)
 /* The object describing @dom; with @with_resources, every lease and then
  * every lockable disk, each in document order. */
 static LockObject *
-domain_lock_object_new(VmlockLockManager *manager, const char *uri, VmlockDomain *dom,
+domain_lock_object_new(VmlockLockManager *manager, const char *uri, const VmlockDomain *dom,
                        gboolean with_resources, unsigned int flags, GError **error)
 {
         g_autoptr(LockObject) object = NULL;
@@ -148,7 +148,8 @@ require_arg(gconstpointer arg, const char *func, const char *what, GError **erro
 }
 
 static gboolean
-check_args(VmlockLockManager *manager, VmlockDomain *dom, const char *func, GError **error)
+check_args(VmlockLockManager *manager, const VmlockDomain *dom, const char *func,
+           GError **error)
 {
         return require_arg(manager, func, "lock manager", error) &&
                require_arg(dom, func, "domain", error);
@@ -227,6 +228,49 @@ vmlock_domain_lock_process_resume(VmlockLockManager *manager, const char *uri,
                 return FALSE;
         return lock_object_acquire(object, state, 0, vmlock_domain_get_on_lockfailure(dom),
                                    NULL, error);
+}
+
+gboolean
+vmlock_domain_lock_process_take_over(VmlockLockManager *manager, const char *uri,
+                                     VmlockDomain *dom, const char *state, GError **error)
+{
+        g_autoptr(LockObject) object = NULL;
+
+        VMLOCK_TRACE("manager=%p uri=%s dom=%p (%s) state=%s", manager, VMLOCK_NULLSTR(uri),
+                     dom, dom ? vmlock_domain_get_name(dom) : "(null)", VMLOCK_NULLSTR(state));
+
+        if (!check_args(manager, dom, G_STRFUNC, error) ||
+            !require_arg(state, G_STRFUNC, "state", error))
+                return FALSE;
+
+        object = domain_lock_object_new(manager, uri, dom, TRUE, 0, error);
+        if (!object)
+                return FALSE;
+        return lock_object_acquire(object, state, VMLOCK_LOCK_ACQUIRE_HANDOVER,
+                                   vmlock_domain_get_on_lockfailure(dom), NULL, error);
+}
+
+gboolean
+vmlock_domain_lock_state_extra(VmlockLockManager *manager, const VmlockDomain *dom,
+                               const char *state, GStrv *ret_extra, GError **error)
+{
+        g_autoptr(LockObject) object = NULL;
+
+        VMLOCK_TRACE("manager=%p dom=%p (%s) state=%s ret_extra=%p", manager, dom,
+                     dom ? vmlock_domain_get_name(dom) : "(null)", VMLOCK_NULLSTR(state),
+                     ret_extra);
+
+        if (!check_args(manager, dom, G_STRFUNC, error) ||
+            !require_arg(ret_extra, G_STRFUNC, "place for the answer", error))
+                return FALSE;
+        if (!state) {
+                *ret_extra = NULL;
+                return TRUE;
+        }
+        object = domain_lock_object_new(manager, NULL, dom, TRUE, 0, error);
+        if (!object)
+                return FALSE;
+        return lock_object_state_extra(object, state, ret_extra, error);
 }
 
 gboolean

@@ -22,8 +22,8 @@ G_BEGIN_DECLS
  * A change to the table (a callback added, even an optional one) changes it:
  * a module built against a shorter table must not be read past its end.
  * 1.1.0: state_holds_resource. 1.2.0: requires_disk_leases.
- * 1.3.0: wait_released. */
-#define VMLOCK_LOCK_DRIVER_VERSION 1003000u
+ * 1.3.0: wait_released. 1.4.0: state_extra, daemon_connect, process_state. */
+#define VMLOCK_LOCK_DRIVER_VERSION 1004000u
 #define VMLOCK_LOCK_DRIVER_SYMBOL "vmlock_lock_driver"
 
 /* VmlockLockDriver.flags */
@@ -70,6 +70,11 @@ typedef enum {
 typedef enum {
         VMLOCK_LOCK_ACQUIRE_REGISTER_ONLY = 1 << 0, /* paused start: register, take nothing */
         VMLOCK_LOCK_ACQUIRE_RESTRICT = 1 << 1,      /* lock the fd down before exec */
+        /* The state was handed over by another holder (a migration source):
+         * it must list every resource (one it lacks would be taken without
+         * its version check), and those it lists beyond the object's (disks
+         * hot-plugged at the source) are taken too. */
+        VMLOCK_LOCK_ACQUIRE_HANDOVER = 1 << 2,
 } VmlockLockAcquireFlags;
 
 typedef enum {
@@ -181,6 +186,32 @@ typedef struct _VmlockLockDriver {
          * are defined yet. */
         gboolean (*wait_released)(const char *state, guint timeout_ms, unsigned int flags,
                                   gboolean *ret_released, GError **error);
+
+        /* Optional (NULL: none). The leases @state (as inquire returned it)
+         * holds that @object, with its resources added, does not: taken over
+         * from another holder (VMLOCK_LOCK_ACQUIRE_HANDOVER) for disks the
+         * domain lacks. One line a person reads each, e.g. "disk lease
+         * <md5> (<file>), exclusive", in *@ret_extra (NULL-terminated; NULL
+         * for none). No flags are defined yet. */
+        gboolean (*state_extra)(VmlockLockObject *object, const char *state, unsigned int flags,
+                                GStrv *ret_extra, GError **error);
+
+        /* Optional (NULL, both or none: the driver has no daemon whose end
+         * takes the leases with it). What the hypervisor needs to see a
+         * running guest's leases go behind its back. daemon_connect: a new
+         * connection (O_CLOEXEC) to the lock daemon holding this host's
+         * leases, which hangs up when that daemon ends (killed, or
+         * restarted: a new daemon holds none of the old one's leases); the
+         * caller only watches and closes it. process_state: what process
+         * @pid holds now, as inquire's state (NULL: nothing), asked of the
+         * daemon without an object; may be called from any thread.
+         * VMLOCK_ERROR_DAEMON when no daemon runs, VMLOCK_ERROR_LEASE_STATE
+         * when it does not know @pid (so it holds nothing: the daemon was
+         * restarted since, or the process closed its connection). No flags
+         * are defined yet. */
+        gboolean (*daemon_connect)(unsigned int flags, int *ret_fd, GError **error);
+        gboolean (*process_state)(unsigned int pid, unsigned int flags, char **ret_state,
+                                  GError **error);
 } VmlockLockDriver;
 
 G_END_DECLS

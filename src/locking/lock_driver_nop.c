@@ -60,7 +60,8 @@ nop_acquire(VmlockLockObject *object, const char *state, unsigned int flags,
             VmlockLockFailureAction action, int *ret_fd, GError **error)
 {
         if (!nop_check_flags("acquire", flags,
-                             VMLOCK_LOCK_ACQUIRE_REGISTER_ONLY | VMLOCK_LOCK_ACQUIRE_RESTRICT,
+                             VMLOCK_LOCK_ACQUIRE_REGISTER_ONLY | VMLOCK_LOCK_ACQUIRE_RESTRICT |
+                                     VMLOCK_LOCK_ACQUIRE_HANDOVER,
                              error))
                 return FALSE;
         if (ret_fd)

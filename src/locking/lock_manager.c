@@ -42,6 +42,10 @@ struct _VmlockLockManager {
         char *config_file;
         LoadedPlugin *plugin; /* NULL for the built-in nop */
         const VmlockLockDriver *driver;
+        /* Held across each driver call about a process (objects,
+         * process_state): sanlock refuses a second call for a pid with
+         * -EBUSY while one runs, and a supervisor asks from two threads. */
+        GMutex process_calls;
 };
 
 struct _LockObject {
@@ -121,6 +125,7 @@ lock_manager_clear(gpointer data)
                 manager->driver->deinit(); /* the built-in nop */
         g_free(manager->name);
         g_free(manager->config_file);
+        g_mutex_clear(&manager->process_calls);
 }
 
 static gboolean
@@ -178,6 +183,8 @@ driver_missing_callback(const VmlockLockDriver *driver)
                 if (!driver->list_hosts)
                         return "list_hosts";
         }
+        if (!driver->daemon_connect != !driver->process_state)
+                return driver->daemon_connect ? "process_state" : "daemon_connect";
         return NULL;
 }
 
@@ -343,6 +350,7 @@ vmlock_lock_manager_new_full(const char *name, const char *plugin_dir, const cha
         }
 
         manager = g_atomic_rc_box_new0(VmlockLockManager);
+        g_mutex_init(&manager->process_calls);
         manager->name = g_strdup(name);
         config_dir = vmlock_resolve_config_dir(config_dir);
         config_base = g_strdup_printf("qemu-%s.conf", name);
@@ -590,6 +598,62 @@ vmlock_lock_manager_wait_released(VmlockLockManager *manager, const char *state,
 }
 
 gboolean
+vmlock_lock_manager_daemon_connect(VmlockLockManager *manager, int *ret_fd, GError **error)
+{
+        GError *local = NULL;
+        int fd = -1;
+        gboolean ok;
+
+        VMLOCK_TRACE("manager=%p ret_fd=%p", manager, ret_fd);
+
+        if (!manager || !ret_fd) {
+                g_set_error_literal(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                                    "connecting to the lock daemon needs a lock manager and "
+                                    "somewhere to put the fd");
+                return FALSE;
+        }
+        /* Optional in the ABI: a driver without it has no daemon to watch. */
+        if (manager->driver->daemon_connect) {
+                ok = manager->driver->daemon_connect(0, &fd, &local);
+                if (!manager_outcome(manager, "daemon_connect", ok, local, error))
+                        return FALSE;
+        }
+        *ret_fd = fd;
+        return TRUE;
+}
+
+gboolean
+vmlock_lock_manager_process_state(VmlockLockManager *manager, unsigned int pid,
+                                  char **ret_state, GError **error)
+{
+        GError *local = NULL;
+        char *state = NULL;
+        gboolean ok;
+
+        VMLOCK_TRACE("manager=%p pid=%u ret_state=%p", manager, pid, ret_state);
+
+        if (!manager || !ret_state || pid == 0) {
+                g_set_error_literal(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                                    "asking what a process holds needs a lock manager, a pid "
+                                    "and somewhere to put the state");
+                return FALSE;
+        }
+        if (!manager->driver->process_state) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_UNSUPPORTED,
+                            "lock driver %s has no daemon to ask what process %u holds",
+                            manager->name, pid);
+                return FALSE;
+        }
+        g_mutex_lock(&manager->process_calls);
+        ok = manager->driver->process_state(pid, 0, &state, &local);
+        g_mutex_unlock(&manager->process_calls);
+        if (!manager_outcome(manager, "process_state", ok, local, error))
+                return FALSE;
+        *ret_state = state;
+        return TRUE;
+}
+
+gboolean
 vmlock_lock_manager_lockspace_join(VmlockLockManager *manager, VmlockProgressFunc progress,
                                    gpointer progress_data, GError **error)
 {
@@ -746,8 +810,10 @@ lock_object_new(VmlockLockManager *manager, VmlockLockObjectType type,
         object = g_new0(LockObject, 1);
         object->manager = manager;
         object->object.driver = manager->driver;
+        g_mutex_lock(&manager->process_calls);
         ok = manager->driver->new_object(&object->object, type, n_params, params, flags,
                                          &local);
+        g_mutex_unlock(&manager->process_calls);
         if (!driver_outcome(object, "new_object", ok, local, error))
                 return NULL;
 
@@ -797,8 +863,10 @@ lock_object_acquire(LockObject *object, const char *state, unsigned int flags,
                 return FALSE;
         }
 
+        g_mutex_lock(&object->manager->process_calls);
         ok = object->object.driver->acquire(&object->object, state, flags, action,
                                             ret_fd ? &fd : NULL, &local);
+        g_mutex_unlock(&object->manager->process_calls);
         if (!driver_outcome(object, "acquire", ok, local, error))
                 return FALSE;
 
@@ -819,7 +887,9 @@ object_state_call(LockObject *object, const char *callback, StateCallback call,
         GError *local = NULL;
         gboolean ok;
 
+        g_mutex_lock(&object->manager->process_calls);
         ok = call(&object->object, ret_state ? &state : NULL, flags, &local);
+        g_mutex_unlock(&object->manager->process_calls);
         if (!driver_outcome(object, callback, ok, local, error))
                 return FALSE;
 
@@ -893,6 +963,32 @@ lock_manager_state_holds(VmlockLockManager *manager, const char *state,
                         return FALSE;
         }
         *ret_held = held;
+        return TRUE;
+}
+
+gboolean
+lock_object_state_extra(LockObject *object, const char *state, GStrv *ret_extra,
+                        GError **error)
+{
+        g_auto(GStrv) extra = NULL;
+        GError *local = NULL;
+        gboolean ok;
+
+        VMLOCK_TRACE("object=%p state=%s ret_extra=%p", object, VMLOCK_NULLSTR(state),
+                     ret_extra);
+
+        if (!object || !ret_extra) {
+                g_set_error_literal(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                                    "no lock object or no place for the answer given");
+                return FALSE;
+        }
+        if (state && object->object.driver->state_extra) {
+                ok = object->object.driver->state_extra(&object->object, state, 0, &extra,
+                                                        &local);
+                if (!driver_outcome(object, "state_extra", ok, local, error))
+                        return FALSE;
+        }
+        *ret_extra = g_steal_pointer(&extra);
         return TRUE;
 }
 

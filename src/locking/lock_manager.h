@@ -30,6 +30,10 @@ gboolean lock_object_release(LockObject *object, char **ret_state, unsigned int 
                              GError **error);
 gboolean lock_object_inquire(LockObject *object, char **ret_state, unsigned int flags,
                              GError **error);
+/* The leases @state holds beyond the object's (VmlockLockDriver.state_extra),
+ * *@ret_extra NULL when none or when the driver cannot tell. */
+gboolean lock_object_state_extra(LockObject *object, const char *state, GStrv *ret_extra,
+                                 GError **error);
 void lock_object_free(LockObject *object);
 
 /* Whether @state (from release or inquire; NULL: nothing) holds the

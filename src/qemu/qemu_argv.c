@@ -30,12 +30,28 @@ option_name(const char *arg)
         return arg[1] == '-' ? arg + 2 : arg + 1;
 }
 
+/* Where QEMU's own arguments start: after the program for QEMU (or
+ * --qemu), after the QEMU program a wrapper runs (env, taskset, sudo ...
+ * qemu-system-x86_64 ...), else nowhere (0). */
+static guint
+qemu_args_start(char *const *argv, gboolean is_qemu)
+{
+        if (is_qemu)
+                return 1;
+        for (guint i = 1; argv[i]; i++) {
+                if (argv[i][0] != '-' && qemu_argv_is_qemu(argv[i]))
+                        return i + 1;
+        }
+        return 0;
+}
+
 gboolean
 qemu_argv_check(char *const *argv, gboolean is_qemu, GError **error)
 {
         static const char *const monitor_options[] = {
                 "qmp", "qmp-pretty", "monitor", "mon", "readconfig", NULL,
         };
+        guint qemu_start = qemu_args_start(argv, is_qemu);
 
         for (guint i = 1; argv[i]; i++) {
                 const char *name = option_name(argv[i]);
@@ -48,15 +64,17 @@ qemu_argv_check(char *const *argv, gboolean is_qemu, GError **error)
                                     argv[i]);
                         return FALSE;
                 }
-                if (!is_qemu)
+                if (qemu_start == 0 || i < qemu_start)
                         continue;
                 if ((name && g_strv_contains(monitor_options, name)) ||
                     g_str_has_prefix(argv[i], "mon:")) {
                         g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
                                     "%s: vmlock is the only QMP client of the guest (another "
                                     "monitor could resume it without its leases); other tools "
-                                    "use the QMP proxy socket shown by vmlock status",
-                                    argv[i]);
+                                    "use the QMP proxy socket shown by vmlock status%s",
+                                    argv[i],
+                                    is_qemu ? "" : " (QEMU behind a wrapper: give vmlock "
+                                                   "start --qemu)");
                         return FALSE;
                 }
         }

@@ -11,7 +11,8 @@ gboolean qemu_argv_is_qemu(const char *program);
 
 /* Refuses what would let the guest escape its supervisor: -daemonize (for
  * any program: vmlock would lose the process holding the leases) and, for
- * QEMU, monitors of its own (another way to resume it without its leases). */
+ * QEMU (@is_qemu, or a QEMU program a wrapper runs), monitors of its own
+ * (another way to resume it without its leases). */
 gboolean qemu_argv_check(char *const *argv, gboolean is_qemu, GError **error);
 
 /* @argv, NULL-terminated, as a new array (owned strings). */

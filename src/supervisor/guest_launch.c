@@ -147,6 +147,10 @@ guest_child(const GuestLaunch *launch, int sock)
                 for (int fd = 0; fd <= 2; fd++)
                         dup2(launch->stdio_fd, fd);
         }
+        if (launch->output_fd >= 0) {
+                dup2(launch->output_fd, STDOUT_FILENO);
+                dup2(launch->output_fd, STDERR_FILENO);
+        }
         if (launch->child_sigmask)
                 sigprocmask(SIG_SETMASK, launch->child_sigmask, NULL);
 

@@ -19,6 +19,7 @@ typedef struct {
         const int *close_in_child; /* fds whose locks must not outlive the parent, -1 ended */
         int inherit_fd;            /* an fd PROGRAM gets (QEMU's monitor), or -1 */
         int stdio_fd;              /* PROGRAM's stdin, stdout and stderr, or -1: ours */
+        int output_fd;             /* PROGRAM's stdout and stderr instead, or -1 */
         char *const *argv;         /* PROGRAM and its arguments; PATH is searched */
         const sigset_t *child_sigmask; /* the child's signal mask (NULL: inherited) */
 } GuestLaunch;

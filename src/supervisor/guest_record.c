@@ -34,6 +34,7 @@ guest_record_free(GuestRecord *record)
         g_free(record->lock_manager);
         g_free(record->qmp);
         g_free(record->lock_state);
+        g_strfreev(record->unprotected);
         g_free(record);
 }
 
@@ -64,6 +65,11 @@ guest_record_to_data(const GuestRecord *record, gsize *ret_len)
         g_key_file_set_boolean(kf, GROUP_GUEST, "paused", record->paused);
         g_key_file_set_boolean(kf, GROUP_GUEST, "released", record->released);
         key_file_set_optional(kf, GROUP_GUEST, "lock_state", record->lock_state);
+        g_key_file_set_boolean(kf, GROUP_GUEST, "lease_lost", record->lease_lost);
+        if (record->unprotected && record->unprotected[0])
+                g_key_file_set_string_list(kf, GROUP_GUEST, "unprotected",
+                                           (const char *const *)record->unprotected,
+                                           g_strv_length(record->unprotected));
 
         /* Indexed groups: paths may hold characters a group name can't. */
         for (guint i = 0; i < vmlock_domain_get_n_disks(dom); i++) {
@@ -283,6 +289,9 @@ guest_record_from_data(const char *data, gsize len, const char *filename, GError
         record->paused = g_key_file_get_boolean(kf, GROUP_GUEST, "paused", NULL);
         record->released = g_key_file_get_boolean(kf, GROUP_GUEST, "released", NULL);
         record->lock_state = key_file_get_optional(kf, GROUP_GUEST, "lock_state");
+        record->lease_lost = g_key_file_get_boolean(kf, GROUP_GUEST, "lease_lost", NULL);
+        record->unprotected = g_key_file_get_string_list(kf, GROUP_GUEST, "unprotected", NULL,
+                                                         NULL);
         return g_steal_pointer(&record);
 }
 

@@ -23,6 +23,10 @@ typedef struct {
         gboolean paused;        /* its CPUs are stopped by vmlock */
         gboolean released;      /* its leases are handed over: resume takes them back */
         char *lock_state;       /* the state from the release, when released */
+        gboolean lease_lost;    /* its leases went behind vmlock's back (the lock daemon
+                                 * ended, or no longer listed them): it was stopped */
+        GStrv unprotected;      /* images QEMU opened writable at start that no lease
+                                 * covers, or NULL */
 } GuestRecord;
 
 GuestRecord *guest_record_new(VmlockDomain *dom);

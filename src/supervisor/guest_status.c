@@ -12,6 +12,8 @@
 const char *
 guest_record_state_string(const GuestRecord *record)
 {
+        if (record->lease_lost)
+                return record->paused ? "paused, lease lost" : "lease lost";
         if (record->released)
                 return record->paused ? "paused, leases released" : "leases released";
         return record->paused ? "paused" : "running";
@@ -33,6 +35,8 @@ held_string(const GuestRecord *record, gboolean tracked, gboolean ok, gboolean h
 {
         if (!tracked)
                 return "not tracked";
+        if (record->lease_lost)
+                return "lost";
         if (record->released)
                 return "released";
         if (!ok)
@@ -109,6 +113,23 @@ resources_to_json(const GuestRecord *record, VmlockLockManager *manager, const c
                 }
                 json_array_add_object_element(resources, entry);
         }
+        /* Leases taken over from a migration source for disks the XML here
+         * lacks (hot-plugged there): held, and handed on at the next pause. */
+        if (tracked && !record->released && state) {
+                g_autoptr(GError) error = NULL;
+                g_auto(GStrv) extra = NULL;
+
+                if (!vmlock_domain_lock_state_extra(manager, dom, state, &extra, &error))
+                        g_debug("leases beyond the domain's: %s", error->message);
+                for (guint i = 0; extra && extra[i]; i++) {
+                        JsonObject *entry = json_object_new();
+
+                        json_object_set_string_member(entry, "kind", "handed-over");
+                        json_object_set_string_member(entry, "lease", extra[i]);
+                        json_object_set_string_member(entry, "held", "held");
+                        json_array_add_object_element(resources, entry);
+                }
+        }
         return resources;
 }
 
@@ -134,6 +155,7 @@ guest_status_to_json(const GuestRecord *record, VmlockLockManager *manager, cons
         json_object_set_string_member(status, "state", guest_record_state_string(record));
         json_object_set_boolean_member(status, "paused", record->paused);
         json_object_set_boolean_member(status, "released", record->released);
+        json_object_set_boolean_member(status, "lease_lost", record->lease_lost);
         json_object_set_string_member(status, "lock_manager",
                                       record->lock_manager ? record->lock_manager : "nop");
         json_object_set_string_member(status, "on_lockfailure",
@@ -180,6 +202,9 @@ guest_status_print(JsonObject *status)
                                member_string(entry, "path"),
                                json_object_get_int_member(entry, "offset"),
                                member_string(entry, "mode"), member_string(entry, "held"));
+                else if (g_str_equal(member_string(entry, "kind"), "handed-over"))
+                        printf("  %s  %s (handed over; its disk is not in the domain XML)\n",
+                               member_string(entry, "lease"), member_string(entry, "held"));
                 else
                         printf("  disk  %s  %s  %s\n", member_string(entry, "path"),
                                member_string(entry, "mode"), member_string(entry, "held"));

@@ -9,10 +9,11 @@
 
 G_BEGIN_DECLS
 
-/* "running", "paused", "paused, leases released" or "leases released". */
+/* "running", "paused", "paused, leases released", "leases released",
+ * "lease lost" (being killed) or "paused, lease lost". */
 const char *guest_record_state_string(const GuestRecord *record);
 
-/* Members: name, uuid, pid, supervisor_pid, state, paused, released,
+/* Members: name, uuid, pid, supervisor_pid, state, paused, released, lease_lost,
  * lock_manager, on_lockfailure, domain (may be null), qmp (null: not QEMU),
  * resources: [{kind: "disk"|"lease", path, mode, held, and for a lease
  * lockspace, key, offset}]; the supervisor adds unprotected: [paths of

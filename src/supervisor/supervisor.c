@@ -172,6 +172,7 @@ supervisor_free(Supervisor *sv)
 {
         if (!sv)
                 return;
+        g_clear_pointer(&sv->lease_watch, lease_watch_free);
         g_clear_pointer(&sv->control, qmp_server_free);
         g_clear_pointer(&sv->proxy, qmp_server_free);
         if (sv->monitor_watch)
@@ -208,7 +209,10 @@ supervisor_run(Supervisor *sv)
                 sv->monitor_watch = g_unix_fd_add(qemu_monitor_get_fd(sv->monitor),
                                                   G_IO_IN | G_IO_HUP | G_IO_ERR,
                                                   monitor_readable, sv);
+        sv->lease_watch = lease_watch_new(sv->manager, sv->pid, supervisor_expected_leases,
+                                          supervisor_lease_lost, sv);
         g_main_loop_run(sv->loop);
+        g_clear_pointer(&sv->lease_watch, lease_watch_free);
 
         /* Stop serving; forget it once its leases are free for others. */
         g_clear_pointer(&sv->control, qmp_server_free);

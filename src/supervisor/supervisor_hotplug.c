@@ -315,6 +315,8 @@ gboolean
 supervisor_check_images(Supervisor *sv, GError **error)
 {
         g_autoptr(GPtrArray) writable = qemu_vm_query_writable_images(sv->monitor, error);
+        g_autofree char *paths = NULL;
+        const char *domain = sv->record->domain_xml ? sv->record->domain_xml : "the domain";
 
         if (!writable)
                 return FALSE;
@@ -328,20 +330,24 @@ supervisor_check_images(Supervisor *sv, GError **error)
                 if (!g_ptr_array_find_with_equal_func(sv->unprotected, path, g_str_equal, NULL))
                         g_ptr_array_add(sv->unprotected, g_strdup(path));
         }
-        if (sv->unprotected->len > 0 && vmlock_lock_manager_requires_disk_leases(sv->manager)) {
-                g_autofree char *paths = NULL;
-
-                g_ptr_array_add(sv->unprotected, NULL);
-                paths = g_strjoinv(", ", (char **)sv->unprotected->pdata);
-                g_ptr_array_remove_index(sv->unprotected, sv->unprotected->len - 1);
+        if (sv->unprotected->len == 0)
+                return TRUE;
+        /* Kept in the record: list and metrics read it there. */
+        g_ptr_array_add(sv->unprotected, NULL);
+        g_strfreev(sv->record->unprotected);
+        sv->record->unprotected = g_strdupv((char **)sv->unprotected->pdata);
+        g_ptr_array_remove_index(sv->unprotected, sv->unprotected->len - 1);
+        paths = g_strjoinv(", ", sv->record->unprotected);
+        if (vmlock_lock_manager_requires_disk_leases(sv->manager)) {
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_UNSUPPORTED,
                             "QEMU opened %s writable without a lease (not a read-write disk "
                             "of %s), and %s sets require_lease_for_disks: add the image to the "
                             "domain XML, or give it to QEMU read-only",
-                            paths, sv->record->domain_xml ? sv->record->domain_xml
-                                                          : "the domain",
-                            vmlock_lock_manager_get_config_file(sv->manager));
+                            paths, domain, vmlock_lock_manager_get_config_file(sv->manager));
                 return FALSE;
         }
+        g_printerr("vmlock: warning: guest '%s': QEMU opened %s writable without a lease (not "
+                   "a read-write disk of %s): nothing keeps another host from writing %s\n",
+                   guest_name(sv), paths, domain, sv->unprotected->len == 1 ? "it" : "them");
         return TRUE;
 }

@@ -88,6 +88,7 @@ supervisor_note_held_leases(Supervisor *sv)
         g_autoptr(GError) error = NULL;
         g_autofree char *state = NULL;
 
+        lease_watch_changed(sv->lease_watch);
         if (supervisor_is_released(sv)) {
                 g_clear_pointer(&sv->held_state, g_free);
                 return;
@@ -184,9 +185,15 @@ supervisor_resume(Supervisor *sv, const char *state, GError **error)
         if (supervisor_is_released(sv)) {
                 g_autoptr(GError) local = NULL;
 
-                if (!vmlock_domain_lock_process_resume(sv->manager, sv->uri, record->dom,
-                                                       state ? state : record->lock_state,
-                                                       &local)) {
+                /* A state given (even empty) is a hand-over: it must cover
+                 * every lease; the one recorded here is our own. */
+                gboolean ok = state ? vmlock_domain_lock_process_take_over(
+                                              sv->manager, sv->uri, record->dom, state, &local)
+                                    : vmlock_domain_lock_process_resume(
+                                              sv->manager, sv->uri, record->dom,
+                                              record->lock_state, &local);
+
+                if (!ok) {
                         /* The guest runs nowhere now: say where it can. */
                         if (sv->incoming)
                                 g_set_error(error, local->domain, local->code,
@@ -200,6 +207,7 @@ supervisor_resume(Supervisor *sv, const char *state, GError **error)
                 }
                 g_clear_pointer(&record->lock_state, g_free);
                 supervisor_set_state(sv, GUEST_PAUSED);
+                record->lease_lost = FALSE;
                 reacquired = TRUE;
                 supervisor_note_held_leases(sv);
                 /* It arrived: from now on it is a possible source. */
@@ -257,6 +265,66 @@ supervisor_lock_failure(Supervisor *sv, const char *action, GError **error)
         g_printerr("vmlock: guest '%s' (pid %d) killed after a lock failure\n", guest_name(sv),
                    (int)sv->pid);
         return TRUE;
+}
+
+void
+supervisor_expected_leases(gpointer data, const VmlockDomain **ret_dom, const char **ret_state)
+{
+        Supervisor *sv = data;
+
+        *ret_dom = sv->record->dom;
+        *ret_state = supervisor_is_released(sv) ? NULL : sv->held_state;
+}
+
+/* The leases went behind vmlock's back (the lock daemon ended, or no longer
+ * lists them), where the daemon's kill path cannot act: the guest's
+ * <on_lockfailure> is applied here. A paused guest keeps the state its
+ * leases were held at, so resume takes them again only if no other host
+ * held them meanwhile. */
+void
+supervisor_lease_lost(const char *reason, gboolean daemon_hangs, gpointer data)
+{
+        Supervisor *sv = data;
+        GuestRecord *record = sv->record;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *held = g_strdup(sv->held_state);
+
+        g_printerr("vmlock: guest '%s' (pid %d): lease lost: %s\n", guest_name(sv), (int)sv->pid,
+                   reason);
+        record->lease_lost = TRUE;
+        if (vmlock_domain_get_on_lockfailure(record->dom) == VMLOCK_LOCK_FAILURE_PAUSE) {
+                if (sv->monitor && stop_cpus(sv, &error)) {
+                        /* Whatever was under way (a migration) ends here. */
+                        if (sv->state != GUEST_RELEASED)
+                                supervisor_set_state(sv, GUEST_PAUSED);
+                        /* What the daemon may still hold goes back (a daemon
+                         * that hangs would hang this loop). */
+                        if (daemon_hangs || !release_leases(sv, &error)) {
+                                g_debug("guest '%s': leases not released: %s", guest_name(sv),
+                                        error ? error->message : "the daemon hangs");
+                                if (sv->state != GUEST_RELEASED)
+                                        supervisor_set_state(sv, GUEST_RELEASED);
+                                supervisor_note_held_leases(sv);
+                        }
+                        g_free(record->lock_state);
+                        record->lock_state = g_steal_pointer(&held);
+                        supervisor_save_record_or_warn(sv);
+                        g_printerr("vmlock: guest '%s' paused after losing its leases: `vmlock "
+                                   "resume %s` takes them again, refused if another host "
+                                   "held them meanwhile\n",
+                                   guest_name(sv), guest_name(sv));
+                        return;
+                }
+                g_printerr("vmlock: guest '%s' cannot be paused safely (%s): killing it\n",
+                           guest_name(sv), error ? error->message : "no QMP to it");
+        }
+        if (kill(sv->pid, SIGKILL) < 0 && errno != ESRCH)
+                g_printerr("vmlock: cannot kill guest '%s' (pid %d): %s\n", guest_name(sv),
+                           (int)sv->pid, g_strerror(errno));
+        else
+                g_printerr("vmlock: guest '%s' (pid %d) killed after losing its leases\n",
+                           guest_name(sv), (int)sv->pid);
+        supervisor_save_record_or_warn(sv);
 }
 
 gboolean

@@ -9,6 +9,7 @@
 
 #include "control/control_server.h"
 #include "qemu/qemu_monitor.h"
+#include "supervisor/lease_watch.h"
 #include "supervisor/supervisor.h"
 #include "util/qmp.h"
 
@@ -71,6 +72,7 @@ struct Supervisor {
         guint handover_idle;     /* the MIGRATION event said completed: hand over */
         char *handover_error;    /* why the last migration's hand-over failed, or NULL */
         char *held_state;        /* what the guest holds, as inquire says (NULL: nothing) */
+        LeaseWatch *lease_watch; /* sees the leases go behind vmlock's back */
 };
 
 static inline const char *
@@ -100,6 +102,11 @@ gboolean supervisor_pause(Supervisor *sv, gboolean release, GError **error);
 gboolean supervisor_resume(Supervisor *sv, const char *state, GError **error);
 gboolean supervisor_lock_failure(Supervisor *sv, const char *action, GError **error);
 gboolean supervisor_inquire(Supervisor *sv, char **ret_state, GError **error);
+/* The lease watch's callbacks (lease_watch.h): what the guest should hold,
+ * and its leases gone behind vmlock's back. */
+void supervisor_expected_leases(gpointer data, const VmlockDomain **ret_dom,
+                                const char **ret_state);
+void supervisor_lease_lost(const char *reason, gboolean daemon_hangs, gpointer data);
 
 /* supervisor_hotplug.c: disks and leases added and removed, and QEMU's images */
 void supervisor_plugged_disk_free(PluggedDisk *plugged);

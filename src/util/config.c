@@ -786,25 +786,62 @@ vmlock_config_get_string_list(const VmlockConfig *config, const char *key,
         return TRUE;
 }
 
-guint
-vmlock_config_warn_unknown_keys(const VmlockConfig *config, const char *const *known_keys)
+/* How many single-character edits turn @a into @b (Levenshtein), for
+ * suggesting the key a typo meant. */
+static guint
+edit_distance(const char *a, const char *b)
 {
-        guint unknown = 0;
+        gsize la = strlen(a), lb = strlen(b);
+        g_autofree guint *row = g_new(guint, lb + 1);
 
+        for (gsize j = 0; j <= lb; j++)
+                row[j] = (guint)j;
+        for (gsize i = 1; i <= la; i++) {
+                guint diagonal = row[0];
+
+                row[0] = (guint)i;
+                for (gsize j = 1; j <= lb; j++) {
+                        guint above = row[j];
+                        guint best = MIN(row[j] + 1, row[j - 1] + 1);
+
+                        row[j] = MIN(best, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
+                        diagonal = above;
+                }
+        }
+        return row[lb];
+}
+
+gboolean
+vmlock_config_check_keys(const VmlockConfig *config, const char *const *known_keys,
+                         GError **error)
+{
         VMLOCK_TRACE("config=%p known_keys=%p", (const void *) config,
                      (const void *) known_keys);
-        g_return_val_if_fail(config != NULL, 0);
+        g_return_val_if_fail(config != NULL, FALSE);
 
         for (guint i = 0; i < config->entries->len; i++) {
                 const ConfigEntry *entry = g_ptr_array_index(config->entries, i);
+                const char *nearest = NULL;
+                guint nearest_distance = 3; /* further off is no typo */
 
                 if (known_keys && g_strv_contains(known_keys, entry->key))
                         continue;
-                /* g_log() rather than g_warning(): with G_LOG_USE_STRUCTURED the
-                 * macro bypasses g_test_expect_message(), which tests rely on. */
-                g_log(G_LOG_DOMAIN, G_LOG_LEVEL_WARNING, "%s:%u: unknown key '%s' (ignored)",
-                      config->filename, entry->line, entry->key);
-                unknown++;
+                for (guint k = 0; known_keys && known_keys[k]; k++) {
+                        guint d = edit_distance(entry->key, known_keys[k]);
+
+                        if (d < nearest_distance) {
+                                nearest = known_keys[k];
+                                nearest_distance = d;
+                        }
+                }
+                if (nearest)
+                        set_error(error, config->filename, entry->line, NULL,
+                                  "unknown key '%s' (did you mean '%s'?)", entry->key,
+                                  nearest);
+                else
+                        set_error(error, config->filename, entry->line, NULL,
+                                  "unknown key '%s'", entry->key);
+                return FALSE;
         }
-        return unknown;
+        return TRUE;
 }

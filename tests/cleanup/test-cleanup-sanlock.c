@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sanlock.h>
@@ -464,12 +465,76 @@ test_failure_reported(void)
         g_assert_cmpint(run.status, ==, EXIT_SOME_FAILED);
         g_assert_cmpstr(run.out, ==, "");
         assert_contains(run.err, failed);
-        assert_contains(run.err, "holds no initialised sanlock lease");
+        assert_contains(run.err, "damaged: it holds no sanlock lease (zeroed or overwritten)");
         g_assert_true(exists(path));
         /* the others were dealt with all the same */
         g_assert_false(exists(lease));
 
         g_assert_cmpint(unlink(path), ==, 0);
+        assert_lease_dir_clean();
+}
+
+/* A damaged lease file named @name (empty, @size bytes of a lease, or
+ * zeroed when @size is 0 and @zeroed), written @age seconds ago. */
+static char *
+damaged_file(const char *name, gsize size, gboolean zeroed, gint64 age)
+{
+        char *path = g_build_filename(sanlock_test_harness()->lease_dir, name, NULL);
+        g_autofree char *data = g_malloc0(1024 * 1024);
+        struct timespec times[2];
+
+        /* a lease's head (paxos leader magic), cut short */
+        if (size > 0) {
+                guint32 magic = GUINT32_TO_LE(LEADER_MAGIC);
+
+                memcpy(data, &magic, sizeof(magic));
+        }
+        g_assert_true(g_file_set_contents(path, data, zeroed ? 1024 * 1024 : (gssize)size,
+                                          NULL));
+        times[0].tv_sec = times[1].tv_sec = time(NULL) - age;
+        times[0].tv_nsec = times[1].tv_nsec = 0;
+        g_assert_cmpint(utimensat(AT_FDCWD, path, times, 0), ==, 0);
+        return path;
+}
+
+/* Damaged lease files are reported, never with sanlock's errno; with
+ * --remove-damaged they are still kept while another host lives (it may
+ * hold the lease from before the damage) or while young (a libvirt host
+ * may be creating one in place). */
+static void
+test_damaged_reported(void)
+{
+        g_autofree char *empty_name = lease_name("/damaged/empty");
+        g_autofree char *short_name = lease_name("/damaged/short");
+        g_autofree char *zero_name = lease_name("/damaged/zeroed");
+        g_autofree char *young_name = lease_name("/damaged/young");
+        g_autofree char *empty = damaged_file(empty_name, 0, FALSE, 7200);
+        g_autofree char *cut = damaged_file(short_name, 100, FALSE, 7200);
+        g_autofree char *zero = damaged_file(zero_name, 0, TRUE, 7200);
+        g_autofree char *young = damaged_file(young_name, 0, FALSE, 0);
+        g_auto(ToolRun) run = { 0 };
+
+        run_tool(1, &run, NULL);
+        g_assert_cmpint(run.status, ==, EXIT_SOME_FAILED);
+        assert_containsf(run.err, "failed %s: damaged: it is empty (0 bytes); no guest can "
+                         "take its lease (--remove-damaged removes it", empty_name);
+        assert_containsf(run.err, "failed %s: damaged: it is 100 bytes long, shorter than one "
+                         "lease", short_name);
+        assert_containsf(run.err, "failed %s: damaged: it holds no sanlock lease", zero_name);
+        assert_lacks(run.err, "sanlock error");
+        tool_run_clear(&run);
+
+        run_tool(1, &run, "--remove-damaged", NULL);
+        g_assert_cmpint(run.status, ==, EXIT_SOME_FAILED);
+        assert_containsf(run.err, "failed %s: damaged: it is empty (0 bytes); kept: host 2 is "
+                         "alive in the lockspace", empty_name);
+        assert_containsf(run.err, "failed %s: damaged: it is empty (0 bytes); kept: written ",
+                         young_name);
+        g_assert_true(exists(empty) && exists(cut) && exists(zero) && exists(young));
+
+        for (const char *const *p = (const char *const[]){ empty, cut, zero, young, NULL }; *p;
+             p++)
+                g_assert_cmpint(unlink(*p), ==, 0);
         assert_lease_dir_clean();
 }
 
@@ -518,7 +583,7 @@ test_cannot_run(void)
         assert_contains(bad.err, "host_id");
 
         no_daemon = g_environ_setenv(no_daemon, "SANLOCK_RUN_DIR",
-                                     sanlock_test_scratch_dir(), TRUE);
+                                     sanlock_test_short_dir(), TRUE);
         run_tool_with_env(no_daemon, &down, NULL);
         g_assert_cmpint(down.status, ==, EXIT_NOT_RUN);
         assert_contains(down.err, "sanlock.sock");
@@ -866,6 +931,7 @@ main(int argc, char **argv)
         g_test_add_func("/cleanup/others-skipped", test_others_skipped);
         g_test_add_func("/cleanup/dry-run-and-quiet", test_dry_run_and_quiet);
         g_test_add_func("/cleanup/failure-reported", test_failure_reported);
+        g_test_add_func("/cleanup/damaged-reported", test_damaged_reported);
         g_test_add_func("/cleanup/cannot-run", test_cannot_run);
         g_test_add_func("/cleanup/removed-lease-dead", test_removed_lease_dead);
         g_test_add_func("/cleanup/race-with-starts", test_race_with_starts);

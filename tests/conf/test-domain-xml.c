@@ -340,6 +340,30 @@ test_xml_ignores_foreign(void)
         g_assert_cmpuint(vmlock_domain_get_n_leases(dom), ==, 0);
 }
 
+/* A cdrom or floppy is read-only even without <readonly/> (libvirt forces
+ * cdroms so): it gets a shared lease. */
+static void
+test_xml_removable_readonly(void)
+{
+        g_autoptr(VmlockDomain) dom = parse_devices_ok(
+                "<disk type='file' device='cdrom'><source file='/iso'/></disk>"
+                "<disk type='file' device='floppy'><source file='/fd'/></disk>"
+                "<disk type='file' device='disk'><source file='/hd'/></disk>");
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VmlockDisk) made = vmlock_disk_new(VMLOCK_DISK_TYPE_FILE,
+                                                     VMLOCK_DISK_DEVICE_CDROM, "/iso", FALSE,
+                                                     FALSE, &error);
+
+        g_assert_no_error(error);
+        assert_disk(vmlock_domain_get_disk(dom, 0), VMLOCK_DISK_TYPE_FILE,
+                    VMLOCK_DISK_DEVICE_CDROM, "/iso", NULL, TRUE, FALSE);
+        assert_disk(vmlock_domain_get_disk(dom, 1), VMLOCK_DISK_TYPE_FILE,
+                    VMLOCK_DISK_DEVICE_FLOPPY, "/fd", NULL, TRUE, FALSE);
+        assert_disk(vmlock_domain_get_disk(dom, 2), VMLOCK_DISK_TYPE_FILE,
+                    VMLOCK_DISK_DEVICE_DISK, "/hd", NULL, FALSE, FALSE);
+        g_assert_true(vmlock_disk_get_readonly(made));
+}
+
 static void
 test_xml_no_filename(void)
 {
@@ -928,6 +952,7 @@ main(int argc, char **argv)
 
         g_test_add_func("/conf/xml/typical", test_xml_typical);
         g_test_add_func("/conf/xml/full", test_xml_full);
+        g_test_add_func("/conf/xml/removable-readonly", test_xml_removable_readonly);
         g_test_add_func("/conf/xml/minimal", test_xml_minimal);
         g_test_add_func("/conf/xml/seclabel-types", test_xml_seclabel_types);
         g_test_add_func("/conf/xml/uuid-forms", test_xml_uuid_forms);

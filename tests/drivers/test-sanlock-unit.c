@@ -18,6 +18,7 @@
 #include <vmlock/error.h>
 
 #include "drivers/sanlock/sanlock_config.h"
+#include "drivers/sanlock/sanlock_damage.h"
 #include "drivers/sanlock/sanlock_errors.h"
 #include "drivers/sanlock/sanlock_file.h"
 #include "drivers/sanlock/sanlock_killpath.h"
@@ -96,6 +97,8 @@ check_bad_config(const char *text, const char *expect)
 static void
 test_config_bad(void)
 {
+        check_bad_config("auto_disk_lease = 1\n",
+                         "unknown key 'auto_disk_lease' (did you mean 'auto_disk_leases'?)");
         check_bad_config("auto_disk_leases = 1\n", "needs host_id");
         check_bad_config("host_id = 2001\n", "out of range");
         check_bad_config("disk_lease_dir = \"relative/dir\"\n", "absolute");
@@ -458,6 +461,47 @@ test_trust_file_kinds(void)
         g_rmdir(dir);
 }
 
+/* What is wrong with a lease file, from the file alone. */
+static void
+test_damage(void)
+{
+        static const struct {
+                gsize size;
+                gboolean magic;         /* a paxos leader's magic at the start */
+                const char *expect;     /* NULL: looks like a lease */
+        } cases[] = {
+                { 0, FALSE, "it is empty (0 bytes)" },
+                { 100, TRUE, "it is 100 bytes long, shorter than one lease (1048576 bytes)" },
+                { 1024 * 1024, FALSE, "it holds no sanlock lease (zeroed or overwritten)" },
+                { 4096, TRUE, "it is 4096 bytes long, shorter than its lease (1048576 bytes): "
+                              "truncated" },
+                { 1024 * 1024, TRUE, NULL },
+        };
+        g_autofree char *dir = g_dir_make_tmp("vmlock-damage-XXXXXX", NULL);
+        g_autofree char *path = g_build_filename(dir, "lease", NULL);
+        g_autofree char *data = g_malloc0(1024 * 1024);
+        guint32 magic = GUINT32_TO_LE(0x06152010u);
+        guint32 sector = GUINT32_TO_LE(512);
+
+        for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autofree char *damage = NULL;
+
+                memset(data, 0, 16);
+                if (cases[i].magic) {
+                        memcpy(data, &magic, sizeof(magic));
+                        memcpy(data + 12, &sector, sizeof(sector));
+                }
+                g_assert_true(g_file_set_contents(path, data, (gssize)cases[i].size, NULL));
+                damage = vmlock_sanlock_lease_file_damage(path, 0);
+                g_assert_cmpstr(damage, ==, cases[i].expect);
+        }
+        /* not a regular file, or missing: the daemon's own error says more */
+        g_assert_null(vmlock_sanlock_lease_file_damage(dir, 0));
+        g_unlink(path);
+        g_assert_null(vmlock_sanlock_lease_file_damage(path, 0));
+        g_rmdir(dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -476,6 +520,7 @@ main(int argc, char **argv)
         g_test_add_func("/sanlock/lockspace/dir-too-long", test_lockspace_dir_too_long);
         g_test_add_func("/sanlock/trust/dir-modes", test_trust_dir_modes);
         g_test_add_func("/sanlock/trust/file-kinds", test_trust_file_kinds);
+        g_test_add_func("/sanlock/lease/damage", test_damage);
 
         return g_test_run();
 }

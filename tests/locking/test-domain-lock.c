@@ -235,6 +235,47 @@ test_pause_resume(Fixture *f, gconstpointer data)
                                   "free name=guest1");
 }
 
+/* A state handed over goes to the driver as a hand-over, even an empty one:
+ * the driver checks it lists every lease. */
+static void
+test_take_over(Fixture *f, gconstpointer data)
+{
+        g_autoptr(GError) error = NULL;
+
+        g_assert_true(vmlock_domain_lock_process_take_over(f->manager, URI, f->dom, "", &error));
+        g_assert_no_error(error);
+        locking_test_assert_calls(f->new_call,
+                                  RESOURCES,
+                                  "acquire state= flags=handover action=poweroff fd=no",
+                                  "free name=guest1");
+
+        g_assert_false(vmlock_domain_lock_process_take_over(f->manager, URI, f->dom, NULL,
+                                                            &error));
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG);
+        g_clear_error(&error);
+        locking_test_assert_no_calls();
+}
+
+/* A driver without state_extra has none to tell; no state, none either. */
+static void
+test_state_extra(Fixture *f, gconstpointer data)
+{
+        g_autoptr(GError) error = NULL;
+        g_auto(GStrv) extra = NULL;
+
+        g_assert_true(vmlock_domain_lock_state_extra(f->manager, f->dom, "state-1", &extra,
+                                                     &error));
+        g_assert_no_error(error);
+        g_assert_null(extra);
+        locking_test_assert_calls(f->new_call_no_uri, RESOURCES, "free name=guest1");
+        g_assert_true(vmlock_domain_lock_state_extra(f->manager, f->dom, NULL, &extra, &error));
+        g_assert_no_error(error);
+        g_assert_null(extra);
+        g_assert_false(vmlock_domain_lock_state_extra(f->manager, f->dom, "s", NULL, &error));
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG);
+        locking_test_assert_no_calls();
+}
+
 static void
 test_inquire(Fixture *f, gconstpointer data)
 {
@@ -653,6 +694,8 @@ main(int argc, char **argv)
         add_test("start/no-fd", test_start_no_fd);
         add_test("start/foreign-pid", test_start_foreign_pid);
         add_test("pause-resume", test_pause_resume);
+        add_test("take-over", test_take_over);
+        add_test("state-extra", test_state_extra);
         add_test("inquire", test_inquire);
         add_test("disk/attach-detach", test_disk_attach_detach);
         add_test("disk/unlockable", test_disk_attach_unlockable);

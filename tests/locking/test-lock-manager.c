@@ -145,7 +145,7 @@ test_nop_unknown_flags(void)
                                                 0, 1u << 2, &error));
         g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG);
         g_clear_error(&error);
-        g_assert_false(lock_object_acquire(object, NULL, 1u << 2, VMLOCK_LOCK_FAILURE_DEFAULT,
+        g_assert_false(lock_object_acquire(object, NULL, 1u << 3, VMLOCK_LOCK_FAILURE_DEFAULT,
                                            &fd, &error));
         g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG);
         g_assert_cmpint(fd, ==, 1234);
@@ -231,8 +231,8 @@ test_plugin_no_symbol(void)
 static void
 test_plugin_bad_version(void)
 {
-        assert_refused("bad-version", "lock driver plugin @PATH@ has driver ABI version 1004000, "
-                       "this library needs version 1003000");
+        assert_refused("bad-version", "lock driver plugin @PATH@ has driver ABI version 1005000, "
+                       "this library needs version 1004000");
 }
 
 static void
@@ -267,7 +267,7 @@ test_plugin_init_error_propagates(void)
         g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_LEASE_BUSY);
         g_assert_cmpstr(error->message, ==, "test driver: injected failure in init");
         /* A driver that failed init is not deinit'ed. */
-        locking_test_assert_calls("init version=1003000 config=/cfg/qemu-test-driver.conf flags=0");
+        locking_test_assert_calls("init version=1004000 config=/cfg/qemu-test-driver.conf flags=0");
 }
 
 static void
@@ -310,7 +310,7 @@ test_plugin_loads(void)
         g_assert_true(vmlock_lock_manager_uses_state(manager));
         g_assert_cmpuint(progress->len, ==, 1);
         g_assert_cmpstr(progress->pdata[0], ==, "test driver: initialising");
-        locking_test_assert_calls("init version=1003000 config=/etc/vm/qemu-test-driver.conf flags=0");
+        locking_test_assert_calls("init version=1004000 config=/etc/vm/qemu-test-driver.conf flags=0");
 
         vmlock_lock_manager_unref(manager);
         locking_test_assert_calls("deinit");
@@ -330,7 +330,7 @@ test_plugin_shared(void)
         second = vmlock_lock_manager_new("test-driver", locking_test_plugin_dir(), "/etc/vm",
                                          NULL, NULL, &error);
         g_assert_no_error(error);
-        locking_test_assert_calls("init version=1003000 config=/etc/vm/qemu-test-driver.conf flags=0");
+        locking_test_assert_calls("init version=1004000 config=/etc/vm/qemu-test-driver.conf flags=0");
 
         /* Its state is process-wide: a second config can't be honoured. */
         g_assert_null(vmlock_lock_manager_new("test-driver", locking_test_plugin_dir(), "/other",
@@ -749,6 +749,35 @@ test_wait_released_nop(void)
         g_assert_true(released);
 }
 
+/* nop has no daemon: nothing to connect to, nothing to ask. */
+static void
+test_watch_nop(void)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VmlockLockManager) manager = NULL;
+        g_autofree char *state = NULL;
+        int fd = 42;
+
+        manager = vmlock_lock_manager_new("nop", NULL, "/cfg", NULL, NULL, &error);
+        g_assert_no_error(error);
+        g_assert_true(vmlock_lock_manager_daemon_connect(manager, &fd, &error));
+        g_assert_no_error(error);
+        g_assert_cmpint(fd, ==, -1);
+        g_assert_false(vmlock_lock_manager_process_state(manager, 1, &state, &error));
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_UNSUPPORTED);
+        g_assert_null(state);
+        g_clear_error(&error);
+        g_assert_false(vmlock_lock_manager_process_state(manager, 0, &state, &error));
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG);
+}
+
+/* daemon_connect and process_state come as a pair. */
+static void
+test_watch_half(void)
+{
+        assert_refused("half-watch", "lock driver plugin @PATH@ has no 'process_state' callback");
+}
+
 static void
 test_wait_released_calls_driver(void)
 {
@@ -842,6 +871,8 @@ main(int argc, char **argv)
         g_test_add_func("/locking/manager/wait-released/calls-driver",
                         test_wait_released_calls_driver);
         g_test_add_func("/locking/manager/wait-released/errors", test_wait_released_errors);
+        g_test_add_func("/locking/manager/watch/nop", test_watch_nop);
+        g_test_add_func("/locking/manager/watch/half", test_watch_half);
 
         return g_test_run();
 }

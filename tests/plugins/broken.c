@@ -69,6 +69,16 @@ broken_inquire(VmlockLockObject *object, char **ret_state, unsigned int flags, G
 }
 #endif
 
+#ifdef BROKEN_HALF_WATCH
+/* daemon_connect without process_state: the pair comes together. */
+static gboolean
+broken_daemon_connect(unsigned int flags, int *ret_fd, GError **error)
+{
+        *ret_fd = -1;
+        return TRUE;
+}
+#endif
+
 #ifdef BROKEN_NO_SYMBOL
 /* Exported, but under a name the loader does not look for. */
 BROKEN_EXPORT const VmlockLockDriver vmlock_lock_driver_misspelt = {
@@ -90,5 +100,8 @@ BROKEN_EXPORT const VmlockLockDriver vmlock_lock_driver = {
         .release = broken_release,
 #ifndef BROKEN_NULL_CALLBACK
         .inquire = broken_inquire,
+#endif
+#ifdef BROKEN_HALF_WATCH
+        .daemon_connect = broken_daemon_connect,
 #endif
 };

@@ -95,7 +95,8 @@ flags_string(unsigned int flags, const char *const *names)
 
 static const char *const new_flag_names[] = { "started", NULL };
 static const char *const resource_flag_names[] = { "readonly", "shared", NULL };
-static const char *const acquire_flag_names[] = { "register-only", "restrict", NULL };
+static const char *const acquire_flag_names[] = { "register-only", "restrict", "handover",
+                                                        NULL };
 
 static char *
 params_string(gsize n_params, const VmlockLockParam *params)
@@ -241,7 +242,9 @@ test_acquire(VmlockLockObject *object, const char *state, unsigned int flags,
         if (injected_failure("acquire", error))
                 return FALSE;
         if (!check_flags("acquire", flags,
-                         VMLOCK_LOCK_ACQUIRE_REGISTER_ONLY | VMLOCK_LOCK_ACQUIRE_RESTRICT, error))
+                         VMLOCK_LOCK_ACQUIRE_REGISTER_ONLY | VMLOCK_LOCK_ACQUIRE_RESTRICT |
+                                 VMLOCK_LOCK_ACQUIRE_HANDOVER,
+                         error))
                 return FALSE;
         if (!ret_fd)
                 return TRUE;

@@ -4,17 +4,19 @@
 # Usage:
 #   harness.sh run WORKDIR -- CMD [ARG...]   start, run CMD, always stop; exits with CMD's status
 #   harness.sh start WORKDIR                  start and leave running (interactive use)
-#   harness.sh stop WORKDIR                   stop the daemons of WORKDIR
+#   harness.sh stop WORKDIR                   stop the daemons of WORKDIR, remove its short dir
 #   harness.sh status WORKDIR                 show what runs
 #
-# start wipes WORKDIR (only if it is empty or was made by this script), starts
-# one daemon per host with its own SANLOCK_RUN_DIR, initialises the lockspaces
-# __LIBVIRT__DISKS__ (in the disk lease dir) and TESTLS (for explicit <lease>
-# tests), has both hosts join both in parallel (one ~21 s wait), waits until
-# each host has seen the other renew (~21 s more: before that, refusing a lease
-# the other host holds would wait for it) and writes WORKDIR/harness.env, a
-# sourceable file describing all of it. CMD gets its path
-# in VMLOCK_SANLOCK_HARNESS_ENV (tests/sanlock/sanlock-test-util.c reads it).
+# start wipes WORKDIR (only if it is empty or was made by this script), makes a
+# short dir outside it for sockets and what other users must reach (see
+# make_short_dir), starts one daemon per host with its own SANLOCK_RUN_DIR,
+# initialises the lockspaces __LIBVIRT__DISKS__ (in the disk lease dir) and
+# TESTLS (for explicit <lease> tests), has both hosts join both in parallel (one
+# ~21 s wait), waits until each host has seen the other renew (~21 s more:
+# before that, refusing a lease the other host holds would wait for it) and
+# writes WORKDIR/harness.env, a sourceable file describing all of it. CMD gets
+# its path in VMLOCK_SANLOCK_HARNESS_ENV (tests/sanlock/sanlock-test-util.c
+# reads it). run and stop remove the short dir with the daemons.
 #
 # Environment:
 #   VMLOCK_SANLOCK_SHIM   the setrlimit shim (LD_PRELOADed into the daemons); required
@@ -28,11 +30,16 @@ readonly N_HOSTS=2
 readonly DISK_LOCKSPACE=__LIBVIRT__DISKS__
 readonly TEST_LOCKSPACE=TESTLS
 readonly MARKER=.vmlock-sanlock-harness
+# WORKDIR/$SHORT_LINK -> the short dir of this work dir, made in $SHORT_BASE.
+readonly SHORT_LINK=short-dir
+readonly SHORT_BASE=/var/tmp
+readonly SHORT_PREFIX=vmlock-harness.
 readonly JOIN_TIMEOUT=180
 readonly STOP_TIMEOUT=20
 
 prog=${0##*/}
 workdir=
+short_dir=
 sanlock_bin=
 
 log() {
@@ -60,7 +67,9 @@ find_sanlock() {
 }
 
 host_dir() { echo "$workdir/host$1"; }
-run_dir() { echo "$workdir/host$1/run"; }
+# What must have a short path (sanlock.sock, guests' control sockets) is in the short dir.
+run_dir() { echo "$short_dir/host$1/run"; }
+state_dir() { echo "$short_dir/host$1/state"; }
 host_name() { echo "vmlock-test-host$1"; }
 
 # Runs the sanlock client as host $1.
@@ -142,40 +151,90 @@ set_workdir() {
         /|/bin|/boot|/dev|/etc|/home|/lib*|/proc|/root|/run|/sbin|/sys|/tmp|/usr|/var)
                 die "refusing to use $workdir as work dir" ;;
         esac
+        load_short_dir
+}
+
+# Sets short_dir from WORKDIR's link, if it names one this script makes.
+load_short_dir() {
+        local target
+        short_dir=
+        target=$(readlink -- "$workdir/$SHORT_LINK" 2>/dev/null) || return 0
+        case $target in
+        "$SHORT_BASE/$SHORT_PREFIX"??????) short_dir=$target ;;
+        *) log "ignoring $workdir/$SHORT_LINK: $prog does not make $target" ;;
+        esac
+        return 0
+}
+
+# A build dir may sit where a socket path overflows sun_path (108 bytes) and
+# under a home dir other users cannot enter (the attack tests' unprivileged
+# user must reach its lease dirs). What needs either goes to a short dir of
+# our own, mode 0711, on a disk file system like the work dir: the hosts' run
+# and state dirs, and the tests' short scratch dirs.
+make_short_dir() {
+        local host sock
+        short_dir=$(mktemp -d "$SHORT_BASE/${SHORT_PREFIX}XXXXXX") ||
+                die "cannot create a directory in $SHORT_BASE"
+        ln -s -- "$short_dir" "$workdir/$SHORT_LINK" || die "cannot link $workdir/$SHORT_LINK"
+        chmod 0711 "$short_dir" || die "cannot chmod $short_dir"
+        check_not_tmpfs "$short_dir" "the tests' lease dirs there need a disk file system"
+        mkdir -m 0711 "$short_dir/scratch" || die "cannot create $short_dir/scratch"
+        for ((host = 1; host <= N_HOSTS; host++)); do
+                mkdir -p "$(run_dir "$host")" "$(state_dir "$host")" ||
+                        die "cannot create the run and state dirs of host $host in $short_dir"
+                sock="$(run_dir "$host")/sanlock.sock"
+                [ ${#sock} -lt 108 ] || die "socket path $sock is too long for a unix socket"
+        done
+}
+
+remove_short_dir() {
+        [ -n "$short_dir" ] || return 0
+        # /var/tmp is sticky: a dir of ours there stays ours
+        if [ -d "$short_dir" ] && [ ! -L "$short_dir" ] && [ -O "$short_dir" ]; then
+                rm -rf -- "$short_dir" || log "cannot remove $short_dir"
+        fi
+        rm -f -- "$workdir/$SHORT_LINK"
+        short_dir=
+}
+
+# Stops the daemons and removes what the work dir keeps outside itself.
+stop_and_clean() {
+        stop_all
+        remove_short_dir
+}
+
+# Dies unless $1 is on a disk file system; $2 says what to do instead.
+check_not_tmpfs() {
+        local dir=$1 fix=$2 fstype
+        fstype=$(stat -f -c %T "$dir") || die "cannot stat the file system of $dir"
+        case $fstype in
+        tmpfs|ramfs)
+                # sanlock opens leases O_DIRECT, which tmpfs refuses on older kernels;
+                # users keep leases on real storage, so do the tests.
+                [ "${VMLOCK_HARNESS_ALLOW_TMPFS:-0}" = 1 ] || die "$dir is on $fstype; $fix" ;;
+        esac
 }
 
 # A fresh work dir for every start: stale lease files from an earlier run would
 # make the joins wait for their old delta leases to expire (140 s or more).
 prepare_workdir() {
-        local host sock fstype
-        for ((host = 1; host <= N_HOSTS; host++)); do
-                sock="$(run_dir "$host")/sanlock.sock"
-                # sun_path holds 108 bytes.
-                [ ${#sock} -lt 108 ] ||
-                        die "socket path $sock is too long for a unix socket; use a shorter work dir"
-        done
+        local host
         if [ -e "$workdir" ]; then
                 [ -d "$workdir" ] || die "$workdir exists and is not a directory"
                 if [ ! -e "$workdir/$MARKER" ] && [ -n "$(ls -A "$workdir")" ]; then
                         die "$workdir is not empty and was not made by $prog; refusing to wipe it"
                 fi
-                stop_all
+                stop_and_clean
                 rm -rf -- "$workdir" || die "cannot remove $workdir"
         fi
         mkdir -p -- "$workdir" || die "cannot create $workdir"
         touch "$workdir/$MARKER"
-        fstype=$(stat -f -c %T "$workdir") || die "cannot stat the file system of $workdir"
-        case $fstype in
-        tmpfs|ramfs)
-                # sanlock opens leases O_DIRECT, which tmpfs refuses on older kernels;
-                # users keep leases on real storage, so do the tests.
-                [ "${VMLOCK_HARNESS_ALLOW_TMPFS:-0}" = 1 ] ||
-                        die "$workdir is on $fstype; use a work dir on a disk file system (e.g. in the build dir)" ;;
-        esac
+        check_not_tmpfs "$workdir" "use a work dir on a disk file system (e.g. in the build dir)"
         mkdir -p "$workdir/leases" "$workdir/explicit" "$workdir/scratch" "$workdir/logs"
         for ((host = 1; host <= N_HOSTS; host++)); do
-                mkdir -p "$(run_dir "$host")" "$(host_dir "$host")/etc"
+                mkdir -p "$(host_dir "$host")/etc"
         done
+        make_short_dir
 }
 
 write_host_config() {
@@ -203,10 +262,9 @@ start_daemon() {
         # process group, so a test runner that kills the group kills it too.
         # VMLOCK_STATE_DIR: the lock-failure helper, run by the daemon, finds
         # this host's guest records there.
-        mkdir -p "$hdir/state"
         (
                 cd "$hdir" || exit 1
-                SANLOCK_RUN_DIR=$dir VMLOCK_STATE_DIR=$hdir/state LD_PRELOAD=$shim \
+                SANLOCK_RUN_DIR=$dir VMLOCK_STATE_DIR=$(state_dir "$host") LD_PRELOAD=$shim \
                         exec "$sanlock_bin" daemon -D \
                         -w 0 -l 0 -U "$(id -un)" -G "$(id -gn)" -e "$(host_name "$host")" \
                         -L -1 -S -1
@@ -329,6 +387,7 @@ write_env() {
                 echo "VMLOCK_HARNESS_TEST_LOCKSPACE_PATH=$(shquote "$(lockspace_path "$TEST_LOCKSPACE")")"
                 echo "VMLOCK_HARNESS_EXPLICIT_DIR=$(shquote "$workdir/explicit")"
                 echo "VMLOCK_HARNESS_SCRATCH_DIR=$(shquote "$workdir/scratch")"
+                echo "VMLOCK_HARNESS_SHORT_SCRATCH_DIR=$(shquote "$short_dir/scratch")"
                 echo "VMLOCK_HARNESS_LOG_DIR=$(shquote "$workdir/logs")"
                 echo "VMLOCK_HARNESS_N_HOSTS=$N_HOSTS"
                 for ((host = 1; host <= N_HOSTS; host++)); do
@@ -336,7 +395,7 @@ write_env() {
                         echo "VMLOCK_HARNESS_HOST${host}_NAME=$(shquote "$(host_name "$host")")"
                         echo "VMLOCK_HARNESS_HOST${host}_RUN_DIR=$(shquote "$(run_dir "$host")")"
                         echo "VMLOCK_HARNESS_HOST${host}_CONFIG_DIR=$(shquote "$(host_dir "$host")/etc")"
-                        echo "VMLOCK_HARNESS_HOST${host}_STATE_DIR=$(shquote "$(host_dir "$host")/state")"
+                        echo "VMLOCK_HARNESS_HOST${host}_STATE_DIR=$(shquote "$(state_dir "$host")")"
                         echo "VMLOCK_HARNESS_HOST${host}_PID=$(cat "$(host_dir "$host")/daemon.pid")"
                 done
         } > "$tmp" && mv -f "$tmp" "$env"
@@ -406,7 +465,7 @@ on_exit() {
                 stop_child
         fi
         local start=$SECONDS
-        stop_all
+        stop_and_clean
         log "daemons stopped in $((SECONDS - start)) s"
         exit $rc
 }
@@ -438,14 +497,14 @@ shift 2
 case $cmd in
 start)
         [ $# = 0 ] || usage
-        trap 'rc=$?; [ $rc = 0 ] || stop_all; exit $rc' EXIT
+        trap 'rc=$?; [ $rc = 0 ] || stop_and_clean; exit $rc' EXIT
         do_start || exit 1
         echo "$workdir/harness.env"
         ;;
 stop)
         [ $# = 0 ] || usage
         find_sanlock
-        stop_all
+        stop_and_clean
         ;;
 status)
         [ $# = 0 ] || usage

@@ -108,6 +108,7 @@ sanlock_test_harness_load(const char *env_file)
         h->test_lockspace = take_var(vars, env_file, "VMLOCK_HARNESS_TEST_LOCKSPACE");
         h->test_lockspace_path = take_var(vars, env_file, "VMLOCK_HARNESS_TEST_LOCKSPACE_PATH");
         h->explicit_dir = take_var(vars, env_file, "VMLOCK_HARNESS_EXPLICIT_DIR");
+        h->short_scratch_dir = take_var(vars, env_file, "VMLOCK_HARNESS_SHORT_SCRATCH_DIR");
         h->log_dir = take_var(vars, env_file, "VMLOCK_HARNESS_LOG_DIR");
 
         for (guint i = 0; i < SANLOCK_TEST_N_HOSTS; i++) {
@@ -176,19 +177,40 @@ sanlock_test_add_skip(void)
         g_test_add_func("/sanlock/no-harness", test_skip_no_harness);
 }
 
+/* <parent>/<program>-<pid>, created on first call. */
+static char *
+program_dir_new(const char *parent)
+{
+        g_autofree char *prg = g_path_get_basename(g_get_prgname());
+        g_autofree char *base = g_strdup_printf("%s-%d", prg, (int) getpid());
+        char *dir = g_build_filename(parent, base, NULL);
+
+        if (g_mkdir_with_parents(dir, 0700) < 0)
+                g_error("cannot create %s: %s", dir, g_strerror(errno));
+        return dir;
+}
+
 const char *
 sanlock_test_scratch_dir(void)
 {
         static char *dir;
 
         if (!dir) {
-                g_autofree char *prg = g_path_get_basename(g_get_prgname());
-                g_autofree char *base = g_strdup_printf("%s-%d", prg, (int) getpid());
+                g_autofree char *parent = g_build_filename(sanlock_test_harness()->work_dir,
+                                                           "scratch", NULL);
 
-                dir = g_build_filename(sanlock_test_harness()->work_dir, "scratch", base, NULL);
-                if (g_mkdir_with_parents(dir, 0700) < 0)
-                        g_error("cannot create %s: %s", dir, g_strerror(errno));
+                dir = program_dir_new(parent);
         }
+        return dir;
+}
+
+const char *
+sanlock_test_short_dir(void)
+{
+        static char *dir;
+
+        if (!dir)
+                dir = program_dir_new(sanlock_test_harness()->short_scratch_dir);
         return dir;
 }
 

@@ -56,6 +56,7 @@ typedef struct {
         char *test_lockspace;           /* "TESTLS", for explicit leases */
         char *test_lockspace_path;
         char *explicit_dir;             /* where TESTLS lives; put explicit lease files here */
+        char *short_scratch_dir;        /* outside the build dir: see sanlock_test_short_dir() */
         char *log_dir;
         SanlockTestHost hosts[SANLOCK_TEST_N_HOSTS];
 } SanlockTestHarness;
@@ -77,6 +78,13 @@ void sanlock_test_add_skip(void);
 /* A directory private to this test program, on the same disk as the leases,
  * created empty on first call (work/scratch/<program>-<pid>). */
 const char *sanlock_test_scratch_dir(void);
+/* The same, mode 0700, in the harness's short dir outside the build dir
+ * (/var/tmp/vmlock-harness.XXXXXX/scratch/<program>-<pid>, also on a disk),
+ * for what the build dir may not allow: AF_UNIX sockets (a build dir deep in
+ * a home dir overflows the 108 bytes of sun_path) and files another user must
+ * reach (the clone may sit under a 0700 home; chmod this dir 0711 then). The
+ * harness removes it when it stops. */
+const char *sanlock_test_short_dir(void);
 /* "<prefix>-<program pid>-<counter>": a lease key or file name no other
  * program or call uses, short enough for sanlock (47 bytes). */
 char *sanlock_test_unique_name(const char *prefix);

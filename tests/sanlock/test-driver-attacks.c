@@ -66,12 +66,13 @@ victim_assert_untouched(Victim *victim)
         g_clear_pointer(&victim->path, g_free);
 }
 
-/* A lease dir of root's that the attacker's group may write. */
+/* A lease dir of root's that the attacker's group may write, where the
+ * attacker can reach it (the build dir may be in a home it cannot enter). */
 static char *
 lease_dir_new(mode_t mode, gid_t group)
 {
         g_autofree char *name = sanlock_test_unique_name("leases");
-        char *dir = g_build_filename(sanlock_test_scratch_dir(), name, NULL);
+        char *dir = g_build_filename(sanlock_test_short_dir(), name, NULL);
 
         g_assert_cmpint(g_mkdir(dir, 0700), ==, 0);
         g_assert_cmpint(chown(dir, 0, group), ==, 0);
@@ -314,8 +315,8 @@ main(int argc, char **argv)
                 return g_test_run();
         }
         attacker_ensure(&attacker_uid, &attacker_gid);
-        /* the attacker must reach its lease dirs in the scratch dir */
-        g_assert_cmpint(chmod(sanlock_test_scratch_dir(), 0711), ==, 0);
+        /* the attacker must reach its lease dirs */
+        g_assert_cmpint(chmod(sanlock_test_short_dir(), 0711), ==, 0);
 
         g_test_add_func("/driver/attack/lockspace-symlink", test_lockspace_symlink);
         g_test_add_func("/driver/attack/lease-symlink", test_lease_symlink);

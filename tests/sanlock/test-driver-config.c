@@ -227,7 +227,7 @@ static void
 test_daemon_down(void)
 {
         g_autofree char *name = sanlock_test_unique_name("no-daemon");
-        g_autofree char *run_dir = g_build_filename(sanlock_test_scratch_dir(), name, NULL);
+        g_autofree char *run_dir = g_build_filename(sanlock_test_short_dir(), name, NULL);
         g_autofree char *text = g_strdup_printf("auto_disk_leases = 1\ndisk_lease_dir = \"%s\"\n"
                                                 "host_id = 1\n",
                                                 sanlock_test_harness()->lease_dir);

@@ -25,6 +25,37 @@ assert_file_size(const char *path, goffset size)
         g_assert_cmpint(st.st_size, ==, size);
 }
 
+/* Every dir from / down to @dir lets other users through (the attack tests'
+ * unprivileged user reaches its lease dirs in the short dir). */
+static void
+assert_traversable_by_all(const char *dir)
+{
+        g_autofree char *path = g_strdup(dir);
+
+        while (strcmp(path, "/") != 0) {
+                char *parent;
+                struct stat st;
+
+                g_assert_cmpint(stat(path, &st), ==, 0);
+                if (!(st.st_mode & S_IXOTH))
+                        g_error("%s (mode %04o) stops other users on their way to %s", path,
+                                (unsigned int)(st.st_mode & 07777), dir);
+                parent = g_path_get_dirname(path);
+                g_free(path);
+                path = parent;
+        }
+}
+
+/* Room in sun_path (108 bytes) for a socket a test names there. */
+static void
+assert_room_for_sockets(const char *dir)
+{
+        g_autofree char *sock = g_strdup_printf("%s/%s.sock", dir,
+                                                "a-socket-name-of-forty-bytes-or-so-1234");
+
+        g_assert_cmpuint(strlen(sock), <, 108);
+}
+
 static void
 test_env(void)
 {
@@ -59,7 +90,10 @@ test_env(void)
                 g_assert_true(g_file_get_contents(vmlock_conf_path, &vmlock_conf, NULL, NULL));
                 g_assert_nonnull(strstr(vmlock_conf, "lock_manager = \"sanlock\""));
                 g_assert_cmpstr(host->run_dir, !=, sanlock_test_host(3 - id)->run_dir);
+                assert_room_for_sockets(host->run_dir);
         }
+        assert_traversable_by_all(h->short_scratch_dir);
+        assert_room_for_sockets(sanlock_test_short_dir());
 }
 
 /* The test process itself is no host: a forgotten host choice fails loudly.

@@ -108,6 +108,9 @@ make_record(const char *name, pid_t pid)
         record->paused = TRUE;
         record->released = TRUE;
         record->lock_state = g_strdup("TESTLS:key1:/shared/leases:1048576:5");
+        record->lease_lost = TRUE;
+        /* A separator in a path survives. */
+        record->unprotected = g_strsplit("/img/a;b.img|/img/c.img", "|", -1);
         return record;
 }
 
@@ -128,6 +131,8 @@ assert_records_equal(const GuestRecord *a, const GuestRecord *b)
         g_assert_cmpint(a->paused, ==, b->paused);
         g_assert_cmpint(a->released, ==, b->released);
         g_assert_cmpstr(a->lock_state, ==, b->lock_state);
+        g_assert_cmpint(a->lease_lost, ==, b->lease_lost);
+        g_assert_cmpstrv(a->unprotected, b->unprotected);
 
         g_assert_cmpuint(vmlock_domain_get_n_disks(a->dom), ==,
                          vmlock_domain_get_n_disks(b->dom));

@@ -917,7 +917,7 @@ static void
 test_start_refused_arguments(Fixture *fx, gconstpointer data)
 {
         static const struct {
-                const char *args[6];
+                const char *args[7];
                 const char *message;
         } cases[] = {
                 { { "sh", "-c", "true", "-daemonize" }, "-daemonize: vmlock cannot supervise" },
@@ -927,6 +927,11 @@ test_start_refused_arguments(Fixture *fx, gconstpointer data)
                 { { "/usr/bin/qemu-system-x86_64", "-monitor", "stdio" }, "-monitor" },
                 { { "qemu-kvm", "-mon", "chardev=c" }, "-mon" },
                 { { "qemu-system-x86_64", "-serial", "mon:stdio" }, "mon:stdio" },
+                /* QEMU behind a wrapper is QEMU all the same */
+                { { "env", "qemu-system-x86_64", "-qmp", "unix:/tmp/q,server=on" },
+                  "-qmp: vmlock is the only QMP client" },
+                { { "taskset", "-c", "0", "qemu-kvm", "-monitor", "stdio" }, "give vmlock "
+                  "start --qemu" },
         };
 
         for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -1081,6 +1086,28 @@ test_start_qemu_fails(Fixture *fx, gconstpointer data)
         g_assert_false(record_exists(fx, "g1"));
 }
 
+/* Detached without --log, QEMU's own words still reach the caller. */
+static void
+test_start_detached_qemu_says_why(Fixture *fx, gconstpointer data)
+{
+        g_autofree char *qemu = g_find_program_in_path("qemu-system-x86_64");
+        g_autofree char *missing = g_build_filename(fx->dir, "missing.img", NULL);
+        g_autofree char *drive = g_strdup_printf("file=%s,if=none", missing);
+        g_auto(RunResult) r = { 0 };
+
+        if (!qemu) {
+                g_test_skip("qemu-system-x86_64 is not installed");
+                return;
+        }
+        run_vmlock(fx, &r, "start", "--detach", fx->xml, "--", qemu, "-machine", "none",
+                   "-display", "none", "-drive", drive, NULL);
+        g_assert_cmpint(r.status, ==, 125);
+        g_assert_true(contains(r.err, "exited with status 1"));
+        g_assert_true(contains(r.err, " said:\n"));
+        g_assert_true(contains(r.err, missing));
+        g_assert_false(record_exists(fx, "g1"));
+}
+
 /* No config at all: the guest runs unprotected, and vmlock says so. */
 static void
 test_start_nop_warning(Fixture *fx, gconstpointer data)
@@ -1095,10 +1122,38 @@ test_start_nop_warning(Fixture *fx, gconstpointer data)
         g_assert_true(contains(r.err, "WITHOUT disk leases"));
         run_result_clear(&r);
 
+        /* A file that names no driver is no choice either. */
+        g_assert_true(g_file_set_contents(conf, "# lock_manager = \"sanlock\"\n", -1, NULL));
+        run_vmlock(fx, &r, "start", fx->xml, "--", "true", NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_clear_pointer(&warning, g_free);
+        warning = g_strdup_printf("warning: %s sets no lock_manager", conf);
+        g_assert_true(contains(r.err, warning));
+        g_assert_true(contains(r.err, "WITHOUT disk leases"));
+        run_result_clear(&r);
+
         g_assert_true(g_file_set_contents(conf, "lock_manager = \"nop\"\n", -1, NULL));
         run_vmlock(fx, &r, "start", fx->xml, "--", "true", NULL);
         g_assert_cmpint(r.status, ==, 0);
         g_assert_cmpstr(r.err, ==, "");
+}
+
+/* A misspelt key is an error naming file and line, never a nop guest. */
+static void
+test_start_config_typo(Fixture *fx, gconstpointer data)
+{
+        g_autofree char *conf = g_build_filename(fx->config_dir, "vmlock.conf", NULL);
+        g_autofree char *message = g_strdup_printf(
+                "%s:2: unknown key 'lock_manger' (did you mean 'lock_manager'?)", conf);
+        g_autofree char *ran = g_build_filename(fx->dir, "ran", NULL);
+        g_auto(RunResult) r = { 0 };
+
+        g_assert_true(g_file_set_contents(conf, "# vmlock\nlock_manger = \"sanlock\"\n", -1,
+                                          NULL));
+        run_vmlock(fx, &r, "start", fx->xml, "--", "touch", ran, NULL);
+        g_assert_cmpint(r.status, ==, 125);
+        g_assert_true(contains(r.err, message));
+        g_assert_false(g_file_test(ran, G_FILE_TEST_EXISTS));
 }
 
 /* ---- hotplug --------------------------------------------------------------- */
@@ -1663,9 +1718,11 @@ main(int argc, char **argv)
         ADD("/tools/vmlock/start/detach", test_start_detach);
         ADD("/tools/vmlock/start/refused-arguments", test_start_refused_arguments);
         ADD("/tools/vmlock/start/nop-warning", test_start_nop_warning);
+        ADD("/tools/vmlock/start/config-typo", test_start_config_typo);
         ADD("/tools/vmlock/start/supervisor-killed", test_start_supervisor_killed);
         ADD("/tools/vmlock/start/supervisor-busy", test_start_supervisor_busy);
         ADD("/tools/vmlock/start/qemu-fails", test_start_qemu_fails);
+        ADD("/tools/vmlock/start/qemu-detached-says-why", test_start_detached_qemu_says_why);
         ADD("/tools/vmlock/control/non-reading-client", test_control_non_reading_client);
         ADD("/tools/vmlock/pause-resume", test_pause_resume);
         ADD("/tools/vmlock/hotplug", test_hotplug);

@@ -9,13 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-glib/json-glib.h>
 
+#include "private-sanlock.h"
 #include "sanlock-test-util.h"
 #include "tool-test-util.h"
 
@@ -199,113 +200,11 @@ test_metrics(void)
 /* ---- private hosts: a lockspace of their own, a host that dies -------------------------- */
 
 typedef struct {
-        SanlockTestHost host;
-        char *dir;
-        char *lease_dir;
-        GPid pid;
-} PrivateHost;
-
-typedef struct {
         char *dir;
         char *lease_dir;
         char *state_dir;
         PrivateHost hosts[2];
 } Private;
-
-/* The daemon's children (its helper process), so that none outlives it. */
-static void
-kill_daemon(GPid pid)
-{
-        g_autoptr(GDir) proc = g_dir_open("/proc", 0, NULL);
-        const char *name;
-
-        if (pid <= 0)
-                return;
-        while (proc && (name = g_dir_read_name(proc))) {
-                g_autofree char *stat_path = g_build_filename("/proc", name, "stat", NULL);
-                g_autofree char *stat = NULL;
-                const char *close_paren;
-                int ppid = 0;
-                char state;
-
-                if (!g_ascii_isdigit(name[0]) ||
-                    !g_file_get_contents(stat_path, &stat, NULL, NULL))
-                        continue;
-                close_paren = strrchr(stat, ')');
-                if (close_paren && sscanf(close_paren + 1, " %c %d", &state, &ppid) == 2 &&
-                    ppid == pid)
-                        kill(atoi(name), SIGKILL);
-        }
-        kill(pid, SIGKILL);
-        waitpid(pid, NULL, 0);
-}
-
-/* A private daemon must not outlive a test that aborts. */
-static void
-die_with_parent(gpointer data)
-{
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-}
-
-static void
-private_host_start(Private *p, guint index, guint host_id)
-{
-        PrivateHost *ph = &p->hosts[index];
-        g_autofree char *base = g_strdup_printf("host%u", host_id);
-        g_autofree char *etc = NULL;
-        g_autofree char *conf = NULL;
-        g_autofree char *log = NULL;
-        g_autoptr(GError) error = NULL;
-        const char *shim = g_getenv("VMLOCK_SANLOCK_SHIM");
-        g_auto(GStrv) env = g_get_environ();
-        int log_fd;
-
-        g_assert_nonnull(shim);
-        ph->dir = g_build_filename(p->dir, base, NULL);
-        ph->host.id = host_id;
-        ph->host.name = sanlock_test_unique_name("ops");
-        ph->host.run_dir = g_build_filename(ph->dir, "run", NULL);
-        ph->host.config_dir = g_build_filename(ph->dir, "etc", NULL);
-        g_assert_cmpint(g_mkdir_with_parents(ph->host.run_dir, 0700), ==, 0);
-        g_assert_cmpint(g_mkdir_with_parents(ph->host.config_dir, 0700), ==, 0);
-
-        etc = g_build_filename(ph->host.config_dir, "vmlock.conf", NULL);
-        g_assert_true(g_file_set_contents(etc, "lock_manager = \"sanlock\"\n", -1, NULL));
-        conf = g_strdup_printf("auto_disk_leases = 1\ndisk_lease_dir = \"%s\"\nhost_id = %u\n"
-                               "io_timeout = %d\n", p->lease_dir, host_id, IO_TIMEOUT);
-        g_clear_pointer(&etc, g_free);
-        etc = g_build_filename(ph->host.config_dir, "qemu-sanlock.conf", NULL);
-        g_assert_true(g_file_set_contents(etc, conf, -1, NULL));
-
-        env = g_environ_setenv(env, "SANLOCK_RUN_DIR", ph->host.run_dir, TRUE);
-        env = g_environ_setenv(env, "LD_PRELOAD", shim, TRUE);
-        log = g_build_filename(ph->dir, "daemon.log", NULL);
-        log_fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        g_assert_cmpint(log_fd, >=, 0);
-        {
-                const char *argv[] = { sanlock_test_harness()->sanlock_bin, "daemon", "-D",
-                                       "-w", "0", "-l", "0", "-U", "root", "-G", "root",
-                                       "-e", ph->host.name, "-L", "-1", "-S", "-1", NULL };
-
-                g_assert_true(g_spawn_async_with_fds(NULL, (char **)argv, env,
-                                                     G_SPAWN_DO_NOT_REAP_CHILD, die_with_parent,
-                                                     NULL,
-                                                     &ph->pid, -1, log_fd, log_fd, &error));
-                g_assert_no_error(error);
-        }
-        close(log_fd);
-
-        /* up when its client answers, within 20 s */
-        for (int i = 0; i < 100; i++) {
-                g_autofree char *out = sanlock_test_host_client(&ph->host, NULL, "status", NULL);
-
-                if (out)
-                        return;
-                g_assert_cmpint(waitpid(ph->pid, NULL, WNOHANG), ==, 0);
-                g_usleep(POLL_US);
-        }
-        g_error("private sanlock daemon %s does not answer (log: %s)", ph->host.name, log);
-}
 
 static void
 private_setup(Private *p)
@@ -317,22 +216,15 @@ private_setup(Private *p)
         p->state_dir = g_build_filename(p->dir, "state", NULL);
         g_assert_cmpint(g_mkdir_with_parents(p->lease_dir, 0700), ==, 0);
         g_assert_cmpint(g_mkdir_with_parents(p->state_dir, 0700), ==, 0);
-        private_host_start(p, 0, 1);
-        private_host_start(p, 1, 2);
+        private_host_start(&p->hosts[0], p->dir, p->lease_dir, 1, IO_TIMEOUT);
+        private_host_start(&p->hosts[1], p->dir, p->lease_dir, 2, IO_TIMEOUT);
 }
 
 static void
 private_teardown(Private *p)
 {
-        for (guint i = 0; i < G_N_ELEMENTS(p->hosts); i++) {
-                PrivateHost *ph = &p->hosts[i];
-
-                kill_daemon(ph->pid);
-                g_free(ph->dir);
-                g_free(ph->host.name);
-                g_free(ph->host.run_dir);
-                g_free(ph->host.config_dir);
-        }
+        for (guint i = 0; i < G_N_ELEMENTS(p->hosts); i++)
+                private_host_clear(&p->hosts[i]);
         g_free(p->dir);
         g_free(p->lease_dir);
         g_free(p->state_dir);
@@ -535,8 +427,7 @@ test_failing_host(void)
         }
 
         /* B's daemon dies without a word: its delta lease stops renewing. */
-        kill_daemon(p.hosts[1].pid);
-        p.hosts[1].pid = 0;
+        private_host_kill(&p.hosts[1]);
 
         /* A sees it fail (8 s), then counts down to dead (68 s). */
         deadline = g_get_monotonic_time() + (DEAD_SECONDS + 90) * G_USEC_PER_SEC;
@@ -651,6 +542,45 @@ test_failing_host(void)
                 g_assert_true(json_object_get_boolean_member(o, "complete"));
                 g_assert_true(json_object_has_member(o, "seconds"));
         }
+        /* A damaged lease file, old: with host B dead, none can hold its
+         * lease, so --remove-damaged removes it; without, it is reported. */
+        {
+                g_autofree char *name = g_compute_checksum_for_string(G_CHECKSUM_MD5,
+                                                                      "/ops/damaged", -1);
+                g_autofree char *path = g_build_filename(p.lease_dir, name, NULL);
+                g_autofree char *line = g_strdup_printf("deleted %s: damaged: it is empty "
+                                                        "(0 bytes)", name);
+                const char *tool = tool_test_build_path(
+                        "tools/sanlock-cleanup/vmlock-sanlock-cleanup");
+                const char *report[] = { tool, NULL };
+                const char *remove[] = { tool, "--remove-damaged", NULL };
+                g_auto(GStrv) env = sanlock_test_host_environ(a);
+                g_autofree char *out = NULL;
+                g_autofree char *err = NULL;
+                struct timespec old[2] = { { .tv_sec = time(NULL) - 7200 },
+                                           { .tv_sec = time(NULL) - 7200 } };
+                int wait_status;
+
+                g_assert_true(g_file_set_contents(path, "", 0, NULL));
+                g_assert_cmpint(utimensat(AT_FDCWD, path, old, 0), ==, 0);
+                g_assert_true(g_spawn_sync(NULL, (char **)report, env, 0, NULL, NULL, &out,
+                                           &err, &wait_status, &error));
+                g_assert_no_error(error);
+                g_test_message("cleanup: %s%s", out, err);
+                g_assert_true(WIFEXITED(wait_status) && WEXITSTATUS(wait_status) == 1);
+                g_assert_true(contains(err, "damaged: it is empty (0 bytes)"));
+                g_assert_true(g_file_test(path, G_FILE_TEST_EXISTS));
+                g_clear_pointer(&out, g_free);
+                g_clear_pointer(&err, g_free);
+                g_assert_true(g_spawn_sync(NULL, (char **)remove, env, 0, NULL, NULL, &out,
+                                           &err, &wait_status, &error));
+                g_assert_no_error(error);
+                g_test_message("cleanup --remove-damaged: %s%s", out, err);
+                g_assert_true(g_spawn_check_wait_status(wait_status, NULL));
+                g_assert_true(contains(out, line));
+                g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+        }
+
         vmlock_as(a, p.state_dir, &rb, "lockspace", "leave", NULL);
         g_assert_cmpint(rb.status, ==, 0);
         vmlock_as(a, p.state_dir, &r, "lockspace", "status", "--json", NULL);

@@ -29,6 +29,7 @@
 typedef struct {
         GPtrArray *pids;
         char *dir; /* private to the test case */
+        char *sock_dir; /* the same for sockets: a short path */
 } Fixture;
 
 #define VMLOCK_BIN tool_test_build_path("tools/vmlock")
@@ -44,6 +45,8 @@ fixture_setup(Fixture *fx, gconstpointer data)
         fx->pids = g_ptr_array_new();
         fx->dir = g_build_filename(sanlock_test_scratch_dir(), name, NULL);
         g_assert_cmpint(g_mkdir_with_parents(fx->dir, 0755), ==, 0);
+        fx->sock_dir = g_build_filename(sanlock_test_short_dir(), name, NULL);
+        g_assert_cmpint(g_mkdir_with_parents(fx->sock_dir, 0700), ==, 0);
 }
 
 static void
@@ -58,6 +61,7 @@ fixture_teardown(Fixture *fx, gconstpointer data)
         }
         g_ptr_array_unref(fx->pids);
         g_free(fx->dir);
+        g_free(fx->sock_dir);
 }
 
 /* A variable of the daemon's environment, which its kill path helper gets. */
@@ -87,7 +91,8 @@ daemon_state_dir(const SanlockTestHost *host)
 }
 
 /* Each host's own state dir, as on two machines. The helper, run by the
- * daemon, must find the records: use the daemon's when it has one. */
+ * daemon, must find the records: use the daemon's when it has one. Guests'
+ * control sockets live there: a short path. */
 static const char *
 host_state_dir(const SanlockTestHost *host)
 {
@@ -103,7 +108,7 @@ host_state_dir(const SanlockTestHost *host)
                 if (!dirs[host->id]) {
                         g_autofree char *base = g_strdup_printf("state-host%u", host->id);
 
-                        dirs[host->id] = g_build_filename(sanlock_test_scratch_dir(), base,
+                        dirs[host->id] = g_build_filename(sanlock_test_short_dir(), base,
                                                           NULL);
                 }
         }
@@ -499,6 +504,23 @@ disk_holder(Fixture *fx, const char *path)
         return g_strdup(r.out);
 }
 
+static void
+assert_holder(Fixture *fx, const char *disk, const char *expected)
+{
+        g_autofree char *holder = disk_holder(fx, disk);
+
+        g_assert_cmpstr(holder, ==, expected);
+}
+
+/* The lease file of @disk in the shared lease dir. */
+static char *
+lease_file_of(const char *disk)
+{
+        g_autofree char *md5 = g_compute_checksum_for_string(G_CHECKSUM_MD5, disk, -1);
+
+        return g_build_filename(sanlock_test_harness()->lease_dir, md5, NULL);
+}
+
 static gboolean
 qemu_running(const char *proxy)
 {
@@ -657,6 +679,234 @@ test_start_paused_plain(Fixture *fx, gconstpointer data)
         vmlock_as(fx, h1, &r, "status", a.name, NULL);
         g_assert_true(contains(r.out, "state: running"));
         g_assert_true(contains(r.out, "exclusive  held"));
+}
+
+/* "vmlock start --detach -c @config_dir XML -- tool-test-guest ..." as @host. */
+static int
+guest_start_config(Fixture *fx, const SanlockTestHost *host, Guest *g, const char *config_dir,
+                   RunResult *r)
+{
+        g_autoptr(GPtrArray) argv = g_ptr_array_new();
+        const char *const args[] = { VMLOCK_BIN, "start", "--detach", "-c", config_dir, g->xml,
+                                     "--", GUEST_BIN, "--ready", g->ready, "--hold" };
+
+        for (guint i = 0; i < G_N_ELEMENTS(args); i++)
+                g_ptr_array_add(argv, (gpointer)args[i]);
+        return run_detached_start(fx, host, g, argv, r);
+}
+
+/* A typo in vmlock.conf or qemu-sanlock.conf is an error naming file and
+ * line: the guest never runs (with the nop driver, beside another host's
+ * writer). */
+static void
+test_start_config_typo(Fixture *fx, gconstpointer data)
+{
+        const SanlockTestHost *h1 = sanlock_test_host(1);
+        const SanlockTestHost *h2 = sanlock_test_host(2);
+        g_autofree char *disk = disk_path(fx, "disk");
+        g_autofree char *devices = disk_xml(disk);
+        g_autofree char *sanlock_conf = g_build_filename(h1->config_dir, "qemu-sanlock.conf",
+                                                         NULL);
+        g_autofree char *sanlock_text = NULL;
+        g_autofree char *typo_dir = sanlock_test_config_dir_new(NULL);
+        g_autofree char *typo_conf = g_build_filename(typo_dir, "vmlock.conf", NULL);
+        g_autofree char *typo_sanlock_conf = g_build_filename(typo_dir, "qemu-sanlock.conf",
+                                                              NULL);
+        g_autofree char *typo_sanlock_text = NULL;
+        g_autofree char *expect = NULL;
+        g_auto(Guest) a = { 0 };
+        g_auto(Guest) b = { 0 };
+        g_auto(RunResult) r = { 0 };
+
+        g_assert_true(g_file_get_contents(sanlock_conf, &sanlock_text, NULL, NULL));
+        g_assert_true(g_file_set_contents(typo_sanlock_conf, sanlock_text, -1, NULL));
+        g_assert_true(g_file_set_contents(typo_conf, "lock_manger = \"sanlock\"\n", -1, NULL));
+        guest_init(fx, &a, "a", devices, NULL);
+        guest_init(fx, &b, "b", devices, NULL);
+        g_assert_cmpint(guest_start(fx, h2, &a, NULL, NULL, NULL, &r), ==, 0);
+
+        g_assert_cmpint(guest_start_config(fx, h1, &b, typo_dir, &r), ==, 125);
+        expect = g_strdup_printf("%s:1: unknown key 'lock_manger' (did you mean "
+                                 "'lock_manager'?)", typo_conf);
+        g_assert_true(contains(r.err, expect));
+        g_assert_false(g_file_test(b.ready, G_FILE_TEST_EXISTS));
+
+        /* The driver's config: auto_disk_leases misspelt would leave the
+         * disks without leases. */
+        g_assert_true(g_file_set_contents(typo_conf, "lock_manager = \"sanlock\"\n", -1, NULL));
+        typo_sanlock_text = g_strconcat(sanlock_text, "\nauto_disk_lease = 1\n", NULL);
+        g_assert_true(g_file_set_contents(typo_sanlock_conf, typo_sanlock_text, -1, NULL));
+        g_assert_cmpint(guest_start_config(fx, h1, &b, typo_dir, &r), ==, 125);
+        g_assert_true(contains(r.err, "unknown key 'auto_disk_lease' (did you mean "
+                                      "'auto_disk_leases'?)"));
+        g_assert_true(contains(r.err, typo_sanlock_conf));
+        g_assert_false(g_file_test(b.ready, G_FILE_TEST_EXISTS));
+        assert_holder(fx, disk, "host 2");
+}
+
+/* A start refused because another host has the disk names a guest of this
+ * host only if it holds the disk: one started --paused (holding nothing)
+ * is not the culprit. */
+static void
+test_start_refused_stale_local(Fixture *fx, gconstpointer data)
+{
+        const SanlockTestHost *h1 = sanlock_test_host(1);
+        const SanlockTestHost *h2 = sanlock_test_host(2);
+        g_autofree char *disk = disk_path(fx, "disk");
+        g_autofree char *devices = disk_xml(disk);
+        g_auto(Guest) idle = { 0 };
+        g_auto(Guest) other = { 0 };
+        g_auto(Guest) late = { 0 };
+        g_auto(RunResult) r = { 0 };
+
+        guest_init(fx, &idle, "idle", devices, NULL);
+        guest_init(fx, &other, "other", devices, NULL);
+        guest_init(fx, &late, "late", devices, NULL);
+        g_assert_cmpint(guest_start(fx, h1, &idle, "--paused", NULL, NULL, &r), ==, 0);
+        g_assert_cmpint(guest_start(fx, h2, &other, NULL, NULL, NULL, &r), ==, 0);
+        g_assert_cmpint(guest_start(fx, h1, &late, NULL, NULL, NULL, &r), ==, 124);
+        g_assert_true(contains(r.err, "in use by host 2"));
+        g_assert_false(contains(r.err, idle.name));
+        g_assert_false(contains(r.err, "here has it"));
+}
+
+/* A damaged lease file (empty, truncated, zeroed) is named, with what is
+ * wrong with it and what to do, by start and status --disk: not sanlock's
+ * errno of its reads, nor a removal that never happened. */
+static void
+test_damaged_lease_file(Fixture *fx, gconstpointer data)
+{
+        static const struct {
+                const char *what;
+                gsize size;     /* of the good file kept; 0: none, G_MAXSIZE: zeroed */
+                const char *expect;
+        } cases[] = {
+                { "empty", 0, "it is empty (0 bytes)" },
+                { "truncated", 100, "it is 100 bytes long, shorter than one lease" },
+                { "zeroed", G_MAXSIZE, "it holds no sanlock lease (zeroed or overwritten)" },
+        };
+        const SanlockTestHost *h1 = sanlock_test_host(1);
+
+        for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autofree char *disk = disk_path(fx, cases[i].what);
+                g_autofree char *devices = disk_xml(disk);
+                g_autofree char *lease = lease_file_of(disk);
+                g_autofree char *good = NULL;
+                g_autofree char *expect = NULL;
+                gsize good_len = 0;
+                g_auto(Guest) g = { 0 };
+                g_auto(RunResult) r = { 0 };
+
+                /* A real lease file first, then damaged. */
+                guest_init(fx, &g, cases[i].what, devices, NULL);
+                g_assert_cmpint(guest_start(fx, h1, &g, NULL, NULL, NULL, &r), ==, 0);
+                guest_kill(fx, h1, &g, disk);
+                g_assert_true(g_file_get_contents(lease, &good, &good_len, NULL));
+                if (cases[i].size == G_MAXSIZE)
+                        memset(good, 0, good_len);
+                else
+                        good_len = cases[i].size;
+                g_assert_true(g_file_set_contents(lease, good, (gssize)good_len, NULL));
+
+                expect = g_strdup_printf("the lease file %s of disk %s is damaged: %s", lease,
+                                         disk, cases[i].expect);
+                g_assert_cmpint(guest_start(fx, h1, &g, NULL, NULL, NULL, &r), ==, 125);
+                g_assert_true(contains(r.err, expect));
+                g_assert_true(contains(r.err, "vmlock-sanlock-cleanup --remove-damaged"));
+                vmlock_as(fx, h1, &r, "status", "--disk", disk, NULL);
+                g_assert_cmpint(r.status, ==, 1);
+                g_assert_true(contains(r.err, expect));
+
+                /* Removed, it is made anew. */
+                g_assert_cmpint(unlink(lease), ==, 0);
+                g_assert_cmpint(guest_start(fx, h1, &g, NULL, NULL, NULL, &r), ==, 0);
+        }
+}
+
+/* A disk_lease_dir that does not exist is said so, not "not a directory". */
+static void
+test_lease_dir_missing(Fixture *fx, gconstpointer data)
+{
+        const SanlockTestHost *h1 = sanlock_test_host(1);
+        g_autofree char *missing = g_build_filename(fx->dir, "no-such-dir", NULL);
+        g_autofree char *conf = g_strdup_printf("auto_disk_leases = 1\n"
+                                                "disk_lease_dir = \"%s\"\nhost_id = 1\n",
+                                                missing);
+        g_autofree char *config_dir = sanlock_test_config_dir_new(conf);
+        g_autofree char *vmlock_conf = g_build_filename(config_dir, "vmlock.conf", NULL);
+        g_autofree char *disk = disk_path(fx, "disk");
+        g_autofree char *devices = disk_xml(disk);
+        g_autofree char *expect = NULL;
+        g_auto(Guest) g = { 0 };
+        g_auto(RunResult) r = { 0 };
+
+        g_assert_true(g_file_set_contents(vmlock_conf, "lock_manager = \"sanlock\"\n", -1,
+                                          NULL));
+        guest_init(fx, &g, "nodir", devices, NULL);
+        g_assert_cmpint(guest_start_config(fx, h1, &g, config_dir, &r), ==, 124);
+        expect = g_strdup_printf("disk_lease_dir %s (%s/qemu-sanlock.conf) does not exist",
+                                 missing, config_dir);
+        g_assert_true(contains(r.err, expect));
+}
+
+/* QEMU run through a wrapper (env, taskset...) with a monitor of its own
+ * is refused as QEMU itself is: that monitor could resume it without its
+ * leases. Nothing runs, the disk stays free. */
+static void
+test_start_wrapped_monitor(Fixture *fx, gconstpointer data)
+{
+        const SanlockTestHost *h1 = sanlock_test_host(1);
+        g_autofree char *disk = disk_path(fx, "disk");
+        g_autofree char *devices = disk_xml(disk);
+        g_autofree char *lease = lease_file_of(disk);
+        g_autofree char *sock = g_build_filename(fx->dir, "own.qmp", NULL);
+        g_autofree char *qmp = g_strdup_printf("unix:%s,server=on,wait=off", sock);
+        const char *const wrapped[] = { "env", QEMU_NAME, "-machine", "none", "-display",
+                                        "none", "-qmp", qmp, NULL };
+        const char *const with_option[] = { "--qemu", NULL };
+        g_auto(Guest) g = { 0 };
+        g_auto(RunResult) r = { 0 };
+
+        if (!have_qemu())
+                return;
+        guest_init(fx, &g, "wrapped", devices, NULL);
+        g_assert_cmpint(qemu_start_args(fx, h1, &g, NULL, NULL, wrapped, &r), ==, 125);
+        g_assert_true(contains(r.err, "-qmp: vmlock is the only QMP client"));
+        g_assert_cmpint(qemu_start_args(fx, h1, &g, NULL, with_option[0], wrapped, &r), ==,
+                        125);
+        g_assert_true(contains(r.err, "-qmp: vmlock is the only QMP client"));
+        /* refused before anything was locked, or run */
+        g_assert_false(g_file_test(sock, G_FILE_TEST_EXISTS));
+        g_assert_false(g_file_test(lease, G_FILE_TEST_EXISTS));
+}
+
+/* A cdrom without <readonly/> takes a shared lease, as a readonly disk:
+ * two hosts' guests boot one ISO, and a writer of it is still refused. */
+static void
+test_start_cdrom_shared(Fixture *fx, gconstpointer data)
+{
+        const SanlockTestHost *h1 = sanlock_test_host(1);
+        const SanlockTestHost *h2 = sanlock_test_host(2);
+        g_autofree char *iso = disk_path(fx, "iso");
+        g_autofree char *cdrom = g_strdup_printf("    <disk type='file' device='cdrom'>\n"
+                                                 "      <source file='%s'/>"
+                                                 "<target dev='hdc'/>\n"
+                                                 "    </disk>\n",
+                                                 iso);
+        g_autofree char *writer = disk_xml(iso);
+        g_auto(Guest) a = { 0 };
+        g_auto(Guest) b = { 0 };
+        g_auto(Guest) c = { 0 };
+        g_auto(RunResult) r = { 0 };
+
+        guest_init(fx, &a, "cd1", cdrom, NULL);
+        guest_init(fx, &b, "cd2", cdrom, NULL);
+        guest_init(fx, &c, "writer", writer, NULL);
+        g_assert_cmpint(guest_start(fx, h1, &a, NULL, NULL, NULL, &r), ==, 0);
+        g_assert_cmpint(guest_start(fx, h2, &b, NULL, NULL, NULL, &r), ==, 0);
+        vmlock_as(fx, h1, &r, "status", a.name, NULL);
+        g_assert_true(contains(r.out, "shared (readonly)  held"));
+        g_assert_cmpint(guest_start(fx, h1, &c, NULL, NULL, NULL, &r), ==, 124);
 }
 
 /* ---- hotplug ---------------------------------------------------------------- */
@@ -825,6 +1075,169 @@ test_migrate(Fixture *fx, gconstpointer data)
         g_assert_cmpint(r.status, ==, 124);
         g_assert_true(contains(r.err, disk));
         g_assert_false(qemu_running(src_qmp));
+}
+
+/* Waits until host 2 sees @disk's lease free (a holder's daemon writes the
+ * release a moment after it forgot the holder). */
+static void
+wait_disk_free(Fixture *fx, const char *disk)
+{
+        for (int i = 0; i < WAIT_STEPS_10S; i++) {
+                g_autofree char *holder = disk_holder(fx, disk);
+
+                if (g_str_equal(holder, "free"))
+                        return;
+                g_usleep(WAIT_STEP_US);
+        }
+        g_error("the lease of %s is not free after 10 s", disk);
+}
+
+/* A state given to resume must list every lease the guest is to hold: an
+ * empty one, or one truncated by a failed copy between hosts, is refused,
+ * never taken without its version check. Resume without a state (start
+ * --paused, then resume on the same host) still takes them fresh. */
+static void
+test_resume_state_coverage(Fixture *fx, gconstpointer data)
+{
+        const SanlockTestHost *h1 = sanlock_test_host(1);
+        const SanlockTestHost *h2 = sanlock_test_host(2);
+        g_autofree char *disk1 = disk_path(fx, "one");
+        g_autofree char *disk2 = disk_path(fx, "two");
+        g_autofree char *xml1 = disk_xml(disk1);
+        g_autofree char *xml2 = disk_xml(disk2);
+        g_autofree char *devices = g_strconcat(xml1, xml2, NULL);
+        g_autofree char *state = NULL;
+        g_autofree char *first = NULL;
+        g_autofree char *cut = NULL;
+        g_auto(Guest) a = { 0 };
+        g_auto(Guest) b = { 0 };
+        g_auto(Guest) c = { 0 };
+        g_auto(RunResult) r = { 0 };
+
+        guest_init(fx, &a, "cover", devices, NULL);
+        b.name = g_strdup(a.name);
+        b.xml = g_strdup(a.xml);
+        b.ready = g_strconcat(a.ready, ".b", NULL);
+        guest_init(fx, &c, "plain", devices, NULL);
+
+        /* The state of both leases, as host 1 held them. */
+        g_assert_cmpint(guest_start(fx, h1, &a, NULL, NULL, NULL, &r), ==, 0);
+        vmlock_as(fx, h1, &r, "inquire", a.name, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        state = g_strdup(g_strstrip(r.out));
+        g_assert_nonnull(strchr(state, ' '));
+        guest_kill(fx, h1, &a, disk1);
+        wait_disk_free(fx, disk2);
+
+        g_assert_cmpint(guest_start(fx, h2, &b, "--paused", NULL, NULL, &r), ==, 0);
+        vmlock_as(fx, h2, &r, "resume", b.name, "--state", "", NULL);
+        g_assert_cmpint(r.status, ==, 124);
+        g_assert_true(contains(r.err, disk1));
+        g_assert_true(contains(r.err, disk2));
+        g_assert_true(contains(r.err, "does not list"));
+
+        /* The copy stopped after the first lease. */
+        first = g_strndup(state, strcspn(state, " "));
+        vmlock_as(fx, h2, &r, "resume", b.name, "--state", first, NULL);
+        g_assert_cmpint(r.status, ==, 124);
+        g_assert_true(contains(r.err, "does not list"));
+        /* ... or in the middle of one. */
+        cut = g_strndup(state, strlen(first) + 20);
+        vmlock_as(fx, h2, &r, "resume", b.name, "--state", cut, NULL);
+        g_assert_cmpint(r.status, ==, 124);
+        /* ... or just before a lease's version. */
+        g_free(cut);
+        cut = g_strdup_printf("%.*s %s", (int)(strrchr(first, ':') - first), first,
+                              state + strlen(first) + 1);
+        vmlock_as(fx, h2, &r, "resume", b.name, "--state", cut, NULL);
+        g_assert_cmpint(r.status, ==, 124);
+        g_assert_true(contains(r.err, disk1));
+        g_assert_false(g_file_test(b.ready, G_FILE_TEST_EXISTS));
+        assert_holder(fx, disk1, "free");
+        assert_holder(fx, disk2, "free");
+
+        /* The whole state passes. */
+        vmlock_as(fx, h2, &r, "resume", b.name, "--state", state, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        wait_file(b.ready);
+        assert_holder(fx, disk2, "host 2");
+        guest_kill(fx, h2, &b, disk1);
+        wait_disk_free(fx, disk2);
+
+        /* No state: a paused start here is resumed as before. */
+        g_assert_cmpint(guest_start(fx, h1, &c, "--paused", NULL, NULL, &r), ==, 0);
+        vmlock_as(fx, h1, &r, "resume", c.name, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        wait_file(c.ready);
+        assert_holder(fx, disk2, "host 1");
+}
+
+/* A disk hot-plugged at the migration source is in the state the source
+ * hands over, but not in the destination's XML: the destination takes its
+ * lease too (with its version check), and hands it on at its own release. */
+static void
+test_migrate_hotplugged(Fixture *fx, gconstpointer data)
+{
+        const SanlockTestHost *h1 = sanlock_test_host(1);
+        const SanlockTestHost *h2 = sanlock_test_host(2);
+        g_autofree char *disk = disk_path(fx, "boot");
+        g_autofree char *hot = disk_path(fx, "hot");
+        g_autofree char *devices = disk_xml(disk);
+        g_autofree char *hot_devices = disk_xml(hot);
+        g_autofree char *hot_lease = lease_file_of(hot);
+        g_autofree char *hot_md5 = g_path_get_basename(hot_lease);
+        g_autofree char *hot_lease_line = g_strdup_printf(
+                "disk lease %s (%s), exclusive  held (handed over", hot_md5, hot_lease);
+        g_autofree char *state = NULL;
+        g_autofree char *back = NULL;
+        g_autofree char *src_qmp = NULL;
+        g_autofree char *dst_qmp = NULL;
+        g_auto(Guest) src = { 0 };
+        g_auto(Guest) dst = { 0 };
+        g_auto(Guest) thief = { 0 };
+        g_auto(RunResult) r = { 0 };
+
+        if (!have_qemu())
+                return;
+        guest_init(fx, &src, "hotmig", devices, NULL);
+        dst.name = g_strdup(src.name);
+        dst.xml = g_strdup(src.xml);
+        guest_init(fx, &thief, "thief", hot_devices, NULL);
+
+        g_assert_cmpint(qemu_start(fx, h1, &src, NULL, NULL, &r), ==, 0);
+        src_qmp = qmp_proxy_path(fx, h1, src.name);
+        vmlock_as(fx, h1, &r, "attach-disk", "--lease-only", src.name, hot, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        assert_holder(fx, hot, "host 1");
+        vmlock_as(fx, h1, &r, "pause", "--release", src.name, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        state = g_strdup(g_strstrip(r.out));
+        wait_disk_free(fx, hot);
+
+        g_assert_cmpint(qemu_start(fx, h2, &dst, NULL, "--paused", &r), ==, 0);
+        dst_qmp = qmp_proxy_path(fx, h2, dst.name);
+        vmlock_as(fx, h2, &r, "resume", dst.name, "--state", state, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_true(qemu_running(dst_qmp));
+        assert_holder(fx, disk, "host 2");
+        assert_holder(fx, hot, "host 2");
+        g_assert_cmpint(guest_start(fx, h1, &thief, NULL, NULL, NULL, &r), ==, 124);
+        g_assert_true(contains(r.err, "in use by host 2"));
+        /* status says it holds the lease, though its disk is not in the XML */
+        vmlock_as(fx, h2, &r, "status", dst.name, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_true(contains(r.out, hot_lease_line));
+
+        /* Back to host 1: the hot-plugged disk's lease goes along. */
+        vmlock_as(fx, h2, &r, "pause", "--release", dst.name, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        back = g_strdup(g_strstrip(r.out));
+        wait_disk_free(fx, hot);
+        vmlock_as(fx, h1, &r, "resume", src.name, "--state", back, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_true(qemu_running(src_qmp));
+        assert_holder(fx, disk, "host 1");
+        assert_holder(fx, hot, "host 1");
 }
 
 /* ---- hotplug through QEMU ---------------------------------------------------- */
@@ -1052,6 +1465,46 @@ test_unprotected(Fixture *fx, gconstpointer data)
         guest_init(fx, &vm, "unprot", devices, NULL);
         guest_init(fx, &strict, "strict", "", NULL);
         g_assert_cmpint(qemu_start_args(fx, h1, &vm, NULL, NULL, qemu_args, &r), ==, 0);
+        /* Said at start, not only to whoever asks later. */
+        g_assert_true(contains(r.err, "warning: guest '"));
+        g_assert_true(contains(r.err, "writable without a lease"));
+        g_assert_true(contains(r.err, extra));
+        g_assert_true(contains(r.err, ro));
+        g_assert_false(contains(r.err, leased));
+
+        vmlock_as(fx, h1, &r, "list", NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        line = g_strdup_printf("  UNPROTECTED  %s  ", extra);
+        g_assert_true(contains(r.out, line));
+        g_clear_pointer(&line, g_free);
+        vmlock_as(fx, h1, &r, "list", "--json", NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        {
+                g_autoptr(JsonParser) parser = json_parser_new();
+                g_autoptr(GError) error = NULL;
+                JsonArray *guests;
+                guint found = 0;
+
+                json_parser_load_from_data(parser, r.out, -1, &error);
+                g_assert_no_error(error);
+                guests = json_object_get_array_member(
+                        json_node_get_object(json_parser_get_root(parser)), "guests");
+                for (guint i = 0; i < json_array_get_length(guests); i++) {
+                        JsonObject *guest = json_array_get_object_element(guests, i);
+
+                        if (g_str_equal(json_object_get_string_member(guest, "name"), vm.name)) {
+                                found++;
+                                g_assert_cmpuint(json_array_get_length(
+                                        json_object_get_array_member(guest, "unprotected")),
+                                                 ==, 2);
+                        }
+                }
+                g_assert_cmpuint(found, ==, 1);
+        }
+        vmlock_as(fx, h1, &r, "metrics", NULL);
+        line = g_strdup_printf("vmlock_guest_unprotected_images{guest=\"%s\"} 2\n", vm.name);
+        g_assert_true(contains(r.out, line));
+        g_clear_pointer(&line, g_free);
 
         vmlock_as(fx, h1, &r, "status", vm.name, NULL);
         g_assert_cmpint(r.status, ==, 0);
@@ -1129,7 +1582,7 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(MigrationArgs, migration_args_clear)
 static gboolean
 qemu_io_via_guest(Fixture *fx, const char *proxy, const char *command)
 {
-        g_autofree char *socket_path = g_build_filename(fx->dir, "nbd.sock", NULL);
+        g_autofree char *socket_path = g_build_filename(fx->sock_dir, "nbd.sock", NULL);
         g_autofree char *server = g_strdup_printf(
                 "{\"addr\": {\"type\": \"unix\", \"data\": {\"path\": \"%s\"}}}",
                 socket_path);
@@ -1192,14 +1645,6 @@ incoming_start(Fixture *fx, const SanlockTestHost *host, Guest *g, const char *u
                                r);
 }
 
-static void
-assert_holder(Fixture *fx, const char *disk, const char *expected)
-{
-        g_autofree char *holder = disk_holder(fx, disk);
-
-        g_assert_cmpstr(holder, ==, expected);
-}
-
 /* A running guest with a disk goes host 1 -> host 2 -> host 1 -> host 2;
  * at every step one host at most holds the disk, the data written on one
  * side is read on the other, a destination that cannot take the leases
@@ -1213,10 +1658,10 @@ test_live_migration(Fixture *fx, gconstpointer data)
         g_autofree char *disk = disk_path(fx, "migdisk");
         g_autofree char *devices = disk_xml(disk);
         g_autofree char *state_file = g_build_filename(fx->dir, "state", NULL);
-        g_autofree char *uri1 = g_strdup_printf("unix:%s/mig1.sock", fx->dir);
-        g_autofree char *uri2 = g_strdup_printf("unix:%s/mig2.sock", fx->dir);
-        g_autofree char *uri3 = g_strdup_printf("unix:%s/mig3.sock", fx->dir);
-        g_autofree char *uri4 = g_strdup_printf("unix:%s/mig4.sock", fx->dir);
+        g_autofree char *uri1 = g_strdup_printf("unix:%s/mig1.sock", fx->sock_dir);
+        g_autofree char *uri2 = g_strdup_printf("unix:%s/mig2.sock", fx->sock_dir);
+        g_autofree char *uri3 = g_strdup_printf("unix:%s/mig3.sock", fx->sock_dir);
+        g_autofree char *uri4 = g_strdup_printf("unix:%s/mig4.sock", fx->sock_dir);
         g_autofree char *s1 = NULL;
         g_autofree char *s2 = NULL;
         g_autofree char *s3 = NULL;
@@ -1906,6 +2351,12 @@ main(int argc, char **argv)
         ADD("/vmlock-sanlock/start/refused-on-other-host", test_start_refused);
         ADD("/vmlock-sanlock/start/foreground-status", test_foreground_status);
         ADD("/vmlock-sanlock/start/paused-plain", test_start_paused_plain);
+        ADD("/vmlock-sanlock/start/config-typo", test_start_config_typo);
+        ADD("/vmlock-sanlock/start/cdrom-shared", test_start_cdrom_shared);
+        ADD("/vmlock-sanlock/start/wrapped-monitor", test_start_wrapped_monitor);
+        ADD("/vmlock-sanlock/start/damaged-lease-file", test_damaged_lease_file);
+        ADD("/vmlock-sanlock/start/lease-dir-missing", test_lease_dir_missing);
+        ADD("/vmlock-sanlock/start/refused-stale-local", test_start_refused_stale_local);
         ADD("/vmlock-sanlock/hotplug", test_hotplug);
         ADD("/vmlock-sanlock/hotplug/qemu", test_hotplug_qemu);
         ADD("/vmlock-sanlock/hotplug/proxy-blockdev", test_proxy_blockdev);
@@ -1913,6 +2364,8 @@ main(int argc, char **argv)
         ADD("/vmlock-sanlock/pause-keeps-leases", test_pause_keeps_leases);
         ADD("/vmlock-sanlock/migrate", test_migrate);
         ADD("/vmlock-sanlock/migrate/live", test_live_migration);
+        ADD("/vmlock-sanlock/migrate/hotplugged", test_migrate_hotplugged);
+        ADD("/vmlock-sanlock/resume/state-coverage", test_resume_state_coverage);
         ADD("/vmlock-sanlock/migrate/client-killed", test_migrate_client_killed);
         ADD("/vmlock-sanlock/restricted-fd", test_restricted_fd);
         ADD("/vmlock-sanlock/seclabel", test_seclabel);

@@ -551,21 +551,28 @@ test_load_parse_error(void)
 /* ---- unknown keys ------------------------------------------------------- */
 
 static void
-test_warn_unknown_keys(void)
+test_check_keys(void)
 {
-        static const char *const known[] = { "host_id", "user", NULL };
-        g_autoptr(VmlockConfig) config =
-                parse_ok("host_id = 1\n# c\nhostid = 2\nuser = 'u'\n\nbogus = [ ]\n");
-        g_autoptr(VmlockConfig) clean = parse_ok("user = 'root'\n");
+        static const char *const known[] = { "host_id", "lock_manager", NULL };
+        g_autoptr(VmlockConfig) typo =
+                parse_ok("host_id = 1\n# c\nlock_manger = 'sanlock'\nbogus = 2\n");
+        g_autoptr(VmlockConfig) unrelated = parse_ok("host_id = 1\n\nbogus = [ ]\n");
+        g_autoptr(VmlockConfig) clean = parse_ok("host_id = 1\n");
+        g_autoptr(GError) error = NULL;
 
-        g_test_expect_message("vmlock-config", G_LOG_LEVEL_WARNING,
-                              FILENAME ":3: unknown key 'hostid' (ignored)");
-        g_test_expect_message("vmlock-config", G_LOG_LEVEL_WARNING,
-                              FILENAME ":6: unknown key 'bogus' (ignored)");
-        g_assert_cmpuint(vmlock_config_warn_unknown_keys(config, known), ==, 2);
-        g_test_assert_expected_messages();
+        /* The first one, with the key it is a typo of. */
+        g_assert_false(vmlock_config_check_keys(typo, known, &error));
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_CONFIG);
+        g_assert_cmpstr(error->message, ==,
+                        FILENAME ":3: unknown key 'lock_manger' (did you mean 'lock_manager'?)");
+        g_clear_error(&error);
+        g_assert_false(vmlock_config_check_keys(unrelated, known, &error));
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_CONFIG);
+        g_assert_cmpstr(error->message, ==, FILENAME ":3: unknown key 'bogus'");
+        g_clear_error(&error);
 
-        g_assert_cmpuint(vmlock_config_warn_unknown_keys(clean, known), ==, 0);
+        g_assert_true(vmlock_config_check_keys(clean, known, &error));
+        g_assert_no_error(error);
 }
 
 /* ---- the sample files shipped in data/ ---------------------------------- */
@@ -613,7 +620,7 @@ load_sample(const char *name, gboolean optional)
         as_shipped = vmlock_config_load(path, &error);
         g_assert_no_error(error);
         g_assert_nonnull(as_shipped);
-        g_assert_cmpuint(vmlock_config_warn_unknown_keys(as_shipped, NULL), ==, 0);
+        g_assert_true(vmlock_config_check_keys(as_shipped, NULL, NULL));
 
         g_assert_true(g_file_get_contents(path, &text, &len, &error));
         g_assert_no_error(error);
@@ -632,7 +639,7 @@ test_sample_vmlock_conf(void)
         g_autoptr(GError) error = NULL;
         g_autofree char *manager = NULL;
 
-        g_assert_cmpuint(vmlock_config_warn_unknown_keys(config, known), ==, 0);
+        g_assert_true(vmlock_config_check_keys(config, known, NULL));
         g_assert_true(vmlock_config_get_string(config, "lock_manager", "nop", &manager, &error));
         g_assert_no_error(error);
         g_assert_cmpstr(manager, ==, "sanlock");
@@ -657,7 +664,7 @@ test_sample_qemu_sanlock_conf(void)
 
         if (!config)
                 return;
-        g_assert_cmpuint(vmlock_config_warn_unknown_keys(config, known), ==, 0);
+        g_assert_true(vmlock_config_check_keys(config, known, NULL));
         /* Every setting is documented, with a value of the right type. */
         for (guint i = 0; known[i]; i++)
                 g_assert_true(vmlock_config_has_key(config, known[i]));
@@ -704,7 +711,7 @@ main(int argc, char **argv)
         g_test_add_func("/config/load/unreadable", test_load_unreadable);
         g_test_add_func("/config/load/nul-byte", test_load_nul);
         g_test_add_func("/config/load/parse-error", test_load_parse_error);
-        g_test_add_func("/config/warn-unknown-keys", test_warn_unknown_keys);
+        g_test_add_func("/config/check-keys", test_check_keys);
         g_test_add_func("/config/sample/vmlock-conf", test_sample_vmlock_conf);
         g_test_add_func("/config/sample/qemu-sanlock-conf", test_sample_qemu_sanlock_conf);
 

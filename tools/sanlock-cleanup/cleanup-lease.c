@@ -37,6 +37,7 @@
 #include <vmlock/error.h>
 
 #include "drivers/sanlock/sanlock_config.h"
+#include "drivers/sanlock/sanlock_damage.h"
 #include "drivers/sanlock/sanlock_errors.h"
 #include "drivers/sanlock/sanlock_holder.h"
 #include "drivers/sanlock/sanlock_lease.h"
@@ -190,10 +191,92 @@ remove_held(const char *dir, int fd, const char *path, CleanupEntry *entry)
                 cleanup_entry_set(entry, CLEANUP_OUTCOME_DELETED, NULL);
 }
 
+/* A damaged lease file (empty, truncated, zeroed: no lease sanlock can
+ * read, so no acquire can prove it unused) is removed only when no host
+ * can hold its lease:
+ *   1. it was last written more than CLEANUP_ABANDONED_AGE_SECONDS ago: a
+ *      libvirt host creates lease files in place (vmlock links them in
+ *      whole), and writes one within seconds of creating it;
+ *   2. no other host is alive in the lockspace: a host that held the lease
+ *      when its file was damaged holds it still, and only its own daemon
+ *      knows;
+ *   3. this host's daemon does not hold it (an acquire says -EEXIST before
+ *      it reads the file).
+ * Otherwise it is reported as failed, with what to do. */
+static void
+remove_damaged(int sock, CleanupHosts *hosts, const CleanupLeaseOptions *options, int fd,
+               const struct stat *st, const char *path, struct sanlk_resource *res,
+               const char *damage, CleanupEntry *entry)
+{
+        gint64 age = options->now - (gint64)st->st_mtime;
+        gint64 other;
+        int rv;
+
+        if (!options->remove_damaged) {
+                cleanup_entry_set(entry, CLEANUP_OUTCOME_FAILED,
+                                  g_strdup_printf("damaged: %s; no guest can take its lease "
+                                                  "(--remove-damaged removes it once no host "
+                                                  "can hold it)", damage));
+                return;
+        }
+        if (age < CLEANUP_ABANDONED_AGE_SECONDS) {
+                cleanup_entry_set(entry, CLEANUP_OUTCOME_FAILED,
+                                  g_strdup_printf("damaged: %s; kept: written %" G_GINT64_FORMAT
+                                                  " s ago, a host may be creating it (removed "
+                                                  "once older than %d s)", damage, MAX(age, 0),
+                                                  CLEANUP_ABANDONED_AGE_SECONDS));
+                return;
+        }
+        other = cleanup_hosts_other_alive(hosts, options->host_id);
+        if (other != 0) {
+                cleanup_entry_set(entry, CLEANUP_OUTCOME_FAILED,
+                                  other < 0 ? g_strdup_printf("damaged: %s; kept: the lock "
+                                                              "daemon cannot tell which hosts "
+                                                              "are alive", damage)
+                                            : g_strdup_printf(
+                                                      "damaged: %s; kept: host %" G_GINT64_FORMAT
+                                                      " is alive in the lockspace and may "
+                                                      "hold its lease from before the damage; "
+                                                      "remove it by hand once no guest on any "
+                                                      "host uses its disk", damage, other));
+                return;
+        }
+        rv = acquire_settled(sock, res);
+        if (rv >= 0) {
+                /* not damaged for sanlock after all: left for the next run */
+                sanlock_release(sock, -1, 0, 1, &res);
+                cleanup_entry_set(entry, CLEANUP_OUTCOME_FAILED,
+                                  g_strdup_printf("damaged: %s; kept: sanlock could take its "
+                                                  "lease all the same", damage));
+                return;
+        }
+        if (vmlock_sanlock_rv_is_busy(rv)) {
+                g_autofree char *why = busy_reason(rv, res, options);
+
+                cleanup_entry_set(entry, CLEANUP_OUTCOME_FAILED,
+                                  g_strdup_printf("damaged: %s; kept: %s", damage, why));
+                return;
+        }
+        if (!same_file(fd, path))
+                cleanup_entry_set(entry, CLEANUP_OUTCOME_GONE,
+                                  g_strdup("removed or replaced by someone else meanwhile"));
+        else if (options->dry_run)
+                cleanup_entry_set(entry, CLEANUP_OUTCOME_DELETED, g_strdup_printf("damaged: %s",
+                                                                                   damage));
+        else if (unlink(path) < 0)
+                cleanup_entry_set(entry, CLEANUP_OUTCOME_FAILED,
+                                  g_strdup_printf("damaged: %s; cannot remove it: %s", damage,
+                                                  g_strerror(errno)));
+        else
+                cleanup_entry_set(entry, CLEANUP_OUTCOME_DELETED, g_strdup_printf("damaged: %s",
+                                                                                   damage));
+}
+
 gboolean
 cleanup_lease_remove(int *sock, CleanupHosts *hosts, const CleanupLeaseOptions *options,
                      CleanupEntry *entry, GError **error)
 {
+        g_autofree char *damage = NULL;
         g_autofree char *path = g_build_filename(options->dir, entry->name, NULL);
         g_autoptr(VmlockSanlockLease) lease = NULL;
         g_autoptr(GError) local_error = NULL;
@@ -226,6 +309,12 @@ cleanup_lease_remove(int *sock, CleanupHosts *hosts, const CleanupLeaseOptions *
         if (!lease) {
                 cleanup_entry_set(entry, CLEANUP_OUTCOME_FAILED,
                                   g_strdup(local_error->message));
+                goto cleanup;
+        }
+
+        damage = vmlock_sanlock_lease_file_damage(path, 0);
+        if (damage) {
+                remove_damaged(*sock, hosts, options, fd, &st, path, lease->res, damage, entry);
                 goto cleanup;
         }
 

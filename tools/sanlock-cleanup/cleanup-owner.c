@@ -144,3 +144,26 @@ cleanup_hosts_owner_alive(CleanupHosts *hosts, const CleanupOwner *owner)
         /* never seen alive */
         return FALSE;
 }
+
+gint64
+cleanup_hosts_other_alive(CleanupHosts *hosts, guint64 self_id)
+{
+        refresh(hosts);
+        if (!hosts->valid)
+                return -1;
+        for (int i = 0; i < hosts->n_hosts; i++) {
+                const struct sanlk_host *host = &hosts->hosts[i];
+
+                if (host->host_id == self_id)
+                        continue;
+                switch (host->flags & SANLK_HOST_MASK) {
+                case SANLK_HOST_LIVE:
+                case SANLK_HOST_FAIL:
+                case SANLK_HOST_UNKNOWN:
+                        return (gint64)host->host_id;
+                default:
+                        break;
+                }
+        }
+        return 0;
+}

@@ -25,6 +25,11 @@ void cleanup_hosts_free(CleanupHosts *hosts);
  * its lease is in use, and an acquire would be refused (or wait). */
 gboolean cleanup_hosts_owner_alive(CleanupHosts *hosts, const CleanupOwner *owner);
 
+/* The id of a host other than @self_id that is alive, failing or not yet
+ * known in the lockspace (one that may hold leases), or 0 if there is none.
+ * -1 when the daemon cannot tell. */
+gint64 cleanup_hosts_other_alive(CleanupHosts *hosts, guint64 self_id);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(CleanupHosts, cleanup_hosts_free)
 
 G_END_DECLS

@@ -75,9 +75,11 @@ cleanup_report_entries(GPtrArray *entries, gboolean dry_run, gboolean verbose, g
                         print_line(err, "failed", entry, entry->reason);
                         break;
                 case CLEANUP_OUTCOME_DELETED:
-                        if (!quiet && (verbose || dry_run))
+                        /* a damaged file's removal is always worth a line */
+                        if (!quiet && (verbose || dry_run || entry->reason))
                                 print_line(out, dry_run ? "would delete" : "deleted", entry,
-                                           deleted_note(entry));
+                                           entry->reason ? entry->reason
+                                                         : deleted_note(entry));
                         break;
                 case CLEANUP_OUTCOME_SKIPPED:
                         if (!quiet)

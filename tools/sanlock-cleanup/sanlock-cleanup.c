@@ -149,6 +149,7 @@ main(int argc, char **argv)
         GError *error = NULL;
         gboolean dry_run = FALSE, quiet = FALSE, verbose = FALSE, version = FALSE;
         gboolean json = FALSE;
+        gboolean remove_damaged = FALSE;
         double seconds;
         gint jobs = CLEANUP_POOL_DEFAULT_JOBS;
         Progress progress = { 0 };
@@ -161,6 +162,10 @@ main(int argc, char **argv)
                   VMLOCK_CONFIG_DIR ")", "DIR" },
                 { "dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run,
                   "Only list the lease files that would be deleted", NULL },
+                { "remove-damaged", 0, 0, G_OPTION_ARG_NONE, &remove_damaged,
+                  "Also remove damaged lease files (empty, truncated, zeroed) that no host "
+                  "can hold: older than an hour, no other host alive in the lockspace",
+                  NULL },
                 { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet,
                   "Print only failures", NULL },
                 { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
@@ -191,8 +196,8 @@ main(int argc, char **argv)
         g_option_context_set_description(context,
                 "Exit status:\n"
                 "  0  every lease file was examined; the unused ones were deleted\n"
-                "  1  some files could not be examined or deleted (see the 'failed' lines),\n"
-                "     or the run was interrupted\n"
+                "  1  some files could not be examined or deleted (see the 'failed' lines:\n"
+                "     damaged lease files among them), or the run was interrupted\n"
                 "  2  wrong usage\n"
                 "  3  nothing was done: unreadable configuration or lease directory, no\n"
                 "     sanlock daemon, or this host is not in the lockspace\n");
@@ -243,6 +248,9 @@ main(int argc, char **argv)
         progress.start = start;
         lease_options.dir = config->disk_lease_dir;
         lease_options.dry_run = dry_run;
+        lease_options.remove_damaged = remove_damaged;
+        lease_options.host_id = config->host_id;
+        lease_options.now = g_get_real_time() / G_USEC_PER_SEC;
         /* kept leases are listed with --verbose only */
         lease_options.describe_holders = verbose;
         if (!cleanup_pool_run(entries, &lease_options, (guint)jobs,

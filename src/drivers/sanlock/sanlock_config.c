@@ -120,7 +120,8 @@ vmlock_sanlock_config_load(const char *path, GError **error)
         file = vmlock_config_load(path, error);
         if (!file)
                 return NULL;
-        vmlock_config_warn_unknown_keys(file, known_keys);
+        if (!vmlock_config_check_keys(file, known_keys, error))
+                return NULL;
 
         config = g_new0(VmlockSanlockConfig, 1);
         config->filename = g_strdup(path);

@@ -20,6 +20,7 @@
 #include <vmlock/error.h>
 
 #include "drivers/sanlock/sanlock_config.h"
+#include "drivers/sanlock/sanlock_damage.h"
 #include "drivers/sanlock/sanlock_errors.h"
 #include "drivers/sanlock/sanlock_holder.h"
 #include "drivers/sanlock/sanlock_hosts.h"
@@ -28,6 +29,7 @@
 #include "drivers/sanlock/sanlock_lockspace.h"
 #include "drivers/sanlock/sanlock_release.h"
 #include "drivers/sanlock/sanlock_trust.h"
+#include "drivers/sanlock/sanlock_watch.h"
 #include "locking/lock_driver.h"
 #include "util/log.h"
 
@@ -580,6 +582,25 @@ renew_removed_files(VmlockSanlockLease **batch, guint n, VmlockSanlockLease **re
         return renewed;
 }
 
+/* A batch refused by anything but a holder: a damaged lease file of it is
+ * named, with what is wrong with it, rather than sanlock's errno of its
+ * reads. Returns TRUE when there was one. */
+static gboolean
+set_damage_error(VmlockSanlockLease **batch, guint n, GError **error)
+{
+        for (guint i = 0; i < n; i++) {
+                const char *path = batch[i]->res->disks[0].path;
+                g_autofree char *damage = vmlock_sanlock_lease_file_damage(
+                        path, batch[i]->res->disks[0].offset);
+
+                if (damage) {
+                        vmlock_sanlock_set_damage_error(error, batch[i]->label, path, damage);
+                        return TRUE;
+                }
+        }
+        return FALSE;
+}
+
 /* A batch refused by anything but a holder, after a removed lease file:
  * renews the files and tries again, a few times, before giving up. */
 #define FILE_RETRIES 3
@@ -652,13 +673,16 @@ acquire_leases(const SanlockObject *obj, int sock, GError **error)
 
                 if (rv < 0 || local) {
                         int undo = release_range(obj, sock, res, done);
+                        gboolean busy = vmlock_sanlock_rv_is_busy(rv);
 
                         if (undo < 0)
                                 g_debug("releasing the %u leases taken before failed: %d",
                                         done, undo);
                         if (local)
                                 g_propagate_error(error, local);
-                        else if (retries == FILE_RETRIES && !vmlock_sanlock_rv_is_busy(rv))
+                        else if (!busy && set_damage_error(batch, n, error))
+                                g_debug("batch refused (%d) for a damaged lease file", rv);
+                        else if (retries == FILE_RETRIES && !busy)
                                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_LEASE_BUSY,
                                             "cannot lock %s: the lease file %s was removed "
                                             "while starting (by vmlock-sanlock-cleanup?); "
@@ -715,6 +739,175 @@ apply_state(SanlockObject *obj, const char *state, GError **error)
         return TRUE;
 }
 
+/* Whether one of the object's leases is the sanlock resource @res. */
+static gboolean
+object_has_lease(const SanlockObject *obj, const struct sanlk_resource *res)
+{
+        for (guint i = 0; i < obj->leases->len; i++) {
+                const VmlockSanlockLease *lease = g_ptr_array_index(obj->leases, i);
+
+                if (vmlock_sanlock_lease_same(lease->res, res))
+                        return TRUE;
+        }
+        return FALSE;
+}
+
+/* A lease a hand-over state lists that the object lacks (a disk hot-plugged
+ * at the source, missing from the XML here): taken as the state names it,
+ * once its file passes the checks a lease file of ours would. */
+static VmlockSanlockLease *
+handed_over_lease(const struct sanlk_resource *res, GError **error)
+{
+        const VmlockSanlockConfig *config = driver_config;
+        gboolean shared = (res->flags & SANLK_RES_SHARED) != 0;
+        g_autoptr(VmlockSanlockLease) lease = NULL;
+        g_autofree char *label = NULL;
+        g_autofree char *what = NULL;
+        g_autofree char *expected = NULL;
+        /* sanlock's names need not end in a NUL at their full length */
+        char ls_name[SANLK_NAME_LEN + 1] = { 0 };
+        char res_name[SANLK_NAME_LEN + 1] = { 0 };
+        const char *path;
+        struct stat st;
+        int found;
+
+        memcpy(ls_name, res->lockspace_name, SANLK_NAME_LEN);
+        memcpy(res_name, res->name, SANLK_NAME_LEN);
+        if (res->num_disks != 1) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_LEASE_STATE,
+                            "the state handed over names lease %s:%s on %u disks: vmlock "
+                            "leases live on one", ls_name, res_name,
+                            res->num_disks);
+                return NULL;
+        }
+        path = res->disks[0].path;
+        if (!g_str_equal(ls_name, VMLOCK_SANLOCK_DISK_LOCKSPACE)) {
+                label = g_strdup_printf("lease %s:%s (%s:%" G_GUINT64_FORMAT ") handed over "
+                                        "by the state", ls_name, res_name, path,
+                                        (guint64)res->disks[0].offset);
+                lease = vmlock_sanlock_lease_new(label, ls_name, res_name, path,
+                                                 res->disks[0].offset, shared, error);
+                if (!lease || !check_explicit_lease_file(lease, error))
+                        return NULL;
+                return g_steal_pointer(&lease);
+        }
+
+        label = g_strdup_printf("disk lease %s (%s) handed over by the state, for a disk "
+                                "not in this guest's XML", res_name, path);
+        expected = config->auto_disk_leases
+                           ? g_build_filename(config->disk_lease_dir, res_name, NULL)
+                           : NULL;
+        if (!expected || !g_str_equal(path, expected) || res->disks[0].offset != 0) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_LEASE_STATE,
+                            "cannot take the %s: %s", label,
+                            expected ? "this host keeps that lease elsewhere, in "
+                                       "disk_lease_dir"
+                                     : "this host has no automatic disk leases "
+                                       "(auto_disk_leases = 0)");
+                if (expected)
+                        g_prefix_error(error, "%s: ", config->filename);
+                return NULL;
+        }
+        lease = vmlock_sanlock_lease_new(label, ls_name, res_name, path, 0, shared,
+                                         error);
+        if (!lease)
+                return NULL;
+        what = g_strdup_printf("the lease file of the %s", label);
+        found = vmlock_sanlock_trust_file(config, path, what, &st, error);
+        if (found < 0)
+                return NULL;
+        if (found == 0) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_LEASE_STATE,
+                            "cannot take the %s: its lease file does not exist here (is "
+                            "disk_lease_dir the same shared directory on both hosts?)",
+                            label);
+                return NULL;
+        }
+        lease->auto_file = TRUE;
+        lease->file_dev = st.st_dev;
+        lease->file_ino = st.st_ino;
+        return g_steal_pointer(&lease);
+}
+
+/* A state handed over by another holder (VMLOCK_LOCK_ACQUIRE_HANDOVER) must
+ * list every lease of the object: one it lacks (an empty or truncated
+ * state) would be taken with no version to check. What it lists beyond
+ * them is added, so no lease the source gave up is left untaken. */
+static gboolean
+apply_handover(SanlockObject *obj, const char *state, GError **error)
+{
+        g_autoptr(GPtrArray) resources = NULL;
+        g_autoptr(GPtrArray) missing = g_ptr_array_new();
+        g_autoptr(GError) local = NULL;
+
+        resources = vmlock_sanlock_state_parse(state, &local);
+        if (!resources) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_LEASE_STATE,
+                            "the state handed over cannot be read (truncated in the copy?): "
+                            "%s", local->message);
+                return FALSE;
+        }
+        /* An exclusive lease listed without its version (an entry cut short)
+         * is as unchecked as one not listed. */
+        for (guint i = 0; i < obj->leases->len; i++) {
+                VmlockSanlockLease *lease = g_ptr_array_index(obj->leases, i);
+                gboolean exclusive = !(lease->res->flags & SANLK_RES_SHARED);
+                gboolean listed = FALSE;
+
+                for (guint j = 0; j < resources->len && !listed; j++) {
+                        const struct sanlk_resource *arg = g_ptr_array_index(resources, j);
+
+                        listed = vmlock_sanlock_lease_same(lease->res, arg) &&
+                                 (!exclusive || (arg->flags & SANLK_RES_LVER));
+                }
+                if (!listed)
+                        g_ptr_array_add(missing, lease->label);
+        }
+        if (missing->len > 0) {
+                g_autofree char *who = object_describe(obj);
+                g_autofree char *names = NULL;
+
+                g_ptr_array_add(missing, NULL);
+                names = g_strjoinv(", ", (char **)missing->pdata);
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_LEASE_STATE,
+                            "cannot take the leases of %s: the state handed over does not list "
+                            "%s with %s (%s state?), so vmlock cannot check that "
+                            "nobody used %s since; give the whole state that `pause --release` "
+                            "or `migrate` printed",
+                            who, names, missing->len > 2 ? "their versions" : "its version",
+                            *state ? "a truncated" : "an empty",
+                            missing->len > 2 ? "them" : "it");
+                return FALSE;
+        }
+        if (!apply_state(obj, state, error))
+                return FALSE;
+        for (guint j = 0; j < resources->len; j++) {
+                const struct sanlk_resource *arg = g_ptr_array_index(resources, j);
+                VmlockSanlockLease *extra;
+
+                if (object_has_lease(obj, arg))
+                        continue;
+                if (!(arg->flags & SANLK_RES_SHARED) && !(arg->flags & SANLK_RES_LVER)) {
+                        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_LEASE_STATE,
+                                    "the state handed over lists lease %.48s:%.48s without "
+                                    "its version (a truncated state?): give the whole state "
+                                    "that `pause --release` or `migrate` printed",
+                                    arg->lockspace_name, arg->name);
+                        return FALSE;
+                }
+                extra = handed_over_lease(arg, error);
+                if (!extra)
+                        return FALSE;
+                if (!(extra->res->flags & SANLK_RES_SHARED)) {
+                        extra->res->lver = arg->lver;
+                        extra->res->flags |= SANLK_RES_LVER;
+                }
+                g_debug("taking %s too", extra->label);
+                g_ptr_array_add(obj->leases, extra);
+        }
+        return TRUE;
+}
+
 static gboolean
 sanlock_drv_requires_disk_leases(void)
 {
@@ -757,8 +950,15 @@ sanlock_drv_acquire(VmlockLockObject *object, const char *state, unsigned int fl
                      flags, (int)action);
 
         if (!check_flags("acquire", flags,
-                         VMLOCK_LOCK_ACQUIRE_REGISTER_ONLY | VMLOCK_LOCK_ACQUIRE_RESTRICT, error))
+                         VMLOCK_LOCK_ACQUIRE_REGISTER_ONLY | VMLOCK_LOCK_ACQUIRE_RESTRICT |
+                                 VMLOCK_LOCK_ACQUIRE_HANDOVER,
+                         error))
                 return FALSE;
+        if ((flags & VMLOCK_LOCK_ACQUIRE_HANDOVER) && !state) {
+                g_set_error_literal(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                                    "sanlock lock driver: a hand-over needs the state");
+                return FALSE;
+        }
         if (!check_require_lease(obj, error))
                 return FALSE;
         if (driver_read_only && obj->leases->len > 0 &&
@@ -766,6 +966,16 @@ sanlock_drv_acquire(VmlockLockObject *object, const char *state, unsigned int fl
                 g_set_error_literal(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
                                     "the sanlock lock driver was loaded for queries only: it "
                                     "takes no leases");
+                return FALSE;
+        }
+
+        /* Only an explicit hand-over proves coverage; a state of our own
+         * (pause --release, then resume here) may lack a disk recorded
+         * since, which has no version to check. */
+        if (flags & VMLOCK_LOCK_ACQUIRE_HANDOVER) {
+                if (!apply_handover(obj, state, error))
+                        return FALSE;
+        } else if (state && *state && !apply_state(obj, state, error)) {
                 return FALSE;
         }
 
@@ -803,9 +1013,6 @@ sanlock_drv_acquire(VmlockLockObject *object, const char *state, unsigned int fl
                         return FALSE;
                 }
         }
-
-        if (state && *state && !apply_state(obj, state, error))
-                return FALSE;
 
         if (in_guest) {
                 sock = sanlock_register();
@@ -897,11 +1104,13 @@ inquire_state(const SanlockObject *obj, char **ret_state, GError **error)
         return TRUE;
 }
 
-/* The object's leases that @state (the pid's leases now) lists. A state
- * that cannot be read is an error: taking it as "nothing held" would
+/* The object's leases that @state (the pid's leases now) lists, or with
+ * @all every lease it lists: a pause hands over all the guest holds, also
+ * leases taken over from a migration source for disks not in its XML. A
+ * state that cannot be read is an error: taking it as "nothing held" would
  * report a release that left every lease held. */
 static gboolean
-held_leases(const SanlockObject *obj, const char *state, GPtrArray **ret_held,
+held_leases(const SanlockObject *obj, const char *state, gboolean all, GPtrArray **ret_held,
             GError **error)
 {
         g_autoptr(GPtrArray) held = g_ptr_array_new();
@@ -916,6 +1125,10 @@ held_leases(const SanlockObject *obj, const char *state, GPtrArray **ret_held,
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INTERNAL,
                             "cannot release the leases of %s: %s", who, local->message);
                 return FALSE;
+        }
+        if (all) {
+                *ret_held = g_steal_pointer(&resources);
+                return TRUE;
         }
         for (guint i = 0; i < obj->leases->len; i++) {
                 VmlockSanlockLease *lease = g_ptr_array_index(obj->leases, i);
@@ -954,7 +1167,8 @@ sanlock_drv_release(VmlockLockObject *object, char **ret_state, unsigned int fla
 
         /* What the pid holds now: the state to hand back, and which of our
          * leases to release (one never taken is skipped, not an error). */
-        if (!inquire_state(obj, &state, error) || !held_leases(obj, state, &held, error))
+        if (!inquire_state(obj, &state, error) ||
+            !held_leases(obj, state, ret_state != NULL, &held, error))
                 return FALSE;
 
         /* Explicit batches, never SANLK_REL_ALL: with more than 8 leases held
@@ -998,6 +1212,52 @@ sanlock_drv_inquire(VmlockLockObject *object, char **ret_state, unsigned int fla
                 return TRUE;
         }
         return inquire_state(obj, ret_state, error);
+}
+
+static gboolean
+sanlock_drv_state_extra(VmlockLockObject *object, const char *state, unsigned int flags,
+                        GStrv *ret_extra, GError **error)
+{
+        SanlockObject *obj = object_priv(object);
+        g_autoptr(GPtrArray) resources = NULL;
+        g_autoptr(GPtrArray) extra = g_ptr_array_new_with_free_func(g_free);
+
+        VMLOCK_TRACE("object=%p state=%s flags=0x%x", object, VMLOCK_NULLSTR(state), flags);
+
+        if (!check_flags("state_extra", flags, 0, error))
+                return FALSE;
+        resources = vmlock_sanlock_state_parse(state, error);
+        if (!resources)
+                return FALSE;
+        for (guint j = 0; j < resources->len; j++) {
+                const struct sanlk_resource *res = g_ptr_array_index(resources, j);
+                const char *mode = (res->flags & SANLK_RES_SHARED) ? "shared" : "exclusive";
+
+                if (object_has_lease(obj, res))
+                        continue;
+                if (strncmp(res->lockspace_name, VMLOCK_SANLOCK_DISK_LOCKSPACE,
+                            SANLK_NAME_LEN) == 0)
+                        g_ptr_array_add(extra, g_strdup_printf(
+                                                "disk lease %.48s (%s), %s", res->name,
+                                                res->num_disks ? res->disks[0].path : "?",
+                                                mode));
+                else
+                        g_ptr_array_add(extra, g_strdup_printf(
+                                                "lease %.48s:%.48s (%s:%" G_GUINT64_FORMAT
+                                                "), %s",
+                                                res->lockspace_name, res->name,
+                                                res->num_disks ? res->disks[0].path : "?",
+                                                res->num_disks ? (guint64)res->disks[0].offset
+                                                               : 0,
+                                                mode));
+        }
+        if (extra->len == 0) {
+                *ret_extra = NULL;
+                return TRUE;
+        }
+        g_ptr_array_add(extra, NULL);
+        *ret_extra = (GStrv)g_ptr_array_free(g_steal_pointer(&extra), FALSE);
+        return TRUE;
 }
 
 /* ---- describe ----------------------------------------------------------- */
@@ -1073,14 +1333,16 @@ sanlock_drv_describe_resource(unsigned int type, const char *name, gsize n_param
                         "(%s would be its lease file)", path);
                 return TRUE;
         }
-        if (st.st_size == 0) {
-                *ret_description = g_strdup_printf("no lease yet: its lease file %s is empty "
-                                                   "(being created right now?)", path);
-                return TRUE;
-        }
-
         ls_path = g_build_filename(config->disk_lease_dir, VMLOCK_SANLOCK_DISK_LOCKSPACE, NULL);
         rv = vmlock_sanlock_holder_read(lease->res, ls_path, &holders, &shared);
+        if (rv < 0 || st.st_size == 0) {
+                g_autofree char *damage = vmlock_sanlock_lease_file_damage(path, 0);
+
+                if (damage) {
+                        vmlock_sanlock_set_damage_error(error, lease->label, path, damage);
+                        return FALSE;
+                }
+        }
         if (rv < 0) {
                 VmlockSanlockErrorContext ctx = {
                         .op = VMLOCK_SANLOCK_OP_READ,
@@ -1190,6 +1452,27 @@ sanlock_drv_wait_released(const char *state, guint timeout_ms, unsigned int flag
                 return TRUE;
         }
         return vmlock_sanlock_wait_released(state, timeout_ms, ret_released, error);
+}
+
+static gboolean
+sanlock_drv_daemon_connect(unsigned int flags, int *ret_fd, GError **error)
+{
+        VMLOCK_TRACE("flags=0x%x", flags);
+
+        if (!check_flags("daemon_connect", flags, 0, error))
+                return FALSE;
+        return vmlock_sanlock_daemon_connect(ret_fd, error);
+}
+
+static gboolean
+sanlock_drv_process_state(unsigned int pid, unsigned int flags, char **ret_state,
+                          GError **error)
+{
+        VMLOCK_TRACE("pid=%u flags=0x%x", pid, flags);
+
+        if (!check_flags("process_state", flags, 0, error))
+                return FALSE;
+        return vmlock_sanlock_process_state(pid, ret_state, error);
 }
 
 /* ---- the lockspace ------------------------------------------------------- */
@@ -1303,4 +1586,7 @@ __attribute__((visibility("default"))) const VmlockLockDriver vmlock_lock_driver
         .list_hosts = sanlock_drv_list_hosts,
         .requires_disk_leases = sanlock_drv_requires_disk_leases,
         .wait_released = sanlock_drv_wait_released,
+        .state_extra = sanlock_drv_state_extra,
+        .daemon_connect = sanlock_drv_daemon_connect,
+        .process_state = sanlock_drv_process_state,
 };

@@ -175,6 +175,7 @@ lockspace_ensure_file(const VmlockSanlockConfig *config, const char *path, GErro
         struct stat st;
         mode_t mode = config->group != (gid_t)-1 ? 0660 : 0600;
         gboolean created = FALSE;
+        int dir_rv;
         int found;
 
         if (!vmlock_sanlock_trust_lease_dir(config, error))
@@ -186,11 +187,18 @@ lockspace_ensure_file(const VmlockSanlockConfig *config, const char *path, GErro
         if (found > 0)
                 return lockspace_fix_owner(config, path, &st, error);
 
-        if (stat(config->disk_lease_dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        dir_rv = stat(config->disk_lease_dir, &st);
+        if (dir_rv < 0 || !S_ISDIR(st.st_mode)) {
+                gboolean missing = dir_rv < 0 && errno == ENOENT;
+
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_LOCKSPACE,
-                            "cannot create lockspace %s: disk_lease_dir %s (%s) is not a "
-                            "directory", VMLOCK_SANLOCK_DISK_LOCKSPACE, config->disk_lease_dir,
-                            config->filename);
+                            "cannot create lockspace %s: disk_lease_dir %s (%s) %s",
+                            VMLOCK_SANLOCK_DISK_LOCKSPACE, config->disk_lease_dir,
+                            config->filename,
+                            missing ? "does not exist: create it on the shared storage "
+                                      "(the same directory on every host), or mount that "
+                                      "storage there"
+                                    : "is not a directory");
                 return FALSE;
         }
         if (!vmlock_sanlock_file_create(path, mode, config->user, config->group, lockspace_init,
