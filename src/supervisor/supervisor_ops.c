@@ -294,17 +294,18 @@ supervisor_lease_lost(const char *reason, gboolean daemon_hangs, gpointer data)
         record->lease_lost = TRUE;
         if (vmlock_domain_get_on_lockfailure(record->dom) == VMLOCK_LOCK_FAILURE_PAUSE) {
                 if (sv->monitor && stop_cpus(sv, &error)) {
-                        /* Whatever was under way (a migration) ends here. */
-                        if (sv->state != GUEST_RELEASED)
-                                supervisor_set_state(sv, GUEST_PAUSED);
-                        /* What the daemon may still hold goes back (a daemon
+                        /* Whatever was under way (a migration) ends here.
+                         * What the daemon may still hold goes back (a daemon
                          * that hangs would hang this loop). */
-                        if (daemon_hangs || !release_leases(sv, &error)) {
-                                g_debug("guest '%s': leases not released: %s", guest_name(sv),
-                                        error ? error->message : "the daemon hangs");
-                                if (sv->state != GUEST_RELEASED)
+                        if (sv->state != GUEST_RELEASED) {
+                                supervisor_set_state(sv, GUEST_PAUSED);
+                                if (daemon_hangs || !release_leases(sv, &error)) {
+                                        g_debug("guest '%s': leases not released: %s",
+                                                guest_name(sv),
+                                                error ? error->message : "the daemon hangs");
                                         supervisor_set_state(sv, GUEST_RELEASED);
-                                supervisor_note_held_leases(sv);
+                                        supervisor_note_held_leases(sv);
+                                }
                         }
                         g_free(record->lock_state);
                         record->lock_state = g_steal_pointer(&held);
