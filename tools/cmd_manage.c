@@ -136,13 +136,13 @@ parse_command(int *argc, char ***argv, const char *params, const char *summary,
 }
 
 static JsonNode *
-control_execute(const char *name, const char *command, JsonObject *arguments, GError **error)
+control_execute(const char *name, ControlCommandId id, JsonObject *arguments, GError **error)
 {
-        return tool_control_execute(opt_state_dir, name, command, arguments, error);
+        return tool_control_execute(opt_state_dir, name, id, arguments, error);
 }
 
 JsonNode *
-tool_control_execute(const char *state_dir_option, const char *name, const char *command,
+tool_control_execute(const char *state_dir_option, const char *name, ControlCommandId id,
                      JsonObject *arguments, GError **error)
 {
         const char *state_dir = state_dir_path_resolve(state_dir_option);
@@ -158,17 +158,17 @@ tool_control_execute(const char *state_dir_option, const char *name, const char 
         peer.socket_path = path;
         peer.guest_pid = vmlock_domain_get_pid(record->dom);
         peer.supervisor_pid = record->supervisor_pid;
-        return control_client_execute(&peer, command, arguments, error);
+        return control_client_execute(&peer, id, arguments, error);
 }
 
 /* Runs a command that answers nothing worth printing. */
 static int
-control_run(const char *name, const char *command, JsonObject *arguments)
+control_run(const char *name, ControlCommandId id, JsonObject *arguments)
 {
         g_autoptr(JsonNode) ret = NULL;
         GError *error = NULL;
 
-        ret = control_execute(name, command, arguments, &error);
+        ret = control_execute(name, id, arguments, &error);
         if (!ret)
                 return tool_report_error(error, VMLOCK_EXIT_ERROR);
         return VMLOCK_EXIT_OK;
@@ -176,13 +176,13 @@ control_run(const char *name, const char *command, JsonObject *arguments)
 
 /* Runs a command whose answer is {"state": STRING or null}; prints it. */
 static int
-control_run_print_state(const char *name, const char *command, JsonObject *arguments)
+control_run_print_state(const char *name, ControlCommandId id, JsonObject *arguments)
 {
         g_autoptr(JsonNode) ret = NULL;
         GError *error = NULL;
         const char *state;
 
-        ret = control_execute(name, command, arguments, &error);
+        ret = control_execute(name, id, arguments, &error);
         if (!ret)
                 return tool_report_error(error, VMLOCK_EXIT_ERROR);
         state = JSON_NODE_HOLDS_OBJECT(ret)
@@ -332,7 +332,7 @@ cmd_status(int argc, char **argv)
         if (argc != 2)
                 return tool_usage_error(VMLOCK_EXIT_USAGE, "missing NAME");
 
-        status_node = control_execute(argv[1], "query-guest", NULL, &error);
+        status_node = control_execute(argv[1], CONTROL_QUERY_GUEST, NULL, &error);
         if (!status_node)
                 return tool_report_error(error, VMLOCK_EXIT_ERROR);
         if (!JSON_NODE_HOLDS_OBJECT(status_node)) {
@@ -362,16 +362,14 @@ attach_disk(const char *name, const char *path)
         } else if (stat(path, &st) == 0 && S_ISBLK(st.st_mode)) {
                 type = "block";
         }
-        json_object_set_string_member(arguments, "path", path);
-        json_object_set_string_member(arguments, "type", type);
-        json_object_set_boolean_member(arguments, "readonly", opt_readonly);
-        json_object_set_boolean_member(arguments, "shareable", opt_shareable);
-        json_object_set_boolean_member(arguments, "lease-only", opt_lease_only);
-        if (opt_format)
-                json_object_set_string_member(arguments, "format", opt_format);
-        if (opt_bus)
-                json_object_set_string_member(arguments, "bus", opt_bus);
-        return control_run(name, "attach-disk", arguments);
+        control_args_set_string(arguments, CONTROL_ATTACH_DISK, "path", path);
+        control_args_set_string(arguments, CONTROL_ATTACH_DISK, "type", type);
+        control_args_set_bool(arguments, CONTROL_ATTACH_DISK, "readonly", opt_readonly);
+        control_args_set_bool(arguments, CONTROL_ATTACH_DISK, "shareable", opt_shareable);
+        control_args_set_bool(arguments, CONTROL_ATTACH_DISK, "lease-only", opt_lease_only);
+        control_args_set_string(arguments, CONTROL_ATTACH_DISK, "format", opt_format);
+        control_args_set_string(arguments, CONTROL_ATTACH_DISK, "bus", opt_bus);
+        return control_run(name, CONTROL_ATTACH_DISK, arguments);
 }
 
 int
@@ -410,8 +408,8 @@ cmd_detach_disk(int argc, char **argv)
         {
                 g_autoptr(JsonObject) arguments = json_object_new();
 
-                json_object_set_string_member(arguments, "path", argv[2]);
-                return control_run(argv[1], "detach-disk", arguments);
+                control_args_set_string(arguments, CONTROL_DETACH_DISK, "path", argv[2]);
+                return control_run(argv[1], CONTROL_DETACH_DISK, arguments);
         }
 }
 
@@ -436,16 +434,15 @@ lease_command(int argc, char **argv, gboolean attach)
                 return tool_usage_error(VMLOCK_EXIT_USAGE, "--offset must not be negative");
         {
                 g_autoptr(JsonObject) arguments = json_object_new();
+                ControlCommandId id = attach ? CONTROL_ATTACH_LEASE : CONTROL_DETACH_LEASE;
 
-                if (opt_lockspace)
-                        json_object_set_string_member(arguments, "lockspace", opt_lockspace);
-                json_object_set_string_member(arguments, "key", opt_key);
+                control_args_set_string(arguments, id, "lockspace", opt_lockspace);
+                control_args_set_string(arguments, id, "key", opt_key);
                 if (attach) {
-                        json_object_set_string_member(arguments, "path", opt_path);
-                        json_object_set_int_member(arguments, "offset", opt_offset);
+                        control_args_set_string(arguments, id, "path", opt_path);
+                        control_args_set_uint(arguments, id, "offset", (guint64)opt_offset);
                 }
-                return control_run(argv[1], attach ? "attach-lease" : "detach-lease",
-                                   arguments);
+                return control_run(argv[1], id, arguments);
         }
 }
 
@@ -479,8 +476,8 @@ cmd_pause(int argc, char **argv)
         {
                 g_autoptr(JsonObject) arguments = json_object_new();
 
-                json_object_set_boolean_member(arguments, "release", opt_release);
-                return control_run_print_state(argv[1], "pause", arguments);
+                control_args_set_bool(arguments, CONTROL_PAUSE, "release", opt_release);
+                return control_run_print_state(argv[1], CONTROL_PAUSE, arguments);
         }
 }
 
@@ -500,9 +497,8 @@ cmd_resume(int argc, char **argv)
         {
                 g_autoptr(JsonObject) arguments = json_object_new();
 
-                if (opt_state)
-                        json_object_set_string_member(arguments, "state", opt_state);
-                return control_run(argv[1], "resume", arguments);
+                control_args_set_string(arguments, CONTROL_RESUME, "state", opt_state);
+                return control_run(argv[1], CONTROL_RESUME, arguments);
         }
 }
 
@@ -516,5 +512,5 @@ cmd_inquire(int argc, char **argv)
                            "released with; nothing when the driver keeps no state.\n",
                            NULL, 1, 1, &status))
                 return status;
-        return control_run_print_state(argv[1], "inquire", NULL);
+        return control_run_print_state(argv[1], CONTROL_INQUIRE, NULL);
 }

@@ -54,8 +54,8 @@ migrate(const char *name, const char *uri)
         GError *error = NULL;
         g_autofree char *last_status = NULL;
 
-        json_object_set_string_member(arguments, "uri", uri);
-        ret = tool_control_execute(opt_state_dir, name, "migrate", arguments, &error);
+        control_args_set_string(arguments, CONTROL_MIGRATE, "uri", uri);
+        ret = tool_control_execute(opt_state_dir, name, CONTROL_MIGRATE, arguments, &error);
         if (!ret)
                 return tool_report_error(error, VMLOCK_EXIT_ERROR);
         /* No deadline: a big guest takes long; QEMU says when it is over. */
@@ -65,7 +65,7 @@ migrate(const char *name, const char *uri)
                 const char *status;
                 const char *state;
 
-                progress_node = tool_control_execute(opt_state_dir, name, "query-migration",
+                progress_node = tool_control_execute(opt_state_dir, name, CONTROL_QUERY_MIGRATION,
                                                      NULL, &error);
                 if (!progress_node)
                         return tool_report_error(error, VMLOCK_EXIT_ERROR);

@@ -12,8 +12,8 @@
  * It loads no lock driver and touches no lease storage (which may be what
  * failed). It runs as root and acts on what the state dir holds, so a dir,
  * record or socket others could have planted is refused before it connects
- * anywhere (state-dir.h). If no supervisor answers, the PID sanlock gave is
- * killed. Exit status 0 or 1.
+ * anywhere (supervisor/state_dir.h). If no supervisor answers, the PID
+ * sanlock gave is killed. Exit status 0 or 1.
  */
 #define G_LOG_DOMAIN "vmlock-tool"
 
@@ -71,9 +71,9 @@ ask_supervisor(const char *state_dir, const char *action, const char *uuid, GErr
         peer.socket_path = path;
         peer.guest_pid = vmlock_domain_get_pid(record->dom);
         peer.supervisor_pid = record->supervisor_pid;
-        json_object_set_string_member(arguments, "action", action);
-        json_object_set_string_member(arguments, "uuid", uuid);
-        ret = control_client_execute(&peer, "lock-failure", arguments, error);
+        control_args_set_string(arguments, CONTROL_LOCK_FAILURE, "action", action);
+        control_args_set_string(arguments, CONTROL_LOCK_FAILURE, "uuid", uuid);
+        ret = control_client_execute(&peer, CONTROL_LOCK_FAILURE, arguments, error);
         return ret != NULL;
 }
 

@@ -3,6 +3,8 @@
 
 #include <json-glib/json-glib.h>
 
+#include "control/control_protocol.h"
+
 G_BEGIN_DECLS
 
 /* Exit statuses. `vmlock start` exits with the guest's own status once the
@@ -37,9 +39,10 @@ gboolean tool_parse_options(GOptionContext *context, int *argc, char ***argv, in
                             int *failure_status);
 
 /* Asks the supervisor of guest @name (state dir: @state_dir_option, else
- * the default) to run @command; returns its answer. */
+ * the default) to run control command @id (control_protocol.h); returns its
+ * answer. */
 JsonNode *tool_control_execute(const char *state_dir_option, const char *name,
-                               const char *command, JsonObject *arguments, GError **error);
+                               ControlCommandId id, JsonObject *arguments, GError **error);
 
 int cmd_start(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);

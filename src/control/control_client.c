@@ -45,9 +45,10 @@ set_unreachable_error(GError **error, const ControlPeer *peer, const GError *cau
 }
 
 JsonNode *
-control_client_execute(const ControlPeer *peer, const char *command, JsonObject *arguments,
+control_client_execute(const ControlPeer *peer, ControlCommandId id, JsonObject *arguments,
                        GError **error)
 {
+        const char *command = control_command_get(id)->name;
         g_autoptr(QmpStream) stream = NULL;
         g_autoptr(JsonObject) reply = NULL;
         g_autoptr(GError) local = NULL;

@@ -12,6 +12,8 @@
 
 #include <json-glib/json-glib.h>
 
+#include "control/control_protocol.h"
+
 G_BEGIN_DECLS
 
 /* A guest's supervisor, as the guest's record names it. */
@@ -22,12 +24,13 @@ typedef struct {
         pid_t supervisor_pid;
 } ControlPeer;
 
-/* Asks @peer to run @command and returns its answer. The supervisor's
+/* Asks @peer to run command @id with @arguments (built with
+ * control_args_set_*(), may be NULL) and returns its answer. The supervisor's
  * refusal comes back as the GError it sent. When it cannot be asked: a
  * supervisor that runs (still the guest's parent) but did not answer in
  * time is VMLOCK_ERROR_IO ("... is busy ..."); one that is gone is
  * VMLOCK_ERROR_INVALID_ARG naming both pids and how to stop the guest. */
-JsonNode *control_client_execute(const ControlPeer *peer, const char *command,
+JsonNode *control_client_execute(const ControlPeer *peer, ControlCommandId id,
                                  JsonObject *arguments, GError **error);
 
 G_END_DECLS

@@ -21,6 +21,10 @@
  * is dropped; the server never waits for it. Far above any one answer (QEMU's
  * query-qmp-schema is about 200 KiB), which always gets queued. */
 #define MAX_QUEUED_OUTPUT (1024 * 1024)
+/* Commands wait while one is handled (answers keep their order); a client
+ * that sends more than this meanwhile is dropped: room for the largest
+ * message QMP allows, and then some. */
+#define MAX_QUEUED_INPUT (2 * QMP_MAX_MESSAGE)
 /* Sent bytes are cut from the queue's front once this many have gathered. */
 #define COMPACT_AT (64 * 1024)
 
@@ -297,6 +301,9 @@ static gboolean
 client_readable(int fd, GIOCondition condition, gpointer data)
 {
         QmpServerClient *client = data;
+        /* Handling a command may drop the client, and with it the last
+         * reference: keep it until we are done here. */
+        g_autoptr(QmpServerClient) hold = qmp_server_client_ref(client);
         g_autoptr(GError) error = NULL;
 
         if (!qmp_stream_fill(client->stream, &error)) {
@@ -305,6 +312,14 @@ client_readable(int fd, GIOCondition condition, gpointer data)
                 return G_SOURCE_REMOVE;
         }
         client_process(client);
+        if (client->server && qmp_stream_get_buffered(client->stream) > MAX_QUEUED_INPUT) {
+                g_message("a client of %s sent %" G_GSIZE_FORMAT " bytes of commands not yet "
+                          "handled: dropped",
+                          client->server->path, qmp_stream_get_buffered(client->stream));
+                client->watch = 0;
+                client_disconnect(client);
+                return G_SOURCE_REMOVE;
+        }
         return G_SOURCE_CONTINUE;
 }
 

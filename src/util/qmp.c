@@ -228,6 +228,12 @@ qmp_stream_send(QmpStream *stream, JsonObject *message, GError **error)
         return TRUE;
 }
 
+gsize
+qmp_stream_get_buffered(QmpStream *stream)
+{
+        return stream->buf->len;
+}
+
 /* Runs the splitter over @len new bytes at the buffer's end. */
 static void
 split(QmpStream *stream, gsize len)

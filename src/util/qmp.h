@@ -59,6 +59,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(QmpStream, qmp_stream_free)
 int qmp_stream_get_fd(QmpStream *stream);
 
 gboolean qmp_stream_send(QmpStream *stream, JsonObject *message, GError **error);
+/* The bytes read and not yet handed out as messages. */
+gsize qmp_stream_get_buffered(QmpStream *stream);
 /* One read(2) into the buffer. FALSE with an error at end of stream. */
 gboolean qmp_stream_fill(QmpStream *stream, GError **error);
 /* The next buffered message, or NULL: none complete yet (no error), or

@@ -18,6 +18,7 @@
 #include <vmlock/error.h>
 
 #include "control/control_server.h"
+#include "fake-qmp-peer.h"
 #include "qemu/qemu_monitor.h"
 #include "util/fd_util.h"
 #include "util/qmp.h"
@@ -610,128 +611,6 @@ test_stream_send(StreamFixture *fx, gconstpointer data)
         g_clear_pointer(&peer, qmp_stream_free);
         g_assert_false(qmp_stream_send(fx->stream, command, &error));
         g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO);
-}
-
-/* ---- a fake QMP peer, in a thread, following a script ----
- *
- * Steps: "> NAME" reads a command and checks it is NAME; "< TEXT" sends TEXT
- * as it is, with "$N" replaced by the id of the N-th command read. The peer
- * hangs up after the last step. */
-
-typedef struct {
-        int listen_fd; /* accept the connection from it, or -1 */
-        int fd;        /* else this is the peer's end */
-        const char *const *script;
-        GPtrArray *received; /* JsonObject *: the commands read */
-        GThread *thread;
-        char *dir;
-        char *path;
-} FakePeer;
-
-static char *
-substitute_ids(const char *text, GPtrArray *received)
-{
-        GString *out = g_string_new(text);
-
-        for (guint i = 0; i < received->len; i++) {
-                g_autofree char *mark = g_strdup_printf("$%u", i);
-                g_autofree char *id = member_text(g_ptr_array_index(received, i), "id");
-
-                g_string_replace(out, mark, id, 0);
-        }
-        return g_string_free(out, FALSE);
-}
-
-static gpointer
-fake_peer_run(gpointer data)
-{
-        FakePeer *fake = data;
-        g_autoptr(QmpStream) stream = NULL;
-        int fd = fake->fd;
-
-        if (fake->listen_fd >= 0) {
-                struct pollfd pfd = { .fd = fake->listen_fd, .events = POLLIN };
-
-                g_assert_cmpint(poll(&pfd, 1, WAIT_MS), ==, 1);
-                fd = accept4(fake->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-                g_assert_cmpint(fd, >=, 0);
-        }
-        stream = qmp_stream_new(fd);
-        for (const char *const *step = fake->script; *step; step++) {
-                if (g_str_has_prefix(*step, "> ")) {
-                        g_autoptr(GError) error = NULL;
-                        JsonObject *command = qmp_stream_receive(stream, WAIT_MS, &error);
-
-                        g_assert_no_error(error);
-                        g_assert_cmpint(qmp_message_kind(command), ==, QMP_MESSAGE_COMMAND);
-                        g_assert_cmpstr(json_object_get_string_member(command, "execute"), ==,
-                                        *step + 2);
-                        g_ptr_array_add(fake->received, command);
-                } else {
-                        g_autofree char *text = NULL;
-
-                        g_assert_true(g_str_has_prefix(*step, "< "));
-                        text = substitute_ids(*step + 2, fake->received);
-                        send_text(fd, text);
-                }
-        }
-        return NULL;
-}
-
-/* A peer on a socket pair: returns our end. */
-static int
-fake_peer_start_pair(FakePeer *fake, const char *const *script)
-{
-        int ours;
-
-        memset(fake, 0, sizeof(*fake));
-        make_socketpair(&ours, &fake->fd);
-        fake->listen_fd = -1;
-        fake->script = script;
-        fake->received = g_ptr_array_new_with_free_func((GDestroyNotify)json_object_unref);
-        fake->thread = g_thread_new("fake-peer", fake_peer_run, fake);
-        return ours;
-}
-
-/* A peer listening on a unix socket: fake->path. */
-static void
-fake_peer_start_listening(FakePeer *fake, const char *const *script)
-{
-        g_autoptr(GError) error = NULL;
-
-        memset(fake, 0, sizeof(*fake));
-        fake->dir = g_dir_make_tmp("vmlock-test-qmp-XXXXXX", &error);
-        g_assert_no_error(error);
-        fake->path = g_build_filename(fake->dir, "qmp.sock", NULL);
-        fake->listen_fd = unix_socket_listen(fake->path, &error);
-        g_assert_no_error(error);
-        fake->fd = -1;
-        fake->script = script;
-        fake->received = g_ptr_array_new_with_free_func((GDestroyNotify)json_object_unref);
-        fake->thread = g_thread_new("fake-peer", fake_peer_run, fake);
-}
-
-/* Waits for the peer to finish its script. */
-static void
-fake_peer_join(FakePeer *fake)
-{
-        g_thread_join(g_steal_pointer(&fake->thread));
-}
-
-static void
-fake_peer_clear(FakePeer *fake)
-{
-        if (fake->thread)
-                fake_peer_join(fake);
-        if (fake->listen_fd >= 0)
-                close(fake->listen_fd);
-        if (fake->path) {
-                g_unlink(fake->path);
-                g_rmdir(fake->dir);
-        }
-        g_free(fake->path);
-        g_free(fake->dir);
-        g_ptr_array_unref(fake->received);
 }
 
 /* ---- the blocking client ---- */
@@ -1402,6 +1281,8 @@ server_command(QmpServerClient *client, const char *command, JsonObject *argumen
                                 (GDestroyNotify)later_free);
                 return NULL;
         }
+        if (g_str_equal(command, "never"))
+                return NULL; /* answered never: the client keeps no reference */
         if (g_str_equal(command, "fail")) {
                 g_autoptr(GError) error = g_error_new(VMLOCK_ERROR, VMLOCK_ERROR_LEASE_BUSY,
                                                       "busy");
@@ -1774,6 +1655,43 @@ test_server_non_reading_client(ServerFixture *fx, gconstpointer data)
         assert_member(reply, "id", "1");
 }
 
+/* A client that piles up commands while one is handled (here: never
+ * answered) is dropped past a bound, not buffered without end. */
+static void
+test_server_flooding_client(ServerFixture *fx, gconstpointer data)
+{
+        g_autoptr(QmpStream) flooder = server_connect_negotiated(fx);
+        g_autoptr(QmpStream) other = server_connect_negotiated(fx);
+        g_autofree char *chunk = g_strnfill(65536, ' ');
+        g_autoptr(JsonObject) reply = NULL;
+        gsize written = 0;
+        gboolean dropped = FALSE;
+
+        send_text(qmp_stream_get_fd(flooder), "{\"execute\": \"never\"}\n");
+        ITERATE_UNTIL(fx->calls->len == 1);
+        /* Whitespace between commands: it is buffered all the same. */
+        memcpy(chunk, "{\"execute\": \"now\"}", 19);
+        while (!dropped) {
+                ssize_t n = send(qmp_stream_get_fd(flooder), chunk, 65536,
+                                 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+                g_assert_cmpuint(written, <, FLOOD_MAX * 2);
+                if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) {
+                        dropped = TRUE;
+                } else if (n < 0) {
+                        g_assert_cmpint(errno, ==, EAGAIN);
+                        g_main_context_iteration(NULL, TRUE);
+                } else {
+                        written += (gsize)n;
+                        iterate_pending();
+                }
+        }
+        g_assert_cmpuint(written, >, 2 * QMP_MAX_MESSAGE);
+        g_assert_cmpuint(fx->calls->len, ==, 1); /* none of the piled up ones ran */
+        reply = server_ask(other, "{\"execute\": \"now\", \"id\": 1}\n");
+        assert_member(reply, "return", "\"now\"");
+}
+
 /* Events to a client that never reads: dropped too, the others get them. */
 static void
 test_server_non_reading_events(ServerFixture *fx, gconstpointer data)
@@ -1909,6 +1827,7 @@ main(int argc, char **argv)
         ADD_SERVER("/tools/qmp/server/broadcast", test_server_broadcast);
         ADD_SERVER("/tools/qmp/server/non-reading-client", test_server_non_reading_client);
         ADD_SERVER("/tools/qmp/server/non-reading-events", test_server_non_reading_events);
+        ADD_SERVER("/tools/qmp/server/flooding-client", test_server_flooding_client);
         ADD_SERVER("/tools/qmp/server/free", test_server_free);
         ADD_SERVER("/tools/qmp/server/stale-socket", test_server_stale_socket);
         g_test_add_func("/tools/qmp/server/bad-path", test_server_bad_path);

@@ -1,0 +1,169 @@
+/* vmlock: the supervisor: the control socket's commands. */
+#define G_LOG_DOMAIN "vmlock-supervisor"
+
+#include "config-build.h"
+
+#include "control/control_protocol.h"
+#include "supervisor/guest_status.h"
+#include "supervisor/supervisor_priv.h"
+
+static JsonObject *
+state_reply(const char *state)
+{
+        JsonObject *body = json_object_new();
+
+        if (state)
+                json_object_set_string_member(body, "state", state);
+        else
+                json_object_set_null_member(body, "state");
+        return qmp_return_new(json_node_init_object(json_node_alloc(), body), NULL);
+}
+
+static JsonObject *
+query_guest(Supervisor *sv)
+{
+        g_autofree char *inquired = NULL;
+        JsonArray *unprotected = json_array_new();
+        JsonNode *status;
+
+        /* Best effort: status still shows the guest when the daemon does not
+         * answer. */
+        if (!supervisor_is_released(sv))
+                supervisor_inquire(sv, &inquired, NULL);
+        status = guest_status_to_json(sv->record, sv->manager, inquired);
+        for (guint i = 0; i < sv->unprotected->len; i++)
+                json_array_add_string_element(unprotected, g_ptr_array_index(sv->unprotected, i));
+        json_object_set_array_member(json_node_get_object(status), "unprotected", unprotected);
+        return qmp_return_new(status, NULL);
+}
+
+static gboolean
+attach_disk(Supervisor *sv, JsonObject *arguments, GError **error)
+{
+        const ControlCommandId id = CONTROL_ATTACH_DISK;
+        const char *type_str = control_arg_string(id, arguments, "type");
+        int type = vmlock_disk_type_from_string(type_str ? type_str : "file");
+        VmlockDisk *disk;
+
+        if (type < 0) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                            "unknown disk type '%s'", type_str);
+                return FALSE;
+        }
+        disk = vmlock_disk_new(type, VMLOCK_DISK_DEVICE_DISK,
+                               control_arg_string(id, arguments, "path"),
+                               control_arg_bool(id, arguments, "readonly"),
+                               control_arg_bool(id, arguments, "shareable"), error);
+        if (!disk)
+                return FALSE;
+        if (sv->monitor && !control_arg_bool(id, arguments, "lease-only"))
+                return supervisor_plug_disk(sv, disk, control_arg_string(id, arguments, "format"),
+                                            control_arg_string(id, arguments, "bus"), error);
+        return supervisor_attach_disk(sv, disk, error);
+}
+
+static gboolean
+lock_failure(Supervisor *sv, JsonObject *arguments, GError **error)
+{
+        const char *uuid = control_arg_string(CONTROL_LOCK_FAILURE, arguments, "uuid");
+        const char *ours = vmlock_domain_get_uuid_string(sv->record->dom);
+
+        if (g_strcmp0(uuid, ours) != 0) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                            "guest '%s' has uuid %s, not %s", guest_name(sv), ours,
+                            uuid ? uuid : "(none)");
+                return FALSE;
+        }
+        return supervisor_lock_failure(sv,
+                                       control_arg_string(CONTROL_LOCK_FAILURE, arguments,
+                                                          "action"),
+                                       error);
+}
+
+JsonObject *
+supervisor_control_command(QmpServerClient *client, const char *command,
+                           JsonObject *arguments, gpointer user_data)
+{
+        Supervisor *sv = user_data;
+        const ControlCommand *declared = control_command_lookup(command);
+        g_autoptr(GError) error = NULL;
+        g_autofree char *state = NULL;
+        gboolean ok = FALSE;
+
+        g_debug("control: %s", command);
+        if (!declared)
+                return qmp_error_new("CommandNotFound", NULL, "The command %s has not been found",
+                                     command);
+        if (!control_command_check(declared, arguments, &error))
+                return qmp_error_from_gerror(error);
+        switch (declared->id) {
+        case CONTROL_QUERY_GUEST:
+                return query_guest(sv);
+        case CONTROL_PAUSE: {
+                gboolean release = control_arg_bool(CONTROL_PAUSE, arguments, "release");
+
+                ok = supervisor_pause(sv, release, &error);
+                if (ok)
+                        return state_reply(release ? sv->record->lock_state : NULL);
+                break;
+        }
+        case CONTROL_RESUME:
+                ok = supervisor_resume(sv, control_arg_string(CONTROL_RESUME, arguments, "state"),
+                                       &error);
+                break;
+        case CONTROL_INQUIRE:
+                ok = supervisor_inquire(sv, &state, &error);
+                if (ok)
+                        return state_reply(state);
+                break;
+        case CONTROL_ATTACH_DISK:
+                ok = attach_disk(sv, arguments, &error);
+                break;
+        case CONTROL_DETACH_DISK: {
+                const char *path = control_arg_string(CONTROL_DETACH_DISK, arguments, "path");
+
+                /* QEMU has it: its lease goes only once QEMU let go. */
+                if (path && g_hash_table_contains(sv->plugged, path)) {
+                        if (supervisor_unplug_disk(sv, client, path, &error))
+                                return NULL; /* answered once QEMU let go */
+                        ok = FALSE;
+                } else {
+                        ok = supervisor_detach_disk(sv, path, &error);
+                }
+                break;
+        }
+        case CONTROL_ATTACH_LEASE: {
+                VmlockLease *lease = vmlock_lease_new(
+                        control_arg_string(CONTROL_ATTACH_LEASE, arguments, "lockspace"),
+                        control_arg_string(CONTROL_ATTACH_LEASE, arguments, "key"),
+                        control_arg_string(CONTROL_ATTACH_LEASE, arguments, "path"),
+                        control_arg_uint(CONTROL_ATTACH_LEASE, arguments, "offset"), &error);
+
+                ok = lease && supervisor_attach_lease(sv, lease, &error);
+                break;
+        }
+        case CONTROL_DETACH_LEASE:
+                ok = supervisor_detach_lease(
+                        sv, control_arg_string(CONTROL_DETACH_LEASE, arguments, "lockspace"),
+                        control_arg_string(CONTROL_DETACH_LEASE, arguments, "key"), &error);
+                break;
+        case CONTROL_MIGRATE:
+                ok = supervisor_migrate(sv, control_arg_string(CONTROL_MIGRATE, arguments, "uri"),
+                                        &error);
+                break;
+        case CONTROL_QUERY_MIGRATION:
+                return supervisor_query_migration(sv);
+        case CONTROL_LOCK_FAILURE:
+                ok = lock_failure(sv, arguments, &error);
+                break;
+        }
+        if (!ok)
+                return qmp_error_from_gerror(error);
+        return qmp_return_new(NULL, NULL);
+}
+
+JsonObject *
+supervisor_control_greeting(Supervisor *sv)
+{
+        return control_greeting_new(VMLOCK_VERSION, guest_name(sv));
+}

@@ -1,0 +1,340 @@
+/* vmlock: the supervisor: its record, its CPUs (pause, resume) and its leases, a lock failure. */
+#define G_LOG_DOMAIN "vmlock-supervisor"
+
+#include "config-build.h"
+
+#include <errno.h>
+#include <signal.h>
+
+#include "qemu/qemu_vm.h"
+#include "supervisor/guest_launch.h"
+#include "supervisor/supervisor_priv.h"
+
+/* Saves the record, unless the guest is gone and a new start of the same
+ * name replaced it meanwhile. */
+gboolean
+supervisor_save_record(Supervisor *sv, GError **error)
+{
+        g_autoptr(GuestRecord) on_disk = NULL;
+        gboolean ok = TRUE;
+        int lock_fd = state_dir_lock_name(sv->state_dir, guest_name(sv), error);
+
+        if (lock_fd < 0)
+                return FALSE;
+        on_disk = state_dir_load(sv->state_dir, guest_name(sv), NULL);
+        if (!on_disk || (vmlock_domain_get_pid(on_disk->dom) == sv->pid &&
+                         on_disk->pid_start_time == sv->record->pid_start_time))
+                ok = state_dir_save(sv->state_dir, sv->record, error);
+        close(lock_fd);
+        return ok;
+}
+
+/* A save that fails leaves the guest as it is, with a record behind the
+ * truth: say so, but the operation itself happened. */
+void
+supervisor_save_record_or_warn(Supervisor *sv)
+{
+        g_autoptr(GError) error = NULL;
+
+        if (!supervisor_save_record(sv, &error))
+                g_printerr("vmlock: guest '%s': %s\n", guest_name(sv), error->message);
+}
+
+static gboolean
+stop_cpus(Supervisor *sv, GError **error)
+{
+        if (sv->monitor)
+                return qemu_vm_stop(sv->monitor, error); /* flushed once it returned */
+        if (sv->go_fd >= 0)
+                return TRUE; /* PROGRAM has not started */
+        if (kill(sv->pid, SIGSTOP) < 0) {
+                int saved = errno;
+
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INTERNAL,
+                            "cannot stop guest '%s' (pid %d): %s", guest_name(sv), (int)sv->pid,
+                            g_strerror(saved));
+                return FALSE;
+        }
+        return TRUE;
+}
+
+static gboolean
+cont_cpus(Supervisor *sv, GError **error)
+{
+        if (sv->go_fd >= 0) {
+                int go_fd = sv->go_fd;
+
+                sv->go_fd = -1;
+                return guest_launch_go(go_fd, sv->pid, sv->program, error);
+        }
+        if (sv->monitor)
+                return qemu_vm_cont(sv->monitor, error);
+        if (kill(sv->pid, SIGCONT) < 0) {
+                int saved = errno;
+
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INTERNAL,
+                            "cannot continue guest '%s' (pid %d): %s", guest_name(sv),
+                            (int)sv->pid, g_strerror(saved));
+                return FALSE;
+        }
+        return TRUE;
+}
+
+/* Follows what the guest holds, with the versions its leases were taken
+ * at: when it ends, the wait for their release compares with them. */
+void
+supervisor_note_held_leases(Supervisor *sv)
+{
+        g_autoptr(GError) error = NULL;
+        g_autofree char *state = NULL;
+
+        lease_watch_changed(sv->lease_watch);
+        if (supervisor_is_released(sv)) {
+                g_clear_pointer(&sv->held_state, g_free);
+                return;
+        }
+        /* Kept as it was: the wait then covers what was known. */
+        if (!vmlock_domain_lock_process_inquire(sv->manager, sv->record->dom, &state, &error)) {
+                g_debug("guest '%s': cannot inquire its leases: %s", guest_name(sv),
+                        error->message);
+                return;
+        }
+        g_free(sv->held_state);
+        sv->held_state = g_steal_pointer(&state);
+}
+
+/* The guest has ended and its leases went with it, but the lock daemon
+ * writes their release after it forgot the guest: until then another host
+ * is refused them. Exiting before would tell whoever waits for this process
+ * (the caller of a foreground `vmlock start`) that the disks are free when
+ * they are not yet. */
+void
+supervisor_wait_leases_released(Supervisor *sv)
+{
+        g_autoptr(GError) error = NULL;
+        gboolean released = TRUE;
+
+        if (!vmlock_lock_manager_wait_released(sv->manager, sv->held_state, RELEASE_WAIT_MS,
+                                               &released, &error))
+                g_printerr("vmlock: guest '%s': %s\n", guest_name(sv), error->message);
+        else if (!released)
+                g_printerr("vmlock: guest '%s' has ended, but %u s later the lock daemon has "
+                           "still not written the release of its leases: another host is "
+                           "refused them until it does\n",
+                           guest_name(sv), RELEASE_WAIT_MS / 1000);
+}
+
+static gboolean
+release_leases(Supervisor *sv, GError **error)
+{
+        g_autofree char *state = NULL;
+
+        if (!vmlock_domain_lock_process_pause(sv->manager, sv->record->dom, &state, error))
+                return FALSE;
+        g_free(sv->record->lock_state);
+        sv->record->lock_state = g_steal_pointer(&state);
+        supervisor_set_state(sv, GUEST_RELEASED);
+        supervisor_note_held_leases(sv);
+        return TRUE;
+}
+
+gboolean
+supervisor_pause(Supervisor *sv, gboolean release, GError **error)
+{
+        if (release && !supervisor_is_released(sv) && !sv->monitor) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_UNSUPPORTED,
+                            "guest '%s' cannot hand its leases over: vmlock has no QMP to "
+                            "it, so it cannot stop it with its writes flushed (SIGSTOP "
+                            "leaves them in flight); only a QEMU guest can be paused with "
+                            "--release",
+                            guest_name(sv));
+                return FALSE;
+        }
+        /* Before a release, always: stop also flushes a guest paused earlier. */
+        if (!supervisor_is_paused(sv) || (release && !supervisor_is_released(sv))) {
+                if (!stop_cpus(sv, error))
+                        return FALSE;
+                /* A release ends a migration under way; a plain stop does
+                 * not. */
+                if (release && sv->state == GUEST_MIGRATING)
+                        supervisor_set_state(sv, GUEST_PAUSED);
+                else
+                        supervisor_note_stopped(sv);
+        }
+        if (release && !supervisor_is_released(sv) && !release_leases(sv, error)) {
+                supervisor_save_record_or_warn(sv); /* paused, still holding */
+                return FALSE;
+        }
+        supervisor_save_record_or_warn(sv);
+        return TRUE;
+}
+
+gboolean
+supervisor_resume(Supervisor *sv, const char *state, GError **error)
+{
+        GuestRecord *record = sv->record;
+        gboolean reacquired = FALSE;
+
+        if (state && !supervisor_is_released(sv)) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                            "guest '%s' holds its leases: --state is for a guest whose leases "
+                            "were released (pause --release) or not yet taken (start --paused)",
+                            guest_name(sv));
+                return FALSE;
+        }
+        if (supervisor_is_released(sv)) {
+                g_autoptr(GError) local = NULL;
+
+                /* A state given (even empty) is a hand-over: it must cover
+                 * every lease; the one recorded here is our own. */
+                gboolean ok = state ? vmlock_domain_lock_process_take_over(
+                                              sv->manager, sv->uri, record->dom, state, &local)
+                                    : vmlock_domain_lock_process_resume(
+                                              sv->manager, sv->uri, record->dom,
+                                              record->lock_state, &local);
+
+                if (!ok) {
+                        /* The guest runs nowhere now: say where it can. */
+                        if (sv->incoming)
+                                g_set_error(error, local->domain, local->code,
+                                            "%s; guest '%s' stays paused here, without its "
+                                            "leases: its migration source can take them back "
+                                            "and continue it with `vmlock resume %s` there",
+                                            local->message, guest_name(sv), guest_name(sv));
+                        else
+                                g_propagate_error(error, g_steal_pointer(&local));
+                        return FALSE;
+                }
+                g_clear_pointer(&record->lock_state, g_free);
+                supervisor_set_state(sv, GUEST_PAUSED);
+                record->lease_lost = FALSE;
+                reacquired = TRUE;
+                supervisor_note_held_leases(sv);
+                /* It arrived: from now on it is a possible source. */
+                g_clear_pointer(&sv->incoming, g_free);
+        }
+        if (!cont_cpus(sv, error)) {
+                g_autoptr(GError) release_error = NULL;
+
+                /* Still stopped: hand the leases back as they were. */
+                if (reacquired && !release_leases(sv, &release_error))
+                        g_printerr("vmlock: guest '%s': %s\n", guest_name(sv),
+                                   release_error->message);
+                supervisor_save_record_or_warn(sv);
+                return FALSE;
+        }
+        supervisor_note_running(sv);
+        supervisor_save_record_or_warn(sv);
+        return TRUE;
+}
+
+/* The lock daemon lost this host's lockspace: the guest must stop writing
+ * now. A guest vmlock cannot pause safely is killed. */
+gboolean
+supervisor_lock_failure(Supervisor *sv, const char *action, GError **error)
+{
+        g_autoptr(GError) local = NULL;
+
+        if (g_str_equal(action, "pause") && sv->monitor) {
+                if (supervisor_pause(sv, TRUE, &local)) {
+                        g_printerr("vmlock: guest '%s' paused and its leases released after a "
+                                   "lock failure\n",
+                                   guest_name(sv));
+                        return TRUE;
+                }
+                g_printerr("vmlock: guest '%s': pause after a lock failure failed (%s): "
+                           "killing it\n",
+                           guest_name(sv), local->message);
+        } else if (g_str_equal(action, "pause")) {
+                g_printerr("vmlock: guest '%s' has no QMP: it cannot be paused safely after a "
+                           "lock failure; killing it\n",
+                           guest_name(sv));
+        } else if (!g_str_equal(action, "poweroff")) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                            "unknown lock failure action '%s'", action);
+                return FALSE;
+        }
+        if (kill(sv->pid, SIGKILL) < 0 && errno != ESRCH) {
+                int saved = errno;
+
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INTERNAL,
+                            "cannot kill guest '%s' (pid %d): %s", guest_name(sv), (int)sv->pid,
+                            g_strerror(saved));
+                return FALSE;
+        }
+        g_printerr("vmlock: guest '%s' (pid %d) killed after a lock failure\n", guest_name(sv),
+                   (int)sv->pid);
+        return TRUE;
+}
+
+void
+supervisor_expected_leases(gpointer data, const VmlockDomain **ret_dom, const char **ret_state)
+{
+        Supervisor *sv = data;
+
+        *ret_dom = sv->record->dom;
+        *ret_state = supervisor_is_released(sv) ? NULL : sv->held_state;
+}
+
+/* The leases went behind vmlock's back (the lock daemon ended, or no longer
+ * lists them), where the daemon's kill path cannot act: the guest's
+ * <on_lockfailure> is applied here. A paused guest keeps the state its
+ * leases were held at, so resume takes them again only if no other host
+ * held them meanwhile. */
+void
+supervisor_lease_lost(const char *reason, gboolean daemon_hangs, gpointer data)
+{
+        Supervisor *sv = data;
+        GuestRecord *record = sv->record;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *held = g_strdup(sv->held_state);
+
+        g_printerr("vmlock: guest '%s' (pid %d): lease lost: %s\n", guest_name(sv), (int)sv->pid,
+                   reason);
+        record->lease_lost = TRUE;
+        if (vmlock_domain_get_on_lockfailure(record->dom) == VMLOCK_LOCK_FAILURE_PAUSE) {
+                if (sv->monitor && stop_cpus(sv, &error)) {
+                        /* Whatever was under way (a migration) ends here.
+                         * What the daemon may still hold goes back (a daemon
+                         * that hangs would hang this loop). */
+                        if (sv->state != GUEST_RELEASED) {
+                                supervisor_set_state(sv, GUEST_PAUSED);
+                                if (daemon_hangs || !release_leases(sv, &error)) {
+                                        g_debug("guest '%s': leases not released: %s",
+                                                guest_name(sv),
+                                                error ? error->message : "the daemon hangs");
+                                        supervisor_set_state(sv, GUEST_RELEASED);
+                                        supervisor_note_held_leases(sv);
+                                }
+                        }
+                        g_free(record->lock_state);
+                        record->lock_state = g_steal_pointer(&held);
+                        supervisor_save_record_or_warn(sv);
+                        g_printerr("vmlock: guest '%s' paused after losing its leases: `vmlock "
+                                   "resume %s` takes them again, refused if another host "
+                                   "held them meanwhile\n",
+                                   guest_name(sv), guest_name(sv));
+                        return;
+                }
+                g_printerr("vmlock: guest '%s' cannot be paused safely (%s): killing it\n",
+                           guest_name(sv), error ? error->message : "no QMP to it");
+        }
+        if (kill(sv->pid, SIGKILL) < 0 && errno != ESRCH)
+                g_printerr("vmlock: cannot kill guest '%s' (pid %d): %s\n", guest_name(sv),
+                           (int)sv->pid, g_strerror(errno));
+        else
+                g_printerr("vmlock: guest '%s' (pid %d) killed after losing its leases\n",
+                           guest_name(sv), (int)sv->pid);
+        supervisor_save_record_or_warn(sv);
+}
+
+gboolean
+supervisor_inquire(Supervisor *sv, char **ret_state, GError **error)
+{
+        if (supervisor_is_released(sv)) {
+                *ret_state = g_strdup(sv->record->lock_state);
+                return TRUE;
+        }
+        return vmlock_domain_lock_process_inquire(sv->manager, sv->record->dom, ret_state,
+                                                  error);
+}
