@@ -1800,7 +1800,7 @@ test_migrate_client_killed(Fixture *fx, gconstpointer data)
         const SanlockTestHost *h2 = sanlock_test_host(2);
         g_autofree char *disk = disk_path(fx, "migdisk");
         g_autofree char *devices = disk_xml(disk);
-        g_autofree char *uri = g_strdup_printf("unix:%s/mig.sock", fx->dir);
+        g_autofree char *uri = g_strdup_printf("unix:%s/mig.sock", fx->sock_dir);
         g_autofree char *proxy_a = NULL;
         g_autofree char *proxy_b = NULL;
         g_autofree char *out = NULL;
