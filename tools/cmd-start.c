@@ -608,10 +608,6 @@ cmd_start(int argc, char **argv)
         if (opt_argc > 2)
                 return tool_usage_error(VMLOCK_EXIT_START_FAILURE,
                                         "expected one DOMAIN.xml, then '--'");
-        if (!program || !program[0])
-                return tool_usage_error(VMLOCK_EXIT_START_FAILURE,
-                                        "missing '-- PROGRAM [ARG...]'");
-        is_qemu = opt_qemu || qemu_argv_is_qemu(program[0]);
         domain_xml = opt_argc == 2 ? argv[1] : NULL;
         if (domain_xml && (opt_name || opt_uuid))
                 return tool_usage_error(VMLOCK_EXIT_START_FAILURE,
@@ -621,6 +617,10 @@ cmd_start(int argc, char **argv)
                 return tool_usage_error(VMLOCK_EXIT_START_FAILURE,
                                         "missing DOMAIN.xml, or --name for a QEMU guest "
                                         "whose disks are read from its arguments");
+        if (!program || !program[0])
+                return tool_usage_error(VMLOCK_EXIT_START_FAILURE,
+                                        "missing '-- PROGRAM [ARG...]'");
+        is_qemu = opt_qemu || qemu_argv_is_qemu(program[0]);
         if (!domain_xml && !is_qemu)
                 return tool_usage_error(VMLOCK_EXIT_START_FAILURE,
                                         "without DOMAIN.xml, PROGRAM must be QEMU "

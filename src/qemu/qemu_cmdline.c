@@ -648,6 +648,18 @@ takes_any_value(const char *name)
         return g_strv_contains(names, name);
 }
 
+/* The options whose value vmlock reads. */
+static gboolean
+is_image_option(const char *name)
+{
+        static const char *const names[] = {
+                "drive", "blockdev", "device", "hda", "hdb", "hdc", "hdd", "cdrom", "fda",
+                "fdb", "pflash", "sd", "mtdblock", "set", NULL,
+        };
+
+        return g_strv_contains(names, name);
+}
+
 static gboolean
 collect_option(Parser *ps, const char *arg, const char *name, const char *value, guint argi,
                GError **error)
@@ -732,7 +744,10 @@ collect(Parser *ps, char *const *argv, GError **error)
                         ps->snapshot = TRUE;
                 if (is_flag(name))
                         continue;
+                /* Left to QEMU to refuse, unless vmlock needs its value. */
                 if (!argv[i + 1]) {
+                        if (!is_image_option(name))
+                                continue;
                         g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
                                     "%s (argument %u) needs a value", arg, i);
                         return FALSE;
@@ -740,10 +755,8 @@ collect(Parser *ps, char *const *argv, GError **error)
                 /* An option vmlock does not know followed by an option is
                  * taken for a flag, so no -drive after it is missed. */
                 if (argv[i + 1][0] == '-' && argv[i + 1][1] && !takes_any_value(name) &&
-                    !g_str_equal(name, "drive") && !g_str_equal(name, "blockdev") &&
-                    !g_str_equal(name, "device")) {
+                    !is_image_option(name))
                         continue;
-                }
                 if (!collect_option(ps, arg, name, argv[i + 1], i + 1, error))
                         return FALSE;
                 i++;

@@ -160,6 +160,8 @@ static const Case cases[] = {
         { "other/append-dash", { "-append", "-hda /i/x", "-kernel", "/boot/k" }, "" },
         { "other/set-drive", { "-set", "drive.d0.file=/i/x" },
           "remote drive.d0.file=/i/x rw disk" },
+        { "other/unknown-last", { "-drive", "file=/i/a.img", "-no-such-option" },
+          "/i/a.img rw disk backing" },
         { "other/device-no-drive", { "-device", "virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56" },
           "" },
 
