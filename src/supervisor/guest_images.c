@@ -184,6 +184,25 @@ guest_images_check_remote(const GPtrArray *images, gboolean refuse, const char *
         return TRUE;
 }
 
+/* What QEMU opens says whether it reads the header's backing chain; for a
+ * disk it does not open (no QEMU, or given later), the XML's <driver
+ * type>, absent meaning raw as in libvirt: never a guessed format, since a
+ * guest can write anything, a qcow2 header too, into its raw disk. */
+static gboolean
+reads_backing_chain(const VmlockDisk *disk, const GPtrArray *images)
+{
+        const char *format = vmlock_disk_get_format(disk);
+        const QemuImage *first = NULL;
+        gboolean readonly, shareable, follow = FALSE;
+
+        if (images)
+                merged_use(images, vmlock_disk_get_source(disk), &readonly, &shareable,
+                           &follow, &first);
+        if (first)
+                return follow;
+        return g_strcmp0(format, "qcow2") == 0 || g_strcmp0(format, "qcow") == 0;
+}
+
 gboolean
 guest_images_add_backing_files(VmlockDomain *dom, const GPtrArray *images, GPtrArray *warnings,
                                GError **error)
@@ -204,14 +223,8 @@ guest_images_add_backing_files(VmlockDomain *dom, const GPtrArray *images, GPtrA
                 if (!vmlock_disk_is_lockable(disk) ||
                     vmlock_disk_get_type(disk) == VMLOCK_DISK_TYPE_DIR)
                         continue;
-                if (images) {
-                        const QemuImage *first;
-                        gboolean readonly, shareable, follow;
-
-                        merged_use(images, path, &readonly, &shareable, &follow, &first);
-                        if (!follow)
-                                continue;
-                }
+                if (!reads_backing_chain(disk, images))
+                        continue;
                 chain = qemu_qcow2_backing_chain(path, &remote, error);
                 if (!chain)
                         return FALSE;

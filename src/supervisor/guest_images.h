@@ -31,11 +31,12 @@ gboolean guest_images_check_remote(const GPtrArray *images, gboolean refuse,
                                    GError **error);
 
 /* Adds the backing chain of each local disk of @dom whose qcow2 header QEMU
- * reads (every one when @images is NULL, else those QEMU opens with their
- * header's backing chain) as read-only disks: shared leases, so that no one
- * starts a writer on a backing file in use. A backing file that is already a
- * disk is not added twice. A backing name that is no local path is a
- * warning in @warnings. */
+ * reads as read-only disks: shared leases, so that no one starts a writer
+ * on a backing file in use. Whether QEMU reads it comes from @images (may
+ * be NULL) for the images QEMU opens, else from the disk's format in the
+ * XML (<driver type='qcow2'>; none means raw, as in libvirt). A backing
+ * file that is already a disk is not added twice. A backing name that is
+ * no local path is a warning in @warnings. */
 gboolean guest_images_add_backing_files(VmlockDomain *dom, const GPtrArray *images,
                                         GPtrArray *warnings, GError **error);
 
