@@ -18,10 +18,16 @@
 #include "qemu/qemu_qcow2.h"
 
 /* The qcow (1) and qcow2 header starts alike: magic, version, then the
- * backing file name's offset (be64) and length (be32). */
+ * backing file name's offset (be64) and length (be32). qcow2 goes on with
+ * cluster_bits (be32 at 20) and, from version 3, header_length (be32 at
+ * 100); header extensions follow the header (72 bytes in version 2). */
 #define QCOW2_MAGIC "QFI\xfb"
 #define QCOW2_HEADER_START 20
+#define QCOW2_HEADER_V3 104
 #define QCOW2_BACKING_NAME_MAX 1023 /* QEMU refuses longer */
+#define QCOW2_EXT_BACKING_FORMAT 0xe2792acaU
+#define QCOW2_EXT_MAX 64 /* more is no image QEMU wrote */
+#define QCOW2_FORMAT_NAME_MAX 31
 
 typedef enum {
         OPEN_OK,
@@ -101,23 +107,86 @@ read_at(int fd, const char *path, void *buf, gsize len, guint64 offset, gboolean
         return TRUE;
 }
 
+static guint32
+be32_at(const guint8 *p)
+{
+        guint32 value;
+
+        memcpy(&value, p, sizeof(value));
+        return GUINT32_FROM_BE(value);
+}
+
+/* The backing file's format from the header extension qemu-img writes
+ * (create -F FMT), read up to @end; NULL in *@ret_format when absent (QEMU
+ * then probes the backing file). Extensions that make no sense end the
+ * search: QEMU would refuse the image anyway. */
+static gboolean
+read_backing_format(int fd, const char *path, const guint8 *header, gboolean v3_header,
+                    guint64 end, char **ret_format, GError **error)
+{
+        guint32 version = be32_at(header + 4);
+        guint32 cluster_bits = be32_at(header + 20);
+        guint64 offset;
+
+        *ret_format = NULL;
+        if (version < 2 || cluster_bits < 9 || cluster_bits > 21)
+                return TRUE;
+        if (version == 2)
+                offset = 72;
+        else if (v3_header && be32_at(header + 100) >= QCOW2_HEADER_V3)
+                offset = be32_at(header + 100);
+        else
+                return TRUE;
+        end = MIN(end, (guint64)1 << cluster_bits);
+        for (guint i = 0; i < QCOW2_EXT_MAX && offset + 8 <= end; i++) {
+                guint8 ext[8];
+                guint32 magic, len;
+                gboolean is_short;
+
+                if (!read_at(fd, path, ext, sizeof(ext), offset, &is_short, error))
+                        return FALSE;
+                magic = be32_at(ext);
+                len = be32_at(ext + 4);
+                if (is_short || magic == 0 || len > end - offset - 8)
+                        return TRUE;
+                if (magic == QCOW2_EXT_BACKING_FORMAT && len <= QCOW2_FORMAT_NAME_MAX) {
+                        g_autofree char *format = g_malloc0(len + 1);
+
+                        if (!read_at(fd, path, format, len, offset + 8, &is_short, error))
+                                return FALSE;
+                        if (!is_short)
+                                *ret_format = g_steal_pointer(&format);
+                        return TRUE;
+                }
+                offset += 8 + (((guint64)len + 7) & ~(guint64)7);
+        }
+        return TRUE;
+}
+
 /* The backing file name in @fd's qcow2 header, or NULL in *@ret_name when
- * it is no qcow2 image or has no backing file. */
+ * it is no qcow2 image or has no backing file; its format in *@ret_format
+ * when the header says. */
 static gboolean
 read_backing_name(int fd, const char *path, const struct stat *st, char **ret_name,
-                  GError **error)
+                  char **ret_format, GError **error)
 {
-        guint8 header[QCOW2_HEADER_START];
+        guint8 header[QCOW2_HEADER_V3] = { 0 };
         guint64 offset;
         guint32 size;
         g_autofree char *name = NULL;
-        gboolean is_short;
+        gboolean is_short, v3_header;
 
         *ret_name = NULL;
-        if (!read_at(fd, path, header, sizeof(header), 0, &is_short, error))
+        *ret_format = NULL;
+        if (!read_at(fd, path, header, QCOW2_HEADER_START, 0, &is_short, error))
                 return FALSE;
         if (is_short || memcmp(header, QCOW2_MAGIC, 4) != 0)
                 return TRUE;
+        if (!read_at(fd, path, header + QCOW2_HEADER_START,
+                     QCOW2_HEADER_V3 - QCOW2_HEADER_START, QCOW2_HEADER_START, &is_short,
+                     error))
+                return FALSE;
+        v3_header = !is_short;
         memcpy(&offset, header + 8, sizeof(offset));
         memcpy(&size, header + 16, sizeof(size));
         offset = GUINT64_FROM_BE(offset);
@@ -143,8 +212,17 @@ read_backing_name(int fd, const char *path, const struct stat *st, char **ret_na
                             path, is_short ? "past the end" : "not text");
                 return FALSE;
         }
+        if (!read_backing_format(fd, path, header, v3_header, offset, ret_format, error))
+                return FALSE;
         *ret_name = g_steal_pointer(&name);
         return TRUE;
+}
+
+/* The formats whose header vmlock reads: the backing chain goes on. */
+static gboolean
+has_qcow2_header(const char *format)
+{
+        return !format || g_str_equal(format, "qcow2") || g_str_equal(format, "qcow");
 }
 
 GPtrArray *
@@ -160,6 +238,7 @@ qemu_qcow2_backing_chain(const char *path, char **ret_remote, GError **error)
 
         for (;;) {
                 g_autofree char *name = NULL;
+                g_autofree char *format = NULL;
                 g_autofree char *dir = NULL;
                 g_autofree char *local = NULL;
                 struct stat st;
@@ -202,7 +281,7 @@ qemu_qcow2_backing_chain(const char *path, char **ret_remote, GError **error)
                         }
                 }
                 g_array_append_val(seen, st);
-                ok = read_backing_name(fd, current, &st, &name, error);
+                ok = read_backing_name(fd, current, &st, &name, &format, error);
                 close(fd);
                 if (!ok)
                         return NULL;
@@ -227,6 +306,9 @@ qemu_qcow2_backing_chain(const char *path, char **ret_remote, GError **error)
                         local = resolved;
                 }
                 g_ptr_array_add(chain, g_strdup(local));
+                /* A raw (or other) backing file: QEMU reads no header of it. */
+                if (!has_qcow2_header(format))
+                        return g_steal_pointer(&chain);
                 g_free(current);
                 current = g_steal_pointer(&local);
         }

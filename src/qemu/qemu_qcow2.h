@@ -12,6 +12,9 @@ G_BEGIN_DECLS
  * qcow2 header: the backing file, its own backing file, and so on, as
  * paths (a relative name is resolved against the directory of the image
  * naming it, "." and ".." removed; an absolute one is kept as written).
+ * A backing file whose format the header gives as other than qcow2 (-F raw)
+ * ends the chain: QEMU reads no header of it; without a format, QEMU probes
+ * it, and so does this.
  * Empty when @path is not a qcow2 image, is missing (QEMU will say so) or is
  * neither a regular file nor a block device. A backing name that is no local
  * path (nbd:, json:...) ends the chain and is returned in *@ret_remote.

@@ -156,6 +156,98 @@ test_chain(Fixture *fx, gconstpointer data)
         g_assert_cmpstr(chain, ==, expect);
 }
 
+static void expect_error(const char *path, const char *part);
+
+/* As qemu-img create -F FORMAT writes it: version 3, 64 KiB clusters, the
+ * backing format extension right after the 104-byte header. */
+static char *
+write_qcow2_with_format(Fixture *fx, const char *name, const char *backing,
+                        const char *format)
+{
+        g_autofree guint8 *data = g_malloc0(4096);
+        char *path = path_in(fx, name);
+        g_autoptr(GError) error = NULL;
+        guint32 be32;
+        guint64 be64;
+
+        memcpy(data, "QFI\xfb", 4);
+        be32 = GUINT32_TO_BE(3);
+        memcpy(data + 4, &be32, 4);
+        be64 = GUINT64_TO_BE(512);
+        memcpy(data + 8, &be64, 8);
+        be32 = GUINT32_TO_BE((guint32)strlen(backing));
+        memcpy(data + 16, &be32, 4);
+        be32 = GUINT32_TO_BE(16);
+        memcpy(data + 20, &be32, 4);
+        be32 = GUINT32_TO_BE(104);
+        memcpy(data + 100, &be32, 4);
+        be32 = GUINT32_TO_BE(0xe2792acaU);
+        memcpy(data + 104, &be32, 4);
+        be32 = GUINT32_TO_BE((guint32)strlen(format));
+        memcpy(data + 108, &be32, 4);
+        memcpy(data + 112, format, strlen(format));
+        memcpy(data + 512, backing, strlen(backing));
+        g_file_set_contents(path, (const char *)data, 4096, &error);
+        g_assert_no_error(error);
+        return path;
+}
+
+/* A backing file the header says is raw is not read: whatever its bytes
+ * (a guest wrote them), QEMU reads no header of it. Without a format, or
+ * with qcow2, its header counts. */
+static void
+test_backing_format(Fixture *fx, gconstpointer data)
+{
+        g_autofree char *base = write_qcow2(fx, "base.img", "elsewhere.qcow2");
+        g_autofree char *raw_top = write_qcow2_with_format(fx, "raw-top.qcow2", "base.img",
+                                                           "raw");
+        g_autofree char *qcow2_top = write_qcow2_with_format(fx, "qcow2-top.qcow2",
+                                                             "base.img", "qcow2");
+        g_autofree char *remote = NULL;
+        g_autofree char *chain = NULL;
+        g_autoptr(GError) error = NULL;
+
+        chain = chain_string(raw_top, &remote, &error);
+        g_assert_no_error(error);
+        g_assert_cmpstr(chain, ==, base);
+        expect_error(qcow2_top, "elsewhere.qcow2 of ");
+}
+
+/* Images as qemu-img makes them: top (qcow2) -> mid (qcow2) -> base (raw). */
+static void
+test_qemu_img(Fixture *fx, gconstpointer data)
+{
+        g_autofree char *qemu_img = g_find_program_in_path("qemu-img");
+        g_autofree char *base = path_in(fx, "base.raw");
+        g_autofree char *mid = path_in(fx, "mid.qcow2");
+        g_autofree char *top = path_in(fx, "top.qcow2");
+        g_autofree char *remote = NULL;
+        g_autofree char *chain = NULL;
+        g_autofree char *expect = NULL;
+        g_autoptr(GError) error = NULL;
+        const char *steps[][12] = {
+                { qemu_img, "create", "-q", "-f", "raw", base, "1M", NULL },
+                { qemu_img, "create", "-q", "-f", "qcow2", "-F", "raw", "-b", "base.raw", mid },
+                { qemu_img, "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", mid, top },
+        };
+
+        if (!qemu_img) {
+                g_test_skip("qemu-img (qemu-utils) is not installed");
+                return;
+        }
+        for (gsize i = 0; i < G_N_ELEMENTS(steps); i++) {
+                int status = -1;
+
+                g_assert_true(g_spawn_sync(fx->dir, (char **)steps[i], NULL, G_SPAWN_DEFAULT,
+                                           NULL, NULL, NULL, NULL, &status, NULL));
+                g_assert_cmpint(status, ==, 0);
+        }
+        chain = chain_string(top, &remote, &error);
+        g_assert_no_error(error);
+        expect = g_strdup_printf("%s %s", mid, base);
+        g_assert_cmpstr(chain, ==, expect);
+}
+
 static void
 test_remote(Fixture *fx, gconstpointer data)
 {
@@ -240,6 +332,8 @@ main(int argc, char **argv)
         ADD("/qemu/qcow2/not-qcow2", test_not_qcow2);
         ADD("/qemu/qcow2/chain", test_chain);
         ADD("/qemu/qcow2/remote", test_remote);
+        ADD("/qemu/qcow2/backing-format", test_backing_format);
+        ADD("/qemu/qcow2/qemu-img", test_qemu_img);
         ADD("/qemu/qcow2/loops", test_loops);
         ADD("/qemu/qcow2/too-deep", test_too_deep);
         ADD("/qemu/qcow2/corrupt", test_corrupt);
