@@ -1104,15 +1104,16 @@ test_unprotected(Fixture *fx, gconstpointer data)
 /* ---- QEMU guests without a domain XML ------------------------------------------- */
 
 /* "vmlock start --detach [OPTION] --name G -- qemu -machine none ... ARGS"
- * as @host: the disks are QEMU's own arguments. */
+ * as @host: the disks are QEMU's own arguments. G is a new name from
+ * @prefix, or g->name again once it has one. */
 static int
 qemu_start_argv(Fixture *fx, const SanlockTestHost *host, Guest *g, const char *prefix,
                 const char *option, const char *const *args, RunResult *r)
 {
         g_autoptr(GPtrArray) argv = g_ptr_array_new();
 
-        g_free(g->name);
-        g->name = sanlock_test_unique_name(prefix);
+        if (!g->name)
+                g->name = sanlock_test_unique_name(prefix);
         g_ptr_array_add(argv, (gpointer)VMLOCK_BIN);
         g_ptr_array_add(argv, (gpointer) "start");
         g_ptr_array_add(argv, (gpointer) "--detach");
@@ -1136,6 +1137,21 @@ drive_arg(const char *path, const char *more)
                                more ? more : "");
 }
 
+static char *
+guest_uuid(Fixture *fx, const SanlockTestHost *host, const char *name)
+{
+        g_autoptr(JsonParser) parser = json_parser_new();
+        g_autoptr(GError) error = NULL;
+        g_auto(RunResult) r = { 0 };
+
+        vmlock_as(fx, host, &r, "status", "--json", name, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        json_parser_load_from_data(parser, r.out, -1, &error);
+        g_assert_no_error(error);
+        return g_strdup(json_object_get_string_member(
+                json_node_get_object(json_parser_get_root(parser)), "uuid"));
+}
+
 /* No XML: the leases come from -drive; a writer is exclusive (the other
  * host is refused, naming the holder), a cdrom shared with other readers. */
 static void
@@ -1151,6 +1167,8 @@ test_argv_start(Fixture *fx, gconstpointer data)
         g_autofree char *d_iso_rw = drive_arg(iso, "format=raw");
         g_autofree char *holder = NULL;
         g_autofree char *line = NULL;
+        g_autofree char *uuid = NULL;
+        g_autofree char *again = NULL;
         const char *args_a[] = { "-drive", d_disk, "-drive", d_cdrom, NULL };
         const char *args_disk[] = { "-drive", d_disk, NULL };
         const char *args_reader[] = { "-drive", d_iso_ro, NULL };
@@ -1175,20 +1193,9 @@ test_argv_start(Fixture *fx, gconstpointer data)
         g_assert_true(contains(r.out, line));
         g_assert_false(contains(r.out, "UNPROTECTED"));
         /* No --uuid: one derived from the name (version 5), not random. */
-        vmlock_as(fx, h1, &r, "status", "--json", a.name, NULL);
-        g_assert_true(contains(r.out, "\"uuid\""));
-        {
-                g_autoptr(JsonParser) parser = json_parser_new();
-                g_autoptr(GError) error = NULL;
-                const char *uuid;
-
-                json_parser_load_from_data(parser, r.out, -1, &error);
-                g_assert_no_error(error);
-                uuid = json_object_get_string_member(
-                        json_node_get_object(json_parser_get_root(parser)), "uuid");
-                g_assert_cmpint(strlen(uuid), ==, 36);
-                g_assert_cmpint(uuid[14], ==, '5');
-        }
+        uuid = guest_uuid(fx, h1, a.name);
+        g_assert_cmpint(strlen(uuid), ==, 36);
+        g_assert_cmpint(uuid[14], ==, '5');
 
         /* The other host: the writer refused, naming the holder. */
         g_assert_cmpint(qemu_start_argv(fx, h2, &b, "argv-b", NULL, args_disk, &r), ==, 124);
@@ -1202,6 +1209,10 @@ test_argv_start(Fixture *fx, gconstpointer data)
         /* The guest gone, its disk is free for the other host. */
         guest_kill(fx, h1, &a, disk);
         g_assert_cmpint(qemu_start_argv(fx, h2, &b, "argv-b", NULL, args_disk, &r), ==, 0);
+        /* Started again, the guest has the same uuid. */
+        g_assert_cmpint(qemu_start_argv(fx, h1, &a, "argv", NULL, args_reader, &r), ==, 0);
+        again = guest_uuid(fx, h1, a.name);
+        g_assert_cmpstr(again, ==, uuid);
 }
 
 /* A qcow2 image's backing file gets a shared lease, from QEMU's arguments
