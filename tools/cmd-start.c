@@ -484,8 +484,9 @@ static const guint8 name_uuid_namespace[16] = {
 };
 
 /* The uuid of a guest started with --name and no --uuid: UUID version 5 of
- * the name in vmlock's namespace, so every start of one guest, on any host,
- * has the same uuid (as its XML would), and two guests of one name are one. */
+ * the name in vmlock's namespace. Every start of one guest, on any host,
+ * has the same uuid, as an XML's <uuid> would give: the lock-failure helper
+ * and the one-uuid-one-guest check see the same guest across restarts. */
 static char *
 uuid_from_name(const char *name)
 {

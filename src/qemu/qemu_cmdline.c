@@ -267,7 +267,6 @@ option_use_new(const char *option, const char *value, guint argi, QemuImageRole 
 static OptionUse *
 option_use_parse(const char *option, const char *value, guint argi, GError **error)
 {
-        g_autoptr(GHashTable) unused = NULL;
         OptionUse *use = option_use_new(option, value, argi, QEMU_IMAGE_ROLE_DISK);
         g_autofree char *problem = NULL;
         gboolean ok;
