@@ -274,8 +274,8 @@ qemu_qcow2_backing_chain(const char *path, char **ret_remote, GError **error)
                         if (other->st_dev == st.st_dev && other->st_ino == st.st_ino) {
                                 close(fd);
                                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
-                                            "the backing chain of %s loops: %s is its own "
-                                            "backing file, or one of its backing files'",
+                                            "the backing chain of %s loops: it comes back "
+                                            "to %s",
                                             path, current);
                                 return NULL;
                         }

@@ -95,6 +95,14 @@ guest_images_add_to_domain(VmlockDomain *dom, const GPtrArray *images, GError **
         return TRUE;
 }
 
+/* A cdrom is read-only to libvirt, <readonly/> written or not. */
+static gboolean
+disk_is_readonly(const VmlockDisk *disk)
+{
+        return vmlock_disk_get_readonly(disk) ||
+               vmlock_disk_get_device(disk) == VMLOCK_DISK_DEVICE_CDROM;
+}
+
 gboolean
 guest_images_check_agree(const VmlockDomain *dom, const char *domain_xml,
                          const GPtrArray *images, GError **error)
@@ -121,7 +129,7 @@ guest_images_check_agree(const VmlockDomain *dom, const char *domain_xml,
                         return FALSE;
                 }
                 merged_use(images, image->path, &readonly, &shareable, &follow, &first);
-                if (readonly != vmlock_disk_get_readonly(disk)) {
+                if (readonly != disk_is_readonly(disk)) {
                         g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
                                     "QEMU's command line and %s disagree: disk %s is %s in %s "
                                     "but QEMU opens it %s (%s)",

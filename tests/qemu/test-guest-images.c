@@ -124,6 +124,9 @@ test_agree(void)
                   { "-hda", "/i/a.img", "-drive", "file=/i/b.img,readonly=on,if=virtio" },
                   NULL },
                 { DISK_A, { "-hda", "/i/a.img", "-drive", "file=nbd:srv:1" }, NULL },
+                /* A cdrom is read-only, <readonly/> or not. */
+                { "<disk type='file' device='cdrom'><source file='/i/c.iso'/></disk>",
+                  { "-cdrom", "/i/c.iso" }, NULL },
                 /* A QEMU that opens no image: the XML's disks come by hotplug. */
                 { DISK_A DISK_B_RO, { "-machine", "none" }, NULL },
                 { DISK_A, { "-hda", "/i/a.img", "-hdb", "/i/x.img" },
