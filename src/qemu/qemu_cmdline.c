@@ -447,6 +447,37 @@ apply_device(Parser *ps, const OptionUse *device, GError **error)
         return TRUE;
 }
 
+static gboolean walk_node(Parser *ps, const OptionUse *blockdev, const char *prefix,
+                          gboolean readonly, const NodeUse *how, GError **error);
+
+/* -drive ...,backing.driver=...,backing.file.filename=...: the backing file
+ * given inline, opened read-only; without backing.driver, QEMU probes its
+ * format (backing.file.filename, or backing.file naming a file). */
+static gboolean
+resolve_drive_backing(Parser *ps, const OptionUse *drive, QemuImageRole role, GError **error)
+{
+        const NodeUse how = { .role = role };
+        const char *file = kv_get(drive, "backing.", "file.filename");
+        g_autofree char *path = NULL;
+        gboolean read_only;
+
+        if (!kv_has_child(drive, "", "backing"))
+                return TRUE;
+        if (!kv_get_bool(drive, "backing.", "read-only", TRUE, &read_only, error))
+                return FALSE;
+        if (kv_get(drive, "backing.", "driver"))
+                return walk_node(ps, drive, "backing.", read_only, &how, error);
+        if (!file)
+                file = kv_get(drive, "backing.", "file");
+        if (!file || !*file)
+                return TRUE;
+        if (!qemu_filename_local_path(file, &path))
+                add_image(ps, drive, NULL, g_strdup(file), role, read_only, FALSE, FALSE);
+        else
+                add_image(ps, drive, g_steal_pointer(&path), NULL, role, read_only, FALSE, TRUE);
+        return TRUE;
+}
+
 static gboolean
 resolve_drive(Parser *ps, const OptionUse *drive, GError **error)
 {
@@ -506,7 +537,7 @@ resolve_drive(Parser *ps, const OptionUse *drive, GError **error)
         add_image(ps, drive, g_steal_pointer(&path), NULL, role, readonly, shareable,
                   (!format || has_qcow2_header(format)) &&
                           !kv_get(drive, "", "backing") && !kv_has_child(drive, "", "backing"));
-        return TRUE;
+        return resolve_drive_backing(ps, drive, role, error);
 }
 
 /* A node of a -blockdev (its top, or an inline child under @prefix). */
