@@ -594,11 +594,14 @@ walk_node(Parser *ps, const OptionUse *blockdev, const char *prefix, gboolean re
                         /* backing: null (or "") means none. */
                         if (!*reference)
                                 continue;
+                        /* Only ever adds (the first role sticks): the
+                         * passes below come to an end. */
                         target = node_use(ps, reference);
-                        if ((child.role != QEMU_IMAGE_ROLE_DISK && target->role != child.role) ||
+                        if ((child.role != QEMU_IMAGE_ROLE_DISK &&
+                             target->role == QEMU_IMAGE_ROLE_DISK) ||
                             (child.shareable && !target->shareable) ||
                             (child.follow && !target->follow)) {
-                                if (child.role != QEMU_IMAGE_ROLE_DISK)
+                                if (target->role == QEMU_IMAGE_ROLE_DISK)
                                         target->role = child.role;
                                 target->shareable |= child.shareable;
                                 target->follow |= child.follow;
@@ -644,7 +647,8 @@ resolve_blockdevs(Parser *ps, GError **error)
                 if (!ps->changed)
                         return TRUE;
         }
-        /* Unreachable: each pass that changes something sets a flag for good. */
+        /* Unreachable: a pass that changes something sets a flag for good,
+         * and there are only so many. */
         g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
                     "the -blockdev node references do not settle");
         return FALSE;
