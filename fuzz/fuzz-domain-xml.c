@@ -52,6 +52,7 @@ walk_disk(const VmlockDisk *disk)
         (void)vmlock_disk_get_shareable(disk);
         check(g_strcmp0(vmlock_disk_get_source(copy), vmlock_disk_get_source(disk)) == 0);
         check(g_strcmp0(vmlock_disk_get_target(copy), vmlock_disk_get_target(disk)) == 0);
+        check(g_strcmp0(vmlock_disk_get_format(copy), vmlock_disk_get_format(disk)) == 0);
 }
 
 static void

@@ -20,6 +20,8 @@
 #include <vmlock/vmlock.h>
 
 #include "qemu/qemu_argv.h"
+#include "qemu/qemu_cmdline.h"
+#include "supervisor/guest_images.h"
 #include "supervisor/guest_launch.h"
 #include "supervisor/guest_output.h"
 #include "supervisor/state_dir.h"
@@ -46,6 +48,17 @@ static const char start_description[] =
         "while the leases are released). PROGRAM must not have monitors of its own\n"
         "(-qmp, -monitor, -mon, mon:) nor -daemonize.\n"
         "\n"
+        "Without DOMAIN.xml, PROGRAM must be QEMU and --name names the guest: its\n"
+        "disks are the images QEMU's arguments open (-drive, -blockdev, -hda...,\n"
+        "-cdrom, -fda...), each with an exclusive lease when QEMU writes it and a\n"
+        "shared one when it only reads it (readonly=on, read-only=on, a cdrom,\n"
+        "snapshot=on); the uuid is --uuid, else derived from the name (the same on\n"
+        "every start and every host). With DOMAIN.xml and QEMU, the XML's disks and\n"
+        "QEMU's images must be the same, read-only in both or in neither. The\n"
+        "backing files of qcow2 disks get shared leases. Images that are no local\n"
+        "path (nbd:, driver=iscsi...) get a warning, or refuse the start when the\n"
+        "lock driver's require_lease_for_disks is set.\n"
+        "\n"
         "With --paused, the guest is only registered: `vmlock resume` takes its\n"
         "leases (with `--state` from `vmlock pause --release` elsewhere, for a\n"
         "migration). QEMU then starts with its CPUs stopped (-S); any other\n"
@@ -58,7 +71,9 @@ static const char start_description[] =
         "SIGHUP and SIGQUIT sent to the supervisor are passed on to the guest.\n"
         "\n"
         "Example:\n"
-        "  vmlock start --detach guest.xml -- qemu-system-x86_64 -m 1024 -drive ...\n";
+        "  vmlock start --detach guest.xml -- qemu-system-x86_64 -m 1024 -drive ...\n"
+        "  vmlock start --detach --name web -- qemu-system-x86_64 -m 1024 \\\n"
+        "          -drive file=/srv/images/web.qcow2,if=virtio,cache=none\n";
 
 static gboolean opt_paused;
 static gboolean opt_detach;
@@ -67,6 +82,8 @@ static char *opt_config;
 static char *opt_state_dir;
 static char *opt_log;
 static char *opt_incoming;
+static char *opt_name;
+static char *opt_uuid;
 
 static const GOptionEntry start_entries[] = {
         { "paused", 0, 0, G_OPTION_ARG_NONE, &opt_paused,
@@ -76,6 +93,11 @@ static const GOptionEntry start_entries[] = {
           "-incoming defer and have it wait for the guest at URI; `vmlock resume --state` "
           "takes the leases once the source released them",
           "URI" },
+        { "name", 0, 0, G_OPTION_ARG_STRING, &opt_name,
+          "Without DOMAIN.xml: the guest's name (its disks come from QEMU's arguments)",
+          "NAME" },
+        { "uuid", 0, 0, G_OPTION_ARG_STRING, &opt_uuid,
+          "Without DOMAIN.xml: the guest's uuid (default: derived from --name)", "UUID" },
         { "detach", 'd', 0, G_OPTION_ARG_NONE, &opt_detach,
           "Return once the guest runs (print its pid); supervise it in the background",
           NULL },
@@ -224,7 +246,7 @@ make_record(VmlockDomain *dom, pid_t pid, const char *domain_xml, const char *ma
         record = guest_record_new(dom);
         record->pid_start_time = start_time;
         /* Absolute: later commands may run from another directory. */
-        record->domain_xml = g_canonicalize_filename(domain_xml, NULL);
+        record->domain_xml = domain_xml ? g_canonicalize_filename(domain_xml, NULL) : NULL;
         record->lock_manager = g_strdup(manager_name);
         record->paused = opt_paused;
         /* A paused start only registered: resume takes the leases. */
@@ -246,7 +268,8 @@ check_not_running(const char *state_dir, VmlockDomain *dom, GError **error)
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
                             "guest '%s' already runs here (pid %d, started from %s)", name,
                             (int)vmlock_domain_get_pid(existing->dom),
-                            existing->domain_xml ? existing->domain_xml : "?");
+                            existing->domain_xml ? existing->domain_xml
+                                                 : "QEMU's command line");
                 return FALSE;
         }
         /* The lock-failure helper finds a guest by uuid: it must be unique. */
@@ -491,6 +514,94 @@ cleanup:
         return sv;
 }
 
+/* vmlock's namespace for the uuids of guests started without XML. */
+static const guint8 name_uuid_namespace[16] = {
+        0x3b, 0x6e, 0x0c, 0x51, 0x8f, 0x2a, 0x4d, 0x97,
+        0xa4, 0x1e, 0x62, 0xd8, 0x0b, 0x95, 0xc7, 0x3f,
+};
+
+/* The uuid of a guest started with --name and no --uuid: UUID version 5 of
+ * the name in vmlock's namespace. Every start of one guest, on any host,
+ * has the same uuid, as an XML's <uuid> would give: the lock-failure helper
+ * and the one-uuid-one-guest check see the same guest across restarts. */
+static char *
+uuid_from_name(const char *name)
+{
+        g_autoptr(GChecksum) sha1 = g_checksum_new(G_CHECKSUM_SHA1);
+        guint8 digest[20];
+        gsize len = sizeof(digest);
+
+        g_checksum_update(sha1, name_uuid_namespace, sizeof(name_uuid_namespace));
+        g_checksum_update(sha1, (const guchar *)name, strlen(name));
+        g_checksum_get_digest(sha1, digest, &len);
+        digest[6] = (digest[6] & 0x0f) | 0x50;
+        digest[8] = (digest[8] & 0x3f) | 0x80;
+        return g_strdup_printf("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+                               "%02x%02x%02x%02x%02x%02x",
+                               digest[0], digest[1], digest[2], digest[3], digest[4],
+                               digest[5], digest[6], digest[7], digest[8], digest[9],
+                               digest[10], digest[11], digest[12], digest[13], digest[14],
+                               digest[15]);
+}
+
+/* The guest: DOMAIN.xml, or --name and --uuid. QEMU's images (in
+ * *@ret_images, NULL for another program) are its disks without XML, and
+ * must agree with the XML's otherwise. */
+static VmlockDomain *
+load_domain(const char *domain_xml, char **program, gboolean is_qemu, GPtrArray **ret_images,
+            GError **error)
+{
+        g_autoptr(VmlockDomain) dom = NULL;
+        g_autoptr(GPtrArray) images = NULL;
+
+        if (is_qemu) {
+                images = qemu_cmdline_images(program, error);
+                if (!images)
+                        return NULL;
+        }
+        if (domain_xml) {
+                dom = vmlock_domain_parse_file(domain_xml, error);
+                if (!dom)
+                        return NULL;
+                if (images && !guest_images_check_agree(dom, domain_xml, images, error))
+                        return NULL;
+        } else {
+                g_autofree char *uuid = opt_uuid ? g_strdup(opt_uuid) : uuid_from_name(opt_name);
+
+                dom = vmlock_domain_new(opt_name, uuid, error);
+                if (!dom)
+                        return NULL;
+                if (!guest_images_add_to_domain(dom, images, error))
+                        return NULL;
+        }
+        *ret_images = g_steal_pointer(&images);
+        return g_steal_pointer(&dom);
+}
+
+/* What the domain does not say but the images do: sources vmlock cannot
+ * lease (warned, or refused as the driver's require_lease_for_disks asks),
+ * and the backing files of qcow2 disks (shared leases). */
+static gboolean
+add_image_leases(VmlockDomain *dom, const GPtrArray *images, VmlockLockManager *manager,
+                 GError **error)
+{
+        g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+        gboolean refuse = vmlock_lock_manager_requires_disk_leases(manager) &&
+                          vmlock_domain_get_n_leases(dom) == 0;
+
+        if (images &&
+            !guest_images_check_remote(images, refuse,
+                                       vmlock_lock_manager_get_config_file(manager), warnings,
+                                       error))
+                return FALSE;
+        if (!guest_images_add_backing_files(dom, images, warnings, error))
+                return FALSE;
+        for (guint i = 0; i < warnings->len; i++)
+                g_printerr("%s: warning: %s\n", g_get_prgname(),
+                           (const char *)g_ptr_array_index(warnings, i));
+        return TRUE;
+}
+
 int
 cmd_start(int argc, char **argv)
 {
@@ -499,6 +610,7 @@ cmd_start(int argc, char **argv)
         g_autoptr(VmlockLockManager) manager = NULL;
         g_autoptr(GuestRecord) record = NULL;
         g_autoptr(Supervisor) sv = NULL;
+        g_autoptr(GPtrArray) images = NULL;
         g_autofree char *manager_name = NULL;
         g_autofree char *description = NULL;
         g_autofree char *state_dir = NULL;
@@ -507,6 +619,7 @@ cmd_start(int argc, char **argv)
         const char *config_dir;
         const char *domain_xml;
         gboolean manager_named = TRUE;
+        gboolean is_qemu;
         sigset_t old_mask;
         int opt_argc = argc;
         g_autoptr(GuestOutput) guest_output = NULL;
@@ -524,21 +637,35 @@ cmd_start(int argc, char **argv)
                 }
         }
 
-        context = g_option_context_new("DOMAIN.xml -- PROGRAM [ARG...]");
+        context = g_option_context_new("[DOMAIN.xml] -- PROGRAM [ARG...]");
         g_option_context_set_summary(context, "Start a guest with its disk leases.");
         description = g_strconcat(start_description, "\n", tool_start_exit_status_help, NULL);
         g_option_context_set_description(context, description);
         g_option_context_add_main_entries(context, start_entries, NULL);
         if (!tool_parse_options(context, &opt_argc, &argv, VMLOCK_EXIT_START_FAILURE, &status))
                 return status;
-        if (opt_argc != 2)
+        if (opt_argc > 2)
                 return tool_usage_error(VMLOCK_EXIT_START_FAILURE,
-                                        opt_argc < 2 ? "missing DOMAIN.xml"
-                                                     : "expected one DOMAIN.xml, then '--'");
+                                        "expected one DOMAIN.xml, then '--'");
+        domain_xml = opt_argc == 2 ? argv[1] : NULL;
+        if (domain_xml && (opt_name || opt_uuid))
+                return tool_usage_error(VMLOCK_EXIT_START_FAILURE,
+                                        "--name and --uuid are for a start without DOMAIN.xml "
+                                        "(the XML has <name> and <uuid>)");
+        if (!domain_xml && !opt_name)
+                return tool_usage_error(VMLOCK_EXIT_START_FAILURE,
+                                        "missing DOMAIN.xml, or --name for a QEMU guest "
+                                        "whose disks are read from its arguments");
         if (!program || !program[0])
                 return tool_usage_error(VMLOCK_EXIT_START_FAILURE,
                                         "missing '-- PROGRAM [ARG...]'");
-        if (opt_incoming && !(opt_qemu || qemu_argv_is_qemu(program[0])))
+        is_qemu = opt_qemu || qemu_argv_is_qemu(program[0]);
+        if (!domain_xml && !is_qemu)
+                return tool_usage_error(VMLOCK_EXIT_START_FAILURE,
+                                        "without DOMAIN.xml, PROGRAM must be QEMU "
+                                        "(qemu-system-*, or --qemu): vmlock reads the disks "
+                                        "from its arguments");
+        if (opt_incoming && !is_qemu)
                 return tool_usage_error(VMLOCK_EXIT_START_FAILURE,
                                         "--incoming is for QEMU guests (qemu-system-*, or --qemu)");
         /* A destination holds nothing until resume --state. */
@@ -546,14 +673,13 @@ cmd_start(int argc, char **argv)
                 opt_paused = TRUE;
         if (opt_log && !opt_detach)
                 return tool_usage_error(VMLOCK_EXIT_START_FAILURE, "--log needs --detach");
-        if (!qemu_argv_check(program, opt_qemu || qemu_argv_is_qemu(program[0]), &error))
+        if (!qemu_argv_check(program, is_qemu, &error))
                 return tool_report_error(error, VMLOCK_EXIT_START_FAILURE);
-        domain_xml = argv[1];
         /* Absolute: the lock-failure helper gets it, from another directory. */
         state_dir = g_canonicalize_filename(state_dir_path_resolve(opt_state_dir), NULL);
         config_dir = vmlock_resolve_config_dir(opt_config);
 
-        dom = vmlock_domain_parse_file(domain_xml, &error);
+        dom = load_domain(domain_xml, program, is_qemu, &images, &error);
         if (!dom)
                 return tool_report_error(error, VMLOCK_EXIT_START_FAILURE);
         if (!state_dir_check_name(vmlock_domain_get_name(dom), &error))
@@ -571,7 +697,7 @@ cmd_start(int argc, char **argv)
                            vmlock_domain_get_name(dom));
         }
         manager = tool_lock_manager_new(manager_name, NULL, config_dir, &error);
-        if (!manager)
+        if (!manager || !add_image_leases(dom, images, manager, &error))
                 return tool_report_error(error, VMLOCK_EXIT_START_FAILURE);
 
         if (opt_detach) {

@@ -94,6 +94,8 @@ VMLOCK_EXPORT VmlockDiskDevice vmlock_disk_get_device(const VmlockDisk *disk);
 /* The source exactly as written: file=, dev=, dir= or (network) name=; NULL if none. */
 VMLOCK_EXPORT const char *vmlock_disk_get_source(const VmlockDisk *disk);
 VMLOCK_EXPORT const char *vmlock_disk_get_target(const VmlockDisk *disk); /* may be NULL */
+/* The image format, <driver type=...> ("raw", "qcow2"...); NULL when not given. */
+VMLOCK_EXPORT const char *vmlock_disk_get_format(const VmlockDisk *disk);
 VMLOCK_EXPORT gboolean vmlock_disk_get_readonly(const VmlockDisk *disk);
 VMLOCK_EXPORT gboolean vmlock_disk_get_shareable(const VmlockDisk *disk);
 

@@ -517,11 +517,15 @@ vmlock_disk_new(VmlockDiskType type, VmlockDiskDevice device, const char *path,
 VmlockDisk *
 vmlock_disk_copy(const VmlockDisk *disk)
 {
+        VmlockDisk *copy;
+
         VMLOCK_TRACE("disk=%p", (const void *)disk);
         g_return_val_if_fail(disk != NULL, NULL);
 
-        return vmlock_disk_new_take(disk->type, disk->device, g_strdup(disk->source),
+        copy = vmlock_disk_new_take(disk->type, disk->device, g_strdup(disk->source),
                                     g_strdup(disk->target), disk->readonly, disk->shareable);
+        copy->format = g_strdup(disk->format);
+        return copy;
 }
 
 void
@@ -532,6 +536,7 @@ vmlock_disk_free(VmlockDisk *disk)
                 return;
         g_free(disk->source);
         g_free(disk->target);
+        g_free(disk->format);
         g_free(disk);
 }
 
@@ -565,6 +570,14 @@ vmlock_disk_get_target(const VmlockDisk *disk)
         VMLOCK_TRACE("disk=%p", (const void *)disk);
         g_return_val_if_fail(disk != NULL, NULL);
         return disk->target;
+}
+
+const char *
+vmlock_disk_get_format(const VmlockDisk *disk)
+{
+        VMLOCK_TRACE("disk=%p", (const void *)disk);
+        g_return_val_if_fail(disk != NULL, NULL);
+        return disk->format;
 }
 
 gboolean

@@ -28,6 +28,7 @@ struct _VmlockDisk {
         VmlockDiskDevice device;
         char *source; /* NULL: no local source (empty cdrom, volume) */
         char *target;
+        char *format; /* <driver type=...>: NULL when the XML names none */
         gboolean readonly;
         gboolean shareable;
 };

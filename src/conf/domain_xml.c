@@ -267,6 +267,7 @@ parse_disk(const ParseState *ps, const xmlNode *node, GError **error)
         int device = VMLOCK_DISK_DEVICE_DISK;
         const xmlNode *child;
         const char *attr;
+        VmlockDisk *disk;
 
         if (type_str) {
                 type = vmlock_disk_type_from_string(type_str);
@@ -308,10 +309,15 @@ parse_disk(const ParseState *ps, const xmlNode *node, GError **error)
         if (child)
                 target = node_attr(child, "dev");
 
-        return vmlock_disk_new_take(type, device, g_steal_pointer(&source),
+        disk = vmlock_disk_new_take(type, device, g_steal_pointer(&source),
                                     g_steal_pointer(&target),
                                     first_child(node, "readonly") != NULL,
                                     first_child(node, "shareable") != NULL);
+        /* Which backing chain QEMU opens depends on it. */
+        child = first_child(node, "driver");
+        if (child)
+                disk->format = node_attr(child, "type");
+        return disk;
 }
 
 static VmlockLease *

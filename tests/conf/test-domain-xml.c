@@ -157,6 +157,15 @@ test_xml_typical(void)
                     VMLOCK_DISK_DEVICE_DISK, "/srv/shared/reference-data.img", "vdd", TRUE,
                     FALSE);
 
+        /* <driver type>: which backing chain QEMU opens. */
+        g_assert_cmpstr(vmlock_disk_get_format(vmlock_domain_get_disk(dom, 0)), ==, "qcow2");
+        g_assert_cmpstr(vmlock_disk_get_format(vmlock_domain_get_disk(dom, 1)), ==, "raw");
+        {
+                g_autoptr(VmlockDisk) copy = vmlock_disk_copy(vmlock_domain_get_disk(dom, 0));
+
+                g_assert_cmpstr(vmlock_disk_get_format(copy), ==, "qcow2");
+        }
+
         g_assert_cmpuint(vmlock_domain_get_n_leases(dom), ==, 2);
         assert_lease(vmlock_domain_get_lease(dom, 0), "web-cluster", "web01-config",
                      "/var/lib/libvirt/sanlock/web-cluster", 1048576);

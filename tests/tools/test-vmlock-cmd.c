@@ -355,6 +355,19 @@ test_usage(Fixture *fx, gconstpointer data)
                 { { "start", "g.xml", "--" }, 125, "missing '-- PROGRAM" },
                 { { "start", "a.xml", "b.xml", "--", "true" }, 125, "expected one DOMAIN.xml" },
                 { { "start", "--bogus", "g.xml", "--", "true" }, 125, "--bogus" },
+                { { "start", "--name", "g", "g.xml", "--", "true" }, 125,
+                  "--name and --uuid are for a start without DOMAIN.xml" },
+                { { "start", "--name", "g", "--", "true" }, 125,
+                  "without DOMAIN.xml, PROGRAM must be QEMU" },
+                { { "start", "--name", "g", "--qemu", "--", "true", "-drive", "file=a.img" },
+                  125, "-drive file=a.img (argument 2): disk path 'a.img' must be absolute" },
+                { { "start", "--name", "g", "--qemu", "--", "true", "-drive",
+                    "file=/a,readonly=x" },
+                  125, "-drive file=/a,readonly=x (argument 2): readonly: 'x' is not on or off" },
+                { { "start", "--name", "g", "--uuid", "nope", "--qemu", "--", "true" }, 125,
+                  "invalid uuid 'nope'" },
+                { { "start", "--name", "../g", "--qemu", "--", "true" }, 125,
+                  "not a usable guest name" },
                 { { "list", "extra" }, 2, "unexpected argument 'extra'" },
                 { { "status" }, 2, "missing NAME" },
                 { { "status", "a", "b" }, 2, "unexpected argument 'b'" },
@@ -1091,8 +1104,9 @@ static void
 test_start_detached_qemu_says_why(Fixture *fx, gconstpointer data)
 {
         g_autofree char *qemu = g_find_program_in_path("qemu-system-x86_64");
-        g_autofree char *missing = g_build_filename(fx->dir, "missing.img", NULL);
-        g_autofree char *drive = g_strdup_printf("file=%s,if=none", missing);
+        /* The XML's disk, which does not exist: QEMU is the one to say so. */
+        g_autofree char *missing = g_build_filename(fx->dir, "disk1.img", NULL);
+        g_autofree char *drive = g_strdup_printf("file=%s,if=none,format=raw", missing);
         g_auto(RunResult) r = { 0 };
 
         if (!qemu) {

@@ -1424,8 +1424,10 @@ config_requiring_leases(Fixture *fx, const SanlockTestHost *host)
         return g_steal_pointer(&dir);
 }
 
-/* QEMU's own -blockdev of an image the domain does not lease read-write:
- * status says UNPROTECTED; with require_lease_for_disks the start fails. */
+/* An image QEMU opens writable that the domain does not lease read-write,
+ * hidden from vmlock's reading of the arguments (a json: pseudo-protocol:
+ * a warning at start, then QEMU's own list of images tells): status says
+ * UNPROTECTED; with require_lease_for_disks the start fails. */
 static void
 test_unprotected(Fixture *fx, gconstpointer data)
 {
@@ -1441,17 +1443,26 @@ test_unprotected(Fixture *fx, gconstpointer data)
                                                    leased_xml, ro);
         g_autofree char *arg_leased = g_strdup_printf("driver=file,node-name=l0,filename=%s",
                                                       leased);
-        g_autofree char *arg_extra = g_strdup_printf("driver=file,node-name=e0,filename=%s",
-                                                     extra);
-        g_autofree char *arg_ro = g_strdup_printf("driver=file,node-name=r0,filename=%s", ro);
-        g_autofree char *arg_extra2 = g_strdup_printf("driver=file,node-name=e0,filename=%s",
-                                                      extra2);
+        g_autofree char *arg_extra = g_strdup_printf(
+                "if=none,id=e0,file=json:{\"driver\":\"raw\",,\"file\":{\"driver\":\"file\",,"
+                "\"filename\":\"%s\"}}",
+                extra);
+        g_autofree char *arg_ro = g_strdup_printf(
+                "driver=file,node-name=r0,filename=%s,read-only=on,locking=off", ro);
+        g_autofree char *arg_ro_rw = g_strdup_printf(
+                "if=none,id=r1,file=json:{\"driver\":\"raw\",,\"file\":{\"driver\":\"file\",,"
+                "\"filename\":\"%s\",,\"locking\":\"off\"}}",
+                ro);
+        g_autofree char *arg_extra2 = g_strdup_printf(
+                "if=none,id=e0,file=json:{\"driver\":\"raw\",,\"file\":{\"driver\":\"file\",,"
+                "\"filename\":\"%s\"}}",
+                extra2);
         g_autofree char *conf = config_requiring_leases(fx, h1);
         g_autofree char *conf_option = g_strconcat("--config=", conf, NULL);
         g_autofree char *line = NULL;
-        const char *qemu_args[] = { QEMU_PC_ARGS, "-blockdev", arg_leased, "-blockdev",
-                                    arg_extra, "-blockdev", arg_ro, NULL };
-        const char *qemu_args2[] = { QEMU_PC_ARGS, "-blockdev", arg_extra2, NULL };
+        const char *qemu_args[] = { QEMU_PC_ARGS, "-blockdev", arg_leased, "-drive",
+                                    arg_extra, "-blockdev", arg_ro, "-drive", arg_ro_rw, NULL };
+        const char *qemu_args2[] = { QEMU_PC_ARGS, "-drive", arg_extra2, NULL };
         g_auto(Guest) vm = { 0 };
         g_auto(Guest) strict = { 0 };
         g_auto(RunResult) r = { 0 };
@@ -1465,6 +1476,7 @@ test_unprotected(Fixture *fx, gconstpointer data)
         guest_init(fx, &vm, "unprot", devices, NULL);
         guest_init(fx, &strict, "strict", "", NULL);
         g_assert_cmpint(qemu_start_args(fx, h1, &vm, NULL, NULL, qemu_args, &r), ==, 0);
+        g_assert_true(contains(r.err, "is not a local path: vmlock takes no lease for it"));
         /* Said at start, not only to whoever asks later. */
         g_assert_true(contains(r.err, "warning: guest '"));
         g_assert_true(contains(r.err, "writable without a lease"));
@@ -1537,6 +1549,255 @@ test_unprotected(Fixture *fx, gconstpointer data)
         g_assert_true(contains(r.err, "require_lease_for_disks"));
         vmlock_as(fx, h1, &r, "list", NULL);
         g_assert_false(contains(r.out, strict.name));
+}
+
+/* ---- QEMU guests without a domain XML ------------------------------------------- */
+
+/* "vmlock start --detach [OPTION] --name G -- qemu -machine none ... ARGS"
+ * as @host: the disks are QEMU's own arguments. G is a new name from
+ * @prefix, or g->name again once it has one. */
+static int
+qemu_start_argv(Fixture *fx, const SanlockTestHost *host, Guest *g, const char *prefix,
+                const char *option, const char *const *args, RunResult *r)
+{
+        g_autoptr(GPtrArray) argv = g_ptr_array_new();
+
+        if (!g->name)
+                g->name = sanlock_test_unique_name(prefix);
+        g_ptr_array_add(argv, (gpointer)VMLOCK_BIN);
+        g_ptr_array_add(argv, (gpointer) "start");
+        g_ptr_array_add(argv, (gpointer) "--detach");
+        if (option)
+                g_ptr_array_add(argv, (gpointer)option);
+        g_ptr_array_add(argv, (gpointer) "--name");
+        g_ptr_array_add(argv, g->name);
+        g_ptr_array_add(argv, (gpointer) "--");
+        for (guint i = 0; qemu_base_args[i]; i++)
+                g_ptr_array_add(argv, (gpointer)qemu_base_args[i]);
+        for (guint i = 0; args[i]; i++)
+                g_ptr_array_add(argv, (gpointer)args[i]);
+        return run_detached_start(fx, host, g, argv, r);
+}
+
+/* -drive if=none of @path, QEMU's own lock off (two hosts, one kernel). */
+static char *
+drive_arg(const char *path, const char *more)
+{
+        return g_strdup_printf("file=%s,if=none,file.locking=off%s%s", path, more ? "," : "",
+                               more ? more : "");
+}
+
+static char *
+guest_uuid(Fixture *fx, const SanlockTestHost *host, const char *name)
+{
+        g_autoptr(JsonParser) parser = json_parser_new();
+        g_autoptr(GError) error = NULL;
+        g_auto(RunResult) r = { 0 };
+
+        vmlock_as(fx, host, &r, "status", "--json", name, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        json_parser_load_from_data(parser, r.out, -1, &error);
+        g_assert_no_error(error);
+        return g_strdup(json_object_get_string_member(
+                json_node_get_object(json_parser_get_root(parser)), "uuid"));
+}
+
+/* No XML: the leases come from -drive; a writer is exclusive (the other
+ * host is refused, naming the holder), a cdrom shared with other readers. */
+static void
+test_argv_start(Fixture *fx, gconstpointer data)
+{
+        const SanlockTestHost *h1 = sanlock_test_host(1);
+        const SanlockTestHost *h2 = sanlock_test_host(2);
+        g_autofree char *disk = disk_path(fx, "argv-disk");
+        g_autofree char *iso = disk_path(fx, "argv-iso");
+        g_autofree char *d_disk = drive_arg(disk, "format=raw");
+        g_autofree char *d_cdrom = drive_arg(iso, "format=raw,media=cdrom");
+        g_autofree char *d_iso_ro = drive_arg(iso, "format=raw,readonly=on");
+        g_autofree char *d_iso_rw = drive_arg(iso, "format=raw");
+        g_autofree char *holder = NULL;
+        g_autofree char *line = NULL;
+        g_autofree char *uuid = NULL;
+        g_autofree char *again = NULL;
+        const char *args_a[] = { "-drive", d_disk, "-drive", d_cdrom, NULL };
+        const char *args_disk[] = { "-drive", d_disk, NULL };
+        const char *args_reader[] = { "-drive", d_iso_ro, NULL };
+        const char *args_writer[] = { "-drive", d_iso_rw, NULL };
+        g_auto(Guest) a = { 0 };
+        g_auto(Guest) b = { 0 };
+        g_auto(Guest) c = { 0 };
+        g_auto(Guest) d = { 0 };
+        g_auto(RunResult) r = { 0 };
+
+        if (!have_qemu())
+                return;
+        image_create(disk, 1 << 20);
+        image_create(iso, 1 << 20);
+        g_assert_cmpint(qemu_start_argv(fx, h1, &a, "argv", NULL, args_a, &r), ==, 0);
+        vmlock_as(fx, h1, &r, "status", a.name, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        line = g_strdup_printf("%s  exclusive  held", disk);
+        g_assert_true(contains(r.out, line));
+        g_clear_pointer(&line, g_free);
+        line = g_strdup_printf("%s  shared (readonly)  held", iso);
+        g_assert_true(contains(r.out, line));
+        g_assert_false(contains(r.out, "UNPROTECTED"));
+        /* No --uuid: one derived from the name (version 5), not random. */
+        uuid = guest_uuid(fx, h1, a.name);
+        g_assert_cmpint(strlen(uuid), ==, 36);
+        g_assert_cmpint(uuid[14], ==, '5');
+
+        /* The other host: the writer refused, naming the holder. */
+        g_assert_cmpint(qemu_start_argv(fx, h2, &b, "argv-b", NULL, args_disk, &r), ==, 124);
+        holder = g_strdup_printf("disk %s is in use by host 1 (%s)", disk, h1->name);
+        g_assert_true(contains(r.err, holder));
+        /* ... a reader of the cdrom allowed, a writer of it refused. */
+        g_assert_cmpint(qemu_start_argv(fx, h2, &c, "argv-c", NULL, args_reader, &r), ==, 0);
+        g_assert_cmpint(qemu_start_argv(fx, h2, &d, "argv-d", NULL, args_writer, &r), ==, 124);
+        g_assert_true(contains(r.err, iso));
+
+        /* The guest gone, its disk is free for the other host. */
+        guest_kill(fx, h1, &a, disk);
+        g_assert_cmpint(qemu_start_argv(fx, h2, &b, "argv-b", NULL, args_disk, &r), ==, 0);
+        /* Started again, the guest has the same uuid. */
+        g_assert_cmpint(qemu_start_argv(fx, h1, &a, "argv", NULL, args_reader, &r), ==, 0);
+        again = guest_uuid(fx, h1, a.name);
+        g_assert_cmpstr(again, ==, uuid);
+}
+
+/* A qcow2 image's backing file gets a shared lease, from QEMU's arguments
+ * and from a domain XML alike: no one may start a writer on it. */
+static void
+test_argv_backing(Fixture *fx, gconstpointer data)
+{
+        const SanlockTestHost *h1 = sanlock_test_host(1);
+        const SanlockTestHost *h2 = sanlock_test_host(2);
+        g_autofree char *base = disk_path(fx, "base");
+        g_autofree char *top = disk_path(fx, "top");
+        g_autofree char *top2 = disk_path(fx, "top2");
+        g_autofree char *qemu_img = g_find_program_in_path("qemu-img");
+        g_autofree char *d_top = drive_arg(top, "format=qcow2");
+        g_autofree char *d_top2 = drive_arg(top2, "format=qcow2");
+        g_autofree char *xml_base = disk_xml(base);
+        g_autofree char *xml_top2 = disk_xml(top2);
+        g_autofree char *line = NULL;
+        g_autofree char *holder = NULL;
+        const char *args_top[] = { "-drive", d_top, NULL };
+        const char *args_top2[] = { QEMU_NAME, "-machine", "none", "-display", "none",
+                                    "-nodefaults", "-drive", d_top2, NULL };
+        g_auto(Guest) a = { 0 };
+        g_auto(Guest) writer = { 0 };
+        g_auto(Guest) reader = { 0 };
+        g_auto(RunResult) r = { 0 };
+
+        if (!have_qemu())
+                return;
+        if (!qemu_img) {
+                g_test_skip("qemu-img (qemu-utils) is not installed");
+                return;
+        }
+        image_create(base, 1 << 20);
+        for (guint i = 0; i < 2; i++) {
+                const char *argv[] = { qemu_img, "create", "-q", "-f", "qcow2", "-F", "raw",
+                                       "-b", base, i ? top2 : top, NULL };
+                int status = -1;
+
+                g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT, NULL,
+                                           NULL, NULL, NULL, &status, NULL));
+                g_assert_cmpint(status, ==, 0);
+        }
+
+        g_assert_cmpint(qemu_start_argv(fx, h1, &a, "overlay", NULL, args_top, &r), ==, 0);
+        vmlock_as(fx, h1, &r, "status", a.name, NULL);
+        line = g_strdup_printf("%s  exclusive  held", top);
+        g_assert_true(contains(r.out, line));
+        g_clear_pointer(&line, g_free);
+        line = g_strdup_printf("%s  shared (readonly)  held", base);
+        g_assert_true(contains(r.out, line));
+
+        /* A domain XML writing the backing file, on the other host: refused. */
+        guest_init(fx, &writer, "base-writer", xml_base, NULL);
+        g_assert_cmpint(qemu_start(fx, h2, &writer, NULL, NULL, &r), ==, 124);
+        holder = g_strdup_printf("disk %s is in use by host 1 (%s)", base, h1->name);
+        g_assert_true(contains(r.err, holder));
+        /* Another overlay of it from a domain XML: its backing file shared too. */
+        guest_init(fx, &reader, "overlay2", xml_top2, NULL);
+        g_assert_cmpint(qemu_start_args(fx, h2, &reader, NULL, NULL, args_top2, &r), ==, 0);
+        vmlock_as(fx, h2, &r, "status", reader.name, NULL);
+        g_assert_true(contains(r.out, line));
+}
+
+/* With a domain XML, QEMU's arguments must name the same disks, read-only
+ * alike: else nothing starts and no lease is left. */
+static void
+test_argv_disagree(Fixture *fx, gconstpointer data)
+{
+        const SanlockTestHost *h1 = sanlock_test_host(1);
+        g_autofree char *disk = disk_path(fx, "xml-disk");
+        g_autofree char *other = disk_path(fx, "argv-only");
+        g_autofree char *devices = disk_xml(disk);
+        g_autofree char *d_other = drive_arg(other, "format=raw");
+        g_autofree char *d_disk = drive_arg(disk, "format=raw");
+        g_autofree char *d_disk_ro = drive_arg(disk, "format=raw,readonly=on");
+        g_autofree char *expect = NULL;
+        const char *args_other[] = { QEMU_NAME, "-machine", "none", "-display", "none",
+                                     "-drive", d_disk, "-drive", d_other, NULL };
+        const char *args_ro[] = { QEMU_NAME, "-machine", "none", "-display", "none",
+                                  "-drive", d_disk_ro, NULL };
+        g_auto(Guest) g = { 0 };
+        g_auto(RunResult) r = { 0 };
+
+        if (!have_qemu())
+                return;
+        guest_init(fx, &g, "disagree", devices, NULL);
+        g_assert_cmpint(qemu_start_args(fx, h1, &g, NULL, NULL, args_other, &r), ==, 125);
+        expect = g_strdup_printf("opens %s, which is not a disk of %s", other, g.xml);
+        g_assert_true(contains(r.err, expect));
+        g_clear_pointer(&expect, g_free);
+        g_assert_cmpint(qemu_start_args(fx, h1, &g, NULL, NULL, args_ro, &r), ==, 125);
+        expect = g_strdup_printf("disk %s is read-write in %s but QEMU opens it read-only",
+                                 disk, g.xml);
+        g_assert_true(contains(r.err, expect));
+        vmlock_as(fx, h1, &r, "status", "--disk", disk, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_false(contains(r.out, "held"));
+        vmlock_as(fx, h1, &r, "list", NULL);
+        g_assert_false(contains(r.out, g.name));
+}
+
+/* A source vmlock cannot lease (nbd, a driver it cannot map): a warning
+ * naming it, or with require_lease_for_disks a refusal. */
+static void
+test_argv_remote(Fixture *fx, gconstpointer data)
+{
+        const SanlockTestHost *h1 = sanlock_test_host(1);
+        g_autofree char *disk = disk_path(fx, "beside-null");
+        g_autofree char *d_disk = drive_arg(disk, "format=raw");
+        g_autofree char *conf = config_requiring_leases(fx, h1);
+        g_autofree char *conf_option = g_strconcat("--config=", conf, NULL);
+        const char *args_null[] = { "-drive", d_disk, "-blockdev",
+                                    "driver=null-co,node-name=n0,size=1048576", NULL };
+        const char *args_nbd[] = { "-drive", "file=nbd:127.0.0.1:9,format=raw,if=none", NULL };
+        g_auto(Guest) a = { 0 };
+        g_auto(Guest) b = { 0 };
+        g_auto(RunResult) r = { 0 };
+
+        if (!have_qemu())
+                return;
+        image_create(disk, 1 << 20);
+        g_assert_cmpint(qemu_start_argv(fx, h1, &a, "null", NULL, args_null, &r), ==, 0);
+        g_assert_true(contains(r.err, "warning: -blockdev driver=null-co,node-name=n0,"
+                                      "size=1048576 (argument 9): driver null-co is not a "
+                                      "local path: vmlock takes no lease for it"));
+
+        /* require_lease_for_disks: refused before QEMU runs. */
+        g_assert_cmpint(qemu_start_argv(fx, h1, &b, "nbd", conf_option, args_nbd, &r), ==, 125);
+        g_assert_true(contains(r.err, "nbd:127.0.0.1:9, which vmlock cannot lease"));
+        g_assert_true(contains(r.err, "require_lease_for_disks"));
+        /* Without: a warning (QEMU then fails to reach the server itself). */
+        qemu_start_argv(fx, h1, &b, "nbd", NULL, args_nbd, &r);
+        g_assert_true(contains(r.err, "warning: -drive file=nbd:127.0.0.1:9,format=raw,if=none "
+                                      "(argument 7): nbd:127.0.0.1:9 is not a local path"));
 }
 
 /* ---- live migration ---------------------------------------------------------- */
@@ -2361,6 +2622,10 @@ main(int argc, char **argv)
         ADD("/vmlock-sanlock/hotplug/qemu", test_hotplug_qemu);
         ADD("/vmlock-sanlock/hotplug/proxy-blockdev", test_proxy_blockdev);
         ADD("/vmlock-sanlock/start/unprotected", test_unprotected);
+        ADD("/vmlock-sanlock/start/argv", test_argv_start);
+        ADD("/vmlock-sanlock/start/argv/backing-file", test_argv_backing);
+        ADD("/vmlock-sanlock/start/argv/disagree", test_argv_disagree);
+        ADD("/vmlock-sanlock/start/argv/remote", test_argv_remote);
         ADD("/vmlock-sanlock/pause-keeps-leases", test_pause_keeps_leases);
         ADD("/vmlock-sanlock/migrate", test_migrate);
         ADD("/vmlock-sanlock/migrate/live", test_live_migration);
