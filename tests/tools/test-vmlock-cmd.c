@@ -912,7 +912,7 @@ test_start_detach(Fixture *fx, gconstpointer data)
 }
 
 /* -daemonize would take the process holding the leases away from vmlock;
- * a QEMU's own monitors would let others resume it. */
+ * a QEMU's own monitors, or its gdbstub, would let others resume it. */
 static void
 test_start_refused_arguments(Fixture *fx, gconstpointer data)
 {
@@ -927,6 +927,11 @@ test_start_refused_arguments(Fixture *fx, gconstpointer data)
                 { { "/usr/bin/qemu-system-x86_64", "-monitor", "stdio" }, "-monitor" },
                 { { "qemu-kvm", "-mon", "chardev=c" }, "-mon" },
                 { { "qemu-system-x86_64", "-serial", "mon:stdio" }, "mon:stdio" },
+                /* a gdbstub's "continue" resumes a paused guest */
+                { { "qemu-system-x86_64", "-gdb", "tcp::1234" },
+                  "-gdb: a gdbstub can resume the guest without its leases" },
+                { { "qemu-system-x86_64", "-s" }, "-s: a gdbstub can resume" },
+                { { "env", "qemu-system-x86_64", "--gdb", "tcp::1234" }, "--gdb: a gdbstub" },
                 /* QEMU behind a wrapper is QEMU all the same */
                 { { "env", "qemu-system-x86_64", "-qmp", "unix:/tmp/q,server=on" },
                   "-qmp: vmlock is the only QMP client" },
