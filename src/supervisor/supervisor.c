@@ -72,6 +72,9 @@ struct Supervisor {
         char *incoming;          /* a migration destination: where QEMU waits for the guest */
         gboolean migrating;      /* the source of a migration vmlock started, not handed over */
         guint handover_idle;     /* the MIGRATION event said completed: hand over */
+        gboolean cancelling;     /* migrate-cancel asked; the source runs again once QEMU
+                                  * says cancelled (migration_cancelled()) */
+        guint cancelled_idle;
         char *handover_error;    /* why the last migration's hand-over failed, or NULL */
         char *held_state;        /* what the guest holds, as inquire says (NULL: nothing) */
         LeaseWatch *lease_watch; /* sees the leases go behind vmlock's back */
@@ -780,16 +783,71 @@ migration_completed(gpointer data)
         return G_SOURCE_REMOVE;
 }
 
+/* A migration cancelled (or failed) after migrate-cancel: the source
+ * still holds its leases, so it may run again, unless vmlock paused it
+ * before (QEMU itself restarts a guest it stopped for the last pass; this
+ * covers a QEMU that did not). */
+static gboolean
+migration_cancelled(gpointer data)
+{
+        Supervisor *sv = data;
+        g_autoptr(GError) error = NULL;
+        gboolean running = FALSE;
+
+        sv->cancelled_idle = 0;
+        sv->cancelling = FALSE;
+        if (sv->record->released || sv->record->lease_lost || sv->record->paused)
+                return G_SOURCE_REMOVE;
+        if (!qemu_vm_query_running(sv->monitor, &running, &error) ||
+            (!running && !cont_cpus(sv, &error))) {
+                g_printerr("vmlock: guest '%s': its migration was cancelled, but it cannot "
+                           "run again here: %s; it holds its leases: `vmlock resume %s`\n",
+                           guest_name(sv), error->message, guest_name(sv));
+                return G_SOURCE_REMOVE;
+        }
+        g_printerr("vmlock: guest '%s': migration cancelled: it runs on here, with its "
+                   "leases\n",
+                   guest_name(sv));
+        return G_SOURCE_REMOVE;
+}
+
 static void
 migration_event(Supervisor *sv, const char *status)
 {
         g_debug("migration: %s", status);
         if (!sv->migrating)
                 return;
-        if (g_str_equal(status, "completed") && !sv->handover_idle)
+        if (g_str_equal(status, "completed") && !sv->handover_idle) {
+                sv->cancelling = FALSE; /* too late: the hand-over goes on */
                 sv->handover_idle = g_idle_add(migration_completed, sv);
-        else if (migration_status_is_final(status))
+        } else if (migration_status_is_final(status)) {
                 sv->migrating = FALSE; /* failed, cancelled: it runs on here */
+                if (sv->cancelling && !sv->cancelled_idle)
+                        sv->cancelled_idle = g_idle_add(migration_cancelled, sv);
+        }
+}
+
+/* Ctrl-C on `vmlock migrate`: QEMU stops sending the guest. Once QEMU said
+ * completed, it is too late: the leases go to the destination. */
+static JsonObject *
+supervisor_migrate_cancel(Supervisor *sv)
+{
+        g_autoptr(GError) error = NULL;
+        JsonObject *body;
+
+        if (!sv->monitor) {
+                g_set_error(&error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                            "guest '%s' is not QEMU: it does not migrate", guest_name(sv));
+                return qmp_error_from_gerror(error);
+        }
+        if (sv->migrating && !sv->handover_idle && !sv->cancelling) {
+                if (!migration_cancel(sv->monitor, &error))
+                        return qmp_error_from_gerror(error);
+                sv->cancelling = TRUE;
+        }
+        body = json_object_new();
+        json_object_set_boolean_member(body, "cancelling", sv->cancelling);
+        return qmp_return_new(json_node_init_object(json_node_alloc(), body), NULL);
 }
 
 /* How the migration goes, as QEMU says; once the leases were handed over,
@@ -825,6 +883,14 @@ supervisor_query_migration(Supervisor *sv)
         /* Completed, but the event not handled yet: ask again. */
         json_object_set_boolean_member(body, "handed-over",
                                        completed && !sv->migrating && sv->record->released);
+        /* Cancelled, but the source not yet running again: ask again. */
+        json_object_set_boolean_member(body, "cancelling", sv->cancelling);
+        if (migration_status_is_final(progress.status) && !sv->cancelling) {
+                gboolean running = FALSE;
+
+                if (qemu_vm_query_running(sv->monitor, &running, NULL))
+                        json_object_set_boolean_member(body, "running", running);
+        }
         if (completed && sv->record->released && sv->record->lock_state)
                 json_object_set_string_member(body, "state", sv->record->lock_state);
         return qmp_return_new(json_node_init_object(json_node_alloc(), body), NULL);
@@ -963,6 +1029,8 @@ control_command(QmpServerClient *client, const char *command, JsonObject *argume
                                              arg_string(arguments, "key"), &error);
         } else if (g_str_equal(command, "migrate")) {
                 ok = supervisor_migrate(sv, arg_string(arguments, "uri"), &error);
+        } else if (g_str_equal(command, "migrate-cancel")) {
+                return supervisor_migrate_cancel(sv);
         } else if (g_str_equal(command, "query-migration")) {
                 return supervisor_query_migration(sv);
         } else if (g_str_equal(command, "lock-failure")) {
@@ -1361,6 +1429,8 @@ supervisor_free(Supervisor *sv)
         g_ptr_array_unref(sv->unprotected);
         if (sv->handover_idle)
                 g_source_remove(sv->handover_idle);
+        if (sv->cancelled_idle)
+                g_source_remove(sv->cancelled_idle);
         g_free(sv->incoming);
         g_free(sv->handover_error);
         g_free(sv->held_state);

@@ -851,7 +851,7 @@ test_lease_dir_missing(Fixture *fx, gconstpointer data)
 
 /* QEMU run through a wrapper (env, taskset...) with a monitor of its own
  * is refused as QEMU itself is: that monitor could resume it without its
- * leases. Nothing runs, the disk stays free. */
+ * leases; so is a gdbstub. Nothing runs, the disk stays free. */
 static void
 test_start_wrapped_monitor(Fixture *fx, gconstpointer data)
 {
@@ -864,6 +864,10 @@ test_start_wrapped_monitor(Fixture *fx, gconstpointer data)
         const char *const wrapped[] = { "env", QEMU_NAME, "-machine", "none", "-display",
                                         "none", "-qmp", qmp, NULL };
         const char *const with_option[] = { "--qemu", NULL };
+        g_autofree char *gdb_sock = g_build_filename(fx->dir, "gdb.sock", NULL);
+        g_autofree char *gdb_server = g_strdup_printf("unix:%s,server=on,wait=off", gdb_sock);
+        const char *const gdb[] = { QEMU_NAME, "-machine", "none", "-display", "none", "-gdb",
+                                    gdb_server, NULL };
         g_auto(Guest) g = { 0 };
         g_auto(RunResult) r = { 0 };
 
@@ -875,8 +879,12 @@ test_start_wrapped_monitor(Fixture *fx, gconstpointer data)
         g_assert_cmpint(qemu_start_args(fx, h1, &g, NULL, with_option[0], wrapped, &r), ==,
                         125);
         g_assert_true(contains(r.err, "-qmp: vmlock is the only QMP client"));
+        /* a gdbstub's continue would resume a guest vmlock paused */
+        g_assert_cmpint(qemu_start_args(fx, h1, &g, NULL, NULL, gdb, &r), ==, 125);
+        g_assert_true(contains(r.err, "-gdb: a gdbstub can resume the guest"));
         /* refused before anything was locked, or run */
         g_assert_false(g_file_test(sock, G_FILE_TEST_EXISTS));
+        g_assert_false(g_file_test(gdb_sock, G_FILE_TEST_EXISTS));
         g_assert_false(g_file_test(lease, G_FILE_TEST_EXISTS));
 }
 
@@ -1872,6 +1880,67 @@ test_migrate_client_killed(Fixture *fx, gconstpointer data)
         g_assert_true(contains(r.err, "its leases are released already"));
 }
 
+/* Ctrl-C on `vmlock migrate` mid-way: the migration is cancelled, the
+ * source runs on holding its leases (its images active: it writes), and
+ * the destination never got them. */
+static void
+test_migrate_interrupted(Fixture *fx, gconstpointer data)
+{
+        const SanlockTestHost *h1 = sanlock_test_host(1);
+        g_autofree char *disk = disk_path(fx, "intdisk");
+        g_autofree char *devices = disk_xml(disk);
+        g_autofree char *uri = g_strdup_printf("unix:%s/int.sock", fx->dir);
+        g_autofree char *proxy_a = NULL;
+        g_autofree char *out = NULL;
+        g_autofree char *err = NULL;
+        g_autofree char *expect = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(JsonNode) ret = NULL;
+        g_auto(GStrv) env = host_env(h1, NULL);
+        g_auto(MigrationArgs) m = { 0 };
+        g_auto(Guest) a = { 0 };
+        g_auto(Guest) b = { 0 };
+        g_auto(RunResult) r = { 0 };
+        pid_t client;
+
+        if (!have_qemu())
+                return;
+        image_create(disk, 8 << 20);
+        migration_args_init(&m, disk);
+        guest_init(fx, &a, "interrupted", devices, NULL);
+        b.name = g_strdup(a.name);
+        b.xml = g_strdup(a.xml);
+        g_assert_cmpint(qemu_start_args(fx, h1, &a, NULL, NULL,
+                                        (const char *const *)m.qemu_args, &r), ==, 0);
+        proxy_a = qmp_proxy_path(fx, h1, a.name);
+        g_assert_cmpint(incoming_start(fx, sanlock_test_host(2), &b, uri, &m, &r), ==, 0);
+
+        /* Too slow to converge: still active when the user gives up. */
+        ret = qmp_via_proxy_json(proxy_a, "migrate-set-parameters",
+                                 "{\"max-bandwidth\": 4096, \"downtime-limit\": 1}", &error);
+        g_assert_no_error(error);
+        {
+                const char *argv[] = { VMLOCK_BIN, "migrate", a.name, uri, NULL };
+
+                client = spawn_async(fx, argv, env, &out, &err);
+        }
+        wait_file_contains(err, "migrate: active");
+        g_assert_cmpint(kill(client, SIGINT), ==, 0);
+        tool_test_collect(&r, client, out, err);
+        g_assert_cmpint(r.status, ==, 128 + SIGINT);
+        expect = g_strdup_printf("migration of guest '%s' cancelled: it runs on here, holding "
+                                 "its leases; its destination got none",
+                                 a.name);
+        if (!contains(r.err, expect))
+                g_error("'%s' not in: %s", expect, r.err);
+        g_assert_true(qemu_running(proxy_a));
+        assert_holder(fx, disk, "host 1");
+        vmlock_as(fx, h1, &r, "status", a.name, NULL);
+        g_assert_true(contains(r.out, "state: running\n"));
+        g_assert_true(contains(r.out, "exclusive  held"));
+        g_assert_true(qemu_io_via_guest(fx, proxy_a, "write -P 0x5a 0 64k"));
+}
+
 /* The next message from the proxy that is not an event. */
 static JsonObject *
 proxy_receive_answer(QmpStream *stream)
@@ -2367,6 +2436,7 @@ main(int argc, char **argv)
         ADD("/vmlock-sanlock/migrate/hotplugged", test_migrate_hotplugged);
         ADD("/vmlock-sanlock/resume/state-coverage", test_resume_state_coverage);
         ADD("/vmlock-sanlock/migrate/client-killed", test_migrate_client_killed);
+        ADD("/vmlock-sanlock/migrate/interrupted", test_migrate_interrupted);
         ADD("/vmlock-sanlock/restricted-fd", test_restricted_fd);
         ADD("/vmlock-sanlock/seclabel", test_seclabel);
         ADD("/vmlock-sanlock/lock-failure", test_lock_failure);
