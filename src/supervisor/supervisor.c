@@ -22,6 +22,7 @@
 #include "qemu/qemu_monitor.h"
 #include "qemu/qemu_proxy.h"
 #include "qemu/qemu_vm.h"
+#include "supervisor/crash_point.h"
 #include "supervisor/guest_launch.h"
 #include "supervisor/guest_status.h"
 #include "supervisor/lease_watch.h"
@@ -126,6 +127,23 @@ save_record_or_warn(Supervisor *sv)
 
         if (!save_record(sv, &error))
                 g_printerr("vmlock: guest '%s': %s\n", guest_name(sv), error->message);
+}
+
+/* Saved before the leases change: should this process die mid-way, a
+ * reader of the record knows it may be behind the lock daemon. */
+static void
+begin_in_flight(Supervisor *sv, char *what)
+{
+        g_free(sv->record->in_flight);
+        sv->record->in_flight = what;
+        save_record_or_warn(sv);
+}
+
+static void
+end_in_flight(Supervisor *sv)
+{
+        g_clear_pointer(&sv->record->in_flight, g_free);
+        save_record_or_warn(sv);
 }
 
 static gboolean
@@ -246,9 +264,15 @@ supervisor_pause(Supervisor *sv, gboolean release, GError **error)
                         return FALSE;
                 record->paused = TRUE;
         }
-        if (release && !record->released && !release_leases(sv, error)) {
-                save_record_or_warn(sv); /* paused, still holding */
-                return FALSE;
+        if (release && !record->released) {
+                begin_in_flight(sv, g_strdup(GUEST_IN_FLIGHT_RELEASE));
+                if (!release_leases(sv, error)) {
+                        end_in_flight(sv); /* paused, still holding */
+                        return FALSE;
+                }
+                crash_point(CRASH_POINT_RELEASED);
+                end_in_flight(sv);
+                return TRUE;
         }
         save_record_or_warn(sv);
         return TRUE;
@@ -453,6 +477,7 @@ supervisor_attach_disk(Supervisor *sv, VmlockDisk *disk, GError **error)
         if (!sv->record->released &&
             !vmlock_domain_lock_disk_attach(sv->manager, sv->uri, dom, disk, error))
                 return FALSE;
+        crash_point(CRASH_POINT_DISK_LEASED);
         vmlock_domain_add_disk(dom, g_steal_pointer(&owned));
         if (!save_record(sv, error)) {
                 const VmlockDisk *added = find_disk(dom, path);
@@ -993,6 +1018,9 @@ control_command(QmpServerClient *client, const char *command, JsonObject *argume
                 int type = vmlock_disk_type_from_string(type_str ? type_str : "file");
                 VmlockDisk *disk = NULL;
 
+                /* Until QEMU has the disk too (or refused it). */
+                begin_in_flight(sv, g_strconcat(GUEST_IN_FLIGHT_ATTACH_DISK,
+                                                arg_string(arguments, "path"), NULL));
                 if (type < 0)
                         g_set_error(&error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
                                     "unknown disk type '%s'", type_str);
@@ -1006,6 +1034,7 @@ control_command(QmpServerClient *client, const char *command, JsonObject *argume
                                                   arg_string(arguments, "bus"), &error);
                 else
                         ok = disk && supervisor_attach_disk(sv, disk, &error);
+                end_in_flight(sv);
         } else if (g_str_equal(command, "detach-disk")) {
                 const char *path = arg_string(arguments, "path");
 

@@ -959,7 +959,7 @@ test_start_refused_arguments(Fixture *fx, gconstpointer data)
 }
 
 /* The supervisor killed: the guest runs on with its leases, and the
- * commands say nothing can act on it any more. */
+ * commands say nothing can act on it any more (and list says so). */
 static void
 test_start_supervisor_killed(Fixture *fx, gconstpointer data)
 {
@@ -972,6 +972,13 @@ test_start_supervisor_killed(Fixture *fx, gconstpointer data)
         wait_gone(record->supervisor_pid);
         run_vmlock(fx, &r, "status", "g1", NULL);
         g_assert_cmpint(r.status, ==, 1);
+        g_assert_true(contains(r.err, "runs without its supervisor"));
+        g_assert_true(contains(r.err, "the nop lock driver keeps no leases to ask about"));
+        /* list no longer repeats the record as if someone kept it. */
+        run_vmlock(fx, &r, "list", NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_true(contains(r.out, "no supervisor"));
+        g_assert_false(contains(r.out, "running"));
         g_assert_true(contains(r.err, "runs without its supervisor"));
         g_assert_cmpint(proc_state(pid), !=, 0);
 }

@@ -1941,6 +1941,133 @@ test_migrate_interrupted(Fixture *fx, gconstpointer data)
         g_assert_true(qemu_io_via_guest(fx, proxy_a, "write -P 0x5a 0 64k"));
 }
 
+/* Starts a QEMU guest whose supervisor stops itself at crash point @point
+ * (src/supervisor/crash_point.h); returns the supervisor's pid. */
+static pid_t
+qemu_start_stopping_at(Fixture *fx, const SanlockTestHost *host, Guest *g, const char *point)
+{
+        static const char *const qemu_args[] = { QEMU_PC_ARGS, NULL };
+        g_auto(RunResult) r = { 0 };
+        int status;
+
+        g_setenv("VMLOCK_TEST_SUPERVISOR_STOP_AT", point, TRUE);
+        status = qemu_start_args(fx, host, g, NULL, NULL, qemu_args, &r);
+        g_unsetenv("VMLOCK_TEST_SUPERVISOR_STOP_AT");
+        g_assert_cmpint(status, ==, 0);
+        return proc_pid_parent(g->pid);
+}
+
+/* Runs "vmlock ARG1 ARG2 ARG3" as @host while its guest's supervisor
+ * reaches its crash point and stops there; then kills the supervisor -9. */
+static void
+kill_supervisor_amid(Fixture *fx, const SanlockTestHost *host, pid_t supervisor,
+                     const char *arg1, const char *arg2, const char *arg3)
+{
+        const char *argv[] = { VMLOCK_BIN, arg1, arg2, arg3, NULL };
+        g_auto(GStrv) env = host_env(host, NULL);
+        g_autofree char *out = NULL;
+        g_autofree char *err = NULL;
+        g_auto(RunResult) r = { 0 };
+        pid_t client = spawn_async(fx, argv, env, &out, &err);
+
+        wait_state(supervisor, 'T', WAIT_STEPS_10S);
+        g_assert_cmpint(kill(supervisor, SIGKILL), ==, 0);
+        tool_test_collect(&r, client, out, err);
+        g_assert_cmpint(r.status, !=, 0);
+}
+
+/* The supervisor killed during pause --release, after the lock daemon
+ * released the leases but before the record said so: list and status no
+ * longer say `running` with its leases; they say what the lock daemon
+ * says (nothing held), what was in flight, and how to stop the guest. */
+static void
+test_supervisor_killed_releasing(Fixture *fx, gconstpointer data)
+{
+        const SanlockTestHost *h1 = sanlock_test_host(1);
+        g_autofree char *disk = disk_path(fx, "relkill");
+        g_autofree char *devices = disk_xml(disk);
+        g_autofree char *row = NULL;
+        g_autofree char *not_held = NULL;
+        g_autofree char *kill_cmd = NULL;
+        g_auto(Guest) g = { 0 };
+        g_auto(RunResult) r = { 0 };
+        pid_t supervisor;
+
+        if (!have_qemu())
+                return;
+        image_create(disk, 1 << 20);
+        guest_init(fx, &g, "relkill", devices, NULL);
+        supervisor = qemu_start_stopping_at(fx, h1, &g, "released");
+        assert_holder(fx, disk, "host 1");
+        kill_supervisor_amid(fx, h1, supervisor, "pause", "--release", g.name);
+        wait_disk_free(fx, disk);
+
+        not_held = g_strdup_printf("DAEMON SAYS  disk %s: not held\n", disk);
+        kill_cmd = g_strdup_printf("stop it with kill %d", (int)g.pid);
+        vmlock_as(fx, h1, &r, "list", NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        row = g_strdup_printf("%-24s %8d  %-24s %s\n", g.name, (int)g.pid, "no supervisor",
+                              "sanlock");
+        if (!contains(r.out, row) || !contains(r.out, not_held) ||
+            !contains(r.out, "DAEMON SAYS  its supervisor died during `pause --release`"))
+                g_error("list: %s", r.out);
+        g_assert_true(contains(r.err, "runs without its supervisor"));
+        g_assert_true(contains(r.err, kill_cmd));
+        vmlock_as(fx, h1, &r, "list", "--json", NULL);
+        g_assert_true(contains(r.out, "\"supervisor\" : false"));
+        vmlock_as(fx, h1, &r, "status", g.name, NULL);
+        g_assert_cmpint(r.status, ==, 1);
+        g_assert_true(contains(r.err, kill_cmd));
+        g_clear_pointer(&not_held, g_free);
+        not_held = g_strdup_printf("the lock daemon says: disk %s: not held", disk);
+        if (!contains(r.err, not_held))
+                g_error("status: %s", r.err);
+}
+
+/* The supervisor killed during attach-disk, once the new disk's lease was
+ * taken but before the record or QEMU had the disk: list and status show
+ * the lease the guest holds that its record lacks, and what was in flight. */
+static void
+test_supervisor_killed_attaching(Fixture *fx, gconstpointer data)
+{
+        const SanlockTestHost *h1 = sanlock_test_host(1);
+        g_autofree char *disk = disk_path(fx, "attkill");
+        g_autofree char *hot = disk_path(fx, "atthot");
+        g_autofree char *devices = disk_xml(disk);
+        g_autofree char *in_flight = NULL;
+        g_autofree char *held = NULL;
+        g_auto(Guest) g = { 0 };
+        g_auto(RunResult) r = { 0 };
+        pid_t supervisor;
+
+        if (!have_qemu())
+                return;
+        image_create(disk, 1 << 20);
+        image_create(hot, 1 << 20);
+        guest_init(fx, &g, "attkill", devices, NULL);
+        supervisor = qemu_start_stopping_at(fx, h1, &g, "disk-leased");
+        kill_supervisor_amid(fx, h1, supervisor, "attach-disk", g.name, hot);
+        /* The guest's pid holds the new lease; QEMU never had the disk. */
+        assert_holder(fx, hot, "host 1");
+
+        in_flight = g_strdup_printf("DAEMON SAYS  its supervisor died during `attach-disk %s`",
+                                    hot);
+        held = g_strdup_printf("DAEMON SAYS  disk %s: held, not in its record\n", hot);
+        vmlock_as(fx, h1, &r, "list", NULL);
+        if (!contains(r.out, held) || !contains(r.out, in_flight) ||
+            !contains(r.out, "no supervisor"))
+                g_error("list: %s", r.out);
+        g_assert_true(contains(r.err, "runs without its supervisor"));
+        vmlock_as(fx, h1, &r, "status", g.name, NULL);
+        g_assert_cmpint(r.status, ==, 1);
+        g_clear_pointer(&held, g_free);
+        held = g_strdup_printf("the lock daemon says: disk %s: held; disk %s: held, not in its "
+                               "record; its supervisor died during `attach-disk %s`",
+                               disk, hot, hot);
+        if (!contains(r.err, held))
+                g_error("status: %s", r.err);
+}
+
 /* The next message from the proxy that is not an event. */
 static JsonObject *
 proxy_receive_answer(QmpStream *stream)
@@ -2437,6 +2564,8 @@ main(int argc, char **argv)
         ADD("/vmlock-sanlock/resume/state-coverage", test_resume_state_coverage);
         ADD("/vmlock-sanlock/migrate/client-killed", test_migrate_client_killed);
         ADD("/vmlock-sanlock/migrate/interrupted", test_migrate_interrupted);
+        ADD("/vmlock-sanlock/supervisor-killed/releasing", test_supervisor_killed_releasing);
+        ADD("/vmlock-sanlock/supervisor-killed/attaching", test_supervisor_killed_attaching);
         ADD("/vmlock-sanlock/restricted-fd", test_restricted_fd);
         ADD("/vmlock-sanlock/seclabel", test_seclabel);
         ADD("/vmlock-sanlock/lock-failure", test_lock_failure);
