@@ -141,15 +141,15 @@ cancel_migration(const char *name, int sig)
                                                                  FALSE)) {
                         if (json_object_get_boolean_member_with_default(progress, "running",
                                                                         FALSE))
-                                g_printerr("%s: migration of guest '%s' cancelled: it runs "
-                                           "on here, holding its leases; its destination got "
+                                g_printerr("%s: migration of guest '%s' %s: it runs on "
+                                           "here, holding its leases; its destination got "
                                            "none\n",
-                                           g_get_prgname(), name);
+                                           g_get_prgname(), name, status);
                         else
-                                g_printerr("%s: migration of guest '%s' cancelled: it is "
-                                           "paused here, holding its leases (its destination "
-                                           "got none); `vmlock resume %s` runs it\n",
-                                           g_get_prgname(), name, name);
+                                g_printerr("%s: migration of guest '%s' %s: it is paused "
+                                           "here, holding its leases (its destination got "
+                                           "none); `vmlock resume %s` runs it\n",
+                                           g_get_prgname(), name, status, name);
                         return interrupted;
                 }
                 if (g_get_monotonic_time() > deadline)

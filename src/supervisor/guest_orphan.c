@@ -112,8 +112,8 @@ guest_orphan_reconcile(const GuestRecord *record, VmlockLockManager *manager, GE
                 add_held(lines, what, ok, held);
         }
         in_flight_disk(record, manager, state, lines);
-        /* A driver loaded for queries only may not tell (sanlock's names
-         * disk leases by creating them): the in-flight disk is covered. */
+        /* A driver loaded for queries only may not name them (sanlock's
+         * refuses disk resources then): the in-flight disk is covered. */
         if (state && !vmlock_domain_lock_state_extra(manager, dom, state, &extra, &local))
                 g_debug("leases beyond the record of guest '%s': %s",
                         vmlock_domain_get_name(dom), local->message);

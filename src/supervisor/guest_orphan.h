@@ -19,8 +19,9 @@ G_BEGIN_DECLS
 gboolean guest_orphan_check(const GuestRecord *record);
 
 /* What the lock daemon says the guest holds, one line each: "disk PATH:
- * held", "lease LOCKSPACE:KEY: not held", "DRIVER'S WORDS: held, not in its
- * record" (a lease taken for an attach-disk cut short), then "its
+ * held", "lease LOCKSPACE:KEY: not held", "disk PATH: held, not in its
+ * record" (the lease of an attach-disk cut short; other leases beyond the
+ * record in the driver's words, where it can name them), then "its
  * supervisor died during `IN_FLIGHT`" when it did. NULL-terminated, empty
  * when there is nothing to say; NULL with @error when the daemon cannot be
  * asked (nop: VMLOCK_ERROR_UNSUPPORTED). */

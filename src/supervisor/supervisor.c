@@ -75,6 +75,7 @@ struct Supervisor {
         guint handover_idle;     /* the MIGRATION event said completed: hand over */
         gboolean cancelling;     /* migrate-cancel asked; the source runs again once QEMU
                                   * says cancelled (migration_cancelled()) */
+        gboolean ran_before_migration; /* its CPUs ran when the migration started */
         guint cancelled_idle;
         char *handover_error;    /* why the last migration's hand-over failed, or NULL */
         char *held_state;        /* what the guest holds, as inquire says (NULL: nothing) */
@@ -772,7 +773,8 @@ supervisor_migrate(Supervisor *sv, const char *uri, GError **error)
                                                    : "no URI");
                 return FALSE;
         }
-        if (!migration_start(sv->monitor, uri, error))
+        if (!qemu_vm_query_running(sv->monitor, &sv->ran_before_migration, error) ||
+            !migration_start(sv->monitor, uri, error))
                 return FALSE;
         g_clear_pointer(&sv->handover_error, g_free);
         sv->migrating = TRUE;
@@ -809,9 +811,9 @@ migration_completed(gpointer data)
 }
 
 /* A migration cancelled (or failed) after migrate-cancel: the source
- * still holds its leases, so it may run again, unless vmlock paused it
- * before (QEMU itself restarts a guest it stopped for the last pass; this
- * covers a QEMU that did not). */
+ * still holds its leases, so it runs again if it ran before (QEMU itself
+ * restarts a guest it stopped for the last pass; this covers a QEMU that
+ * did not). */
 static gboolean
 migration_cancelled(gpointer data)
 {
@@ -821,7 +823,8 @@ migration_cancelled(gpointer data)
 
         sv->cancelled_idle = 0;
         sv->cancelling = FALSE;
-        if (sv->record->released || sv->record->lease_lost || sv->record->paused)
+        if (sv->record->released || sv->record->lease_lost || sv->record->paused ||
+            !sv->ran_before_migration)
                 return G_SOURCE_REMOVE;
         if (!qemu_vm_query_running(sv->monitor, &running, &error) ||
             (!running && !cont_cpus(sv, &error))) {
