@@ -182,6 +182,10 @@ migrate(const char *name, const char *uri)
                 const char *status;
                 const char *state;
 
+                /* Asked to stop: cancel_migration() also tells a migration
+                 * that completed meanwhile. */
+                if (stop_signal)
+                        return cancel_migration(name, stop_signal);
                 progress_node = tool_control_execute(opt_state_dir, name, "query-migration",
                                                      NULL, &error);
                 if (!progress_node)
@@ -214,8 +218,6 @@ migrate(const char *name, const char *uri)
                                                                 FALSE)) {
                         return print_state(state);
                 }
-                if (stop_signal)
-                        return cancel_migration(name, stop_signal);
                 g_usleep(MIGRATE_POLL_US);
         }
 }

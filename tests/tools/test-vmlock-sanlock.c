@@ -1941,6 +1941,80 @@ test_migrate_interrupted(Fixture *fx, gconstpointer data)
         g_assert_true(qemu_io_via_guest(fx, proxy_a, "write -P 0x5a 0 64k"));
 }
 
+/* Ctrl-C on `vmlock migrate` too late: QEMU completed the migration and
+ * the leases went to the destination while the command was stopped. It
+ * says so and prints their state, which the destination then takes. */
+static void
+test_migrate_interrupted_late(Fixture *fx, gconstpointer data)
+{
+        const SanlockTestHost *h1 = sanlock_test_host(1);
+        const SanlockTestHost *h2 = sanlock_test_host(2);
+        g_autofree char *disk = disk_path(fx, "latedisk");
+        g_autofree char *devices = disk_xml(disk);
+        g_autofree char *uri = g_strdup_printf("unix:%s/late.sock", fx->dir);
+        g_autofree char *proxy_a = NULL;
+        g_autofree char *out = NULL;
+        g_autofree char *err = NULL;
+        g_autofree char *state = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(JsonNode) ret = NULL;
+        g_auto(GStrv) env = host_env(h1, NULL);
+        g_auto(MigrationArgs) m = { 0 };
+        g_auto(Guest) a = { 0 };
+        g_auto(Guest) b = { 0 };
+        g_auto(RunResult) r = { 0 };
+        gboolean released = FALSE;
+        pid_t client;
+
+        if (!have_qemu())
+                return;
+        image_create(disk, 8 << 20);
+        migration_args_init(&m, disk);
+        guest_init(fx, &a, "late", devices, NULL);
+        b.name = g_strdup(a.name);
+        b.xml = g_strdup(a.xml);
+        g_assert_cmpint(qemu_start_args(fx, h1, &a, NULL, NULL,
+                                        (const char *const *)m.qemu_args, &r), ==, 0);
+        proxy_a = qmp_proxy_path(fx, h1, a.name);
+        g_assert_cmpint(incoming_start(fx, h2, &b, uri, &m, &r), ==, 0);
+        ret = qmp_via_proxy_json(proxy_a, "migrate-set-parameters",
+                                 "{\"max-bandwidth\": 4096, \"downtime-limit\": 1}", &error);
+        g_assert_no_error(error);
+        g_clear_pointer(&ret, json_node_unref);
+        {
+                const char *argv[] = { VMLOCK_BIN, "migrate", a.name, uri, NULL };
+
+                client = spawn_async(fx, argv, env, &out, &err);
+        }
+        wait_file_contains(err, "migrate: active");
+        g_assert_cmpint(kill(client, SIGSTOP), ==, 0);
+        wait_state(client, 'T', WAIT_STEPS_10S);
+        ret = qmp_via_proxy_json(proxy_a, "migrate-set-parameters",
+                                 "{\"max-bandwidth\": 1073741824, \"downtime-limit\": 300}",
+                                 &error);
+        g_assert_no_error(error);
+        for (int i = 0; i < WAIT_STEPS_10S && !released; i++) {
+                vmlock_as(fx, h1, &r, "status", a.name, NULL);
+                released = contains(r.out, "state: paused, leases released");
+                if (!released)
+                        g_usleep(WAIT_STEP_US);
+        }
+        g_assert_true(released);
+        /* The Ctrl-C lands now. */
+        g_assert_cmpint(kill(client, SIGINT), ==, 0);
+        g_assert_cmpint(kill(client, SIGCONT), ==, 0);
+        tool_test_collect(&r, client, out, err);
+        g_assert_cmpint(r.status, ==, 128 + SIGINT);
+        if (!contains(r.err, "had migrated already: its leases are released here"))
+                g_error("stderr: %s", r.err);
+        state = g_strdup(g_strstrip(r.out));
+        g_assert_true(g_str_has_prefix(state, "__LIBVIRT__DISKS__:"));
+        assert_holder(fx, disk, "free");
+        vmlock_as(fx, h2, &r, "resume", b.name, "--state", state, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        assert_holder(fx, disk, "host 2");
+}
+
 /* Starts a QEMU guest whose supervisor stops itself at crash point @point
  * (src/supervisor/crash_point.h); returns the supervisor's pid. */
 static pid_t
@@ -2564,6 +2638,7 @@ main(int argc, char **argv)
         ADD("/vmlock-sanlock/resume/state-coverage", test_resume_state_coverage);
         ADD("/vmlock-sanlock/migrate/client-killed", test_migrate_client_killed);
         ADD("/vmlock-sanlock/migrate/interrupted", test_migrate_interrupted);
+        ADD("/vmlock-sanlock/migrate/interrupted-late", test_migrate_interrupted_late);
         ADD("/vmlock-sanlock/supervisor-killed/releasing", test_supervisor_killed_releasing);
         ADD("/vmlock-sanlock/supervisor-killed/attaching", test_supervisor_killed_attaching);
         ADD("/vmlock-sanlock/restricted-fd", test_restricted_fd);
