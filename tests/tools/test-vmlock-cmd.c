@@ -980,6 +980,8 @@ test_start_supervisor_killed(Fixture *fx, gconstpointer data)
         g_assert_true(contains(r.out, "no supervisor"));
         g_assert_false(contains(r.out, "running"));
         g_assert_true(contains(r.err, "runs without its supervisor"));
+        run_vmlock(fx, &r, "metrics", NULL);
+        g_assert_true(contains(r.out, "vmlock_guest_supervisor_up{guest=\"g1\"} 0\n"));
         g_assert_cmpint(proc_state(pid), !=, 0);
 }
 
