@@ -12,6 +12,7 @@
 
 #include "control/control_client.h"
 #include "json_output.h"
+#include "supervisor/guest_orphan.h"
 #include "supervisor/guest_status.h"
 #include "supervisor/state_dir.h"
 #include "tool_config.h"
@@ -141,6 +142,31 @@ control_execute(const char *name, ControlCommandId id, JsonObject *arguments, GE
         return tool_control_execute(opt_state_dir, name, id, arguments, error);
 }
 
+/* A guest whose supervisor is gone: what the lock daemon says it holds
+ * (its record may lag: guest_orphan.h), or why it cannot say. */
+static GStrv
+orphan_truth(const GuestRecord *record)
+{
+        g_autoptr(VmlockLockManager) manager = NULL;
+        g_autoptr(GError) error = NULL;
+        GStrv lines = NULL;
+
+        manager = tool_lock_manager_new_read_only(record->lock_manager ? record->lock_manager
+                                                                       : "nop",
+                                                  NULL, vmlock_resolve_config_dir(NULL),
+                                                  &error);
+        if (manager)
+                lines = guest_orphan_reconcile(record, manager, &error);
+        if (!lines) {
+                lines = g_new0(char *, 3);
+                lines[0] = g_strdup_printf("what it holds: unknown (%s)", error->message);
+                if (record->in_flight)
+                        lines[1] = g_strdup_printf("its supervisor died during `%s`",
+                                                   record->in_flight);
+        }
+        return lines;
+}
+
 JsonNode *
 tool_control_execute(const char *state_dir_option, const char *name, ControlCommandId id,
                      JsonObject *arguments, GError **error)
@@ -149,6 +175,7 @@ tool_control_execute(const char *state_dir_option, const char *name, ControlComm
         g_autofree char *path = state_dir_control_path_checked(state_dir, name, error);
         g_autoptr(GuestRecord) record = NULL;
         ControlPeer peer = { .name = name };
+        JsonNode *ret;
 
         if (!path)
                 return NULL;
@@ -158,7 +185,21 @@ tool_control_execute(const char *state_dir_option, const char *name, ControlComm
         peer.socket_path = path;
         peer.guest_pid = vmlock_domain_get_pid(record->dom);
         peer.supervisor_pid = record->supervisor_pid;
-        return control_client_execute(&peer, id, arguments, error);
+        ret = control_client_execute(&peer, id, arguments, error);
+        /* Nothing can act on it: say at least what it holds, truly. */
+        if (!ret && !control_peer_supervisor_alive(&peer)) {
+                g_auto(GStrv) truth = orphan_truth(record);
+                g_autofree char *joined = g_strjoinv("; ", truth);
+
+                if (joined[0] && error && *error) {
+                        char *message = g_strconcat((*error)->message,
+                                                    "; the lock daemon says: ", joined, NULL);
+
+                        g_free((*error)->message);
+                        (*error)->message = message;
+                }
+        }
+        return ret;
 }
 
 /* Runs a command that answers nothing worth printing. */
@@ -194,8 +235,29 @@ control_run_print_state(const char *name, ControlCommandId id, JsonObject *argum
         return VMLOCK_EXIT_OK;
 }
 
+/* A guest whose supervisor is gone: its record may lag (guest_orphan.h);
+ * list shows what the lock daemon says instead, and warns. */
+#define ORPHAN_STATE "no supervisor"
+
+static GStrv
+list_orphan_truth(const GuestRecord *record)
+{
+        pid_t pid = vmlock_domain_get_pid(record->dom);
+
+        if (!guest_orphan_check(record))
+                return NULL;
+        g_printerr("%s: warning: guest '%s' (pid %d) runs without its supervisor (vmlock "
+                   "start, pid %d, is gone): vmlock cannot act on it and its record may be "
+                   "behind; stop it with kill %d\n",
+                   g_get_prgname(), vmlock_domain_get_name(record->dom), (int)pid,
+                   (int)record->supervisor_pid, (int)pid);
+        return orphan_truth(record);
+}
+
 /* {"guests": [{name, pid, supervisor_pid, state, paused, released, lease_lost, unprotected,
- * lock_manager}]}: what the records say, without asking the supervisors. */
+ * lock_manager, supervisor, and without it daemon_says}]}: what the records
+ * say, without asking the supervisors; for a guest whose supervisor is gone,
+ * what its lock daemon says. */
 static void
 list_print_json(GPtrArray *records)
 {
@@ -207,6 +269,7 @@ list_print_json(GPtrArray *records)
         json_builder_begin_array(builder);
         for (guint i = 0; i < records->len; i++) {
                 const GuestRecord *record = g_ptr_array_index(records, i);
+                g_auto(GStrv) truth = list_orphan_truth(record);
 
                 json_builder_begin_object(builder);
                 json_builder_set_member_name(builder, "name");
@@ -216,7 +279,8 @@ list_print_json(GPtrArray *records)
                 json_builder_set_member_name(builder, "supervisor_pid");
                 json_builder_add_int_value(builder, record->supervisor_pid);
                 json_builder_set_member_name(builder, "state");
-                json_builder_add_string_value(builder, guest_record_state_string(record));
+                json_builder_add_string_value(builder, truth ? ORPHAN_STATE
+                                                             : guest_record_state_string(record));
                 json_builder_set_member_name(builder, "paused");
                 json_builder_add_boolean_value(builder, record->paused);
                 json_builder_set_member_name(builder, "released");
@@ -231,6 +295,15 @@ list_print_json(GPtrArray *records)
                 json_builder_set_member_name(builder, "lock_manager");
                 json_builder_add_string_value(builder, record->lock_manager ? record->lock_manager
                                                                             : "nop");
+                json_builder_set_member_name(builder, "supervisor");
+                json_builder_add_boolean_value(builder, truth == NULL);
+                if (truth) {
+                        json_builder_set_member_name(builder, "daemon_says");
+                        json_builder_begin_array(builder);
+                        for (guint j = 0; truth[j]; j++)
+                                json_builder_add_string_value(builder, truth[j]);
+                        json_builder_end_array(builder);
+                }
                 json_builder_end_object(builder);
         }
         json_builder_end_array(builder);
@@ -261,11 +334,14 @@ cmd_list(int argc, char **argv)
         printf("%-24s %8s  %-24s %s\n", "NAME", "PID", "STATE", "LOCK MANAGER");
         for (guint i = 0; i < records->len; i++) {
                 const GuestRecord *record = g_ptr_array_index(records, i);
+                g_auto(GStrv) truth = list_orphan_truth(record);
 
                 printf("%-24s %8d  %-24s %s\n", vmlock_domain_get_name(record->dom),
                        (int)vmlock_domain_get_pid(record->dom),
-                       guest_record_state_string(record),
+                       truth ? ORPHAN_STATE : guest_record_state_string(record),
                        record->lock_manager ? record->lock_manager : "nop");
+                for (guint j = 0; truth && truth[j]; j++)
+                        printf("  DAEMON SAYS  %s\n", truth[j]);
                 for (guint j = 0; record->unprotected && record->unprotected[j]; j++)
                         printf("  UNPROTECTED  %s  opened writable by QEMU, no lease\n",
                                record->unprotected[j]);

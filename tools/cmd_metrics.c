@@ -9,6 +9,7 @@
 
 #include <vmlock/vmlock.h>
 
+#include "supervisor/guest_orphan.h"
 #include "supervisor/state_dir.h"
 #include "tool_config.h"
 #include "vmlock_tool.h"
@@ -39,6 +40,8 @@ static const char metrics_help[] =
         "                                      back (lock daemon ended): it was killed or paused\n"
         "  vmlock_guest_unprotected_images{guest}  images QEMU opened writable at start\n"
         "                                      without a lease\n"
+        "  vmlock_guest_supervisor_up{guest}   0 when its supervisor (vmlock start) is gone:\n"
+        "                                      nothing acts on it, its record may be behind\n"
         "  vmlock_lockspace_joined{lockspace,host_id}  1 when this host is a member\n"
         "  vmlock_lockspace_renewal_age_seconds{lockspace}      since this host's last renewal\n"
         "  vmlock_lockspace_renewal_latency_seconds{lockspace}  its I/O time\n"
@@ -109,6 +112,12 @@ record_unprotected_images(const GuestRecord *record)
         return record->unprotected ? g_strv_length(record->unprotected) : 0;
 }
 
+static guint
+record_supervisor_up(const GuestRecord *record)
+{
+        return guest_orphan_check(record) ? 0 : 1;
+}
+
 /* One gauge a guest: @value of its record. */
 static void
 guest_gauge(GString *out, GPtrArray *records, const char *metric, const char *help,
@@ -160,6 +169,10 @@ add_guests(GString *out, GString *errors)
         guest_gauge(out, records, "vmlock_guest_unprotected_images",
                     "Images QEMU opened writable at start that no lease covers.",
                     record_unprotected_images);
+        guest_gauge(out, records, "vmlock_guest_supervisor_up",
+                    "0 when the guest's supervisor (vmlock start) is gone: nothing acts on it "
+                    "and its record may be behind (vmlock list says what it holds).",
+                    record_supervisor_up);
 }
 
 /* One gauge a host: the gint64 at @member_offset in each VmlockHostInfo,

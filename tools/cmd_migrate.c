@@ -3,7 +3,9 @@
 
 #include "config-build.h"
 
+#include <signal.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <glib/gstdio.h>
 #include <vmlock/vmlock.h>
@@ -12,6 +14,11 @@
 
 /* How often the progress is asked for. */
 #define MIGRATE_POLL_US (200 * 1000)
+/* How long QEMU may take to stop sending the guest once asked to. */
+#define CANCEL_WAIT_US (30 * G_USEC_PER_SEC)
+
+/* SIGINT or SIGTERM: the user wants the migration stopped. */
+static volatile sig_atomic_t stop_signal;
 
 static char *opt_state_dir;
 static char *opt_dest_state_file;
@@ -36,7 +43,10 @@ static const char migrate_description[] =
         "let go) releases the guest's leases and prints their state. On the\n"
         "destination, `vmlock resume NAME --state STATE` takes the leases with it\n"
         "(refused if anyone held them in between) and only then runs the guest.\n"
-        "If that fails, `vmlock resume NAME` here takes them back and continues.\n";
+        "If that fails, `vmlock resume NAME` here takes them back and continues.\n"
+        "SIGINT (Ctrl-C) or SIGTERM cancels the migration: the guest runs on\n"
+        "here with its leases, unless QEMU had completed it already (the leases\n"
+        "then went to the destination: the command says what to run).\n";
 
 static guint64
 member_uint(JsonObject *object, const char *name)
@@ -44,6 +54,113 @@ member_uint(JsonObject *object, const char *name)
         gint64 value = json_object_get_int_member_with_default(object, name, 0);
 
         return value > 0 ? (guint64)value : 0;
+}
+
+static void
+note_stop_signal(int sig)
+{
+        stop_signal = sig;
+}
+
+static void
+set_stop_handler(void (*handler)(int))
+{
+        struct sigaction sa = { .sa_handler = handler };
+
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+}
+
+/* The state for the destination's resume, as asked. */
+static int
+print_state(const char *state)
+{
+        GError *error = NULL;
+
+        if (opt_dest_state_file) {
+                g_autofree char *text = g_strconcat(state ? state : "", "\n", NULL);
+
+                if (!g_file_set_contents_full(opt_dest_state_file, text, -1,
+                                              G_FILE_SET_CONTENTS_CONSISTENT, 0600, &error))
+                        return tool_report_error(error, VMLOCK_EXIT_ERROR);
+        }
+        if (state)
+                printf("%s\n", state);
+        return VMLOCK_EXIT_OK;
+}
+
+/* Asks the supervisor to cancel, waits (bounded) for QEMU's last word,
+ * and says where the guest and its leases are. */
+static int
+cancel_migration(const char *name, int sig)
+{
+        int interrupted = 128 + sig;
+        gint64 deadline = g_get_monotonic_time() + CANCEL_WAIT_US;
+        GError *error = NULL;
+        g_autoptr(JsonNode) reply = NULL;
+        const char *status = "?";
+
+        set_stop_handler(SIG_DFL); /* a second Ctrl-C ends this command at once */
+        g_printerr("%s: %s: cancelling the migration of guest '%s'\n", g_get_prgname(),
+                   strsignal(sig), name);
+        reply = tool_control_execute(opt_state_dir, name, CONTROL_MIGRATE_CANCEL, NULL,
+                                     &error);
+        if (!reply) {
+                g_prefix_error(&error, "cannot cancel the migration (it may go on; `vmlock "
+                                       "status %s` says where the guest is): ",
+                               name);
+                tool_report_error(error, VMLOCK_EXIT_ERROR);
+                return interrupted;
+        }
+        for (;;) {
+                g_autoptr(JsonNode) progress_node = NULL;
+                JsonObject *progress;
+
+                progress_node = tool_control_execute(opt_state_dir, name,
+                                                     CONTROL_QUERY_MIGRATION, NULL, &error);
+                if (!progress_node) {
+                        tool_report_error(error, VMLOCK_EXIT_ERROR);
+                        return interrupted;
+                }
+                progress = json_node_get_object(progress_node);
+                status = json_object_get_string_member_with_default(progress, "status", "?");
+                if (g_str_equal(status, "completed") &&
+                    json_object_get_boolean_member_with_default(progress, "handed-over",
+                                                                FALSE)) {
+                        g_printerr("%s: guest '%s' had migrated already: its leases are "
+                                   "released here for its destination (state below); run it "
+                                   "there with `vmlock resume %s --state STATE`, or here "
+                                   "again with `vmlock resume %s`\n",
+                                   g_get_prgname(), name, name, name);
+                        print_state(json_object_get_string_member_with_default(progress,
+                                                                               "state", NULL));
+                        return interrupted;
+                }
+                if ((g_str_equal(status, "cancelled") || g_str_equal(status, "failed")) &&
+                    !json_object_get_boolean_member_with_default(progress, "cancelling",
+                                                                 FALSE)) {
+                        if (json_object_get_boolean_member_with_default(progress, "running",
+                                                                        FALSE))
+                                g_printerr("%s: migration of guest '%s' %s: it runs on "
+                                           "here, holding its leases; its destination got "
+                                           "none\n",
+                                           g_get_prgname(), name, status);
+                        else
+                                g_printerr("%s: migration of guest '%s' %s: it is paused "
+                                           "here, holding its leases (its destination got "
+                                           "none); `vmlock resume %s` runs it\n",
+                                           g_get_prgname(), name, status, name);
+                        return interrupted;
+                }
+                if (g_get_monotonic_time() > deadline)
+                        break;
+                g_usleep(MIGRATE_POLL_US);
+        }
+        g_printerr("%s: the migration of guest '%s' is still '%s' %d s after it was "
+                   "cancelled: `vmlock status %s` says where the guest and its leases are\n",
+                   g_get_prgname(), name, status, (int)(CANCEL_WAIT_US / G_USEC_PER_SEC), name);
+        return interrupted;
 }
 
 static int
@@ -55,6 +172,7 @@ migrate(const char *name, const char *uri)
         g_autofree char *last_status = NULL;
 
         control_args_set_string(arguments, CONTROL_MIGRATE, "uri", uri);
+        set_stop_handler(note_stop_signal);
         ret = tool_control_execute(opt_state_dir, name, CONTROL_MIGRATE, arguments, &error);
         if (!ret)
                 return tool_report_error(error, VMLOCK_EXIT_ERROR);
@@ -65,6 +183,10 @@ migrate(const char *name, const char *uri)
                 const char *status;
                 const char *state;
 
+                /* Asked to stop: cancel_migration() also tells a migration
+                 * that completed meanwhile. */
+                if (stop_signal)
+                        return cancel_migration(name, stop_signal);
                 progress_node = tool_control_execute(opt_state_dir, name, CONTROL_QUERY_MIGRATION,
                                                      NULL, &error);
                 if (!progress_node)
@@ -95,18 +217,7 @@ migrate(const char *name, const char *uri)
                 if (g_str_equal(status, "completed") &&
                     json_object_get_boolean_member_with_default(progress, "handed-over",
                                                                 FALSE)) {
-                        if (opt_dest_state_file) {
-                                g_autofree char *text = g_strconcat(state ? state : "", "\n",
-                                                                    NULL);
-
-                                if (!g_file_set_contents_full(opt_dest_state_file, text, -1,
-                                                              G_FILE_SET_CONTENTS_CONSISTENT,
-                                                              0600, &error))
-                                        return tool_report_error(error, VMLOCK_EXIT_ERROR);
-                        }
-                        if (state)
-                                printf("%s\n", state);
-                        return VMLOCK_EXIT_OK;
+                        return print_state(state);
                 }
                 g_usleep(MIGRATE_POLL_US);
         }

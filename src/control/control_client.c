@@ -9,10 +9,10 @@
 #include "util/proc_stat.h"
 #include "util/qmp.h"
 
-/* The supervisor runs: still the guest's parent (which also tells a reused
- * pid apart: a guest whose supervisor died is reparented), not a zombie. */
-static gboolean
-supervisor_is_alive(const ControlPeer *peer)
+/* Still the guest's parent (which also tells a reused pid apart: a guest
+ * whose supervisor died is reparented), not a zombie. */
+gboolean
+control_peer_supervisor_alive(const ControlPeer *peer)
 {
         guint64 start_time;
         char state;
@@ -28,7 +28,7 @@ supervisor_is_alive(const ControlPeer *peer)
 static void
 set_unreachable_error(GError **error, const ControlPeer *peer, const GError *cause)
 {
-        if (supervisor_is_alive(peer)) {
+        if (control_peer_supervisor_alive(peer)) {
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
                             "the supervisor of guest '%s' (vmlock start, pid %d) is busy: %s; "
                             "it still runs, try again",

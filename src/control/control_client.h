@@ -24,6 +24,9 @@ typedef struct {
         pid_t supervisor_pid;
 } ControlPeer;
 
+/* The supervisor of @peer runs (socket_path unused). */
+gboolean control_peer_supervisor_alive(const ControlPeer *peer);
+
 /* Asks @peer to run command @id with @arguments (built with
  * control_args_set_*(), may be NULL) and returns its answer. The supervisor's
  * refusal comes back as the GError it sent. When it cannot be asked: a

@@ -53,6 +53,7 @@ static const ControlCommand commands[] = {
         { CONTROL_ATTACH_LEASE, "attach-lease", attach_lease_args },
         { CONTROL_DETACH_LEASE, "detach-lease", detach_lease_args },
         { CONTROL_MIGRATE, "migrate", migrate_args },
+        { CONTROL_MIGRATE_CANCEL, "migrate-cancel", no_args },
         { CONTROL_QUERY_MIGRATION, "query-migration", no_args },
         { CONTROL_LOCK_FAILURE, "lock-failure", lock_failure_args },
 };

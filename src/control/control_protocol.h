@@ -26,8 +26,9 @@ typedef enum {
         CONTROL_ATTACH_LEASE,    /* lockspace key path offset */
         CONTROL_DETACH_LEASE,    /* lockspace key */
         CONTROL_MIGRATE,         /* uri */
+        CONTROL_MIGRATE_CANCEL,  /* -> {cancelling} */
         CONTROL_QUERY_MIGRATION, /* -> {status error transferred total remaining
-                                  *     handed-over state} */
+                                  *     handed-over cancelling running state} */
         CONTROL_LOCK_FAILURE,    /* action uuid */
 } ControlCommandId;
 

@@ -51,6 +51,9 @@ qemu_argv_check(char *const *argv, gboolean is_qemu, GError **error)
         static const char *const monitor_options[] = {
                 "qmp", "qmp-pretty", "monitor", "mon", "readconfig", NULL,
         };
+        /* -s is -gdb tcp::1234: a debugger's "continue" resumes a guest
+         * vmlock paused (and released). */
+        static const char *const gdbstub_options[] = { "gdb", "s", NULL };
         guint qemu_start = qemu_args_start(argv, is_qemu);
 
         for (guint i = 1; argv[i]; i++) {
@@ -72,6 +75,16 @@ qemu_argv_check(char *const *argv, gboolean is_qemu, GError **error)
                                     "%s: vmlock is the only QMP client of the guest (another "
                                     "monitor could resume it without its leases); other tools "
                                     "use the QMP proxy socket shown by vmlock status%s",
+                                    argv[i],
+                                    is_qemu ? "" : " (QEMU behind a wrapper: give vmlock "
+                                                   "start --qemu)");
+                        return FALSE;
+                }
+                if (name && g_strv_contains(gdbstub_options, name)) {
+                        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                                    "%s: a gdbstub can resume the guest without its leases "
+                                    "(after vmlock pause); debug it without vmlock, on a copy "
+                                    "of its disks%s",
                                     argv[i],
                                     is_qemu ? "" : " (QEMU behind a wrapper: give vmlock "
                                                    "start --qemu)");

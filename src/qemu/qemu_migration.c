@@ -93,6 +93,16 @@ migration_start(QemuMonitor *monitor, const char *uri, GError **error)
 }
 
 gboolean
+migration_cancel(QemuMonitor *monitor, GError **error)
+{
+        g_autoptr(JsonNode) ret = NULL;
+
+        g_debug("cancelling the migration");
+        ret = qemu_monitor_execute(monitor, "migrate_cancel", NULL, error);
+        return ret != NULL;
+}
+
+gboolean
 migration_query(QemuMonitor *monitor, MigrationProgress *ret_progress, GError **error)
 {
         g_autoptr(JsonNode) ret = qemu_monitor_execute(monitor, "query-migrate", NULL, error);

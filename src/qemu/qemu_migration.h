@@ -28,6 +28,9 @@ gboolean migration_incoming(QemuMonitor *monitor, const char *uri,
                             gboolean *ret_late_block_activate, GError **error);
 /* The source: QMP migrate to @uri, with QEMU's MIGRATION events on. */
 gboolean migration_start(QemuMonitor *monitor, const char *uri, GError **error);
+/* The source: QMP migrate_cancel. QEMU answers at once; its MIGRATION
+ * event says cancelled (or completed, when it was too late) once it is. */
+gboolean migration_cancel(QemuMonitor *monitor, GError **error);
 gboolean migration_query(QemuMonitor *monitor, MigrationProgress *ret_progress, GError **error);
 /* completed, failed or cancelled: nothing more will happen. */
 gboolean migration_status_is_final(const char *status);

@@ -35,6 +35,7 @@ guest_record_free(GuestRecord *record)
         g_free(record->qmp);
         g_free(record->lock_state);
         g_strfreev(record->unprotected);
+        g_free(record->in_flight);
         g_free(record);
 }
 
@@ -70,6 +71,7 @@ guest_record_to_data(const GuestRecord *record, gsize *ret_len)
                 g_key_file_set_string_list(kf, GROUP_GUEST, "unprotected",
                                            (const char *const *)record->unprotected,
                                            g_strv_length(record->unprotected));
+        key_file_set_optional(kf, GROUP_GUEST, "in_flight", record->in_flight);
 
         /* Indexed groups: paths may hold characters a group name can't. */
         for (guint i = 0; i < vmlock_domain_get_n_disks(dom); i++) {
@@ -292,6 +294,7 @@ guest_record_from_data(const char *data, gsize len, const char *filename, GError
         record->lease_lost = g_key_file_get_boolean(kf, GROUP_GUEST, "lease_lost", NULL);
         record->unprotected = g_key_file_get_string_list(kf, GROUP_GUEST, "unprotected", NULL,
                                                          NULL);
+        record->in_flight = key_file_get_optional(kf, GROUP_GUEST, "in_flight");
         return g_steal_pointer(&record);
 }
 

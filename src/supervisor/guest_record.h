@@ -27,7 +27,15 @@ typedef struct {
                                  * ended, or no longer listed them): it was stopped */
         GStrv unprotected;      /* images QEMU opened writable at start that no lease
                                  * covers, or NULL */
+        char *in_flight;        /* what the supervisor is doing to the leases, saved
+                                 * before it acts ("pause --release", "attach-disk
+                                 * PATH"), or NULL: if it dies mid-way, readers know
+                                 * the record may be behind the lock daemon */
 } GuestRecord;
+
+/* GuestRecord.in_flight: "pause --release", or "attach-disk " and the path. */
+#define GUEST_IN_FLIGHT_RELEASE "pause --release"
+#define GUEST_IN_FLIGHT_ATTACH_DISK "attach-disk "
 
 GuestRecord *guest_record_new(VmlockDomain *dom);
 void guest_record_free(GuestRecord *record);

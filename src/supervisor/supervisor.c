@@ -190,6 +190,8 @@ supervisor_free(Supervisor *sv)
         g_ptr_array_unref(sv->unprotected);
         if (sv->handover_idle)
                 g_source_remove(sv->handover_idle);
+        if (sv->cancelled_idle)
+                g_source_remove(sv->cancelled_idle);
         g_free(sv->incoming);
         g_free(sv->handover_error);
         g_free(sv->held_state);

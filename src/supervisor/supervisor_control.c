@@ -117,7 +117,13 @@ supervisor_control_command(QmpServerClient *client, const char *command,
                         return state_reply(state);
                 break;
         case CONTROL_ATTACH_DISK:
+                /* Until QEMU has the disk too (or refused it). */
+                supervisor_begin_in_flight(
+                        sv, g_strconcat(GUEST_IN_FLIGHT_ATTACH_DISK,
+                                        control_arg_string(CONTROL_ATTACH_DISK, arguments, "path"),
+                                        NULL));
                 ok = attach_disk(sv, arguments, &error);
+                supervisor_end_in_flight(sv);
                 break;
         case CONTROL_DETACH_DISK: {
                 const char *path = control_arg_string(CONTROL_DETACH_DISK, arguments, "path");
@@ -151,6 +157,8 @@ supervisor_control_command(QmpServerClient *client, const char *command,
                 ok = supervisor_migrate(sv, control_arg_string(CONTROL_MIGRATE, arguments, "uri"),
                                         &error);
                 break;
+        case CONTROL_MIGRATE_CANCEL:
+                return supervisor_migrate_cancel(sv);
         case CONTROL_QUERY_MIGRATION:
                 return supervisor_query_migration(sv);
         case CONTROL_LOCK_FAILURE:

@@ -5,6 +5,7 @@
 
 #include "qemu/qemu_hotplug.h"
 #include "qemu/qemu_vm.h"
+#include "supervisor/crash_point.h"
 #include "supervisor/supervisor_priv.h"
 
 void
@@ -62,6 +63,7 @@ supervisor_attach_disk(Supervisor *sv, VmlockDisk *disk, GError **error)
         if (!supervisor_is_released(sv) &&
             !vmlock_domain_lock_disk_attach(sv->manager, sv->uri, dom, disk, error))
                 return FALSE;
+        crash_point(CRASH_POINT_DISK_LEASED);
         vmlock_domain_add_disk(dom, g_steal_pointer(&owned));
         if (!supervisor_save_record(sv, error)) {
                 const VmlockDisk *added = find_disk(dom, path);

@@ -1,9 +1,11 @@
-/* vmlock: the supervisor: live migration, the source's side, handed over on QEMU's event. */
+/* vmlock: the supervisor: live migration, the source's side, handed over on QEMU's event
+ * (or cancelled). */
 #define G_LOG_DOMAIN "vmlock-supervisor"
 
 #include "config-build.h"
 
 #include "qemu/qemu_migration.h"
+#include "qemu/qemu_vm.h"
 #include "supervisor/supervisor_priv.h"
 
 /* The source of a live migration: QEMU sends the guest; the leases stay
@@ -23,7 +25,8 @@ supervisor_migrate(Supervisor *sv, const char *uri, GError **error)
                             "guest '%s' cannot migrate: %s", guest_name(sv), why);
                 return FALSE;
         }
-        if (!migration_start(sv->monitor, uri, error))
+        if (!qemu_vm_query_running(sv->monitor, &sv->ran_before_migration, error) ||
+            !migration_start(sv->monitor, uri, error))
                 return FALSE;
         g_clear_pointer(&sv->handover_error, g_free);
         supervisor_set_state(sv, GUEST_MIGRATING);
@@ -64,17 +67,74 @@ migration_completed(gpointer data)
         return G_SOURCE_REMOVE;
 }
 
+/* A migration cancelled (or failed) after migrate-cancel: the source
+ * still holds its leases, so it runs again if it ran before (QEMU itself
+ * restarts a guest it stopped for the last pass; this covers a QEMU that
+ * did not). */
+static gboolean
+migration_cancelled(gpointer data)
+{
+        Supervisor *sv = data;
+        g_autoptr(GError) error = NULL;
+        gboolean running = FALSE;
+
+        sv->cancelled_idle = 0;
+        sv->cancelling = FALSE;
+        /* Back where it was (supervisor_migration_event()): paused, by
+         * vmlock or QEMU, it stays so. */
+        if (sv->state != GUEST_RUNNING || sv->record->lease_lost || !sv->ran_before_migration)
+                return G_SOURCE_REMOVE;
+        if (!qemu_vm_query_running(sv->monitor, &running, &error) ||
+            (!running && !supervisor_cont_cpus(sv, &error))) {
+                g_printerr("vmlock: guest '%s': its migration was cancelled, but it cannot "
+                           "run again here: %s; it holds its leases: `vmlock resume %s`\n",
+                           guest_name(sv), error->message, guest_name(sv));
+                return G_SOURCE_REMOVE;
+        }
+        g_printerr("vmlock: guest '%s': migration cancelled: it runs on here, with its "
+                   "leases\n",
+                   guest_name(sv));
+        return G_SOURCE_REMOVE;
+}
+
 void
 supervisor_migration_event(Supervisor *sv, const char *status)
 {
         g_debug("migration: %s", status);
         if (sv->state != GUEST_MIGRATING)
                 return;
-        if (g_str_equal(status, "completed") && !sv->handover_idle)
+        if (g_str_equal(status, "completed") && !sv->handover_idle) {
+                sv->cancelling = FALSE; /* too late: the hand-over goes on */
                 sv->handover_idle = g_idle_add(migration_completed, sv);
-        else if (migration_status_is_final(status))
+        } else if (migration_status_is_final(status)) {
                 /* failed, cancelled: it runs on here, as it was */
                 supervisor_set_state(sv, sv->state_before_migration);
+                if (sv->cancelling && !sv->cancelled_idle)
+                        sv->cancelled_idle = g_idle_add(migration_cancelled, sv);
+        }
+}
+
+/* Ctrl-C on `vmlock migrate`: QEMU stops sending the guest. Once QEMU said
+ * completed, it is too late: the leases go to the destination. */
+JsonObject *
+supervisor_migrate_cancel(Supervisor *sv)
+{
+        g_autoptr(GError) error = NULL;
+        JsonObject *body;
+
+        if (!sv->monitor) {
+                g_set_error(&error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                            "guest '%s' is not QEMU: it does not migrate", guest_name(sv));
+                return qmp_error_from_gerror(error);
+        }
+        if (sv->state == GUEST_MIGRATING && !sv->handover_idle && !sv->cancelling) {
+                if (!migration_cancel(sv->monitor, &error))
+                        return qmp_error_from_gerror(error);
+                sv->cancelling = TRUE;
+        }
+        body = json_object_new();
+        json_object_set_boolean_member(body, "cancelling", sv->cancelling);
+        return qmp_return_new(json_node_init_object(json_node_alloc(), body), NULL);
 }
 
 /* How the migration goes, as QEMU says; once the leases were handed over,
@@ -110,6 +170,14 @@ supervisor_query_migration(Supervisor *sv)
         /* Completed, but the event not handled yet: ask again. */
         json_object_set_boolean_member(body, "handed-over",
                                        completed && supervisor_is_released(sv));
+        /* Cancelled, but the source not yet running again: ask again. */
+        json_object_set_boolean_member(body, "cancelling", sv->cancelling);
+        if (migration_status_is_final(progress.status) && !sv->cancelling) {
+                gboolean running = FALSE;
+
+                if (qemu_vm_query_running(sv->monitor, &running, NULL))
+                        json_object_set_boolean_member(body, "running", running);
+        }
         if (completed && supervisor_is_released(sv) && sv->record->lock_state)
                 json_object_set_string_member(body, "state", sv->record->lock_state);
         return qmp_return_new(json_node_init_object(json_node_alloc(), body), NULL);

@@ -7,6 +7,7 @@
 #include <signal.h>
 
 #include "qemu/qemu_vm.h"
+#include "supervisor/crash_point.h"
 #include "supervisor/guest_launch.h"
 #include "supervisor/supervisor_priv.h"
 
@@ -40,6 +41,21 @@ supervisor_save_record_or_warn(Supervisor *sv)
                 g_printerr("vmlock: guest '%s': %s\n", guest_name(sv), error->message);
 }
 
+void
+supervisor_begin_in_flight(Supervisor *sv, char *what)
+{
+        g_free(sv->record->in_flight);
+        sv->record->in_flight = what;
+        supervisor_save_record_or_warn(sv);
+}
+
+void
+supervisor_end_in_flight(Supervisor *sv)
+{
+        g_clear_pointer(&sv->record->in_flight, g_free);
+        supervisor_save_record_or_warn(sv);
+}
+
 static gboolean
 stop_cpus(Supervisor *sv, GError **error)
 {
@@ -58,8 +74,8 @@ stop_cpus(Supervisor *sv, GError **error)
         return TRUE;
 }
 
-static gboolean
-cont_cpus(Supervisor *sv, GError **error)
+gboolean
+supervisor_cont_cpus(Supervisor *sv, GError **error)
 {
         if (sv->go_fd >= 0) {
                 int go_fd = sv->go_fd;
@@ -161,9 +177,15 @@ supervisor_pause(Supervisor *sv, gboolean release, GError **error)
                 else
                         supervisor_note_stopped(sv);
         }
-        if (release && !supervisor_is_released(sv) && !release_leases(sv, error)) {
-                supervisor_save_record_or_warn(sv); /* paused, still holding */
-                return FALSE;
+        if (release && !supervisor_is_released(sv)) {
+                supervisor_begin_in_flight(sv, g_strdup(GUEST_IN_FLIGHT_RELEASE));
+                if (!release_leases(sv, error)) {
+                        supervisor_end_in_flight(sv); /* paused, still holding */
+                        return FALSE;
+                }
+                crash_point(CRASH_POINT_RELEASED);
+                supervisor_end_in_flight(sv);
+                return TRUE;
         }
         supervisor_save_record_or_warn(sv);
         return TRUE;
@@ -213,7 +235,7 @@ supervisor_resume(Supervisor *sv, const char *state, GError **error)
                 /* It arrived: from now on it is a possible source. */
                 g_clear_pointer(&sv->incoming, g_free);
         }
-        if (!cont_cpus(sv, error)) {
+        if (!supervisor_cont_cpus(sv, error)) {
                 g_autoptr(GError) release_error = NULL;
 
                 /* Still stopped: hand the leases back as they were. */

@@ -70,6 +70,11 @@ struct Supervisor {
         GuestState state;
         GuestState state_before_migration; /* RUNNING or PAUSED: where a failed one returns */
         guint handover_idle;     /* the MIGRATION event said completed: hand over */
+        gboolean cancelling;     /* migrate-cancel asked; the source runs again once QEMU
+                                  * says cancelled (migration_cancelled()) */
+        gboolean ran_before_migration; /* its CPUs ran (QEMU said) when the migration started */
+        guint cancelled_idle;    /* the MIGRATION event said cancelled or failed after
+                                  * migrate-cancel: run the source again */
         char *handover_error;    /* why the last migration's hand-over failed, or NULL */
         char *held_state;        /* what the guest holds, as inquire says (NULL: nothing) */
         LeaseWatch *lease_watch; /* sees the leases go behind vmlock's back */
@@ -96,6 +101,14 @@ void supervisor_note_running(Supervisor *sv);
 /* supervisor_ops.c: the guest's record, CPUs and leases */
 gboolean supervisor_save_record(Supervisor *sv, GError **error);
 void supervisor_save_record_or_warn(Supervisor *sv);
+/* GuestRecord.in_flight, saved before the leases change (takes @what), and
+ * cleared once they did: should the supervisor die mid-way, a reader of the
+ * record knows it may be behind the lock daemon (guest_orphan.h). */
+void supervisor_begin_in_flight(Supervisor *sv, char *what);
+void supervisor_end_in_flight(Supervisor *sv);
+/* Its CPUs run again (PROGRAM started, if it had not); its state is the
+ * caller's to change. */
+gboolean supervisor_cont_cpus(Supervisor *sv, GError **error);
 void supervisor_note_held_leases(Supervisor *sv);
 void supervisor_wait_leases_released(Supervisor *sv);
 gboolean supervisor_pause(Supervisor *sv, gboolean release, GError **error);
@@ -125,6 +138,8 @@ gboolean supervisor_check_images(Supervisor *sv, GError **error);
 /* supervisor_migration.c: live migration, the source's side */
 gboolean supervisor_migrate(Supervisor *sv, const char *uri, GError **error);
 void supervisor_migration_event(Supervisor *sv, const char *status);
+/* Ctrl-C on `vmlock migrate`: -> {cancelling} */
+JsonObject *supervisor_migrate_cancel(Supervisor *sv);
 JsonObject *supervisor_query_migration(Supervisor *sv);
 
 /* supervisor_control.c: the control socket's commands */

@@ -111,6 +111,7 @@ make_record(const char *name, pid_t pid)
         record->lease_lost = TRUE;
         /* A separator in a path survives. */
         record->unprotected = g_strsplit("/img/a;b.img|/img/c.img", "|", -1);
+        record->in_flight = g_strdup("attach-disk /img/d.img");
         return record;
 }
 
@@ -133,6 +134,7 @@ assert_records_equal(const GuestRecord *a, const GuestRecord *b)
         g_assert_cmpstr(a->lock_state, ==, b->lock_state);
         g_assert_cmpint(a->lease_lost, ==, b->lease_lost);
         g_assert_cmpstrv(a->unprotected, b->unprotected);
+        g_assert_cmpstr(a->in_flight, ==, b->in_flight);
 
         g_assert_cmpuint(vmlock_domain_get_n_disks(a->dom), ==,
                          vmlock_domain_get_n_disks(b->dom));

@@ -31,6 +31,13 @@
         "\"package\": \"\"}, \"capabilities\": [\"oob\"]}}\r\n"
 /* QEMU's empty answer to the N-th command. */
 #define OK(n) "< {\"return\": {}, \"id\": $" #n "}\r\n"
+/* QEMU's answer to the N-th command, a query-status: its CPUs run, or not. */
+#define RUNNING(n)                                                                   \
+        "< {\"return\": {\"running\": true, \"status\": \"running\"}, \"id\": $" #n \
+        "}\r\n"
+#define STOPPED(n)                                                                   \
+        "< {\"return\": {\"running\": false, \"status\": \"paused\"}, \"id\": $" #n \
+        "}\r\n"
 /* What supervisor_new() asks QEMU (commands 0-2): the handshake, whether
  * the CPUs run, the images open. */
 #define START_STEPS                                                                  \
@@ -424,14 +431,18 @@ test_migration_handover(void)
 {
         static const char *const script[] = {
                 START_STEPS,
-                /* migrate: QEMU's MIGRATION events on, then migrate */
-                "> migrate-set-capabilities", OK(3), "> migrate", OK(4),
+                /* migrate: whether the CPUs run (where a cancel returns),
+                 * QEMU's MIGRATION events on, then migrate */
+                "> query-status", RUNNING(3),
+                "> migrate-set-capabilities", OK(4), "> migrate", OK(5),
                 "< {\"event\": \"MIGRATION\", \"data\": {\"status\": \"active\"}}\r\n",
                 "< {\"event\": \"MIGRATION\", \"data\": {\"status\": \"completed\"}}\r\n",
                 /* the hand-over: stop (flushed), then the leases go */
-                "> stop", OK(5),
+                "> stop", OK(6),
+                /* query-migration: QEMU's progress, and whether it runs */
                 "> query-migrate",
-                "< {\"return\": {\"status\": \"completed\"}, \"id\": $6}\r\n",
+                "< {\"return\": {\"status\": \"completed\"}, \"id\": $7}\r\n",
+                "> query-status", STOPPED(8),
                 NULL,
         };
         SvTest t;
@@ -472,15 +483,82 @@ test_migration_failed(void)
 {
         static const char *const script[] = {
                 START_STEPS,
-                "> migrate-set-capabilities", OK(3), "> migrate", OK(4),
+                "> query-status", RUNNING(3),
+                "> migrate-set-capabilities", OK(4), "> migrate", OK(5),
                 "< {\"event\": \"MIGRATION\", \"data\": {\"status\": \"failed\"}}\r\n",
-                "> migrate-set-capabilities", OK(5), "> migrate", OK(6),
+                "> query-status", RUNNING(6),
+                "> migrate-set-capabilities", OK(7), "> migrate", OK(8),
                 NULL,
         };
         SvTest t;
 
         sv_test_start(&t, script);
         sv_test_run(&t, migration_failed_client);
+        sv_test_finish(&t);
+}
+
+static void
+migration_cancelled_client(SvTest *t)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(JsonNode) progress = NULL;
+        JsonObject *body;
+        gboolean cancelling = TRUE;
+
+        call_ok(t->control, "migrate", "{\"uri\": \"unix:/nowhere\"}");
+        progress = call(t->control, "migrate-cancel", NULL, &error);
+        g_assert_no_error(error);
+        g_assert_true(json_object_get_boolean_member(json_node_get_object(progress),
+                                                     "cancelling"));
+        /* Asked again, QEMU is not: cancelling until the source runs again. */
+        for (int i = 0; i < WAIT_STEPS && cancelling; i++) {
+                g_clear_pointer(&progress, json_node_unref);
+                progress = call(t->control, "migrate-cancel", NULL, &error);
+                g_assert_no_error(error);
+                cancelling = json_object_get_boolean_member(json_node_get_object(progress),
+                                                            "cancelling");
+                if (cancelling)
+                        g_usleep(WAIT_STEP_US);
+        }
+        g_assert_false(cancelling);
+        g_clear_pointer(&progress, json_node_unref);
+        progress = call(t->control, "query-migration", NULL, &error);
+        g_assert_no_error(error);
+        body = json_node_get_object(progress);
+        g_assert_cmpstr(json_object_get_string_member(body, "status"), ==, "cancelled");
+        g_assert_false(json_object_get_boolean_member(body, "cancelling"));
+        g_assert_false(json_object_get_boolean_member(body, "handed-over"));
+        g_assert_true(json_object_get_boolean_member(body, "running"));
+        {
+                g_autoptr(GuestRecord) record = load_record(t);
+
+                g_assert_false(record->released);
+                g_assert_false(record->paused);
+        }
+}
+
+/* migrate-cancel (Ctrl-C on vmlock migrate): QEMU cancels; the source,
+ * which ran before and which QEMU left stopped, runs again with its leases. */
+static void
+test_migration_cancelled(void)
+{
+        static const char *const script[] = {
+                START_STEPS,
+                "> query-status", RUNNING(3),
+                "> migrate-set-capabilities", OK(4), "> migrate", OK(5),
+                "> migrate_cancel", OK(6),
+                "< {\"event\": \"MIGRATION\", \"data\": {\"status\": \"cancelled\"}}\r\n",
+                /* QEMU did not restart it: the supervisor does */
+                "> query-status", STOPPED(7), "> cont", OK(8),
+                "> query-migrate",
+                "< {\"return\": {\"status\": \"cancelled\"}, \"id\": $9}\r\n",
+                "> query-status", RUNNING(10),
+                NULL,
+        };
+        SvTest t;
+
+        sv_test_start(&t, script);
+        sv_test_run(&t, migration_cancelled_client);
         sv_test_finish(&t);
 }
 
@@ -494,5 +572,6 @@ main(int argc, char **argv)
         g_test_add_func("/supervisor/hotplug/unplug-timeout", test_unplug_timeout);
         g_test_add_func("/supervisor/migration/handover", test_migration_handover);
         g_test_add_func("/supervisor/migration/failed", test_migration_failed);
+        g_test_add_func("/supervisor/migration/cancelled", test_migration_cancelled);
         return g_test_run();
 }

@@ -925,7 +925,7 @@ test_start_detach(Fixture *fx, gconstpointer data)
 }
 
 /* -daemonize would take the process holding the leases away from vmlock;
- * a QEMU's own monitors would let others resume it. */
+ * a QEMU's own monitors, or its gdbstub, would let others resume it. */
 static void
 test_start_refused_arguments(Fixture *fx, gconstpointer data)
 {
@@ -940,6 +940,11 @@ test_start_refused_arguments(Fixture *fx, gconstpointer data)
                 { { "/usr/bin/qemu-system-x86_64", "-monitor", "stdio" }, "-monitor" },
                 { { "qemu-kvm", "-mon", "chardev=c" }, "-mon" },
                 { { "qemu-system-x86_64", "-serial", "mon:stdio" }, "mon:stdio" },
+                /* a gdbstub's "continue" resumes a paused guest */
+                { { "qemu-system-x86_64", "-gdb", "tcp::1234" },
+                  "-gdb: a gdbstub can resume the guest without its leases" },
+                { { "qemu-system-x86_64", "-s" }, "-s: a gdbstub can resume" },
+                { { "env", "qemu-system-x86_64", "--gdb", "tcp::1234" }, "--gdb: a gdbstub" },
                 /* QEMU behind a wrapper is QEMU all the same */
                 { { "env", "qemu-system-x86_64", "-qmp", "unix:/tmp/q,server=on" },
                   "-qmp: vmlock is the only QMP client" },
@@ -967,7 +972,7 @@ test_start_refused_arguments(Fixture *fx, gconstpointer data)
 }
 
 /* The supervisor killed: the guest runs on with its leases, and the
- * commands say nothing can act on it any more. */
+ * commands say nothing can act on it any more (and list says so). */
 static void
 test_start_supervisor_killed(Fixture *fx, gconstpointer data)
 {
@@ -981,6 +986,15 @@ test_start_supervisor_killed(Fixture *fx, gconstpointer data)
         run_vmlock(fx, &r, "status", "g1", NULL);
         g_assert_cmpint(r.status, ==, 1);
         g_assert_true(contains(r.err, "runs without its supervisor"));
+        g_assert_true(contains(r.err, "the nop lock driver keeps no leases to ask about"));
+        /* list no longer repeats the record as if someone kept it. */
+        run_vmlock(fx, &r, "list", NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_true(contains(r.out, "no supervisor"));
+        g_assert_false(contains(r.out, "running"));
+        g_assert_true(contains(r.err, "runs without its supervisor"));
+        run_vmlock(fx, &r, "metrics", NULL);
+        g_assert_true(contains(r.out, "vmlock_guest_supervisor_up{guest=\"g1\"} 0\n"));
         g_assert_cmpint(proc_state(pid), !=, 0);
 }
 

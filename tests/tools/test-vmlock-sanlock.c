@@ -851,7 +851,7 @@ test_lease_dir_missing(Fixture *fx, gconstpointer data)
 
 /* QEMU run through a wrapper (env, taskset...) with a monitor of its own
  * is refused as QEMU itself is: that monitor could resume it without its
- * leases. Nothing runs, the disk stays free. */
+ * leases; so is a gdbstub. Nothing runs, the disk stays free. */
 static void
 test_start_wrapped_monitor(Fixture *fx, gconstpointer data)
 {
@@ -864,6 +864,10 @@ test_start_wrapped_monitor(Fixture *fx, gconstpointer data)
         const char *const wrapped[] = { "env", QEMU_NAME, "-machine", "none", "-display",
                                         "none", "-qmp", qmp, NULL };
         const char *const with_option[] = { "--qemu", NULL };
+        g_autofree char *gdb_sock = g_build_filename(fx->dir, "gdb.sock", NULL);
+        g_autofree char *gdb_server = g_strdup_printf("unix:%s,server=on,wait=off", gdb_sock);
+        const char *const gdb[] = { QEMU_NAME, "-machine", "none", "-display", "none", "-gdb",
+                                    gdb_server, NULL };
         g_auto(Guest) g = { 0 };
         g_auto(RunResult) r = { 0 };
 
@@ -875,8 +879,12 @@ test_start_wrapped_monitor(Fixture *fx, gconstpointer data)
         g_assert_cmpint(qemu_start_args(fx, h1, &g, NULL, with_option[0], wrapped, &r), ==,
                         125);
         g_assert_true(contains(r.err, "-qmp: vmlock is the only QMP client"));
+        /* a gdbstub's continue would resume a guest vmlock paused */
+        g_assert_cmpint(qemu_start_args(fx, h1, &g, NULL, NULL, gdb, &r), ==, 125);
+        g_assert_true(contains(r.err, "-gdb: a gdbstub can resume the guest"));
         /* refused before anything was locked, or run */
         g_assert_false(g_file_test(sock, G_FILE_TEST_EXISTS));
+        g_assert_false(g_file_test(gdb_sock, G_FILE_TEST_EXISTS));
         g_assert_false(g_file_test(lease, G_FILE_TEST_EXISTS));
 }
 
@@ -2133,6 +2141,268 @@ test_migrate_client_killed(Fixture *fx, gconstpointer data)
         g_assert_true(contains(r.err, "its leases are released already"));
 }
 
+/* Ctrl-C on `vmlock migrate` mid-way: the migration is cancelled, the
+ * source runs on holding its leases (its images active: it writes), and
+ * the destination never got them. */
+static void
+test_migrate_interrupted(Fixture *fx, gconstpointer data)
+{
+        const SanlockTestHost *h1 = sanlock_test_host(1);
+        g_autofree char *disk = disk_path(fx, "intdisk");
+        g_autofree char *devices = disk_xml(disk);
+        g_autofree char *uri = g_strdup_printf("unix:%s/int.sock", fx->sock_dir);
+        g_autofree char *proxy_a = NULL;
+        g_autofree char *out = NULL;
+        g_autofree char *err = NULL;
+        g_autofree char *expect = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(JsonNode) ret = NULL;
+        g_auto(GStrv) env = host_env(h1, NULL);
+        g_auto(MigrationArgs) m = { 0 };
+        g_auto(Guest) a = { 0 };
+        g_auto(Guest) b = { 0 };
+        g_auto(RunResult) r = { 0 };
+        pid_t client;
+
+        if (!have_qemu())
+                return;
+        image_create(disk, 8 << 20);
+        migration_args_init(&m, disk);
+        guest_init(fx, &a, "interrupted", devices, NULL);
+        b.name = g_strdup(a.name);
+        b.xml = g_strdup(a.xml);
+        g_assert_cmpint(qemu_start_args(fx, h1, &a, NULL, NULL,
+                                        (const char *const *)m.qemu_args, &r), ==, 0);
+        proxy_a = qmp_proxy_path(fx, h1, a.name);
+        g_assert_cmpint(incoming_start(fx, sanlock_test_host(2), &b, uri, &m, &r), ==, 0);
+
+        /* Too slow to converge: still active when the user gives up. */
+        ret = qmp_via_proxy_json(proxy_a, "migrate-set-parameters",
+                                 "{\"max-bandwidth\": 4096, \"downtime-limit\": 1}", &error);
+        g_assert_no_error(error);
+        {
+                const char *argv[] = { VMLOCK_BIN, "migrate", a.name, uri, NULL };
+
+                client = spawn_async(fx, argv, env, &out, &err);
+        }
+        wait_file_contains(err, "migrate: active");
+        g_assert_cmpint(kill(client, SIGINT), ==, 0);
+        tool_test_collect(&r, client, out, err);
+        g_assert_cmpint(r.status, ==, 128 + SIGINT);
+        expect = g_strdup_printf("migration of guest '%s' cancelled: it runs on here, holding "
+                                 "its leases; its destination got none",
+                                 a.name);
+        if (!contains(r.err, expect))
+                g_error("'%s' not in: %s", expect, r.err);
+        g_assert_true(qemu_running(proxy_a));
+        assert_holder(fx, disk, "host 1");
+        vmlock_as(fx, h1, &r, "status", a.name, NULL);
+        g_assert_true(contains(r.out, "state: running\n"));
+        g_assert_true(contains(r.out, "exclusive  held"));
+        g_assert_true(qemu_io_via_guest(fx, proxy_a, "write -P 0x5a 0 64k"));
+}
+
+/* Ctrl-C on `vmlock migrate` too late: QEMU completed the migration and
+ * the leases went to the destination while the command was stopped. It
+ * says so and prints their state, which the destination then takes. */
+static void
+test_migrate_interrupted_late(Fixture *fx, gconstpointer data)
+{
+        const SanlockTestHost *h1 = sanlock_test_host(1);
+        const SanlockTestHost *h2 = sanlock_test_host(2);
+        g_autofree char *disk = disk_path(fx, "latedisk");
+        g_autofree char *devices = disk_xml(disk);
+        g_autofree char *uri = g_strdup_printf("unix:%s/late.sock", fx->sock_dir);
+        g_autofree char *proxy_a = NULL;
+        g_autofree char *out = NULL;
+        g_autofree char *err = NULL;
+        g_autofree char *state = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(JsonNode) ret = NULL;
+        g_auto(GStrv) env = host_env(h1, NULL);
+        g_auto(MigrationArgs) m = { 0 };
+        g_auto(Guest) a = { 0 };
+        g_auto(Guest) b = { 0 };
+        g_auto(RunResult) r = { 0 };
+        gboolean released = FALSE;
+        pid_t client;
+
+        if (!have_qemu())
+                return;
+        image_create(disk, 8 << 20);
+        migration_args_init(&m, disk);
+        guest_init(fx, &a, "late", devices, NULL);
+        b.name = g_strdup(a.name);
+        b.xml = g_strdup(a.xml);
+        g_assert_cmpint(qemu_start_args(fx, h1, &a, NULL, NULL,
+                                        (const char *const *)m.qemu_args, &r), ==, 0);
+        proxy_a = qmp_proxy_path(fx, h1, a.name);
+        g_assert_cmpint(incoming_start(fx, h2, &b, uri, &m, &r), ==, 0);
+        ret = qmp_via_proxy_json(proxy_a, "migrate-set-parameters",
+                                 "{\"max-bandwidth\": 4096, \"downtime-limit\": 1}", &error);
+        g_assert_no_error(error);
+        g_clear_pointer(&ret, json_node_unref);
+        {
+                const char *argv[] = { VMLOCK_BIN, "migrate", a.name, uri, NULL };
+
+                client = spawn_async(fx, argv, env, &out, &err);
+        }
+        wait_file_contains(err, "migrate: active");
+        g_assert_cmpint(kill(client, SIGSTOP), ==, 0);
+        wait_state(client, 'T', WAIT_STEPS_10S);
+        ret = qmp_via_proxy_json(proxy_a, "migrate-set-parameters",
+                                 "{\"max-bandwidth\": 1073741824, \"downtime-limit\": 300}",
+                                 &error);
+        g_assert_no_error(error);
+        for (int i = 0; i < WAIT_STEPS_10S && !released; i++) {
+                vmlock_as(fx, h1, &r, "status", a.name, NULL);
+                released = contains(r.out, "state: paused, leases released");
+                if (!released)
+                        g_usleep(WAIT_STEP_US);
+        }
+        g_assert_true(released);
+        /* The Ctrl-C lands now. */
+        g_assert_cmpint(kill(client, SIGINT), ==, 0);
+        g_assert_cmpint(kill(client, SIGCONT), ==, 0);
+        tool_test_collect(&r, client, out, err);
+        g_assert_cmpint(r.status, ==, 128 + SIGINT);
+        if (!contains(r.err, "had migrated already: its leases are released here"))
+                g_error("stderr: %s", r.err);
+        state = g_strdup(g_strstrip(r.out));
+        g_assert_true(g_str_has_prefix(state, "__LIBVIRT__DISKS__:"));
+        assert_holder(fx, disk, "free");
+        vmlock_as(fx, h2, &r, "resume", b.name, "--state", state, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        assert_holder(fx, disk, "host 2");
+}
+
+/* Starts a QEMU guest whose supervisor stops itself at crash point @point
+ * (src/supervisor/crash_point.h); returns the supervisor's pid. */
+static pid_t
+qemu_start_stopping_at(Fixture *fx, const SanlockTestHost *host, Guest *g, const char *point)
+{
+        static const char *const qemu_args[] = { QEMU_PC_ARGS, NULL };
+        g_auto(RunResult) r = { 0 };
+        int status;
+
+        g_setenv("VMLOCK_TEST_SUPERVISOR_STOP_AT", point, TRUE);
+        status = qemu_start_args(fx, host, g, NULL, NULL, qemu_args, &r);
+        g_unsetenv("VMLOCK_TEST_SUPERVISOR_STOP_AT");
+        g_assert_cmpint(status, ==, 0);
+        return proc_pid_parent(g->pid);
+}
+
+/* Runs "vmlock ARG1 ARG2 ARG3" as @host while its guest's supervisor
+ * reaches its crash point and stops there; then kills the supervisor -9. */
+static void
+kill_supervisor_amid(Fixture *fx, const SanlockTestHost *host, pid_t supervisor,
+                     const char *arg1, const char *arg2, const char *arg3)
+{
+        const char *argv[] = { VMLOCK_BIN, arg1, arg2, arg3, NULL };
+        g_auto(GStrv) env = host_env(host, NULL);
+        g_autofree char *out = NULL;
+        g_autofree char *err = NULL;
+        g_auto(RunResult) r = { 0 };
+        pid_t client = spawn_async(fx, argv, env, &out, &err);
+
+        wait_state(supervisor, 'T', WAIT_STEPS_10S);
+        g_assert_cmpint(kill(supervisor, SIGKILL), ==, 0);
+        tool_test_collect(&r, client, out, err);
+        g_assert_cmpint(r.status, !=, 0);
+}
+
+/* The supervisor killed during pause --release, after the lock daemon
+ * released the leases but before the record said so: list and status no
+ * longer say `running` with its leases; they say what the lock daemon
+ * says (nothing held), what was in flight, and how to stop the guest. */
+static void
+test_supervisor_killed_releasing(Fixture *fx, gconstpointer data)
+{
+        const SanlockTestHost *h1 = sanlock_test_host(1);
+        g_autofree char *disk = disk_path(fx, "relkill");
+        g_autofree char *devices = disk_xml(disk);
+        g_autofree char *row = NULL;
+        g_autofree char *not_held = NULL;
+        g_autofree char *kill_cmd = NULL;
+        g_auto(Guest) g = { 0 };
+        g_auto(RunResult) r = { 0 };
+        pid_t supervisor;
+
+        if (!have_qemu())
+                return;
+        image_create(disk, 1 << 20);
+        guest_init(fx, &g, "relkill", devices, NULL);
+        supervisor = qemu_start_stopping_at(fx, h1, &g, "released");
+        assert_holder(fx, disk, "host 1");
+        kill_supervisor_amid(fx, h1, supervisor, "pause", "--release", g.name);
+        wait_disk_free(fx, disk);
+
+        not_held = g_strdup_printf("DAEMON SAYS  disk %s: not held\n", disk);
+        kill_cmd = g_strdup_printf("stop it with kill %d", (int)g.pid);
+        vmlock_as(fx, h1, &r, "list", NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        row = g_strdup_printf("%-24s %8d  %-24s %s\n", g.name, (int)g.pid, "no supervisor",
+                              "sanlock");
+        if (!contains(r.out, row) || !contains(r.out, not_held) ||
+            !contains(r.out, "DAEMON SAYS  its supervisor died during `pause --release`"))
+                g_error("list: %s", r.out);
+        g_assert_true(contains(r.err, "runs without its supervisor"));
+        g_assert_true(contains(r.err, kill_cmd));
+        vmlock_as(fx, h1, &r, "list", "--json", NULL);
+        g_assert_true(contains(r.out, "\"supervisor\" : false"));
+        vmlock_as(fx, h1, &r, "status", g.name, NULL);
+        g_assert_cmpint(r.status, ==, 1);
+        g_assert_true(contains(r.err, kill_cmd));
+        g_clear_pointer(&not_held, g_free);
+        not_held = g_strdup_printf("the lock daemon says: disk %s: not held", disk);
+        if (!contains(r.err, not_held))
+                g_error("status: %s", r.err);
+}
+
+/* The supervisor killed during attach-disk, once the new disk's lease was
+ * taken but before the record or QEMU had the disk: list and status show
+ * the lease the guest holds that its record lacks, and what was in flight. */
+static void
+test_supervisor_killed_attaching(Fixture *fx, gconstpointer data)
+{
+        const SanlockTestHost *h1 = sanlock_test_host(1);
+        g_autofree char *disk = disk_path(fx, "attkill");
+        g_autofree char *hot = disk_path(fx, "atthot");
+        g_autofree char *devices = disk_xml(disk);
+        g_autofree char *in_flight = NULL;
+        g_autofree char *held = NULL;
+        g_auto(Guest) g = { 0 };
+        g_auto(RunResult) r = { 0 };
+        pid_t supervisor;
+
+        if (!have_qemu())
+                return;
+        image_create(disk, 1 << 20);
+        image_create(hot, 1 << 20);
+        guest_init(fx, &g, "attkill", devices, NULL);
+        supervisor = qemu_start_stopping_at(fx, h1, &g, "disk-leased");
+        kill_supervisor_amid(fx, h1, supervisor, "attach-disk", g.name, hot);
+        /* The guest's pid holds the new lease; QEMU never had the disk. */
+        assert_holder(fx, hot, "host 1");
+
+        in_flight = g_strdup_printf("DAEMON SAYS  its supervisor died during `attach-disk %s`",
+                                    hot);
+        held = g_strdup_printf("DAEMON SAYS  disk %s: held, not in its record\n", hot);
+        vmlock_as(fx, h1, &r, "list", NULL);
+        if (!contains(r.out, held) || !contains(r.out, in_flight) ||
+            !contains(r.out, "no supervisor"))
+                g_error("list: %s", r.out);
+        g_assert_true(contains(r.err, "runs without its supervisor"));
+        vmlock_as(fx, h1, &r, "status", g.name, NULL);
+        g_assert_cmpint(r.status, ==, 1);
+        g_clear_pointer(&held, g_free);
+        held = g_strdup_printf("the lock daemon says: disk %s: held; disk %s: held, not in its "
+                               "record; its supervisor died during `attach-disk %s`",
+                               disk, hot, hot);
+        if (!contains(r.err, held))
+                g_error("status: %s", r.err);
+}
+
 /* The next message from the proxy that is not an event. */
 static JsonObject *
 proxy_receive_answer(QmpStream *stream)
@@ -2632,6 +2902,10 @@ main(int argc, char **argv)
         ADD("/vmlock-sanlock/migrate/hotplugged", test_migrate_hotplugged);
         ADD("/vmlock-sanlock/resume/state-coverage", test_resume_state_coverage);
         ADD("/vmlock-sanlock/migrate/client-killed", test_migrate_client_killed);
+        ADD("/vmlock-sanlock/migrate/interrupted", test_migrate_interrupted);
+        ADD("/vmlock-sanlock/migrate/interrupted-late", test_migrate_interrupted_late);
+        ADD("/vmlock-sanlock/supervisor-killed/releasing", test_supervisor_killed_releasing);
+        ADD("/vmlock-sanlock/supervisor-killed/attaching", test_supervisor_killed_attaching);
         ADD("/vmlock-sanlock/restricted-fd", test_restricted_fd);
         ADD("/vmlock-sanlock/seclabel", test_seclabel);
         ADD("/vmlock-sanlock/lock-failure", test_lock_failure);
