@@ -17,7 +17,10 @@ gboolean qemu_vm_cont(QemuMonitor *monitor, GError **error);
 /* QMP query-status: whether the CPUs run (a QEMU started with -S does not). */
 gboolean qemu_vm_query_running(QemuMonitor *monitor, gboolean *ret_running, GError **error);
 /* The images QEMU has open read-write (file and host_device nodes, from
- * query-named-block-nodes), each path once. */
+ * query-named-block-nodes), each path once; QEMU's own temporary snapshot
+ * overlays (snapshot=on) are not images of anyone's. */
 GPtrArray *qemu_vm_query_writable_images(QemuMonitor *monitor, GError **error);
+/* The same from query-named-block-nodes' answer (flat). */
+GPtrArray *qemu_vm_writable_images(JsonArray *nodes);
 
 G_END_DECLS

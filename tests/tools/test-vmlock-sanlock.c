@@ -1808,6 +1808,32 @@ test_argv_remote(Fixture *fx, gconstpointer data)
                                       "(argument 7): nbd:127.0.0.1:9 is not a local path"));
 }
 
+/* snapshot=on: QEMU writes a temporary overlay of its own, which is no
+ * image of anyone's: not UNPROTECTED, and no refusal under
+ * require_lease_for_disks; the image itself gets a shared lease. */
+static void
+test_argv_snapshot(Fixture *fx, gconstpointer data)
+{
+        const SanlockTestHost *h1 = sanlock_test_host(1);
+        g_autofree char *disk = disk_path(fx, "snap");
+        g_autofree char *d_disk = drive_arg(disk, "format=raw,snapshot=on");
+        g_autofree char *conf = config_requiring_leases(fx, h1);
+        g_autofree char *conf_option = g_strconcat("--config=", conf, NULL);
+        const char *args[] = { "-drive", d_disk, NULL };
+        g_auto(Guest) a = { 0 };
+        g_auto(RunResult) r = { 0 };
+
+        if (!have_qemu())
+                return;
+        image_create(disk, 1 << 20);
+        g_assert_cmpint(qemu_start_argv(fx, h1, &a, "snap", conf_option, args, &r), ==, 0);
+        g_assert_false(contains(r.err, "without a lease"));
+        vmlock_as(fx, h1, &r, "status", a.name, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_false(contains(r.out, "UNPROTECTED"));
+        g_assert_true(contains(r.out, "shared"));
+}
+
 /* ---- live migration ---------------------------------------------------------- */
 
 typedef struct {
@@ -2896,6 +2922,7 @@ main(int argc, char **argv)
         ADD("/vmlock-sanlock/start/argv/backing-file", test_argv_backing);
         ADD("/vmlock-sanlock/start/argv/disagree", test_argv_disagree);
         ADD("/vmlock-sanlock/start/argv/remote", test_argv_remote);
+        ADD("/vmlock-sanlock/start/argv/snapshot", test_argv_snapshot);
         ADD("/vmlock-sanlock/pause-keeps-leases", test_pause_keeps_leases);
         ADD("/vmlock-sanlock/migrate", test_migrate);
         ADD("/vmlock-sanlock/migrate/live", test_live_migration);
