@@ -52,6 +52,7 @@ int cmd_detach_lease(int argc, char **argv);
 int cmd_pause(int argc, char **argv);
 int cmd_resume(int argc, char **argv);
 int cmd_inquire(int argc, char **argv);
+int cmd_stop(int argc, char **argv);
 int cmd_lockspace(int argc, char **argv);
 int cmd_hosts(int argc, char **argv);
 int cmd_metrics(int argc, char **argv);

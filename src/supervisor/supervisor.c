@@ -24,6 +24,7 @@
 #include "qemu/qemu_vm.h"
 #include "supervisor/guest_launch.h"
 #include "supervisor/guest_status.h"
+#include "supervisor/guest_stop.h"
 #include "supervisor/lease_watch.h"
 #include "supervisor/supervisor.h"
 #include "util/fd_util.h"
@@ -75,6 +76,7 @@ struct Supervisor {
         char *handover_error;    /* why the last migration's hand-over failed, or NULL */
         char *held_state;        /* what the guest holds, as inquire says (NULL: nothing) */
         LeaseWatch *lease_watch; /* sees the leases go behind vmlock's back */
+        GuestStop *stop;         /* `vmlock stop`: shutdown asked, kill armed */
 };
 
 static void
@@ -830,6 +832,35 @@ supervisor_query_migration(Supervisor *sv)
         return qmp_return_new(json_node_init_object(json_node_alloc(), body), NULL);
 }
 
+/* `vmlock stop`: the guest is asked to shut down, killed at the timeout;
+ * its end then goes as any other (the leases' release waited for). */
+static gboolean
+supervisor_stop(Supervisor *sv, JsonObject *arguments, GError **error)
+{
+        GuestStopRequest request = {
+                .monitor = sv->monitor,
+                .exec_pending = sv->go_fd >= 0,
+                .stopped = !sv->monitor && sv->record->paused,
+                .timeout_s = GUEST_STOP_DEFAULT_TIMEOUT_S,
+        };
+        JsonNode *timeout = arguments ? json_object_get_member(arguments, "timeout") : NULL;
+
+        if (timeout && json_node_get_value_type(timeout) == G_TYPE_INT64) {
+                gint64 value = json_node_get_int(timeout);
+
+                if (value < 0 || value > G_MAXINT32) {
+                        g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                                    "stop timeout %" G_GINT64_FORMAT " s is out of range",
+                                    value);
+                        return FALSE;
+                }
+                request.timeout_s = (guint)value;
+        }
+        if (!sv->stop)
+                sv->stop = guest_stop_new(guest_name(sv), sv->pid);
+        return guest_stop_request(sv->stop, &request, error);
+}
+
 static gboolean
 supervisor_inquire(Supervisor *sv, char **ret_state, GError **error)
 {
@@ -963,6 +994,8 @@ control_command(QmpServerClient *client, const char *command, JsonObject *argume
                                              arg_string(arguments, "key"), &error);
         } else if (g_str_equal(command, "migrate")) {
                 ok = supervisor_migrate(sv, arg_string(arguments, "uri"), &error);
+        } else if (g_str_equal(command, "stop")) {
+                ok = supervisor_stop(sv, arguments, &error);
         } else if (g_str_equal(command, "query-migration")) {
                 return supervisor_query_migration(sv);
         } else if (g_str_equal(command, "lock-failure")) {
@@ -1344,6 +1377,7 @@ supervisor_free(Supervisor *sv)
         if (!sv)
                 return;
         g_clear_pointer(&sv->lease_watch, lease_watch_free);
+        g_clear_pointer(&sv->stop, guest_stop_free);
         g_clear_pointer(&sv->control, qmp_server_free);
         g_clear_pointer(&sv->proxy, qmp_server_free);
         if (sv->monitor_watch)
@@ -1384,6 +1418,7 @@ supervisor_run(Supervisor *sv)
                                           supervisor_lease_lost, sv);
         g_main_loop_run(sv->loop);
         g_clear_pointer(&sv->lease_watch, lease_watch_free);
+        g_clear_pointer(&sv->stop, guest_stop_free); /* reaped: its pid is no longer ours */
 
         /* Stop serving; forget it once its leases are free for others. */
         g_clear_pointer(&sv->control, qmp_server_free);

@@ -2339,6 +2339,86 @@ test_lock_failure(Fixture *fx, gconstpointer data)
         remove_dir(state_dir);
 }
 
+/* ---- stop ---------------------------------------------------------------------- */
+
+/* `vmlock stop` on a plain program: SIGTERM ends it (also when paused by
+ * SIGSTOP), well before the timeout; it returns once the leases are free on
+ * disk, so host 2 takes the disk at once. */
+static void
+test_stop_program(Fixture *fx, gconstpointer data)
+{
+        const SanlockTestHost *h1 = sanlock_test_host(1);
+        const SanlockTestHost *h2 = sanlock_test_host(2);
+        g_autofree char *disk = disk_path(fx, "disk");
+        g_autofree char *devices = disk_xml(disk);
+        g_auto(Guest) a = { 0 };
+        g_auto(Guest) b = { 0 };
+        g_auto(Guest) c = { 0 };
+        g_auto(RunResult) r = { 0 };
+        gint64 started;
+
+        guest_init(fx, &a, "a", devices, NULL);
+        guest_init(fx, &b, "b", devices, NULL);
+        guest_init(fx, &c, "c", devices, NULL);
+        g_assert_cmpint(guest_start(fx, h1, &a, NULL, NULL, NULL, &r), ==, 0);
+        wait_file(a.ready);
+
+        started = g_get_monotonic_time();
+        vmlock_as(fx, h1, &r, "stop", "--timeout", "60", a.name, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_cmpint(g_get_monotonic_time() - started, <, 60 * G_USEC_PER_SEC);
+        g_assert_cmpint(proc_state(a.pid), ==, 0);
+        g_assert_cmpint(guest_start(fx, h2, &b, NULL, NULL, NULL, &r), ==, 0);
+        wait_file(b.ready);
+
+        /* Paused: continued to handle its SIGTERM (it holds its leases). */
+        vmlock_as(fx, h2, &r, "pause", b.name, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        wait_state(b.pid, 'T', WAIT_STEPS_10S);
+        vmlock_as(fx, h2, &r, "stop", b.name, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_cmpint(proc_state(b.pid), ==, 0);
+        g_assert_cmpint(guest_start(fx, h1, &c, NULL, NULL, NULL, &r), ==, 0);
+
+        vmlock_as(fx, h1, &r, "stop", b.name, NULL);
+        g_assert_cmpint(r.status, ==, 1);
+        g_assert_true(contains(r.err, b.name));
+        vmlock_as(fx, h1, &r, "stop", "--timeout", "-1", c.name, NULL);
+        g_assert_cmpint(r.status, ==, 2);
+}
+
+/* A QEMU guest without an OS ignores the ACPI power button: it is killed
+ * at the timeout, and stop returns once its lease is free for host 2. */
+static void
+test_stop_qemu(Fixture *fx, gconstpointer data)
+{
+        const SanlockTestHost *h1 = sanlock_test_host(1);
+        const SanlockTestHost *h2 = sanlock_test_host(2);
+        static const char *const qemu_args[] = { QEMU_PC_ARGS, NULL };
+        g_autofree char *disk = disk_path(fx, "disk");
+        g_autofree char *devices = disk_xml(disk);
+        g_autofree char *proxy = NULL;
+        g_auto(Guest) vm = { 0 };
+        g_auto(Guest) other = { 0 };
+        g_auto(RunResult) r = { 0 };
+        gint64 started;
+
+        if (!have_qemu())
+                return;
+        guest_init(fx, &vm, "vm", devices, NULL);
+        guest_init(fx, &other, "other", devices, NULL);
+        g_assert_cmpint(qemu_start_args(fx, h1, &vm, NULL, NULL, qemu_args, &r), ==, 0);
+        proxy = qmp_proxy_path(fx, h1, vm.name);
+        g_assert_true(qemu_running(proxy));
+
+        started = g_get_monotonic_time();
+        vmlock_as(fx, h1, &r, "stop", "--timeout", "2", vm.name, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_cmpint(g_get_monotonic_time() - started, >=, 2 * G_USEC_PER_SEC);
+        g_assert_cmpint(proc_state(vm.pid), ==, 0);
+        g_assert_cmpint(guest_start(fx, h2, &other, NULL, NULL, NULL, &r), ==, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -2362,6 +2442,8 @@ main(int argc, char **argv)
         ADD("/vmlock-sanlock/hotplug/proxy-blockdev", test_proxy_blockdev);
         ADD("/vmlock-sanlock/start/unprotected", test_unprotected);
         ADD("/vmlock-sanlock/pause-keeps-leases", test_pause_keeps_leases);
+        ADD("/vmlock-sanlock/stop/program", test_stop_program);
+        ADD("/vmlock-sanlock/stop/qemu", test_stop_qemu);
         ADD("/vmlock-sanlock/migrate", test_migrate);
         ADD("/vmlock-sanlock/migrate/live", test_live_migration);
         ADD("/vmlock-sanlock/migrate/hotplugged", test_migrate_hotplugged);
