@@ -9,6 +9,7 @@ packages=(
         clang libclang-rt-14-dev
         libselinux1-dev qemu-system-x86 qemu-utils
         augeas-tools scdoc
+        libsystemd-dev systemd
 )
 
 if [ "$(id -u)" -ne 0 ]; then

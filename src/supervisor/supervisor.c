@@ -25,7 +25,9 @@
 #include "supervisor/guest_launch.h"
 #include "supervisor/guest_status.h"
 #include "supervisor/guest_stop.h"
+#include "supervisor/lease_events.h"
 #include "supervisor/lease_watch.h"
+#include "supervisor/service_notify.h"
 #include "supervisor/supervisor.h"
 #include "util/fd_util.h"
 #include "util/qmp.h"
@@ -222,6 +224,7 @@ release_leases(Supervisor *sv, GError **error)
         sv->record->lock_state = g_steal_pointer(&state);
         sv->record->released = TRUE;
         note_held_leases(sv);
+        lease_events_log_domain(sv->manager, LEASE_EVENT_RELEASED, sv->record->dom, NULL);
         return TRUE;
 }
 
@@ -278,6 +281,7 @@ supervisor_resume(Supervisor *sv, const char *state, GError **error)
                                               record->lock_state, &local);
 
                 if (!ok) {
+                        lease_events_log_refusal(sv->manager, record->dom, NULL, local);
                         /* The guest runs nowhere now: say where it can. */
                         if (sv->incoming)
                                 g_set_error(error, local->domain, local->code,
@@ -294,6 +298,7 @@ supervisor_resume(Supervisor *sv, const char *state, GError **error)
                 record->lease_lost = FALSE;
                 reacquired = TRUE;
                 note_held_leases(sv);
+                lease_events_log_domain(sv->manager, LEASE_EVENT_TAKEN, record->dom, NULL);
                 /* It arrived: from now on it is a possible source. */
                 g_clear_pointer(&sv->incoming, g_free);
         }
@@ -374,8 +379,16 @@ supervisor_lease_lost(const char *reason, gboolean daemon_hangs, gpointer data)
         g_autoptr(GError) error = NULL;
         g_autofree char *held = g_strdup(sv->held_state);
 
-        g_printerr("vmlock: guest '%s' (pid %d): lease lost: %s\n", guest_name(sv), (int)sv->pid,
-                   reason);
+        LeaseEvent event = {
+                .kind = LEASE_EVENT_LOST,
+                .guest = guest_name(sv),
+                .uuid = vmlock_domain_get_uuid_string(record->dom),
+                .reason = reason,
+        };
+
+        if (!lease_events_wanted(sv->manager) || !lease_event_log(&event))
+                g_printerr("vmlock: guest '%s' (pid %d): lease lost: %s\n", guest_name(sv),
+                           (int)sv->pid, reason);
         record->lease_lost = TRUE;
         if (vmlock_domain_get_on_lockfailure(record->dom) == VMLOCK_LOCK_FAILURE_PAUSE) {
                 if (sv->monitor && stop_cpus(sv, &error)) {
@@ -434,6 +447,21 @@ find_lease(const VmlockDomain *dom, const char *lockspace, const char *key)
         return NULL;
 }
 
+/* A hotplugged disk's lease, taken or released (none while handed over). */
+static void
+log_disk_event(Supervisor *sv, LeaseEventKind kind, const char *path)
+{
+        LeaseEvent event = {
+                .kind = kind,
+                .guest = guest_name(sv),
+                .uuid = vmlock_domain_get_uuid_string(sv->record->dom),
+                .disk = path,
+        };
+
+        if (!sv->record->released && lease_events_wanted(sv->manager))
+                lease_event_log(&event);
+}
+
 /* Hotplug: the lease first (unless handed over: resume takes it with the
  * others), then the record; a record that cannot be saved gives the lease
  * back, so nothing is held that vmlock does not know of. */
@@ -450,8 +478,10 @@ supervisor_attach_disk(Supervisor *sv, VmlockDisk *disk, GError **error)
                 return FALSE;
         }
         if (!sv->record->released &&
-            !vmlock_domain_lock_disk_attach(sv->manager, sv->uri, dom, disk, error))
+            !vmlock_domain_lock_disk_attach(sv->manager, sv->uri, dom, disk, error)) {
+                lease_events_log_refusal(sv->manager, dom, path, error ? *error : NULL);
                 return FALSE;
+        }
         vmlock_domain_add_disk(dom, g_steal_pointer(&owned));
         if (!save_record(sv, error)) {
                 const VmlockDisk *added = find_disk(dom, path);
@@ -462,6 +492,7 @@ supervisor_attach_disk(Supervisor *sv, VmlockDisk *disk, GError **error)
                 return FALSE;
         }
         note_held_leases(sv);
+        log_disk_event(sv, LEASE_EVENT_TAKEN, path);
         return TRUE;
 }
 
@@ -479,6 +510,7 @@ supervisor_detach_disk(Supervisor *sv, const char *path, GError **error)
         if (!sv->record->released &&
             !vmlock_domain_lock_disk_detach(sv->manager, dom, disk, error))
                 return FALSE;
+        log_disk_event(sv, LEASE_EVENT_RELEASED, path);
         vmlock_domain_remove_disk(dom, path);
         save_record_or_warn(sv);
         note_held_leases(sv);
@@ -1416,6 +1448,9 @@ supervisor_run(Supervisor *sv)
                                                   monitor_readable, sv);
         sv->lease_watch = lease_watch_new(sv->manager, sv->pid, supervisor_expected_leases,
                                           supervisor_lease_lost, sv);
+        if (!sv->record->released)
+                lease_events_log_domain(sv->manager, LEASE_EVENT_TAKEN, sv->record->dom, NULL);
+        service_notify_ready(guest_name(sv), sv->pid, sv->record->paused);
         g_main_loop_run(sv->loop);
         g_clear_pointer(&sv->lease_watch, lease_watch_free);
         g_clear_pointer(&sv->stop, guest_stop_free); /* reaped: its pid is no longer ours */
@@ -1424,6 +1459,9 @@ supervisor_run(Supervisor *sv)
         g_clear_pointer(&sv->control, qmp_server_free);
         g_clear_pointer(&sv->proxy, qmp_server_free);
         wait_leases_released(sv);
+        if (!sv->record->released)
+                lease_events_log_domain(sv->manager, LEASE_EVENT_RELEASED, sv->record->dom,
+                                        "the guest ended");
         if (!state_dir_remove_if_owned(sv->state_dir, guest_name(sv), sv->pid,
                                        sv->record->pid_start_time, &error))
                 g_printerr("vmlock: %s\n", error->message);

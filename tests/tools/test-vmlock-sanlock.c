@@ -9,7 +9,10 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -2419,6 +2422,77 @@ test_stop_qemu(Fixture *fx, gconstpointer data)
         g_assert_cmpint(guest_start(fx, h2, &other, NULL, NULL, NULL, &r), ==, 0);
 }
 
+/* ---- systemd ------------------------------------------------------------------- */
+
+/* Under a Type=notify unit, `vmlock start` (foreground) says READY=1 on
+ * $NOTIFY_SOCKET only once the guest runs under its leases: when it
+ * arrives, the program is executed and host 2 is refused the disk. */
+static void
+test_notify_ready(Fixture *fx, gconstpointer data)
+{
+        const SanlockTestHost *h1 = sanlock_test_host(1);
+        const SanlockTestHost *h2 = sanlock_test_host(2);
+        g_autofree char *disk = disk_path(fx, "disk");
+        g_autofree char *devices = disk_xml(disk);
+        g_autofree char *notify_path = g_build_filename(fx->sock_dir, "notify", NULL);
+        g_autofree char *out = NULL;
+        g_autofree char *err = NULL;
+        g_autofree char *exe_link = NULL;
+        g_autofree char *exe = NULL;
+        g_autofree char *guest_bin = g_canonicalize_filename(GUEST_BIN, NULL);
+        g_auto(GStrv) env = host_env(h1, NULL);
+        g_auto(Guest) a = { 0 };
+        g_auto(Guest) b = { 0 };
+        g_auto(RunResult) r = { 0 };
+        g_auto(RunResult) start = { 0 };
+        struct sockaddr_un addr = { .sun_family = AF_UNIX };
+        struct pollfd pfd = { .events = POLLIN };
+        char message[512] = { 0 };
+        const char *status_line;
+        pid_t start_pid;
+        pid_t guest_pid;
+        ssize_t n;
+
+        guest_init(fx, &a, "a", devices, NULL);
+        guest_init(fx, &b, "b", devices, NULL);
+        pfd.fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        g_assert_cmpint(pfd.fd, >=, 0);
+        g_strlcpy(addr.sun_path, notify_path, sizeof(addr.sun_path));
+        g_assert_cmpint(bind(pfd.fd, (struct sockaddr *)&addr, sizeof(addr)), ==, 0);
+        env = g_environ_setenv(env, "NOTIFY_SOCKET", notify_path, TRUE);
+        {
+                const char *argv[] = { VMLOCK_BIN, "start", a.xml, "--", GUEST_BIN, "--ready",
+                                       a.ready, "--hold", NULL };
+
+                start_pid = spawn_async(fx, argv, env, &out, &err);
+        }
+        g_ptr_array_add(fx->pids, GINT_TO_POINTER(start_pid));
+
+        g_assert_cmpint(poll(&pfd, 1, 60000), ==, 1);
+        n = recv(pfd.fd, message, sizeof(message) - 1, 0);
+        g_assert_cmpint(n, >, 0);
+        g_test_message("notify: %s", message);
+        g_assert_true(contains(message, "READY=1"));
+        status_line = strstr(message, "(pid ");
+        g_assert_nonnull(status_line);
+        guest_pid = (pid_t)atoi(status_line + 5);
+        g_assert_cmpint(guest_pid, >, 0);
+        g_ptr_array_add(fx->pids, GINT_TO_POINTER(guest_pid));
+        exe_link = g_strdup_printf("/proc/%d/exe", (int)guest_pid);
+        exe = g_file_read_link(exe_link, NULL);
+        g_assert_cmpstr(exe, ==, guest_bin);
+        g_assert_cmpint(guest_start(fx, h2, &b, NULL, NULL, NULL, &r), ==, 124);
+        g_assert_true(contains(r.err, "in use by host 1"));
+
+        /* ExecStop: the foreground start then exits with the guest's status. */
+        vmlock_as(fx, h1, &r, "stop", a.name, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        tool_test_collect(&start, start_pid, out, err);
+        g_assert_cmpint(start.status, ==, 0);
+        g_assert_cmpint(guest_start(fx, h2, &b, NULL, NULL, NULL, &r), ==, 0);
+        close(pfd.fd);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -2444,6 +2518,7 @@ main(int argc, char **argv)
         ADD("/vmlock-sanlock/pause-keeps-leases", test_pause_keeps_leases);
         ADD("/vmlock-sanlock/stop/program", test_stop_program);
         ADD("/vmlock-sanlock/stop/qemu", test_stop_qemu);
+        ADD("/vmlock-sanlock/systemd/notify-ready", test_notify_ready);
         ADD("/vmlock-sanlock/migrate", test_migrate);
         ADD("/vmlock-sanlock/migrate/live", test_live_migration);
         ADD("/vmlock-sanlock/migrate/hotplugged", test_migrate_hotplugged);
