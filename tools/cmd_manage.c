@@ -23,6 +23,7 @@ static gboolean opt_shareable;
 static char *opt_type;
 static char *opt_format;
 static char *opt_bus;
+static char *opt_cache;
 static gboolean opt_lease_only;
 static char *opt_lockspace;
 static char *opt_key;
@@ -52,8 +53,11 @@ static const GOptionEntry attach_disk_entries[] = {
         { "format", 0, 0, G_OPTION_ARG_STRING, &opt_format,
           "The image format QEMU opens: raw (default) or qcow2", "FORMAT" },
         { "bus", 0, 0, G_OPTION_ARG_STRING, &opt_bus,
-          "virtio (virtio-blk-pci, the default) or scsi (scsi-hd on a virtio-scsi controller "
-          "vmlock adds)", "BUS" },
+          "virtio (virtio-blk-pci, the default; on q35 into a free pcie-root-port) or scsi "
+          "(scsi-hd on the guest's virtio-scsi controller, or one vmlock adds)", "BUS" },
+        { "cache", 0, 0, G_OPTION_ARG_STRING, &opt_cache,
+          "QEMU's cache mode: none (direct I/O, the default: what shared storage needs), "
+          "writeback, writethrough, directsync or unsafe", "MODE" },
         { "lease-only", 0, 0, G_OPTION_ARG_NONE, &opt_lease_only,
           "Only take the lease and record the disk: give it to the guest yourself (what a "
           "guest that is not QEMU always gets)", NULL },
@@ -141,24 +145,55 @@ control_execute(const char *name, const char *command, JsonObject *arguments, GE
         return tool_control_execute(opt_state_dir, name, command, arguments, error);
 }
 
+/* The supervisor of guest @name, from its record; the strings are @ret_path's
+ * and @ret_record's. */
+static gboolean
+load_peer(const char *state_dir_option, const char *name, ControlPeer *peer, char **ret_path,
+          GuestRecord **ret_record, GError **error)
+{
+        const char *state_dir = state_dir_path_resolve(state_dir_option);
+        g_autofree char *path = state_dir_control_path_checked(state_dir, name, error);
+        GuestRecord *record;
+
+        if (!path)
+                return FALSE;
+        record = state_dir_load_alive(state_dir, name, error);
+        if (!record)
+                return FALSE;
+        peer->name = name;
+        peer->socket_path = path;
+        peer->guest_pid = vmlock_domain_get_pid(record->dom);
+        peer->supervisor_pid = record->supervisor_pid;
+        *ret_path = g_steal_pointer(&path);
+        *ret_record = record;
+        return TRUE;
+}
+
 JsonNode *
 tool_control_execute(const char *state_dir_option, const char *name, const char *command,
                      JsonObject *arguments, GError **error)
 {
-        const char *state_dir = state_dir_path_resolve(state_dir_option);
-        g_autofree char *path = state_dir_control_path_checked(state_dir, name, error);
+        g_autofree char *path = NULL;
         g_autoptr(GuestRecord) record = NULL;
-        ControlPeer peer = { .name = name };
+        ControlPeer peer = { 0 };
 
-        if (!path)
+        if (!load_peer(state_dir_option, name, &peer, &path, &record, error))
                 return NULL;
-        record = state_dir_load_alive(state_dir, name, error);
-        if (!record)
-                return NULL;
-        peer.socket_path = path;
-        peer.guest_pid = vmlock_domain_get_pid(record->dom);
-        peer.supervisor_pid = record->supervisor_pid;
         return control_client_execute(&peer, command, arguments, error);
+}
+
+JsonNode *
+tool_control_execute_until_exit(const char *state_dir_option, const char *name,
+                                const char *command, JsonObject *arguments, guint wait_ms,
+                                GError **error)
+{
+        g_autofree char *path = NULL;
+        g_autoptr(GuestRecord) record = NULL;
+        ControlPeer peer = { 0 };
+
+        if (!load_peer(state_dir_option, name, &peer, &path, &record, error))
+                return NULL;
+        return control_client_execute_until_exit(&peer, command, arguments, wait_ms, error);
 }
 
 /* Runs a command that answers nothing worth printing. */
@@ -371,6 +406,8 @@ attach_disk(const char *name, const char *path)
                 json_object_set_string_member(arguments, "format", opt_format);
         if (opt_bus)
                 json_object_set_string_member(arguments, "bus", opt_bus);
+        if (opt_cache)
+                json_object_set_string_member(arguments, "cache", opt_cache);
         return control_run(name, "attach-disk", arguments);
 }
 

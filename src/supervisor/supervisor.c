@@ -572,7 +572,7 @@ supervisor_detach_lease(Supervisor *sv, const char *lockspace, const char *key,
  * refuses, the lease goes back. */
 static gboolean
 supervisor_plug_disk(Supervisor *sv, VmlockDisk *disk, const char *format, const char *bus,
-                     GError **error)
+                     const char *cache, GError **error)
 {
         g_autoptr(VmlockDisk) owned = disk;
         g_autofree char *path = g_strdup(vmlock_disk_get_source(disk));
@@ -592,7 +592,8 @@ supervisor_plug_disk(Supervisor *sv, VmlockDisk *disk, const char *format, const
                             "unknown disk format '%s' (raw or qcow2)", format);
                 return FALSE;
         }
-        if (!qemu_hotplug_bus_from_string(bus, &plug.bus, error))
+        if (!qemu_hotplug_bus_from_string(bus, &plug.bus, error) ||
+            !qemu_hotplug_cache_from_string(cache, &plug.cache, error))
                 return FALSE;
         id = g_strdup_printf("vmlock-disk%u", sv->next_disk++);
         plug.id = id;
@@ -1000,7 +1001,8 @@ control_command(QmpServerClient *client, const char *command, JsonObject *argume
                                                arg_bool(arguments, "shareable"), &error);
                 if (disk && sv->monitor && !arg_bool(arguments, "lease-only"))
                         ok = supervisor_plug_disk(sv, disk, arg_string(arguments, "format"),
-                                                  arg_string(arguments, "bus"), &error);
+                                                  arg_string(arguments, "bus"),
+                                                  arg_string(arguments, "cache"), &error);
                 else
                         ok = disk && supervisor_attach_disk(sv, disk, &error);
         } else if (g_str_equal(command, "detach-disk")) {

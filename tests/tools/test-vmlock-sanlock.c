@@ -1314,6 +1314,115 @@ test_hotplug_qemu(Fixture *fx, gconstpointer data)
         g_assert_false(contains(r.out, missing));
 }
 
+/* Whether QOM object @path of the guest behind @proxy has a member @name
+ * (prefix: any member starting so). */
+static gboolean
+qom_has_member(const char *proxy, const char *path, const char *name, gboolean prefix)
+{
+        g_autoptr(GError) error = NULL;
+        g_autofree char *arguments = g_strdup_printf("{\"path\": \"%s\"}", path);
+        g_autoptr(JsonNode) members = qmp_via_proxy_json(proxy, "qom-list", arguments, &error);
+        JsonArray *array;
+
+        g_assert_no_error(error);
+        array = json_node_get_array(members);
+        for (guint i = 0; i < json_array_get_length(array); i++) {
+                const char *member = json_object_get_string_member(
+                        json_array_get_object_element(array, i), "name");
+
+                if (prefix ? g_str_has_prefix(member, name) : g_str_equal(member, name))
+                        return TRUE;
+        }
+        return FALSE;
+}
+
+/* The cache.direct of QEMU's node on @path. */
+static gboolean
+qemu_image_direct(const char *proxy, const char *path)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(JsonNode) nodes = qmp_via_proxy(proxy, "query-named-block-nodes", &error);
+        JsonArray *array;
+
+        g_assert_no_error(error);
+        array = json_node_get_array(nodes);
+        for (guint i = 0; i < json_array_get_length(array); i++) {
+                JsonObject *node = json_array_get_object_element(array, i);
+
+                if (g_strcmp0(json_object_get_string_member_with_default(node, "file", NULL),
+                              path) == 0)
+                        return json_object_get_boolean_member(
+                                json_object_get_object_member(node, "cache"), "direct");
+        }
+        g_error("QEMU has no node on %s", path);
+}
+
+/* On q35 a virtio disk goes into a free pcie-root-port, and with none left
+ * the error names the option to add one (the lease goes back); --bus scsi
+ * uses the guest's own virtio-scsi controller; the cache mode is direct I/O
+ * unless --cache says otherwise. */
+static void
+test_hotplug_q35(Fixture *fx, gconstpointer data)
+{
+        const SanlockTestHost *h1 = sanlock_test_host(1);
+        static const char *const qemu_args[] = {
+                QEMU_NAME, "-machine", "q35,accel=tcg", "-m", "64", "-display", "none",
+                "-nodefaults", "-device", "pcie-root-port,id=hp1,chassis=1", "-device",
+                "virtio-scsi-pci,id=scsi0", NULL,
+        };
+        g_autofree char *disk1 = disk_path(fx, "virtio");
+        g_autofree char *disk2 = disk_path(fx, "noport");
+        g_autofree char *disk3 = disk_path(fx, "scsi");
+        g_autofree char *proxy = NULL;
+        g_autofree char *holder = NULL;
+        g_auto(Guest) vm = { 0 };
+        g_auto(RunResult) r = { 0 };
+
+        if (!have_qemu())
+                return;
+        image_create(disk1, 1 << 20);
+        image_create(disk2, 1 << 20);
+        image_create(disk3, 1 << 20);
+        guest_init(fx, &vm, "q35", "", NULL);
+        g_assert_cmpint(qemu_start_args(fx, h1, &vm, NULL, NULL, qemu_args, &r), ==, 0);
+        proxy = qmp_proxy_path(fx, h1, vm.name);
+
+        g_assert_false(qom_has_member(proxy, "/machine/peripheral/hp1/hp1", "child[", TRUE));
+        vmlock_as(fx, h1, &r, "attach-disk", vm.name, disk1, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_true(qemu_has_image(proxy, disk1));
+        g_assert_true(qom_has_member(proxy, "/machine/peripheral/hp1/hp1", "child[", TRUE));
+        g_assert_true(qemu_image_direct(proxy, disk1));
+
+        vmlock_as(fx, h1, &r, "attach-disk", vm.name, disk2, NULL);
+        g_assert_cmpint(r.status, ==, 1);
+        g_assert_true(contains(r.err, "no free pcie-root-port"));
+        g_assert_true(contains(r.err, "-device pcie-root-port,id="));
+        g_assert_false(qemu_has_image(proxy, disk2));
+        holder = disk_holder(fx, disk2);
+        g_assert_cmpstr(holder, ==, "free");
+
+        vmlock_as(fx, h1, &r, "attach-disk", vm.name, disk3, "--bus", "scsi", NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_true(qemu_has_image(proxy, disk3));
+        g_assert_true(qom_has_member(proxy, "/machine/peripheral/scsi0/virtio-backend/scsi0.0", "child[", TRUE));
+        g_assert_false(qom_has_member(proxy, "/machine/peripheral", "vmlock-scsi0", FALSE));
+        vmlock_as(fx, h1, &r, "detach-disk", vm.name, disk3, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_false(qemu_has_image(proxy, disk3));
+
+        vmlock_as(fx, h1, &r, "attach-disk", vm.name, disk3, "--bus", "scsi", "--cache",
+                  "writeback", NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_false(qemu_image_direct(proxy, disk3));
+        vmlock_as(fx, h1, &r, "attach-disk", vm.name, disk2, "--cache", "fast", NULL);
+        g_assert_cmpint(r.status, ==, 1);
+        g_assert_true(contains(r.err, "unknown cache mode 'fast'"));
+        g_clear_pointer(&holder, g_free);
+        holder = disk_holder(fx, disk2);
+        g_assert_cmpstr(holder, ==, "free");
+}
+
 /* Another tool's blockdev-add through the proxy takes the image's lease
  * first; blockdev-del gives it back once QEMU closed it. */
 static void
@@ -2513,6 +2622,7 @@ main(int argc, char **argv)
         ADD("/vmlock-sanlock/start/refused-stale-local", test_start_refused_stale_local);
         ADD("/vmlock-sanlock/hotplug", test_hotplug);
         ADD("/vmlock-sanlock/hotplug/qemu", test_hotplug_qemu);
+        ADD("/vmlock-sanlock/hotplug/q35", test_hotplug_q35);
         ADD("/vmlock-sanlock/hotplug/proxy-blockdev", test_proxy_blockdev);
         ADD("/vmlock-sanlock/start/unprotected", test_unprotected);
         ADD("/vmlock-sanlock/pause-keeps-leases", test_pause_keeps_leases);
