@@ -2451,6 +2451,61 @@ test_lock_failure(Fixture *fx, gconstpointer data)
         remove_dir(state_dir);
 }
 
+/* The man page's hand-over of a stopped guest, with QEMUs that really open
+ * the image: the destination's QEMU, started --paused while the source's
+ * still has the image open, is refused by QEMU's own image lock when both
+ * share one kernel; with file.locking=off (the leases protect the image) it
+ * starts (also while the source holds QEMU's lock), takes the leases with the source's state and runs; the source,
+ * whose memory is not carried over, is then stopped at once. */
+static void
+test_handover_paused(Fixture *fx, gconstpointer data)
+{
+        const SanlockTestHost *h1 = sanlock_test_host(1);
+        const SanlockTestHost *h2 = sanlock_test_host(2);
+        g_autofree char *disk = disk_path(fx, "disk");
+        g_autofree char *devices = disk_xml(disk);
+        g_autofree char *locked_drive = g_strdup_printf(
+                "file=%s,if=none,id=d0,format=raw,cache=none", disk);
+        g_autofree char *drive = g_strdup_printf(
+                "file=%s,if=none,id=d0,format=raw,cache=none,file.locking=off", disk);
+        /* A device: QEMU locks what its users write, not an unused drive. */
+        const char *const locked_args[] = { QEMU_PC_ARGS, "-drive", locked_drive, "-device",
+                                            "virtio-blk-pci,drive=d0", NULL };
+        const char *const args[] = { QEMU_PC_ARGS, "-drive", drive, "-device",
+                                     "virtio-blk-pci,drive=d0", NULL };
+        g_autofree char *state = NULL;
+        g_autofree char *dst_qmp = NULL;
+        g_auto(Guest) src = { 0 };
+        g_auto(Guest) dst = { 0 };
+        g_auto(RunResult) r = { 0 };
+
+        if (!have_qemu())
+                return;
+        image_create(disk, 1 << 20);
+        guest_init(fx, &src, "handover", devices, NULL);
+        dst.name = g_strdup(src.name);
+        dst.xml = g_strdup(src.xml);
+
+        g_assert_cmpint(qemu_start_args(fx, h1, &src, NULL, NULL, locked_args, &r), ==, 0);
+        /* QEMU's own lock, not the lease, refuses a second opener here. */
+        g_assert_cmpint(qemu_start_args(fx, h2, &dst, NULL, "--paused", locked_args, &r), ==,
+                        125);
+        g_assert_true(contains(r.err, "Failed to get \"write\" lock"));
+
+        g_assert_cmpint(qemu_start_args(fx, h2, &dst, NULL, "--paused", args, &r), ==, 0);
+        dst_qmp = qmp_proxy_path(fx, h2, dst.name);
+        vmlock_as(fx, h1, &r, "pause", "--release", src.name, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        state = g_strdup(g_strstrip(r.out));
+        vmlock_as(fx, h2, &r, "resume", "--state", state, dst.name, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_true(qemu_running(dst_qmp));
+        vmlock_as(fx, h1, &r, "stop", "--timeout", "0", src.name, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_cmpint(proc_state(src.pid), ==, 0);
+        assert_holder(fx, disk, "host 2");
+}
+
 /* ---- stop ---------------------------------------------------------------------- */
 
 /* `vmlock stop` on a plain program: SIGTERM ends it (also when paused by
@@ -2630,6 +2685,7 @@ main(int argc, char **argv)
         ADD("/vmlock-sanlock/stop/qemu", test_stop_qemu);
         ADD("/vmlock-sanlock/systemd/notify-ready", test_notify_ready);
         ADD("/vmlock-sanlock/migrate", test_migrate);
+        ADD("/vmlock-sanlock/migrate/handover-paused", test_handover_paused);
         ADD("/vmlock-sanlock/migrate/live", test_live_migration);
         ADD("/vmlock-sanlock/migrate/hotplugged", test_migrate_hotplugged);
         ADD("/vmlock-sanlock/resume/state-coverage", test_resume_state_coverage);
