@@ -308,6 +308,68 @@ cmd_list(int argc, char **argv)
         return VMLOCK_EXIT_OK;
 }
 
+/* The guests recorded here that have disk @path (a lease held by this host
+ * is theirs). */
+static JsonArray *
+local_guests_of_disk(const char *path)
+{
+        g_autoptr(GPtrArray) records = state_dir_list_alive(state_dir_path_resolve(opt_state_dir),
+                                                            NULL);
+        JsonArray *guests = json_array_new();
+
+        for (guint i = 0; records && i < records->len; i++) {
+                const GuestRecord *record = g_ptr_array_index(records, i);
+
+                for (guint j = 0; j < vmlock_domain_get_n_disks(record->dom); j++) {
+                        const VmlockDisk *disk = vmlock_domain_get_disk(record->dom, j);
+
+                        if (g_strcmp0(vmlock_disk_get_source(disk), path) == 0 &&
+                            !record->released) {
+                                json_array_add_string_element(
+                                        guests, vmlock_domain_get_name(record->dom));
+                                break;
+                        }
+                }
+        }
+        return guests;
+}
+
+/* {path, description, mode, holders: [{host_id, host_name, self, guests}]}:
+ * guests are known for this host's holders only (from its records). */
+static JsonNode *
+disk_status_json(VmlockLockManager *manager, const char *path, const char *description,
+                 GError **error)
+{
+        g_autoptr(JsonObject) object = json_object_new();
+        g_autoptr(GPtrArray) holders = NULL;
+        VmlockDiskLeaseMode mode;
+        JsonArray *array;
+
+        if (!vmlock_lock_manager_disk_holders(manager, path, &mode, &holders, error))
+                return NULL;
+        json_object_set_string_member(object, "path", path);
+        json_object_set_string_member(object, "description", description);
+        json_object_set_string_member(object, "mode", vmlock_disk_lease_mode_to_string(mode));
+        array = json_array_new();
+        for (guint i = 0; i < holders->len; i++) {
+                const VmlockDiskHolder *holder = g_ptr_array_index(holders, i);
+                JsonObject *member = json_object_new();
+
+                json_object_set_int_member(member, "host_id", (gint64)holder->host_id);
+                if (holder->host_name)
+                        json_object_set_string_member(member, "host_name", holder->host_name);
+                else
+                        json_object_set_null_member(member, "host_name");
+                json_object_set_boolean_member(member, "self", holder->self);
+                json_object_set_array_member(member, "guests",
+                                             holder->self ? local_guests_of_disk(path)
+                                                          : json_array_new());
+                json_array_add_object_element(array, member);
+        }
+        json_object_set_array_member(object, "holders", array);
+        return json_node_init_object(json_node_alloc(), object);
+}
+
 /* status --disk: the lock driver of this host's vmlock.conf reads the
  * disk's lease, so it answers for guests of any host. */
 static int
@@ -327,12 +389,10 @@ status_disk(const char *path)
             !vmlock_lock_manager_describe_disk(manager, path, &description, &error))
                 return tool_report_error(error, VMLOCK_EXIT_ERROR);
         if (opt_json) {
-                g_autoptr(JsonObject) object = json_object_new();
-                g_autoptr(JsonNode) root = NULL;
+                g_autoptr(JsonNode) root = disk_status_json(manager, path, description, &error);
 
-                json_object_set_string_member(object, "path", path);
-                json_object_set_string_member(object, "description", description);
-                root = json_node_init_object(json_node_alloc(), object);
+                if (!root)
+                        return tool_report_error(error, VMLOCK_EXIT_ERROR);
                 json_output_print(root);
         } else {
                 printf("disk %s: %s\n", path, description);

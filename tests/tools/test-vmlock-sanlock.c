@@ -912,6 +912,77 @@ test_start_cdrom_shared(Fixture *fx, gconstpointer data)
         g_assert_cmpint(guest_start(fx, h1, &c, NULL, NULL, NULL, &r), ==, 124);
 }
 
+/* `status --disk --json` as @host, parsed. */
+static JsonObject *
+disk_status_json(Fixture *fx, const SanlockTestHost *host, const char *disk)
+{
+        g_autoptr(GError) error = NULL;
+        g_auto(RunResult) r = { 0 };
+        JsonNode *root;
+
+        vmlock_as(fx, host, &r, "status", "--disk", disk, "--json", NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        root = json_from_string(r.out, &error);
+        g_assert_no_error(error);
+        return json_object_ref(json_node_get_object(root));
+}
+
+/* status --disk --json: the holders as members (host id and name, this
+ * host or not, the guests of this host that hold it), and the mode. */
+static void
+test_status_disk_json(Fixture *fx, gconstpointer data)
+{
+        const SanlockTestHost *h1 = sanlock_test_host(1);
+        const SanlockTestHost *h2 = sanlock_test_host(2);
+        g_autofree char *disk = disk_path(fx, "disk");
+        g_autofree char *unused = disk_path(fx, "unused");
+        g_autofree char *devices = disk_xml(disk);
+        g_autoptr(JsonObject) seen_by_2 = NULL;
+        g_autoptr(JsonObject) seen_by_1 = NULL;
+        g_autoptr(JsonObject) free_disk = NULL;
+        g_autoptr(JsonObject) no_file = NULL;
+        g_auto(Guest) a = { 0 };
+        g_auto(RunResult) r = { 0 };
+        JsonObject *holder;
+        JsonArray *guests;
+
+        guest_init(fx, &a, "a", devices, NULL);
+        g_assert_cmpint(guest_start(fx, h1, &a, NULL, NULL, NULL, &r), ==, 0);
+
+        seen_by_2 = disk_status_json(fx, h2, disk);
+        g_assert_cmpstr(json_object_get_string_member(seen_by_2, "mode"), ==, "exclusive");
+        g_assert_true(contains(json_object_get_string_member(seen_by_2, "description"),
+                               "held exclusively by host 1"));
+        g_assert_cmpuint(json_array_get_length(json_object_get_array_member(seen_by_2,
+                                                                            "holders")),
+                         ==, 1);
+        holder = json_array_get_object_element(json_object_get_array_member(seen_by_2,
+                                                                            "holders"), 0);
+        g_assert_cmpint(json_object_get_int_member(holder, "host_id"), ==, 1);
+        g_assert_cmpstr(json_object_get_string_member(holder, "host_name"), ==, h1->name);
+        g_assert_false(json_object_get_boolean_member(holder, "self"));
+        g_assert_cmpuint(json_array_get_length(json_object_get_array_member(holder, "guests")),
+                         ==, 0);
+
+        seen_by_1 = disk_status_json(fx, h1, disk);
+        holder = json_array_get_object_element(json_object_get_array_member(seen_by_1,
+                                                                            "holders"), 0);
+        g_assert_true(json_object_get_boolean_member(holder, "self"));
+        guests = json_object_get_array_member(holder, "guests");
+        g_assert_cmpuint(json_array_get_length(guests), ==, 1);
+        g_assert_cmpstr(json_array_get_string_element(guests, 0), ==, a.name);
+
+        vmlock_as(fx, h1, &r, "stop", a.name, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        free_disk = disk_status_json(fx, h2, disk);
+        g_assert_cmpstr(json_object_get_string_member(free_disk, "mode"), ==, "free");
+        g_assert_cmpuint(json_array_get_length(json_object_get_array_member(free_disk,
+                                                                            "holders")),
+                         ==, 0);
+        no_file = disk_status_json(fx, h2, unused);
+        g_assert_cmpstr(json_object_get_string_member(no_file, "mode"), ==, "no-file");
+}
+
 /* ---- hotplug ---------------------------------------------------------------- */
 
 static void
@@ -2675,6 +2746,7 @@ main(int argc, char **argv)
         ADD("/vmlock-sanlock/start/damaged-lease-file", test_damaged_lease_file);
         ADD("/vmlock-sanlock/start/lease-dir-missing", test_lease_dir_missing);
         ADD("/vmlock-sanlock/start/refused-stale-local", test_start_refused_stale_local);
+        ADD("/vmlock-sanlock/status/disk-json", test_status_disk_json);
         ADD("/vmlock-sanlock/hotplug", test_hotplug);
         ADD("/vmlock-sanlock/hotplug/qemu", test_hotplug_qemu);
         ADD("/vmlock-sanlock/hotplug/q35", test_hotplug_q35);
