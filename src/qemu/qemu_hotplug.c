@@ -245,7 +245,6 @@ qemu_hotplug_attach(QemuMonitor *monitor, const QemuHotplugDisk *disk, GError **
         g_autoptr(JsonObject) file = json_object_new();
         g_autoptr(JsonObject) format = json_object_new();
         g_autoptr(JsonObject) device = json_object_new();
-
         g_autofree char *scsi_bus = NULL;
 
         g_debug("hotplug: %s as %s (%s, %s, cache=%s%s)", disk->path, disk->id, disk->format,

@@ -1476,7 +1476,8 @@ test_hotplug_q35(Fixture *fx, gconstpointer data)
         vmlock_as(fx, h1, &r, "attach-disk", vm.name, disk3, "--bus", "scsi", NULL);
         g_assert_cmpint(r.status, ==, 0);
         g_assert_true(qemu_has_image(proxy, disk3));
-        g_assert_true(qom_has_member(proxy, "/machine/peripheral/scsi0/virtio-backend/scsi0.0", "child[", TRUE));
+        g_assert_true(qom_has_member(proxy, "/machine/peripheral/scsi0/virtio-backend/scsi0.0",
+                                     "child[", TRUE));
         g_assert_false(qom_has_member(proxy, "/machine/peripheral", "vmlock-scsi0", FALSE));
         vmlock_as(fx, h1, &r, "detach-disk", vm.name, disk3, NULL);
         g_assert_cmpint(r.status, ==, 0);
@@ -2526,8 +2527,9 @@ test_lock_failure(Fixture *fx, gconstpointer data)
  * the image: the destination's QEMU, started --paused while the source's
  * still has the image open, is refused by QEMU's own image lock when both
  * share one kernel; with file.locking=off (the leases protect the image) it
- * starts (also while the source holds QEMU's lock), takes the leases with the source's state and runs; the source,
- * whose memory is not carried over, is then stopped at once. */
+ * starts, also while the source holds QEMU's lock, takes the leases with the
+ * source's state and runs; the source, whose memory is not carried over, is
+ * then stopped at once. */
 static void
 test_handover_paused(Fixture *fx, gconstpointer data)
 {
