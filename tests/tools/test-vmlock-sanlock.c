@@ -2583,7 +2583,8 @@ test_handover_paused(Fixture *fx, gconstpointer data)
 
 /* `vmlock stop` on a plain program: SIGTERM ends it (also when paused by
  * SIGSTOP), well before the timeout; it returns once the leases are free on
- * disk, so host 2 takes the disk at once. */
+ * disk, so host 2 takes the disk at once. One started --paused, which never
+ * ran, is killed at once. */
 static void
 test_stop_program(Fixture *fx, gconstpointer data)
 {
@@ -2594,6 +2595,7 @@ test_stop_program(Fixture *fx, gconstpointer data)
         g_auto(Guest) a = { 0 };
         g_auto(Guest) b = { 0 };
         g_auto(Guest) c = { 0 };
+        g_auto(Guest) d = { 0 };
         g_auto(RunResult) r = { 0 };
         gint64 started;
 
@@ -2625,6 +2627,19 @@ test_stop_program(Fixture *fx, gconstpointer data)
         g_assert_true(contains(r.err, b.name));
         vmlock_as(fx, h1, &r, "stop", "--timeout", "-1", c.name, NULL);
         g_assert_cmpint(r.status, ==, 2);
+
+        /* Started --paused, never executed: killed at once, whatever the
+         * timeout. */
+        vmlock_as(fx, h1, &r, "stop", c.name, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        guest_init(fx, &d, "d", devices, NULL);
+        g_assert_cmpint(guest_start(fx, h2, &d, "--paused", NULL, NULL, &r), ==, 0);
+        started = g_get_monotonic_time();
+        vmlock_as(fx, h2, &r, "stop", d.name, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_cmpint(g_get_monotonic_time() - started, <, 30 * G_USEC_PER_SEC);
+        g_assert_cmpint(proc_state(d.pid), ==, 0);
+        g_assert_false(g_file_test(d.ready, G_FILE_TEST_EXISTS));
 }
 
 /* A QEMU guest without an OS ignores the ACPI power button: it is killed
