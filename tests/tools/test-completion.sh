@@ -64,11 +64,14 @@ check "cache modes" writethrough attach-disk web --cache w
 check "buses" scsi attach-disk web --bus ""
 check "lockspace subcommands" join lockspace ""
 check "start's --" -- start --
-check "help COMMAND" migrate help mig
-
+check "options of start" --name start --n
 cat >"$work/web.xml" <<XML
 <domain type='kvm'><name>web-completion</name><devices></devices></domain>
 XML
+check_not "start --name takes a name, not a file" "$work/web.xml" start --name "$work/w"
+check "start takes DOMAIN.xml" "$work/web.xml" start "$work/w"
+check "help COMMAND" migrate help mig
+
 "$vmlock" start --detach "$work/web.xml" -- "$guest" --hold >"$work/pid" 2>"$work/err" ||
         { echo "Bail out! vmlock start failed: $(cat "$work/err")"; exit 1; }
 check "guest names" web-completion stop w
