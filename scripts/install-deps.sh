@@ -10,6 +10,7 @@ packages=(
         libselinux1-dev qemu-system-x86 qemu-utils
         augeas-tools scdoc
         libvirt-daemon-system libvirt-clients
+        libsystemd-dev systemd
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -67,30 +67,63 @@ print_json(GPtrArray *hosts)
         json_output_print(json_builder_get_root(builder));
 }
 
+#define HOSTS_COLUMNS 5
+
+/* One row of text cells per host, the header first. */
+static GPtrArray *
+text_rows(GPtrArray *hosts)
+{
+        static const char *const header[HOSTS_COLUMNS] = { "HOST_ID", "NAME", "STATE",
+                                                           "LAST RENEWAL", "LEASES TAKEABLE" };
+        GPtrArray *rows = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
+
+        g_ptr_array_add(rows, g_strdupv((char **)header));
+        for (guint i = 0; i < hosts->len; i++) {
+                const VmlockHostInfo *host = g_ptr_array_index(hosts, i);
+                char **row = g_new0(char *, HOSTS_COLUMNS + 1);
+
+                row[0] = g_strdup_printf("%" G_GUINT64_FORMAT, host->host_id);
+                row[1] = g_strdup_printf("%s%s", host->name ? host->name : "-",
+                                         host->self ? " (this host)" : "");
+                row[2] = g_strdup(vmlock_host_state_to_string(host->state));
+                row[3] = host->renewal_age != VMLOCK_UNKNOWN
+                                 ? g_strdup_printf("%" G_GINT64_FORMAT " s ago",
+                                                   host->renewal_age)
+                                 : g_strdup("-");
+                if (host->state == VMLOCK_HOST_DEAD)
+                        row[4] = g_strdup("now");
+                else if (host->state == VMLOCK_HOST_FREE)
+                        row[4] = g_strdup("now (none held)");
+                else if (host->dead_in != VMLOCK_UNKNOWN)
+                        row[4] = g_strdup_printf("in about %" G_GINT64_FORMAT " s",
+                                                 host->dead_in);
+                else
+                        row[4] = g_strdup("-");
+                g_ptr_array_add(rows, row);
+        }
+        return rows;
+}
+
+/* Columns as wide as their widest cell (host names have any length). */
 static void
 print_text(GPtrArray *hosts)
 {
-        printf("%-8s %-28s %-8s %-13s %s\n", "HOST_ID", "NAME", "STATE", "LAST RENEWAL",
-               "LEASES TAKEABLE");
-        for (guint i = 0; i < hosts->len; i++) {
-                const VmlockHostInfo *host = g_ptr_array_index(hosts, i);
-                g_autofree char *name = g_strdup_printf("%s%s", host->name ? host->name : "-",
-                                                        host->self ? " (this host)" : "");
-                g_autofree char *age = NULL;
-                g_autofree char *takeable = NULL;
+        g_autoptr(GPtrArray) rows = text_rows(hosts);
+        int widths[HOSTS_COLUMNS] = { 0 };
 
-                if (host->renewal_age != VMLOCK_UNKNOWN)
-                        age = g_strdup_printf("%" G_GINT64_FORMAT " s ago", host->renewal_age);
-                if (host->state == VMLOCK_HOST_DEAD)
-                        takeable = g_strdup("now");
-                else if (host->state == VMLOCK_HOST_FREE)
-                        takeable = g_strdup("now (none held)");
-                else if (host->dead_in != VMLOCK_UNKNOWN)
-                        takeable = g_strdup_printf("in about %" G_GINT64_FORMAT " s",
-                                                   host->dead_in);
-                printf("%-8" G_GUINT64_FORMAT " %-28s %-8s %-13s %s\n", host->host_id, name,
-                       vmlock_host_state_to_string(host->state), age ? age : "-",
-                       takeable ? takeable : "-");
+        for (guint i = 0; i < rows->len; i++) {
+                char **row = g_ptr_array_index(rows, i);
+
+                for (int c = 0; c < HOSTS_COLUMNS; c++)
+                        widths[c] = MAX(widths[c], (int)g_utf8_strlen(row[c], -1));
+        }
+        for (guint i = 0; i < rows->len; i++) {
+                char **row = g_ptr_array_index(rows, i);
+
+                for (int c = 0; c < HOSTS_COLUMNS - 1; c++)
+                        printf("%s%*s  ", row[c],
+                               widths[c] - (int)g_utf8_strlen(row[c], -1), "");
+                printf("%s\n", row[HOSTS_COLUMNS - 1]);
         }
 }
 

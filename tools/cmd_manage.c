@@ -24,6 +24,7 @@ static gboolean opt_shareable;
 static char *opt_type;
 static char *opt_format;
 static char *opt_bus;
+static char *opt_cache;
 static gboolean opt_lease_only;
 static char *opt_lockspace;
 static char *opt_key;
@@ -53,8 +54,11 @@ static const GOptionEntry attach_disk_entries[] = {
         { "format", 0, 0, G_OPTION_ARG_STRING, &opt_format,
           "The image format QEMU opens: raw (default) or qcow2", "FORMAT" },
         { "bus", 0, 0, G_OPTION_ARG_STRING, &opt_bus,
-          "virtio (virtio-blk-pci, the default) or scsi (scsi-hd on a virtio-scsi controller "
-          "vmlock adds)", "BUS" },
+          "virtio (virtio-blk-pci, the default; on q35 into a free pcie-root-port) or scsi "
+          "(scsi-hd on the guest's virtio-scsi controller, or one vmlock adds)", "BUS" },
+        { "cache", 0, 0, G_OPTION_ARG_STRING, &opt_cache,
+          "QEMU's cache mode: none (direct I/O, the default: what shared storage needs), "
+          "writeback, writethrough, directsync or unsafe", "MODE" },
         { "lease-only", 0, 0, G_OPTION_ARG_NONE, &opt_lease_only,
           "Only take the lease and record the disk: give it to the guest yourself (what a "
           "guest that is not QEMU always gets)", NULL },
@@ -167,24 +171,41 @@ orphan_truth(const GuestRecord *record)
         return lines;
 }
 
+/* The supervisor of guest @name, from its record; the strings are @ret_path's
+ * and @ret_record's. */
+static gboolean
+load_peer(const char *state_dir_option, const char *name, ControlPeer *peer, char **ret_path,
+          GuestRecord **ret_record, GError **error)
+{
+        const char *state_dir = state_dir_path_resolve(state_dir_option);
+        g_autofree char *path = state_dir_control_path_checked(state_dir, name, error);
+        GuestRecord *record;
+
+        if (!path)
+                return FALSE;
+        record = state_dir_load_alive(state_dir, name, error);
+        if (!record)
+                return FALSE;
+        peer->name = name;
+        peer->socket_path = path;
+        peer->guest_pid = vmlock_domain_get_pid(record->dom);
+        peer->supervisor_pid = record->supervisor_pid;
+        *ret_path = g_steal_pointer(&path);
+        *ret_record = record;
+        return TRUE;
+}
+
 JsonNode *
 tool_control_execute(const char *state_dir_option, const char *name, ControlCommandId id,
                      JsonObject *arguments, GError **error)
 {
-        const char *state_dir = state_dir_path_resolve(state_dir_option);
-        g_autofree char *path = state_dir_control_path_checked(state_dir, name, error);
+        g_autofree char *path = NULL;
         g_autoptr(GuestRecord) record = NULL;
-        ControlPeer peer = { .name = name };
+        ControlPeer peer = { 0 };
         JsonNode *ret;
 
-        if (!path)
+        if (!load_peer(state_dir_option, name, &peer, &path, &record, error))
                 return NULL;
-        record = state_dir_load_alive(state_dir, name, error);
-        if (!record)
-                return NULL;
-        peer.socket_path = path;
-        peer.guest_pid = vmlock_domain_get_pid(record->dom);
-        peer.supervisor_pid = record->supervisor_pid;
         ret = control_client_execute(&peer, id, arguments, error);
         /* Nothing can act on it: say at least what it holds, truly. */
         if (!ret && !control_peer_supervisor_alive(&peer)) {
@@ -200,6 +221,20 @@ tool_control_execute(const char *state_dir_option, const char *name, ControlComm
                 }
         }
         return ret;
+}
+
+JsonNode *
+tool_control_execute_until_exit(const char *state_dir_option, const char *name,
+                                ControlCommandId id, JsonObject *arguments, guint wait_ms,
+                                GError **error)
+{
+        g_autofree char *path = NULL;
+        g_autoptr(GuestRecord) record = NULL;
+        ControlPeer peer = { 0 };
+
+        if (!load_peer(state_dir_option, name, &peer, &path, &record, error))
+                return NULL;
+        return control_client_execute_until_exit(&peer, id, arguments, wait_ms, error);
 }
 
 /* Runs a command that answers nothing worth printing. */
@@ -349,6 +384,68 @@ cmd_list(int argc, char **argv)
         return VMLOCK_EXIT_OK;
 }
 
+/* The guests recorded here that have disk @path (a lease held by this host
+ * is theirs). */
+static JsonArray *
+local_guests_of_disk(const char *path)
+{
+        g_autoptr(GPtrArray) records = state_dir_list_alive(state_dir_path_resolve(opt_state_dir),
+                                                            NULL);
+        JsonArray *guests = json_array_new();
+
+        for (guint i = 0; records && i < records->len; i++) {
+                const GuestRecord *record = g_ptr_array_index(records, i);
+
+                for (guint j = 0; j < vmlock_domain_get_n_disks(record->dom); j++) {
+                        const VmlockDisk *disk = vmlock_domain_get_disk(record->dom, j);
+
+                        if (g_strcmp0(vmlock_disk_get_source(disk), path) == 0 &&
+                            !record->released) {
+                                json_array_add_string_element(
+                                        guests, vmlock_domain_get_name(record->dom));
+                                break;
+                        }
+                }
+        }
+        return guests;
+}
+
+/* {path, description, mode, holders: [{host_id, host_name, self, guests}]}:
+ * guests are known for this host's holders only (from its records). */
+static JsonNode *
+disk_status_json(VmlockLockManager *manager, const char *path, const char *description,
+                 GError **error)
+{
+        g_autoptr(JsonObject) object = json_object_new();
+        g_autoptr(GPtrArray) holders = NULL;
+        VmlockDiskLeaseMode mode;
+        JsonArray *array;
+
+        if (!vmlock_lock_manager_disk_holders(manager, path, &mode, &holders, error))
+                return NULL;
+        json_object_set_string_member(object, "path", path);
+        json_object_set_string_member(object, "description", description);
+        json_object_set_string_member(object, "mode", vmlock_disk_lease_mode_to_string(mode));
+        array = json_array_new();
+        for (guint i = 0; i < holders->len; i++) {
+                const VmlockDiskHolder *holder = g_ptr_array_index(holders, i);
+                JsonObject *member = json_object_new();
+
+                json_object_set_int_member(member, "host_id", (gint64)holder->host_id);
+                if (holder->host_name)
+                        json_object_set_string_member(member, "host_name", holder->host_name);
+                else
+                        json_object_set_null_member(member, "host_name");
+                json_object_set_boolean_member(member, "self", holder->self);
+                json_object_set_array_member(member, "guests",
+                                             holder->self ? local_guests_of_disk(path)
+                                                          : json_array_new());
+                json_array_add_object_element(array, member);
+        }
+        json_object_set_array_member(object, "holders", array);
+        return json_node_init_object(json_node_alloc(), object);
+}
+
 /* status --disk: the lock driver of this host's vmlock.conf reads the
  * disk's lease, so it answers for guests of any host. */
 static int
@@ -368,12 +465,10 @@ status_disk(const char *path)
             !vmlock_lock_manager_describe_disk(manager, path, &description, &error))
                 return tool_report_error(error, VMLOCK_EXIT_ERROR);
         if (opt_json) {
-                g_autoptr(JsonObject) object = json_object_new();
-                g_autoptr(JsonNode) root = NULL;
+                g_autoptr(JsonNode) root = disk_status_json(manager, path, description, &error);
 
-                json_object_set_string_member(object, "path", path);
-                json_object_set_string_member(object, "description", description);
-                root = json_node_init_object(json_node_alloc(), object);
+                if (!root)
+                        return tool_report_error(error, VMLOCK_EXIT_ERROR);
                 json_output_print(root);
         } else {
                 printf("disk %s: %s\n", path, description);
@@ -445,6 +540,7 @@ attach_disk(const char *name, const char *path)
         control_args_set_bool(arguments, CONTROL_ATTACH_DISK, "lease-only", opt_lease_only);
         control_args_set_string(arguments, CONTROL_ATTACH_DISK, "format", opt_format);
         control_args_set_string(arguments, CONTROL_ATTACH_DISK, "bus", opt_bus);
+        control_args_set_string(arguments, CONTROL_ATTACH_DISK, "cache", opt_cache);
         return control_run(name, CONTROL_ATTACH_DISK, arguments);
 }
 

@@ -28,6 +28,7 @@ static const ToolCommand commands[] = {
         { "detach-lease", "Release a lease of a running guest", cmd_detach_lease },
         { "pause", "Stop a guest's CPUs; --release hands its leases over", cmd_pause },
         { "resume", "Continue a guest, taking its leases back if released", cmd_resume },
+        { "stop", "Shut a guest down (ACPI or SIGTERM), kill it after a timeout", cmd_stop },
         { "inquire", "Print the state string of a guest's leases", cmd_inquire },
         { "migrate", "Live-migrate a QEMU guest; hand its leases over at the end", cmd_migrate },
         { "lockspace", "Join or leave the disk lockspace, or show this host in it", cmd_lockspace },

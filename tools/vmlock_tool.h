@@ -44,6 +44,12 @@ gboolean tool_parse_options(GOptionContext *context, int *argc, char ***argv, in
 JsonNode *tool_control_execute(const char *state_dir_option, const char *name,
                                ControlCommandId id, JsonObject *arguments, GError **error);
 
+/* The same for a command that ends the supervisor: returns once it exited
+ * (waited for up to @wait_ms). */
+JsonNode *tool_control_execute_until_exit(const char *state_dir_option, const char *name,
+                                          ControlCommandId id, JsonObject *arguments,
+                                          guint wait_ms, GError **error);
+
 int cmd_start(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
 int cmd_list(int argc, char **argv);
@@ -55,6 +61,7 @@ int cmd_detach_lease(int argc, char **argv);
 int cmd_pause(int argc, char **argv);
 int cmd_resume(int argc, char **argv);
 int cmd_inquire(int argc, char **argv);
+int cmd_stop(int argc, char **argv);
 int cmd_lockspace(int argc, char **argv);
 int cmd_hosts(int argc, char **argv);
 int cmd_metrics(int argc, char **argv);

@@ -63,6 +63,35 @@ VMLOCK_EXPORT gboolean vmlock_lock_manager_wait_released(VmlockLockManager *mana
                                                          gboolean *ret_released,
                                                          GError **error);
 
+/* Who holds a disk's lease, as data (vmlock_lock_manager_describe_disk()
+ * says it in words). */
+typedef enum {
+        VMLOCK_DISK_LEASE_NO_FILE,   /* no lease file yet: never started under leases */
+        VMLOCK_DISK_LEASE_FREE,      /* nobody holds it */
+        VMLOCK_DISK_LEASE_EXCLUSIVE, /* one host holds it (a writer) */
+        VMLOCK_DISK_LEASE_SHARED,    /* readers hold it, each on its host */
+} VmlockDiskLeaseMode;
+
+typedef struct {
+        guint64 host_id;
+        char *host_name; /* from the lockspace's host record, or NULL */
+        gboolean self;   /* this host */
+} VmlockDiskHolder;
+
+VMLOCK_EXPORT void vmlock_disk_holder_free(VmlockDiskHolder *holder);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(VmlockDiskHolder, vmlock_disk_holder_free)
+/* "no-file", "free", "exclusive", "shared". */
+VMLOCK_EXPORT const char *vmlock_disk_lease_mode_to_string(VmlockDiskLeaseMode mode);
+
+/* The holders of disk @path's lease now, read where the driver keeps it:
+ * *@ret_mode, and *@ret_holders (VmlockDiskHolder, freed with the array;
+ * empty when free). Errors as for describe_disk. */
+VMLOCK_EXPORT gboolean vmlock_lock_manager_disk_holders(VmlockLockManager *manager,
+                                                        const char *path,
+                                                        VmlockDiskLeaseMode *ret_mode,
+                                                        GPtrArray **ret_holders,
+                                                        GError **error);
+
 /* Watching a running guest's leases (the hypervisor's side of a lock
  * daemon that dies or restarts under it).
  * daemon_connect: *@ret_fd gets a new connection to the lock daemon (close

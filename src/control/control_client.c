@@ -3,6 +3,11 @@
 
 #include "config-build.h"
 
+#include <errno.h>
+#include <poll.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <vmlock/error.h>
 
 #include "control/control_client.h"
@@ -62,4 +67,68 @@ control_client_execute(const ControlPeer *peer, ControlCommandId id, JsonObject 
                 return NULL;
         }
         return qmp_reply_take_return(reply, command, error);
+}
+
+/* A pidfd on the supervisor, taken before it is asked (its pid cannot be
+ * reused under it), or -1 when it is not the guest's parent any more. */
+static int
+watch_supervisor(const ControlPeer *peer)
+{
+        int fd;
+
+        if (peer->supervisor_pid <= 0)
+                return -1;
+        fd = (int)syscall(SYS_pidfd_open, peer->supervisor_pid, 0);
+        if (fd >= 0 && !control_peer_supervisor_alive(peer)) {
+                close(fd);
+                return -1;
+        }
+        return fd;
+}
+
+static gboolean
+wait_exit(int pidfd, guint wait_ms)
+{
+        gint64 deadline = g_get_monotonic_time() + (gint64)wait_ms * 1000;
+
+        for (;;) {
+                struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+                gint64 left_ms = (deadline - g_get_monotonic_time()) / 1000;
+                int n;
+
+                if (left_ms <= 0)
+                        return FALSE;
+                n = poll(&pfd, 1, (int)MIN(left_ms, G_MAXINT));
+                if (n > 0)
+                        return TRUE;
+                if (n < 0 && errno != EINTR)
+                        return FALSE;
+        }
+}
+
+JsonNode *
+control_client_execute_until_exit(const ControlPeer *peer, ControlCommandId id,
+                                  JsonObject *arguments, guint wait_ms, GError **error)
+{
+        const char *command = control_command_get(id)->name;
+        g_autoptr(JsonNode) ret = NULL;
+        int pidfd = watch_supervisor(peer);
+        gboolean exited;
+
+        ret = control_client_execute(peer, id, arguments, error);
+        if (!ret || pidfd < 0) {
+                if (pidfd >= 0)
+                        close(pidfd);
+                return g_steal_pointer(&ret); /* answered, then gone already */
+        }
+        exited = wait_exit(pidfd, wait_ms);
+        close(pidfd);
+        if (!exited) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
+                            "the supervisor of guest '%s' (vmlock start, pid %d) is still "
+                            "there %u s after '%s': see its log",
+                            peer->name, (int)peer->supervisor_pid, wait_ms / 1000, command);
+                return NULL;
+        }
+        return g_steal_pointer(&ret);
 }

@@ -36,4 +36,12 @@ gboolean control_peer_supervisor_alive(const ControlPeer *peer);
 JsonNode *control_client_execute(const ControlPeer *peer, ControlCommandId id,
                                  JsonObject *arguments, GError **error);
 
+/* As control_client_execute(), for a command that ends the supervisor
+ * (stop): once answered, waits up to @wait_ms for its process to exit, so
+ * that what it does last (the release of the guest's leases) is done.
+ * Still there after @wait_ms: VMLOCK_ERROR_IO naming its pid. */
+JsonNode *control_client_execute_until_exit(const ControlPeer *peer, ControlCommandId id,
+                                            JsonObject *arguments, guint wait_ms,
+                                            GError **error);
+
 G_END_DECLS

@@ -20,6 +20,7 @@ static const ControlArg attach_disk_args[] = {
         { "lease-only", CONTROL_ARG_BOOL, FALSE },
         { "format", CONTROL_ARG_STRING, FALSE },
         { "bus", CONTROL_ARG_STRING, FALSE },
+        { "cache", CONTROL_ARG_STRING, FALSE },
         END,
 };
 static const ControlArg detach_disk_args[] = { { "path", CONTROL_ARG_STRING, TRUE }, END };
@@ -36,6 +37,7 @@ static const ControlArg detach_lease_args[] = {
         END,
 };
 static const ControlArg migrate_args[] = { { "uri", CONTROL_ARG_STRING, TRUE }, END };
+static const ControlArg stop_args[] = { { "timeout", CONTROL_ARG_UINT, FALSE }, END };
 static const ControlArg lock_failure_args[] = {
         { "action", CONTROL_ARG_STRING, TRUE },
         { "uuid", CONTROL_ARG_STRING, TRUE },
@@ -56,6 +58,7 @@ static const ControlCommand commands[] = {
         { CONTROL_MIGRATE_CANCEL, "migrate-cancel", no_args },
         { CONTROL_QUERY_MIGRATION, "query-migration", no_args },
         { CONTROL_LOCK_FAILURE, "lock-failure", lock_failure_args },
+        { CONTROL_STOP, "stop", stop_args },
 };
 
 const ControlCommand *

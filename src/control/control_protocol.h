@@ -21,7 +21,8 @@ typedef enum {
         CONTROL_PAUSE,           /* release -> {state} */
         CONTROL_RESUME,          /* state */
         CONTROL_INQUIRE,         /* -> {state} */
-        CONTROL_ATTACH_DISK,     /* path type readonly shareable lease-only format bus */
+        CONTROL_ATTACH_DISK,     /* path type readonly shareable lease-only format bus
+                                  * cache */
         CONTROL_DETACH_DISK,     /* path */
         CONTROL_ATTACH_LEASE,    /* lockspace key path offset */
         CONTROL_DETACH_LEASE,    /* lockspace key */
@@ -30,6 +31,7 @@ typedef enum {
         CONTROL_QUERY_MIGRATION, /* -> {status error transferred total remaining
                                   *     handed-over cancelling running state} */
         CONTROL_LOCK_FAILURE,    /* action uuid */
+        CONTROL_STOP,            /* timeout: shut the guest down, kill it at the timeout */
 } ControlCommandId;
 
 typedef enum {

@@ -22,8 +22,9 @@ G_BEGIN_DECLS
  * A change to the table (a callback added, even an optional one) changes it:
  * a module built against a shorter table must not be read past its end.
  * 1.1.0: state_holds_resource. 1.2.0: requires_disk_leases.
- * 1.3.0: wait_released. 1.4.0: state_extra, daemon_connect, process_state. */
-#define VMLOCK_LOCK_DRIVER_VERSION 1004000u
+ * 1.3.0: wait_released. 1.4.0: state_extra, daemon_connect, process_state.
+ * 1.5.0: resource_holders. */
+#define VMLOCK_LOCK_DRIVER_VERSION 1005000u
 #define VMLOCK_LOCK_DRIVER_SYMBOL "vmlock_lock_driver"
 
 /* VmlockLockDriver.flags */
@@ -212,6 +213,14 @@ typedef struct _VmlockLockDriver {
         gboolean (*daemon_connect)(unsigned int flags, int *ret_fd, GError **error);
         gboolean (*process_state)(unsigned int pid, unsigned int flags, char **ret_state,
                                   GError **error);
+
+        /* Optional (may be NULL). describe_resource as data: *@ret_mode
+         * (VmlockDiskLeaseMode) and the hosts holding the resource in
+         * *@ret_holders (VmlockDiskHolder, g_new/g_strdup allocated, the
+         * array freeing them). No flags are defined yet. */
+        gboolean (*resource_holders)(unsigned int type, const char *name, gsize n_params,
+                                     const VmlockLockParam *params, unsigned int flags,
+                                     int *ret_mode, GPtrArray **ret_holders, GError **error);
 } VmlockLockDriver;
 
 G_END_DECLS

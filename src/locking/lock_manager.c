@@ -494,6 +494,75 @@ vmlock_lock_manager_describe_disk(VmlockLockManager *manager, const char *path,
         return FALSE;
 }
 
+void
+vmlock_disk_holder_free(VmlockDiskHolder *holder)
+{
+        if (!holder)
+                return;
+        g_free(holder->host_name);
+        g_free(holder);
+}
+
+const char *
+vmlock_disk_lease_mode_to_string(VmlockDiskLeaseMode mode)
+{
+        switch (mode) {
+        case VMLOCK_DISK_LEASE_NO_FILE:
+                return "no-file";
+        case VMLOCK_DISK_LEASE_FREE:
+                return "free";
+        case VMLOCK_DISK_LEASE_EXCLUSIVE:
+                return "exclusive";
+        case VMLOCK_DISK_LEASE_SHARED:
+                return "shared";
+        }
+        return "unknown";
+}
+
+gboolean
+vmlock_lock_manager_disk_holders(VmlockLockManager *manager, const char *path,
+                                 VmlockDiskLeaseMode *ret_mode, GPtrArray **ret_holders,
+                                 GError **error)
+{
+        g_autoptr(GPtrArray) holders = NULL;
+        GError *local = NULL;
+        int mode = VMLOCK_DISK_LEASE_FREE;
+
+        VMLOCK_TRACE("manager=%p path=%s", manager, VMLOCK_NULLSTR(path));
+
+        if (!manager || !path || !*path || !ret_mode || !ret_holders) {
+                g_set_error_literal(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                                    "reading a disk's holders needs a lock manager, a disk "
+                                    "path and somewhere to put them");
+                return FALSE;
+        }
+        if (!manager->driver->resource_holders) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_UNSUPPORTED,
+                            "lock driver %s cannot tell who holds disk %s", manager->name,
+                            path);
+                return FALSE;
+        }
+        if (!manager->driver->resource_holders(VMLOCK_LOCK_RESOURCE_DISK, path, 0, NULL, 0,
+                                               &mode, &holders, &local)) {
+                if (!local)
+                        local = g_error_new(VMLOCK_ERROR, VMLOCK_ERROR_INTERNAL,
+                                            "lock driver %s: resource_holders failed without "
+                                            "saying why", manager->name);
+                g_propagate_error(error, local);
+                return FALSE;
+        }
+        g_clear_error(&local);
+        if (!holders || mode < VMLOCK_DISK_LEASE_NO_FILE || mode > VMLOCK_DISK_LEASE_SHARED) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INTERNAL,
+                            "lock driver %s: resource_holders of disk %s answered nothing "
+                            "usable", manager->name, path);
+                return FALSE;
+        }
+        *ret_mode = (VmlockDiskLeaseMode)mode;
+        *ret_holders = g_steal_pointer(&holders);
+        return TRUE;
+}
+
 const char *
 vmlock_host_state_to_string(VmlockHostState state)
 {

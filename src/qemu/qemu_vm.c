@@ -24,6 +24,14 @@ qemu_vm_cont(QemuMonitor *monitor, GError **error)
 }
 
 gboolean
+qemu_vm_powerdown(QemuMonitor *monitor, GError **error)
+{
+        g_autoptr(JsonNode) ret = qemu_monitor_execute(monitor, "system_powerdown", NULL, error);
+
+        return ret != NULL;
+}
+
+gboolean
 qemu_vm_query_running(QemuMonitor *monitor, gboolean *ret_running, GError **error)
 {
         g_autoptr(JsonNode) status = qemu_monitor_execute(monitor, "query-status", NULL, error);

@@ -14,6 +14,10 @@ G_BEGIN_DECLS
 gboolean qemu_vm_stop(QemuMonitor *monitor, GError **error);
 /* QMP cont. */
 gboolean qemu_vm_cont(QemuMonitor *monitor, GError **error);
+/* QMP system_powerdown: presses the guest's ACPI power button. Returns once
+ * QEMU passed it on; the guest's OS decides whether and when it shuts down
+ * (one without ACPI never does). */
+gboolean qemu_vm_powerdown(QemuMonitor *monitor, GError **error);
 /* QMP query-status: whether the CPUs run (a QEMU started with -S does not). */
 gboolean qemu_vm_query_running(QemuMonitor *monitor, gboolean *ret_running, GError **error);
 /* The images QEMU has open read-write (file and host_device nodes, from

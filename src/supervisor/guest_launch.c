@@ -20,6 +20,7 @@
 #include <vmlock/error.h>
 
 #include "supervisor/guest_launch.h"
+#include "supervisor/lease_events.h"
 #include "supervisor/seclabel.h"
 #include "util/fd_util.h"
 
@@ -344,6 +345,7 @@ guest_launch(const GuestLaunch *launch, pid_t *ret_pid, int *ret_go_fd, char **r
 
         if (!parent_read(sv[0], launch->wait_for_go, &locked, &held_state, error)) {
                 close(sv[0]);
+                lease_events_log_refusal(launch->manager, launch->dom, NULL, error ? *error : NULL);
                 /* The child exits right after reporting; don't leave a zombie. */
                 waitpid_noeintr(pid, NULL, 0);
                 return FALSE;

@@ -19,6 +19,9 @@
 #include "qemu/qemu_event.h"
 #include "qemu/qemu_migration.h"
 #include "qemu/qemu_vm.h"
+#include "supervisor/guest_stop.h"
+#include "supervisor/lease_events.h"
+#include "supervisor/service_notify.h"
 #include "supervisor/supervisor_priv.h"
 #include "util/fd_util.h"
 
@@ -173,6 +176,7 @@ supervisor_free(Supervisor *sv)
         if (!sv)
                 return;
         g_clear_pointer(&sv->lease_watch, lease_watch_free);
+        g_clear_pointer(&sv->stop, guest_stop_free);
         g_clear_pointer(&sv->control, qmp_server_free);
         g_clear_pointer(&sv->proxy, qmp_server_free);
         if (sv->monitor_watch)
@@ -213,13 +217,20 @@ supervisor_run(Supervisor *sv)
                                                   monitor_readable, sv);
         sv->lease_watch = lease_watch_new(sv->manager, sv->pid, supervisor_expected_leases,
                                           supervisor_lease_lost, sv);
+        if (!supervisor_is_released(sv))
+                lease_events_log_domain(sv->manager, LEASE_EVENT_TAKEN, sv->record->dom, NULL);
+        service_notify_ready(guest_name(sv), sv->pid, supervisor_is_paused(sv));
         g_main_loop_run(sv->loop);
         g_clear_pointer(&sv->lease_watch, lease_watch_free);
+        g_clear_pointer(&sv->stop, guest_stop_free); /* reaped: its pid is no longer ours */
 
         /* Stop serving; forget it once its leases are free for others. */
         g_clear_pointer(&sv->control, qmp_server_free);
         g_clear_pointer(&sv->proxy, qmp_server_free);
         supervisor_wait_leases_released(sv);
+        if (!supervisor_is_released(sv))
+                lease_events_log_domain(sv->manager, LEASE_EVENT_RELEASED, sv->record->dom,
+                                        "the guest ended");
         if (!state_dir_remove_if_owned(sv->state_dir, guest_name(sv), sv->pid,
                                        sv->record->pid_start_time, &error))
                 g_printerr("vmlock: %s\n", error->message);

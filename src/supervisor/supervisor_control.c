@@ -58,7 +58,8 @@ attach_disk(Supervisor *sv, JsonObject *arguments, GError **error)
                 return FALSE;
         if (sv->monitor && !control_arg_bool(id, arguments, "lease-only"))
                 return supervisor_plug_disk(sv, disk, control_arg_string(id, arguments, "format"),
-                                            control_arg_string(id, arguments, "bus"), error);
+                                            control_arg_string(id, arguments, "bus"),
+                                            control_arg_string(id, arguments, "cache"), error);
         return supervisor_attach_disk(sv, disk, error);
 }
 
@@ -78,6 +79,21 @@ lock_failure(Supervisor *sv, JsonObject *arguments, GError **error)
                                        control_arg_string(CONTROL_LOCK_FAILURE, arguments,
                                                           "action"),
                                        error);
+}
+
+static gboolean
+stop(Supervisor *sv, JsonObject *arguments, GError **error)
+{
+        guint64 timeout_s = GUEST_STOP_DEFAULT_TIMEOUT_S;
+
+        if (arguments && json_object_has_member(arguments, "timeout"))
+                timeout_s = control_arg_uint(CONTROL_STOP, arguments, "timeout");
+        if (timeout_s > G_MAXINT32) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                            "stop timeout %" G_GUINT64_FORMAT " s is out of range", timeout_s);
+                return FALSE;
+        }
+        return supervisor_stop(sv, (guint)timeout_s, error);
 }
 
 JsonObject *
@@ -163,6 +179,9 @@ supervisor_control_command(QmpServerClient *client, const char *command,
                 return supervisor_query_migration(sv);
         case CONTROL_LOCK_FAILURE:
                 ok = lock_failure(sv, arguments, &error);
+                break;
+        case CONTROL_STOP:
+                ok = stop(sv, arguments, &error);
                 break;
         }
         if (!ok)

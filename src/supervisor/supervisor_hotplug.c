@@ -6,6 +6,7 @@
 #include "qemu/qemu_hotplug.h"
 #include "qemu/qemu_vm.h"
 #include "supervisor/crash_point.h"
+#include "supervisor/lease_events.h"
 #include "supervisor/supervisor_priv.h"
 
 void
@@ -45,6 +46,21 @@ find_lease(const VmlockDomain *dom, const char *lockspace, const char *key)
         return NULL;
 }
 
+/* A hotplugged disk's lease, taken or released (none while handed over). */
+static void
+log_disk_event(Supervisor *sv, LeaseEventKind kind, const char *path)
+{
+        LeaseEvent event = {
+                .kind = kind,
+                .guest = guest_name(sv),
+                .uuid = vmlock_domain_get_uuid_string(sv->record->dom),
+                .disk = path,
+        };
+
+        if (!supervisor_is_released(sv) && lease_events_wanted(sv->manager))
+                lease_event_log(&event);
+}
+
 /* Hotplug: the lease first (unless handed over: resume takes it with the
  * others), then the record; a record that cannot be saved gives the lease
  * back, so nothing is held that vmlock does not know of. */
@@ -61,8 +77,10 @@ supervisor_attach_disk(Supervisor *sv, VmlockDisk *disk, GError **error)
                 return FALSE;
         }
         if (!supervisor_is_released(sv) &&
-            !vmlock_domain_lock_disk_attach(sv->manager, sv->uri, dom, disk, error))
+            !vmlock_domain_lock_disk_attach(sv->manager, sv->uri, dom, disk, error)) {
+                lease_events_log_refusal(sv->manager, dom, path, error ? *error : NULL);
                 return FALSE;
+        }
         crash_point(CRASH_POINT_DISK_LEASED);
         vmlock_domain_add_disk(dom, g_steal_pointer(&owned));
         if (!supervisor_save_record(sv, error)) {
@@ -74,6 +92,7 @@ supervisor_attach_disk(Supervisor *sv, VmlockDisk *disk, GError **error)
                 return FALSE;
         }
         supervisor_note_held_leases(sv);
+        log_disk_event(sv, LEASE_EVENT_TAKEN, path);
         return TRUE;
 }
 
@@ -91,6 +110,7 @@ supervisor_detach_disk(Supervisor *sv, const char *path, GError **error)
         if (!supervisor_is_released(sv) &&
             !vmlock_domain_lock_disk_detach(sv->manager, dom, disk, error))
                 return FALSE;
+        log_disk_event(sv, LEASE_EVENT_RELEASED, path);
         vmlock_domain_remove_disk(dom, path);
         supervisor_save_record_or_warn(sv);
         supervisor_note_held_leases(sv);
@@ -152,7 +172,7 @@ supervisor_detach_lease(Supervisor *sv, const char *lockspace, const char *key,
  * refuses, the lease goes back. */
 gboolean
 supervisor_plug_disk(Supervisor *sv, VmlockDisk *disk, const char *format, const char *bus,
-                     GError **error)
+                     const char *cache, GError **error)
 {
         g_autoptr(VmlockDisk) owned = disk;
         g_autofree char *path = g_strdup(vmlock_disk_get_source(disk));
@@ -172,7 +192,8 @@ supervisor_plug_disk(Supervisor *sv, VmlockDisk *disk, const char *format, const
                             "unknown disk format '%s' (raw or qcow2)", format);
                 return FALSE;
         }
-        if (!qemu_hotplug_bus_from_string(bus, &plug.bus, error))
+        if (!qemu_hotplug_bus_from_string(bus, &plug.bus, error) ||
+            !qemu_hotplug_cache_from_string(cache, &plug.cache, error))
                 return FALSE;
         id = g_strdup_printf("vmlock-disk%u", sv->next_disk++);
         plug.id = id;

@@ -1,4 +1,5 @@
-/* vmlock: the supervisor: its record, its CPUs (pause, resume) and its leases, a lock failure. */
+/* vmlock: the supervisor: its record, its CPUs (pause, resume, stop) and its leases, a lock
+ * failure. */
 #define G_LOG_DOMAIN "vmlock-supervisor"
 
 #include "config-build.h"
@@ -9,6 +10,7 @@
 #include "qemu/qemu_vm.h"
 #include "supervisor/crash_point.h"
 #include "supervisor/guest_launch.h"
+#include "supervisor/lease_events.h"
 #include "supervisor/supervisor_priv.h"
 
 /* Saves the record, unless the guest is gone and a new start of the same
@@ -151,6 +153,7 @@ release_leases(Supervisor *sv, GError **error)
         sv->record->lock_state = g_steal_pointer(&state);
         supervisor_set_state(sv, GUEST_RELEASED);
         supervisor_note_held_leases(sv);
+        lease_events_log_domain(sv->manager, LEASE_EVENT_RELEASED, sv->record->dom, NULL);
         return TRUE;
 }
 
@@ -216,6 +219,7 @@ supervisor_resume(Supervisor *sv, const char *state, GError **error)
                                               record->lock_state, &local);
 
                 if (!ok) {
+                        lease_events_log_refusal(sv->manager, record->dom, NULL, local);
                         /* The guest runs nowhere now: say where it can. */
                         if (sv->incoming)
                                 g_set_error(error, local->domain, local->code,
@@ -232,6 +236,7 @@ supervisor_resume(Supervisor *sv, const char *state, GError **error)
                 record->lease_lost = FALSE;
                 reacquired = TRUE;
                 supervisor_note_held_leases(sv);
+                lease_events_log_domain(sv->manager, LEASE_EVENT_TAKEN, record->dom, NULL);
                 /* It arrived: from now on it is a possible source. */
                 g_clear_pointer(&sv->incoming, g_free);
         }
@@ -247,6 +252,31 @@ supervisor_resume(Supervisor *sv, const char *state, GError **error)
         }
         supervisor_note_running(sv);
         supervisor_save_record_or_warn(sv);
+        return TRUE;
+}
+
+/* `vmlock stop`: the guest is asked to shut down, killed at the timeout;
+ * its end then goes as any other (the leases' release waited for). */
+gboolean
+supervisor_stop(Supervisor *sv, guint timeout_s, GError **error)
+{
+        GuestStopRequest request = {
+                .monitor = sv->monitor,
+                .exec_pending = sv->go_fd >= 0,
+                /* SIGSTOPped by pause, holding its leases: continued to
+                 * handle SIGTERM. Never one without them. */
+                .stopped = !sv->monitor && sv->go_fd < 0 && sv->state == GUEST_PAUSED,
+                .timeout_s = timeout_s,
+        };
+
+        if (!sv->stop)
+                sv->stop = guest_stop_new(guest_name(sv), sv->pid);
+        if (!guest_stop_request(sv->stop, &request, error))
+                return FALSE;
+        if (request.stopped && timeout_s > 0) {
+                supervisor_note_running(sv);
+                supervisor_save_record_or_warn(sv);
+        }
         return TRUE;
 }
 
@@ -310,9 +340,16 @@ supervisor_lease_lost(const char *reason, gboolean daemon_hangs, gpointer data)
         GuestRecord *record = sv->record;
         g_autoptr(GError) error = NULL;
         g_autofree char *held = g_strdup(sv->held_state);
+        LeaseEvent event = {
+                .kind = LEASE_EVENT_LOST,
+                .guest = guest_name(sv),
+                .uuid = vmlock_domain_get_uuid_string(record->dom),
+                .reason = reason,
+        };
 
-        g_printerr("vmlock: guest '%s' (pid %d): lease lost: %s\n", guest_name(sv), (int)sv->pid,
-                   reason);
+        if (!lease_events_wanted(sv->manager) || !lease_event_log(&event))
+                g_printerr("vmlock: guest '%s' (pid %d): lease lost: %s\n", guest_name(sv),
+                           (int)sv->pid, reason);
         record->lease_lost = TRUE;
         if (vmlock_domain_get_on_lockfailure(record->dom) == VMLOCK_LOCK_FAILURE_PAUSE) {
                 if (sv->monitor && stop_cpus(sv, &error)) {

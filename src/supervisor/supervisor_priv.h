@@ -1,6 +1,6 @@
 /* vmlock: the supervisor's insides, shared by its files (one concern each:
  * supervisor.c the guest's life and QEMU's events, supervisor_ops.c pause,
- * resume and lock failure, supervisor_hotplug.c disks and leases,
+ * resume, stop and lock failure, supervisor_hotplug.c disks and leases,
  * supervisor_migration.c migration, supervisor_control.c the control
  * socket, supervisor_proxy.c the QMP proxy). Not for use outside them. */
 #pragma once
@@ -9,6 +9,7 @@
 
 #include "control/control_server.h"
 #include "qemu/qemu_monitor.h"
+#include "supervisor/guest_stop.h"
 #include "supervisor/lease_watch.h"
 #include "supervisor/supervisor.h"
 #include "util/qmp.h"
@@ -78,6 +79,7 @@ struct Supervisor {
         char *handover_error;    /* why the last migration's hand-over failed, or NULL */
         char *held_state;        /* what the guest holds, as inquire says (NULL: nothing) */
         LeaseWatch *lease_watch; /* sees the leases go behind vmlock's back */
+        GuestStop *stop;         /* `vmlock stop`: shutdown asked, kill armed */
 };
 
 static inline const char *
@@ -114,6 +116,8 @@ void supervisor_wait_leases_released(Supervisor *sv);
 gboolean supervisor_pause(Supervisor *sv, gboolean release, GError **error);
 gboolean supervisor_resume(Supervisor *sv, const char *state, GError **error);
 gboolean supervisor_lock_failure(Supervisor *sv, const char *action, GError **error);
+/* `vmlock stop`: the guest asked to shut down, killed after @timeout_s. */
+gboolean supervisor_stop(Supervisor *sv, guint timeout_s, GError **error);
 gboolean supervisor_inquire(Supervisor *sv, char **ret_state, GError **error);
 /* The lease watch's callbacks (lease_watch.h): what the guest should hold,
  * and its leases gone behind vmlock's back. */
@@ -129,7 +133,7 @@ gboolean supervisor_attach_lease(Supervisor *sv, VmlockLease *lease, GError **er
 gboolean supervisor_detach_lease(Supervisor *sv, const char *lockspace, const char *key,
                                  GError **error);
 gboolean supervisor_plug_disk(Supervisor *sv, VmlockDisk *disk, const char *format,
-                              const char *bus, GError **error);
+                              const char *bus, const char *cache, GError **error);
 void supervisor_device_deleted(Supervisor *sv, const char *device);
 gboolean supervisor_unplug_disk(Supervisor *sv, QmpServerClient *client, const char *path,
                                 GError **error);

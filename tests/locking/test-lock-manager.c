@@ -231,8 +231,8 @@ test_plugin_no_symbol(void)
 static void
 test_plugin_bad_version(void)
 {
-        assert_refused("bad-version", "lock driver plugin @PATH@ has driver ABI version 1005000, "
-                       "this library needs version 1004000");
+        assert_refused("bad-version", "lock driver plugin @PATH@ has driver ABI version 1006000, "
+                       "this library needs version 1005000");
 }
 
 static void
@@ -267,7 +267,7 @@ test_plugin_init_error_propagates(void)
         g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_LEASE_BUSY);
         g_assert_cmpstr(error->message, ==, "test driver: injected failure in init");
         /* A driver that failed init is not deinit'ed. */
-        locking_test_assert_calls("init version=1004000 config=/cfg/qemu-test-driver.conf flags=0");
+        locking_test_assert_calls("init version=1005000 config=/cfg/qemu-test-driver.conf flags=0");
 }
 
 static void
@@ -310,7 +310,7 @@ test_plugin_loads(void)
         g_assert_true(vmlock_lock_manager_uses_state(manager));
         g_assert_cmpuint(progress->len, ==, 1);
         g_assert_cmpstr(progress->pdata[0], ==, "test driver: initialising");
-        locking_test_assert_calls("init version=1004000 config=/etc/vm/qemu-test-driver.conf flags=0");
+        locking_test_assert_calls("init version=1005000 config=/etc/vm/qemu-test-driver.conf flags=0");
 
         vmlock_lock_manager_unref(manager);
         locking_test_assert_calls("deinit");
@@ -330,7 +330,7 @@ test_plugin_shared(void)
         second = vmlock_lock_manager_new("test-driver", locking_test_plugin_dir(), "/etc/vm",
                                          NULL, NULL, &error);
         g_assert_no_error(error);
-        locking_test_assert_calls("init version=1004000 config=/etc/vm/qemu-test-driver.conf flags=0");
+        locking_test_assert_calls("init version=1005000 config=/etc/vm/qemu-test-driver.conf flags=0");
 
         /* Its state is process-wide: a second config can't be honoured. */
         g_assert_null(vmlock_lock_manager_new("test-driver", locking_test_plugin_dir(), "/other",

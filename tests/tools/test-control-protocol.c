@@ -22,7 +22,7 @@ parse(const char *text)
 static void
 test_table(void)
 {
-        for (ControlCommandId id = CONTROL_QUERY_GUEST; id <= CONTROL_LOCK_FAILURE; id++) {
+        for (ControlCommandId id = CONTROL_QUERY_GUEST; id <= CONTROL_STOP; id++) {
                 const ControlCommand *command = control_command_get(id);
 
                 g_assert_nonnull(command);
@@ -54,6 +54,9 @@ test_check(void)
                   NULL },
                 { CONTROL_LOCK_FAILURE, "{\"action\": \"pause\"}", "needs argument 'uuid'" },
                 { CONTROL_QUERY_GUEST, "{\"x\": 1}", "'query-guest' has no argument 'x'" },
+                { CONTROL_STOP, NULL, NULL },
+                { CONTROL_STOP, "{\"timeout\": 0}", NULL },
+                { CONTROL_STOP, "{\"timeout\": -5}", "argument 'timeout' must be a number" },
         };
 
         for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {

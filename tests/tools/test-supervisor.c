@@ -38,6 +38,9 @@
 #define STOPPED(n)                                                                   \
         "< {\"return\": {\"running\": false, \"status\": \"paused\"}, \"id\": $" #n \
         "}\r\n"
+/* QEMU's answer to the N-th command, the hotplug's qom-get of the machine's
+ * type: not PCI Express, so a virtio disk goes where QEMU puts it. */
+#define PC_MACHINE(n) "< {\"return\": \"pc-i440fx-7.2-machine\", \"id\": $" #n "}\r\n"
 /* What supervisor_new() asks QEMU (commands 0-2): the handshake, whether
  * the CPUs run, the images open. */
 #define START_STEPS                                                                  \
@@ -291,7 +294,7 @@ control_client(SvTest *t)
                 { "pause", "{\"release\": \"yes\"}", "argument 'release' must be a boolean" },
                 { "detach-disk", NULL, "'detach-disk' needs argument 'path'" },
                 { "migrate", "{\"uri\": \"unix:/x\", \"speed\": 1}", "has no argument 'speed'" },
-                { "stop", NULL, "The command stop has not been found" },
+                { "quit", NULL, "The command quit has not been found" },
         };
 
         /* The greeting names the protocol's version. */
@@ -345,19 +348,21 @@ test_hotplug(void)
 {
         static const char *const script[] = {
                 START_STEPS,
-                /* attach-disk: the image node, the format node, the device */
-                "> blockdev-add", OK(3), "> blockdev-add", OK(4), "> device_add", OK(5),
+                /* attach-disk: the image node, the format node, the machine's
+                 * type (a root port on q35), the device */
+                "> blockdev-add", OK(3), "> blockdev-add", OK(4), "> qom-get", PC_MACHINE(5),
+                "> device_add", OK(6),
                 /* detach-disk */
-                "> device_del", OK(6),
+                "> device_del", OK(7),
                 "< {\"event\": \"DEVICE_DELETED\", \"data\": {\"device\": \"vmlock-disk0\"}}\r\n",
-                "> blockdev-del", OK(7), "> blockdev-del", OK(8),
+                "> blockdev-del", OK(8), "> blockdev-del", OK(9),
                 NULL,
         };
         SvTest t;
 
         sv_test_start(&t, script);
         sv_test_run(&t, hotplug_client);
-        g_assert_cmpstr(json_object_get_string_member(g_ptr_array_index(t.fake.received, 5),
+        g_assert_cmpstr(json_object_get_string_member(g_ptr_array_index(t.fake.received, 6),
                                                       "execute"),
                         ==, "device_add");
         sv_test_finish(&t);
@@ -383,14 +388,46 @@ test_unplug_timeout(void)
 {
         static const char *const script[] = {
                 START_STEPS,
-                "> blockdev-add", OK(3), "> blockdev-add", OK(4), "> device_add", OK(5),
-                "> device_del", OK(6),
+                "> blockdev-add", OK(3), "> blockdev-add", OK(4), "> qom-get", PC_MACHINE(5),
+                "> device_add", OK(6),
+                "> device_del", OK(7),
                 NULL,
         };
         SvTest t;
 
         sv_test_start(&t, script);
         sv_test_run(&t, unplug_timeout_client);
+        sv_test_finish(&t);
+}
+
+/* ---- stop ---- */
+
+static void
+stop_client(SvTest *t)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(JsonNode) ret = NULL;
+
+        /* A day is past what the supervisor arms: refused before QEMU is asked. */
+        ret = call(t->control, "stop", "{\"timeout\": 4294967296}", &error);
+        g_assert_null(ret);
+        g_assert_nonnull(strstr(error->message, "out of range"));
+        /* QEMU gets the power button; the guest's OS (this test) then ends. */
+        call_ok(t->control, "stop", "{\"timeout\": 600}");
+}
+
+static void
+test_stop(void)
+{
+        static const char *const script[] = {
+                START_STEPS,
+                "> system_powerdown", OK(3),
+                NULL,
+        };
+        SvTest t;
+
+        sv_test_start(&t, script);
+        sv_test_run(&t, stop_client);
         sv_test_finish(&t);
 }
 
@@ -570,6 +607,7 @@ main(int argc, char **argv)
         g_test_add_func("/supervisor/control", test_control);
         g_test_add_func("/supervisor/hotplug", test_hotplug);
         g_test_add_func("/supervisor/hotplug/unplug-timeout", test_unplug_timeout);
+        g_test_add_func("/supervisor/stop", test_stop);
         g_test_add_func("/supervisor/migration/handover", test_migration_handover);
         g_test_add_func("/supervisor/migration/failed", test_migration_failed);
         g_test_add_func("/supervisor/migration/cancelled", test_migration_cancelled);

@@ -164,6 +164,25 @@ test_hosts_live(void)
         g_assert_true(contains(r.out, "HOST_ID"));
         g_assert_true(contains(r.out, h1->name));
         g_assert_true(contains(r.out, " (this host)"));
+        /* Aligned: each host's state starts under STATE, whatever its name. */
+        {
+                g_auto(GStrv) lines = g_strsplit(r.out, "\n", -1);
+                const char *state = strstr(lines[0], "STATE");
+                gsize column;
+
+                g_assert_nonnull(state);
+                column = (gsize)(state - lines[0]);
+                for (guint i = 1; lines[i] && *lines[i]; i++) {
+                        g_test_message("%s", lines[i]);
+                        g_assert_cmpuint(strlen(lines[i]), >, column);
+                        g_assert_true(g_str_has_prefix(lines[i] + column, "live ") ||
+                                      g_str_has_prefix(lines[i] + column, "unknown ") ||
+                                      g_str_has_prefix(lines[i] + column, "fail ") ||
+                                      g_str_has_prefix(lines[i] + column, "dead ") ||
+                                      g_str_has_prefix(lines[i] + column, "free "));
+                        g_assert_cmpint(lines[i][column - 1], ==, ' ');
+                }
+        }
 }
 
 static void

@@ -9,7 +9,10 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -917,6 +920,77 @@ test_start_cdrom_shared(Fixture *fx, gconstpointer data)
         g_assert_cmpint(guest_start(fx, h1, &c, NULL, NULL, NULL, &r), ==, 124);
 }
 
+/* `status --disk --json` as @host, parsed. */
+static JsonObject *
+disk_status_json(Fixture *fx, const SanlockTestHost *host, const char *disk)
+{
+        g_autoptr(GError) error = NULL;
+        g_auto(RunResult) r = { 0 };
+        JsonNode *root;
+
+        vmlock_as(fx, host, &r, "status", "--disk", disk, "--json", NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        root = json_from_string(r.out, &error);
+        g_assert_no_error(error);
+        return json_object_ref(json_node_get_object(root));
+}
+
+/* status --disk --json: the holders as members (host id and name, this
+ * host or not, the guests of this host that hold it), and the mode. */
+static void
+test_status_disk_json(Fixture *fx, gconstpointer data)
+{
+        const SanlockTestHost *h1 = sanlock_test_host(1);
+        const SanlockTestHost *h2 = sanlock_test_host(2);
+        g_autofree char *disk = disk_path(fx, "disk");
+        g_autofree char *unused = disk_path(fx, "unused");
+        g_autofree char *devices = disk_xml(disk);
+        g_autoptr(JsonObject) seen_by_2 = NULL;
+        g_autoptr(JsonObject) seen_by_1 = NULL;
+        g_autoptr(JsonObject) free_disk = NULL;
+        g_autoptr(JsonObject) no_file = NULL;
+        g_auto(Guest) a = { 0 };
+        g_auto(RunResult) r = { 0 };
+        JsonObject *holder;
+        JsonArray *guests;
+
+        guest_init(fx, &a, "a", devices, NULL);
+        g_assert_cmpint(guest_start(fx, h1, &a, NULL, NULL, NULL, &r), ==, 0);
+
+        seen_by_2 = disk_status_json(fx, h2, disk);
+        g_assert_cmpstr(json_object_get_string_member(seen_by_2, "mode"), ==, "exclusive");
+        g_assert_true(contains(json_object_get_string_member(seen_by_2, "description"),
+                               "held exclusively by host 1"));
+        g_assert_cmpuint(json_array_get_length(json_object_get_array_member(seen_by_2,
+                                                                            "holders")),
+                         ==, 1);
+        holder = json_array_get_object_element(json_object_get_array_member(seen_by_2,
+                                                                            "holders"), 0);
+        g_assert_cmpint(json_object_get_int_member(holder, "host_id"), ==, 1);
+        g_assert_cmpstr(json_object_get_string_member(holder, "host_name"), ==, h1->name);
+        g_assert_false(json_object_get_boolean_member(holder, "self"));
+        g_assert_cmpuint(json_array_get_length(json_object_get_array_member(holder, "guests")),
+                         ==, 0);
+
+        seen_by_1 = disk_status_json(fx, h1, disk);
+        holder = json_array_get_object_element(json_object_get_array_member(seen_by_1,
+                                                                            "holders"), 0);
+        g_assert_true(json_object_get_boolean_member(holder, "self"));
+        guests = json_object_get_array_member(holder, "guests");
+        g_assert_cmpuint(json_array_get_length(guests), ==, 1);
+        g_assert_cmpstr(json_array_get_string_element(guests, 0), ==, a.name);
+
+        vmlock_as(fx, h1, &r, "stop", a.name, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        free_disk = disk_status_json(fx, h2, disk);
+        g_assert_cmpstr(json_object_get_string_member(free_disk, "mode"), ==, "free");
+        g_assert_cmpuint(json_array_get_length(json_object_get_array_member(free_disk,
+                                                                            "holders")),
+                         ==, 0);
+        no_file = disk_status_json(fx, h2, unused);
+        g_assert_cmpstr(json_object_get_string_member(no_file, "mode"), ==, "no-file");
+}
+
 /* ---- hotplug ---------------------------------------------------------------- */
 
 static void
@@ -1317,6 +1391,116 @@ test_hotplug_qemu(Fixture *fx, gconstpointer data)
         g_assert_cmpstr(holder, ==, "free");
         vmlock_as(fx, h1, &r, "status", vm.name, NULL);
         g_assert_false(contains(r.out, missing));
+}
+
+/* Whether QOM object @path of the guest behind @proxy has a member @name
+ * (prefix: any member starting so). */
+static gboolean
+qom_has_member(const char *proxy, const char *path, const char *name, gboolean prefix)
+{
+        g_autoptr(GError) error = NULL;
+        g_autofree char *arguments = g_strdup_printf("{\"path\": \"%s\"}", path);
+        g_autoptr(JsonNode) members = qmp_via_proxy_json(proxy, "qom-list", arguments, &error);
+        JsonArray *array;
+
+        g_assert_no_error(error);
+        array = json_node_get_array(members);
+        for (guint i = 0; i < json_array_get_length(array); i++) {
+                const char *member = json_object_get_string_member(
+                        json_array_get_object_element(array, i), "name");
+
+                if (prefix ? g_str_has_prefix(member, name) : g_str_equal(member, name))
+                        return TRUE;
+        }
+        return FALSE;
+}
+
+/* The cache.direct of QEMU's node on @path. */
+static gboolean
+qemu_image_direct(const char *proxy, const char *path)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(JsonNode) nodes = qmp_via_proxy(proxy, "query-named-block-nodes", &error);
+        JsonArray *array;
+
+        g_assert_no_error(error);
+        array = json_node_get_array(nodes);
+        for (guint i = 0; i < json_array_get_length(array); i++) {
+                JsonObject *node = json_array_get_object_element(array, i);
+
+                if (g_strcmp0(json_object_get_string_member_with_default(node, "file", NULL),
+                              path) == 0)
+                        return json_object_get_boolean_member(
+                                json_object_get_object_member(node, "cache"), "direct");
+        }
+        g_error("QEMU has no node on %s", path);
+}
+
+/* On q35 a virtio disk goes into a free pcie-root-port, and with none left
+ * the error names the option to add one (the lease goes back); --bus scsi
+ * uses the guest's own virtio-scsi controller; the cache mode is direct I/O
+ * unless --cache says otherwise. */
+static void
+test_hotplug_q35(Fixture *fx, gconstpointer data)
+{
+        const SanlockTestHost *h1 = sanlock_test_host(1);
+        static const char *const qemu_args[] = {
+                QEMU_NAME, "-machine", "q35,accel=tcg", "-m", "64", "-display", "none",
+                "-nodefaults", "-device", "pcie-root-port,id=hp1,chassis=1", "-device",
+                "virtio-scsi-pci,id=scsi0", NULL,
+        };
+        g_autofree char *disk1 = disk_path(fx, "virtio");
+        g_autofree char *disk2 = disk_path(fx, "noport");
+        g_autofree char *disk3 = disk_path(fx, "scsi");
+        g_autofree char *proxy = NULL;
+        g_autofree char *holder = NULL;
+        g_auto(Guest) vm = { 0 };
+        g_auto(RunResult) r = { 0 };
+
+        if (!have_qemu())
+                return;
+        image_create(disk1, 1 << 20);
+        image_create(disk2, 1 << 20);
+        image_create(disk3, 1 << 20);
+        guest_init(fx, &vm, "q35", "", NULL);
+        g_assert_cmpint(qemu_start_args(fx, h1, &vm, NULL, NULL, qemu_args, &r), ==, 0);
+        proxy = qmp_proxy_path(fx, h1, vm.name);
+
+        g_assert_false(qom_has_member(proxy, "/machine/peripheral/hp1/hp1", "child[", TRUE));
+        vmlock_as(fx, h1, &r, "attach-disk", vm.name, disk1, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_true(qemu_has_image(proxy, disk1));
+        g_assert_true(qom_has_member(proxy, "/machine/peripheral/hp1/hp1", "child[", TRUE));
+        g_assert_true(qemu_image_direct(proxy, disk1));
+
+        vmlock_as(fx, h1, &r, "attach-disk", vm.name, disk2, NULL);
+        g_assert_cmpint(r.status, ==, 1);
+        g_assert_true(contains(r.err, "no free pcie-root-port"));
+        g_assert_true(contains(r.err, "-device pcie-root-port,id="));
+        g_assert_false(qemu_has_image(proxy, disk2));
+        holder = disk_holder(fx, disk2);
+        g_assert_cmpstr(holder, ==, "free");
+
+        vmlock_as(fx, h1, &r, "attach-disk", vm.name, disk3, "--bus", "scsi", NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_true(qemu_has_image(proxy, disk3));
+        g_assert_true(qom_has_member(proxy, "/machine/peripheral/scsi0/virtio-backend/scsi0.0",
+                                     "child[", TRUE));
+        g_assert_false(qom_has_member(proxy, "/machine/peripheral", "vmlock-scsi0", FALSE));
+        vmlock_as(fx, h1, &r, "detach-disk", vm.name, disk3, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_false(qemu_has_image(proxy, disk3));
+
+        vmlock_as(fx, h1, &r, "attach-disk", vm.name, disk3, "--bus", "scsi", "--cache",
+                  "writeback", NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_false(qemu_image_direct(proxy, disk3));
+        vmlock_as(fx, h1, &r, "attach-disk", vm.name, disk2, "--cache", "fast", NULL);
+        g_assert_cmpint(r.status, ==, 1);
+        g_assert_true(contains(r.err, "unknown cache mode 'fast'"));
+        g_clear_pointer(&holder, g_free);
+        holder = disk_holder(fx, disk2);
+        g_assert_cmpstr(holder, ==, "free");
 }
 
 /* Another tool's blockdev-add through the proxy takes the image's lease
@@ -2896,6 +3080,228 @@ test_lock_failure(Fixture *fx, gconstpointer data)
         remove_dir(state_dir);
 }
 
+/* The man page's hand-over of a stopped guest, with QEMUs that really open
+ * the image: the destination's QEMU, started --paused while the source's
+ * still has the image open, is refused by QEMU's own image lock when both
+ * share one kernel; with file.locking=off (the leases protect the image) it
+ * starts, also while the source holds QEMU's lock, takes the leases with the
+ * source's state and runs; the source, whose memory is not carried over, is
+ * then stopped at once. */
+static void
+test_handover_paused(Fixture *fx, gconstpointer data)
+{
+        const SanlockTestHost *h1 = sanlock_test_host(1);
+        const SanlockTestHost *h2 = sanlock_test_host(2);
+        g_autofree char *disk = disk_path(fx, "disk");
+        g_autofree char *devices = disk_xml(disk);
+        g_autofree char *locked_drive = g_strdup_printf(
+                "file=%s,if=none,id=d0,format=raw,cache=none", disk);
+        g_autofree char *drive = g_strdup_printf(
+                "file=%s,if=none,id=d0,format=raw,cache=none,file.locking=off", disk);
+        /* A device: QEMU locks what its users write, not an unused drive. */
+        const char *const locked_args[] = { QEMU_PC_ARGS, "-drive", locked_drive, "-device",
+                                            "virtio-blk-pci,drive=d0", NULL };
+        const char *const args[] = { QEMU_PC_ARGS, "-drive", drive, "-device",
+                                     "virtio-blk-pci,drive=d0", NULL };
+        g_autofree char *state = NULL;
+        g_autofree char *dst_qmp = NULL;
+        g_auto(Guest) src = { 0 };
+        g_auto(Guest) dst = { 0 };
+        g_auto(RunResult) r = { 0 };
+
+        if (!have_qemu())
+                return;
+        image_create(disk, 1 << 20);
+        guest_init(fx, &src, "handover", devices, NULL);
+        dst.name = g_strdup(src.name);
+        dst.xml = g_strdup(src.xml);
+
+        g_assert_cmpint(qemu_start_args(fx, h1, &src, NULL, NULL, locked_args, &r), ==, 0);
+        /* QEMU's own lock, not the lease, refuses a second opener here. */
+        g_assert_cmpint(qemu_start_args(fx, h2, &dst, NULL, "--paused", locked_args, &r), ==,
+                        125);
+        g_assert_true(contains(r.err, "Failed to get \"write\" lock"));
+
+        g_assert_cmpint(qemu_start_args(fx, h2, &dst, NULL, "--paused", args, &r), ==, 0);
+        dst_qmp = qmp_proxy_path(fx, h2, dst.name);
+        vmlock_as(fx, h1, &r, "pause", "--release", src.name, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        state = g_strdup(g_strstrip(r.out));
+        vmlock_as(fx, h2, &r, "resume", "--state", state, dst.name, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_true(qemu_running(dst_qmp));
+        vmlock_as(fx, h1, &r, "stop", "--timeout", "0", src.name, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_cmpint(proc_state(src.pid), ==, 0);
+        assert_holder(fx, disk, "host 2");
+}
+
+/* ---- stop ---------------------------------------------------------------------- */
+
+/* `vmlock stop` on a plain program: SIGTERM ends it (also when paused by
+ * SIGSTOP), well before the timeout; it returns once the leases are free on
+ * disk, so host 2 takes the disk at once. One started --paused, which never
+ * ran, is killed at once. */
+static void
+test_stop_program(Fixture *fx, gconstpointer data)
+{
+        const SanlockTestHost *h1 = sanlock_test_host(1);
+        const SanlockTestHost *h2 = sanlock_test_host(2);
+        g_autofree char *disk = disk_path(fx, "disk");
+        g_autofree char *devices = disk_xml(disk);
+        g_auto(Guest) a = { 0 };
+        g_auto(Guest) b = { 0 };
+        g_auto(Guest) c = { 0 };
+        g_auto(Guest) d = { 0 };
+        g_auto(RunResult) r = { 0 };
+        gint64 started;
+
+        guest_init(fx, &a, "a", devices, NULL);
+        guest_init(fx, &b, "b", devices, NULL);
+        guest_init(fx, &c, "c", devices, NULL);
+        g_assert_cmpint(guest_start(fx, h1, &a, NULL, NULL, NULL, &r), ==, 0);
+        wait_file(a.ready);
+
+        started = g_get_monotonic_time();
+        vmlock_as(fx, h1, &r, "stop", "--timeout", "60", a.name, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_cmpint(g_get_monotonic_time() - started, <, 60 * G_USEC_PER_SEC);
+        g_assert_cmpint(proc_state(a.pid), ==, 0);
+        g_assert_cmpint(guest_start(fx, h2, &b, NULL, NULL, NULL, &r), ==, 0);
+        wait_file(b.ready);
+
+        /* Paused: continued to handle its SIGTERM (it holds its leases). */
+        vmlock_as(fx, h2, &r, "pause", b.name, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        wait_state(b.pid, 'T', WAIT_STEPS_10S);
+        vmlock_as(fx, h2, &r, "stop", b.name, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_cmpint(proc_state(b.pid), ==, 0);
+        g_assert_cmpint(guest_start(fx, h1, &c, NULL, NULL, NULL, &r), ==, 0);
+
+        vmlock_as(fx, h1, &r, "stop", b.name, NULL);
+        g_assert_cmpint(r.status, ==, 1);
+        g_assert_true(contains(r.err, b.name));
+        vmlock_as(fx, h1, &r, "stop", "--timeout", "-1", c.name, NULL);
+        g_assert_cmpint(r.status, ==, 2);
+
+        /* Started --paused, never executed: killed at once, whatever the
+         * timeout. */
+        vmlock_as(fx, h1, &r, "stop", c.name, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        guest_init(fx, &d, "d", devices, NULL);
+        g_assert_cmpint(guest_start(fx, h2, &d, "--paused", NULL, NULL, &r), ==, 0);
+        started = g_get_monotonic_time();
+        vmlock_as(fx, h2, &r, "stop", d.name, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_cmpint(g_get_monotonic_time() - started, <, 30 * G_USEC_PER_SEC);
+        g_assert_cmpint(proc_state(d.pid), ==, 0);
+        g_assert_false(g_file_test(d.ready, G_FILE_TEST_EXISTS));
+}
+
+/* A QEMU guest without an OS ignores the ACPI power button: it is killed
+ * at the timeout, and stop returns once its lease is free for host 2. */
+static void
+test_stop_qemu(Fixture *fx, gconstpointer data)
+{
+        const SanlockTestHost *h1 = sanlock_test_host(1);
+        const SanlockTestHost *h2 = sanlock_test_host(2);
+        static const char *const qemu_args[] = { QEMU_PC_ARGS, NULL };
+        g_autofree char *disk = disk_path(fx, "disk");
+        g_autofree char *devices = disk_xml(disk);
+        g_autofree char *proxy = NULL;
+        g_auto(Guest) vm = { 0 };
+        g_auto(Guest) other = { 0 };
+        g_auto(RunResult) r = { 0 };
+        gint64 started;
+
+        if (!have_qemu())
+                return;
+        guest_init(fx, &vm, "vm", devices, NULL);
+        guest_init(fx, &other, "other", devices, NULL);
+        g_assert_cmpint(qemu_start_args(fx, h1, &vm, NULL, NULL, qemu_args, &r), ==, 0);
+        proxy = qmp_proxy_path(fx, h1, vm.name);
+        g_assert_true(qemu_running(proxy));
+
+        started = g_get_monotonic_time();
+        vmlock_as(fx, h1, &r, "stop", "--timeout", "2", vm.name, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        g_assert_cmpint(g_get_monotonic_time() - started, >=, 2 * G_USEC_PER_SEC);
+        g_assert_cmpint(proc_state(vm.pid), ==, 0);
+        g_assert_cmpint(guest_start(fx, h2, &other, NULL, NULL, NULL, &r), ==, 0);
+}
+
+/* ---- systemd ------------------------------------------------------------------- */
+
+/* Under a Type=notify unit, `vmlock start` (foreground) says READY=1 on
+ * $NOTIFY_SOCKET only once the guest runs under its leases: when it
+ * arrives, the program is executed and host 2 is refused the disk. */
+static void
+test_notify_ready(Fixture *fx, gconstpointer data)
+{
+        const SanlockTestHost *h1 = sanlock_test_host(1);
+        const SanlockTestHost *h2 = sanlock_test_host(2);
+        g_autofree char *disk = disk_path(fx, "disk");
+        g_autofree char *devices = disk_xml(disk);
+        g_autofree char *notify_path = g_build_filename(fx->sock_dir, "notify", NULL);
+        g_autofree char *out = NULL;
+        g_autofree char *err = NULL;
+        g_autofree char *exe_link = NULL;
+        g_autofree char *exe = NULL;
+        g_autofree char *guest_bin = g_canonicalize_filename(GUEST_BIN, NULL);
+        g_auto(GStrv) env = host_env(h1, NULL);
+        g_auto(Guest) a = { 0 };
+        g_auto(Guest) b = { 0 };
+        g_auto(RunResult) r = { 0 };
+        g_auto(RunResult) start = { 0 };
+        struct sockaddr_un addr = { .sun_family = AF_UNIX };
+        struct pollfd pfd = { .events = POLLIN };
+        char message[512] = { 0 };
+        const char *status_line;
+        pid_t start_pid;
+        pid_t guest_pid;
+        ssize_t n;
+
+        guest_init(fx, &a, "a", devices, NULL);
+        guest_init(fx, &b, "b", devices, NULL);
+        pfd.fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        g_assert_cmpint(pfd.fd, >=, 0);
+        g_strlcpy(addr.sun_path, notify_path, sizeof(addr.sun_path));
+        g_assert_cmpint(bind(pfd.fd, (struct sockaddr *)&addr, sizeof(addr)), ==, 0);
+        env = g_environ_setenv(env, "NOTIFY_SOCKET", notify_path, TRUE);
+        {
+                const char *argv[] = { VMLOCK_BIN, "start", a.xml, "--", GUEST_BIN, "--ready",
+                                       a.ready, "--hold", NULL };
+
+                start_pid = spawn_async(fx, argv, env, &out, &err);
+        }
+        g_ptr_array_add(fx->pids, GINT_TO_POINTER(start_pid));
+
+        g_assert_cmpint(poll(&pfd, 1, 60000), ==, 1);
+        n = recv(pfd.fd, message, sizeof(message) - 1, 0);
+        g_assert_cmpint(n, >, 0);
+        g_test_message("notify: %s", message);
+        g_assert_true(contains(message, "READY=1"));
+        status_line = strstr(message, "(pid ");
+        g_assert_nonnull(status_line);
+        guest_pid = (pid_t)atoi(status_line + 5);
+        g_assert_cmpint(guest_pid, >, 0);
+        g_ptr_array_add(fx->pids, GINT_TO_POINTER(guest_pid));
+        exe_link = g_strdup_printf("/proc/%d/exe", (int)guest_pid);
+        exe = g_file_read_link(exe_link, NULL);
+        g_assert_cmpstr(exe, ==, guest_bin);
+        g_assert_cmpint(guest_start(fx, h2, &b, NULL, NULL, NULL, &r), ==, 124);
+        g_assert_true(contains(r.err, "in use by host 1"));
+
+        /* ExecStop: the foreground start then exits with the guest's status. */
+        vmlock_as(fx, h1, &r, "stop", a.name, NULL);
+        g_assert_cmpint(r.status, ==, 0);
+        tool_test_collect(&start, start_pid, out, err);
+        g_assert_cmpint(start.status, ==, 0);
+        g_assert_cmpint(guest_start(fx, h2, &b, NULL, NULL, NULL, &r), ==, 0);
+        close(pfd.fd);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -2914,8 +3320,10 @@ main(int argc, char **argv)
         ADD("/vmlock-sanlock/start/damaged-lease-file", test_damaged_lease_file);
         ADD("/vmlock-sanlock/start/lease-dir-missing", test_lease_dir_missing);
         ADD("/vmlock-sanlock/start/refused-stale-local", test_start_refused_stale_local);
+        ADD("/vmlock-sanlock/status/disk-json", test_status_disk_json);
         ADD("/vmlock-sanlock/hotplug", test_hotplug);
         ADD("/vmlock-sanlock/hotplug/qemu", test_hotplug_qemu);
+        ADD("/vmlock-sanlock/hotplug/q35", test_hotplug_q35);
         ADD("/vmlock-sanlock/hotplug/proxy-blockdev", test_proxy_blockdev);
         ADD("/vmlock-sanlock/start/unprotected", test_unprotected);
         ADD("/vmlock-sanlock/start/argv", test_argv_start);
@@ -2924,7 +3332,11 @@ main(int argc, char **argv)
         ADD("/vmlock-sanlock/start/argv/remote", test_argv_remote);
         ADD("/vmlock-sanlock/start/argv/snapshot", test_argv_snapshot);
         ADD("/vmlock-sanlock/pause-keeps-leases", test_pause_keeps_leases);
+        ADD("/vmlock-sanlock/stop/program", test_stop_program);
+        ADD("/vmlock-sanlock/stop/qemu", test_stop_qemu);
+        ADD("/vmlock-sanlock/systemd/notify-ready", test_notify_ready);
         ADD("/vmlock-sanlock/migrate", test_migrate);
+        ADD("/vmlock-sanlock/migrate/handover-paused", test_handover_paused);
         ADD("/vmlock-sanlock/migrate/live", test_live_migration);
         ADD("/vmlock-sanlock/migrate/hotplugged", test_migrate_hotplugged);
         ADD("/vmlock-sanlock/resume/state-coverage", test_resume_state_coverage);

@@ -1275,6 +1275,75 @@ disk_lockspace_joined(const VmlockSanlockConfig *config, const char *ls_path)
 
 /* Who holds an automatic disk lease, read from its file through the daemon
  * (no lockspace membership needed to read). */
+/* The lease of disk @name for a query (describe_resource,
+ * resource_holders), its file checked: *@ret_found is 0 when it has none
+ * yet (*@ret_st unset). */
+static VmlockSanlockLease *
+query_disk_lease(const char *op, unsigned int type, const char *name, unsigned int flags,
+                 int *ret_found, struct stat *ret_st, GError **error)
+{
+        const VmlockSanlockConfig *config = driver_config;
+        g_autoptr(VmlockSanlockLease) lease = NULL;
+        g_autofree char *what = NULL;
+        int found;
+
+        if (!check_flags(op, flags, 0, error))
+                return NULL;
+        if (!config) {
+                g_set_error_literal(error, VMLOCK_ERROR, VMLOCK_ERROR_PLUGIN,
+                                    "sanlock lock driver is not initialised");
+                return NULL;
+        }
+        if (!name || !*name) {
+                g_set_error_literal(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                                    "sanlock lock driver: a resource needs a name");
+                return NULL;
+        }
+        if (type != VMLOCK_LOCK_RESOURCE_DISK) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_UNSUPPORTED,
+                            "sanlock lock driver: cannot describe resource %s of type %u: "
+                            "only disks", name, type);
+                return NULL;
+        }
+        if (!config->auto_disk_leases) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_UNSUPPORTED,
+                            "cannot tell who holds disk %s: disks have no leases of their "
+                            "own unless auto_disk_leases = 1 (%s)", name, config->filename);
+                return NULL;
+        }
+
+        lease = vmlock_sanlock_disk_lease_new(config, name, FALSE, error);
+        if (!lease)
+                return NULL;
+        what = g_strdup_printf("the lease file of %s", lease->label);
+        found = vmlock_sanlock_trust_file(config, lease->res->disks[0].path, what, ret_st,
+                                          error);
+        if (found < 0)
+                return NULL;
+        *ret_found = found;
+        return g_steal_pointer(&lease);
+}
+
+/* A lease that could not be read: its file's damage named if it has any,
+ * else sanlock's error. */
+static void
+set_read_error(GError **error, const VmlockSanlockLease *lease, int rv)
+{
+        const char *path = lease->res->disks[0].path;
+        g_autofree char *damage = vmlock_sanlock_lease_file_damage(path, 0);
+        VmlockSanlockErrorContext ctx = {
+                .op = VMLOCK_SANLOCK_OP_READ,
+                .subject = lease->label,
+                .lockspace = lease->res->lockspace_name,
+                .path = path,
+        };
+
+        if (damage)
+                vmlock_sanlock_set_damage_error(error, lease->label, path, damage);
+        else
+                vmlock_sanlock_set_error(error, rv, &ctx);
+}
+
 static gboolean
 sanlock_drv_describe_resource(unsigned int type, const char *name, gsize n_params,
                               const VmlockLockParam *params, unsigned int flags,
@@ -1284,49 +1353,19 @@ sanlock_drv_describe_resource(unsigned int type, const char *name, gsize n_param
         g_autoptr(VmlockSanlockLease) lease = NULL;
         g_autofree char *holders = NULL;
         g_autofree char *ls_path = NULL;
-        g_autofree char *what = NULL;
         gboolean shared = FALSE;
         const char *path;
         struct stat st;
-        int found;
+        int found = 0;
         int rv;
 
         VMLOCK_TRACE("type=%u name=%s n_params=%" G_GSIZE_FORMAT " flags=0x%x", type,
                      VMLOCK_NULLSTR(name), n_params, flags);
 
-        if (!check_flags("describe_resource", flags, 0, error))
-                return FALSE;
-        if (!config) {
-                g_set_error_literal(error, VMLOCK_ERROR, VMLOCK_ERROR_PLUGIN,
-                                    "sanlock lock driver is not initialised");
-                return FALSE;
-        }
-        if (!name || !*name) {
-                g_set_error_literal(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
-                                    "sanlock lock driver: a resource needs a name");
-                return FALSE;
-        }
-        if (type != VMLOCK_LOCK_RESOURCE_DISK) {
-                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_UNSUPPORTED,
-                            "sanlock lock driver: cannot describe resource %s of type %u: "
-                            "only disks", name, type);
-                return FALSE;
-        }
-        if (!config->auto_disk_leases) {
-                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_UNSUPPORTED,
-                            "cannot tell who holds disk %s: disks have no leases of their "
-                            "own unless auto_disk_leases = 1 (%s)", name, config->filename);
-                return FALSE;
-        }
-
-        lease = vmlock_sanlock_disk_lease_new(config, name, FALSE, error);
+        lease = query_disk_lease("describe_resource", type, name, flags, &found, &st, error);
         if (!lease)
                 return FALSE;
         path = lease->res->disks[0].path;
-        what = g_strdup_printf("the lease file of %s", lease->label);
-        found = vmlock_sanlock_trust_file(config, path, what, &st, error);
-        if (found < 0)
-                return FALSE;
         if (found == 0) {
                 *ret_description = g_strdup_printf(
                         "no lease file yet: never started under auto_disk_leases "
@@ -1344,14 +1383,7 @@ sanlock_drv_describe_resource(unsigned int type, const char *name, gsize n_param
                 }
         }
         if (rv < 0) {
-                VmlockSanlockErrorContext ctx = {
-                        .op = VMLOCK_SANLOCK_OP_READ,
-                        .subject = lease->label,
-                        .lockspace = lease->res->lockspace_name,
-                        .path = path,
-                };
-
-                vmlock_sanlock_set_error(error, rv, &ctx);
+                set_read_error(error, lease, rv);
                 return FALSE;
         }
         if (holders && !disk_lockspace_joined(config, ls_path)) {
@@ -1369,6 +1401,50 @@ sanlock_drv_describe_resource(unsigned int type, const char *name, gsize n_param
                 *ret_description = g_strdup_printf("shared by %s", holders);
         else
                 *ret_description = g_strdup_printf("held exclusively by %s", holders);
+        return TRUE;
+}
+
+static gboolean
+sanlock_drv_resource_holders(unsigned int type, const char *name, gsize n_params,
+                             const VmlockLockParam *params, unsigned int flags, int *ret_mode,
+                             GPtrArray **ret_holders, GError **error)
+{
+        const VmlockSanlockConfig *config = driver_config;
+        g_autoptr(VmlockSanlockLease) lease = NULL;
+        g_autoptr(GPtrArray) holders = NULL;
+        g_autofree char *ls_path = NULL;
+        gboolean shared = FALSE;
+        struct stat st;
+        int found = 0;
+        int rv;
+
+        VMLOCK_TRACE("type=%u name=%s n_params=%" G_GSIZE_FORMAT " flags=0x%x", type,
+                     VMLOCK_NULLSTR(name), n_params, flags);
+
+        lease = query_disk_lease("resource_holders", type, name, flags, &found, &st, error);
+        if (!lease)
+                return FALSE;
+        if (found == 0) {
+                *ret_mode = VMLOCK_DISK_LEASE_NO_FILE;
+                *ret_holders = g_ptr_array_new_with_free_func(
+                        (GDestroyNotify)vmlock_disk_holder_free);
+                return TRUE;
+        }
+        ls_path = g_build_filename(config->disk_lease_dir, VMLOCK_SANLOCK_DISK_LOCKSPACE, NULL);
+        rv = vmlock_sanlock_holder_list(lease->res, ls_path, &holders, &shared);
+        if (rv < 0 || st.st_size == 0) {
+                g_autofree char *damage = vmlock_sanlock_lease_file_damage(
+                        lease->res->disks[0].path, 0);
+
+                if (damage || rv < 0) {
+                        set_read_error(error, lease, rv);
+                        return FALSE;
+                }
+        }
+        *ret_mode = holders->len == 0 ? VMLOCK_DISK_LEASE_FREE
+                    : shared          ? VMLOCK_DISK_LEASE_SHARED
+                                      : VMLOCK_DISK_LEASE_EXCLUSIVE;
+        *ret_holders = g_steal_pointer(&holders);
         return TRUE;
 }
 
@@ -1589,4 +1665,5 @@ __attribute__((visibility("default"))) const VmlockLockDriver vmlock_lock_driver
         .state_extra = sanlock_drv_state_extra,
         .daemon_connect = sanlock_drv_daemon_connect,
         .process_state = sanlock_drv_process_state,
+        .resource_holders = sanlock_drv_resource_holders,
 };

@@ -241,3 +241,53 @@ vmlock_sanlock_holder_describe(const struct sanlk_resource *res)
                 return NULL;
         return holders;
 }
+
+int
+vmlock_sanlock_holder_list(const struct sanlk_resource *res, const char *lockspace_path,
+                           GPtrArray **ret_holders, gboolean *ret_shared)
+{
+        struct sanlk_lockspace unjoined = { 0 };
+        g_autofree struct sanlk_resource *copy = NULL;
+        g_autoptr(GPtrArray) holders = g_ptr_array_new_with_free_func(
+                (GDestroyNotify)vmlock_disk_holder_free);
+        struct sanlk_host *owners = NULL;
+        struct sanlk_lockspace *spaces = NULL;
+        const struct sanlk_lockspace *space = NULL;
+        int n_owners = 0, n_spaces = 0;
+        int rv;
+
+        rv = vmlock_sanlock_holder_owners(res, &copy, &owners, &n_owners);
+        if (rv < 0) {
+                free(owners);
+                return rv;
+        }
+        if (n_owners > 0 && sanlock_get_lockspaces(&spaces, &n_spaces, 0) >= 0) {
+                for (int i = 0; i < n_spaces; i++) {
+                        if (strncmp(spaces[i].name, res->lockspace_name, SANLK_NAME_LEN) == 0) {
+                                space = &spaces[i];
+                                break;
+                        }
+                }
+        }
+        if (!space && lockspace_path) {
+                memcpy(unjoined.name, res->lockspace_name, SANLK_NAME_LEN);
+                g_strlcpy(unjoined.host_id_disk.path, lockspace_path,
+                          sizeof(unjoined.host_id_disk.path));
+        }
+        for (int i = 0; i < n_owners; i++) {
+                VmlockDiskHolder *holder = g_new0(VmlockDiskHolder, 1);
+
+                holder->host_id = owners[i].host_id;
+                holder->self = space && space->host_id == holder->host_id;
+                if (space && holder->host_id >= 1)
+                        holder->host_name = read_host_name(space, holder->host_id);
+                else if (*unjoined.host_id_disk.path && holder->host_id >= 1)
+                        holder->host_name = read_host_name(&unjoined, holder->host_id);
+                g_ptr_array_add(holders, holder);
+        }
+        *ret_shared = n_owners > 0 && copy && (copy->flags & SANLK_RES_SHARED) != 0;
+        free(owners);
+        free(spaces);
+        *ret_holders = g_steal_pointer(&holders);
+        return 0;
+}

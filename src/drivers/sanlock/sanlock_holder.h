@@ -23,6 +23,13 @@ char *vmlock_sanlock_holder_describe(const struct sanlk_resource *res);
 int vmlock_sanlock_holder_read(const struct sanlk_resource *res, const char *lockspace_path,
                                char **ret_holders, gboolean *ret_shared);
 
+/* The hosts holding @res now (VmlockDiskHolder each: id, name from the
+ * lockspace's host records, whether it is this host), as
+ * vmlock_sanlock_holder_read() finds them; an empty array when free. Returns
+ * 0 or sanlock's error. */
+int vmlock_sanlock_holder_list(const struct sanlk_resource *res, const char *lockspace_path,
+                               GPtrArray **ret_holders, gboolean *ret_shared);
+
 /* Reads @res's lease as it is on disk now: *@ret_now is a copy of @res
  * (g_free) with the version on disk and SANLK_RES_SHARED when hosts share
  * it, *@ret_owners (free()) its @ret_n_owners holders (none: free). Returns
