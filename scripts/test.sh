@@ -8,6 +8,6 @@ cd "$(dirname "$0")/.."
 [ "${VMLOCK_SKIP_DEPS:-0}" = 1 ] || scripts/install-deps.sh
 
 builddir=${VMLOCK_BUILDDIR:-build}
-[ -f "$builddir/build.ninja" ] || meson setup "$builddir" -Dwerror=true -Dsanlock=enabled
+[ -f "$builddir/build.ninja" ] || meson setup "$builddir" -Dwerror=true -Dsanlock=enabled -Dlibvirt=enabled
 meson compile -C "$builddir"
 meson test -C "$builddir" --print-errorlogs "$@"
