@@ -376,11 +376,14 @@ test_proc_stat_odd_name(void)
         }
         close(pipefd[0]);
         g_assert_true(proc_pid_stat(getpid(), NULL, &parent_time, &error));
-        for (int i = 0; i < 100; i++) {
+        /* Named, and asleep in its read (a loaded machine may still run it
+         * a moment after the rename). */
+        for (int i = 0; i < 1000; i++) {
                 g_autofree char *path = g_strdup_printf("/proc/%d/comm", (int)pid);
                 g_autofree char *comm = NULL;
 
-                if (g_file_get_contents(path, &comm, NULL, NULL) && g_str_has_prefix(comm, "a) b"))
+                if (g_file_get_contents(path, &comm, NULL, NULL) && g_str_has_prefix(comm, "a) b") &&
+                    proc_pid_stat(pid, &state, &child_time, NULL) && state == 'S')
                         break;
                 g_usleep(10000);
         }

@@ -92,6 +92,8 @@ tool_test_collect(RunResult *r, pid_t pid, const char *out_path, const char *err
 {
         int status;
 
+        /* A result is often reused for the next run: its old output goes. */
+        run_result_clear(r);
         g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
         r->status = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
         g_file_get_contents(out_path, &r->out, NULL, NULL);
