@@ -110,6 +110,12 @@ guest_stop_request(GuestStop *stop, const GuestStopRequest *request, GError **er
         if (stop->kill_timer)
                 g_source_remove(stop->kill_timer);
         stop->deadline = deadline;
-        stop->kill_timer = g_timeout_add_seconds(request->timeout_s, kill_timed_out, stop);
+        /* Not g_timeout_add_seconds() but for timeouts too long for
+         * milliseconds: it may fire up to a second early, and the guest is
+         * owed its whole timeout. */
+        if (request->timeout_s <= G_MAXUINT / 1000)
+                stop->kill_timer = g_timeout_add(request->timeout_s * 1000, kill_timed_out, stop);
+        else
+                stop->kill_timer = g_timeout_add_seconds(request->timeout_s, kill_timed_out, stop);
         return TRUE;
 }
