@@ -31,7 +31,8 @@ SEES = {
     "tools": {"control", "supervisor", "tools"},
     # The module libvirt loads: libvirt's ABI over vmlock's lock drivers.
     "libvirt": {"util", "conf", "locking", "drivers", "libvirt"},
-    # The cleanup tool's library half reads the sanlock driver's files.
+    # The cleanup tool's main reads the sanlock driver's config; its library
+    # half is in drivers/sanlock/cleanup/.
     "tools/sanlock-cleanup": {"util", "drivers", "tools/sanlock-cleanup"},
 }
 

@@ -16,7 +16,7 @@
 #include "drivers/sanlock/sanlock_config.h"
 #include "drivers/sanlock/sanlock_errors.h"
 
-#include "cleanup-lockspace.h"
+#include "cleanup_lockspace.h"
 
 static gboolean
 same_path(const char *a, const char *b)

@@ -14,7 +14,7 @@
 
 #include "drivers/sanlock/sanlock_config.h"
 
-#include "cleanup-scan.h"
+#include "cleanup_scan.h"
 
 #define LEASE_NAME_LEN 32
 #define MKSTEMP_SUFFIX_LEN 6

@@ -3,8 +3,8 @@
 
 #include "config-build.h"
 
-#include "cleanup-entry.h"
-#include "cleanup-report.h"
+#include "cleanup_entry.h"
+#include "cleanup_report.h"
 
 void
 cleanup_report_count(GPtrArray *entries, CleanupCounts *ret_counts)

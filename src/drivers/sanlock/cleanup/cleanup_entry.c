@@ -3,7 +3,7 @@
 
 #include "config-build.h"
 
-#include "cleanup-entry.h"
+#include "cleanup_entry.h"
 
 CleanupEntry *
 cleanup_entry_new(const char *name, CleanupKind kind)

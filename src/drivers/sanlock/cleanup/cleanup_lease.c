@@ -42,8 +42,8 @@
 #include "drivers/sanlock/sanlock_holder.h"
 #include "drivers/sanlock/sanlock_lease.h"
 
-#include "cleanup-lease.h"
-#include "cleanup-scan.h"
+#include "cleanup_lease.h"
+#include "cleanup_scan.h"
 
 /* TRUE when @path names the file open as @fd. */
 static gboolean

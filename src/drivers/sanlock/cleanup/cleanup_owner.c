@@ -19,7 +19,7 @@
 #include <sanlock.h>
 #include <sanlock_admin.h>
 
-#include "cleanup-owner.h"
+#include "cleanup_owner.h"
 
 /* sanlock's paxos leader record, little-endian, at offset 0 of the lease */
 #define LEADER_MAGIC 0x06152010u
