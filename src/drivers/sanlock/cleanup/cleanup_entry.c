@@ -1,5 +1,5 @@
 /* vmlock-sanlock-cleanup: lease directory entries. */
-#define G_LOG_DOMAIN "vmlock-cleanup"
+#define G_LOG_DOMAIN "vmlock-sanlock-cleanup"
 
 #include "config-build.h"
 

@@ -1,5 +1,5 @@
 /* vmlock-sanlock-cleanup: is this host in the disk leases' lockspace? */
-#define G_LOG_DOMAIN "vmlock-cleanup"
+#define G_LOG_DOMAIN "vmlock-sanlock-cleanup"
 
 #include "config-build.h"
 

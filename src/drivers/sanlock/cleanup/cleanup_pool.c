@@ -1,5 +1,5 @@
 /* vmlock-sanlock-cleanup: several leases examined at once, by worker threads. */
-#define G_LOG_DOMAIN "vmlock-cleanup"
+#define G_LOG_DOMAIN "vmlock-sanlock-cleanup"
 
 #include "config-build.h"
 

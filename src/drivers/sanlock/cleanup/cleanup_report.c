@@ -1,5 +1,5 @@
 /* vmlock-sanlock-cleanup: what the run did, in lines a person reads. */
-#define G_LOG_DOMAIN "vmlock-cleanup"
+#define G_LOG_DOMAIN "vmlock-sanlock-cleanup"
 
 #include "config-build.h"
 

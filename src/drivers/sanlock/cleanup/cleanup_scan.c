@@ -1,5 +1,5 @@
 /* vmlock-sanlock-cleanup: listing the lease directory and sorting out what may be removed. */
-#define G_LOG_DOMAIN "vmlock-cleanup"
+#define G_LOG_DOMAIN "vmlock-sanlock-cleanup"
 
 #include "config-build.h"
 
