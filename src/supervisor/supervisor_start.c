@@ -25,6 +25,7 @@
 #include "supervisor/guest_output.h"
 #include "supervisor/state_dir.h"
 #include "supervisor/supervisor.h"
+#include "supervisor/supervisor_log.h"
 #include "supervisor/supervisor_start.h"
 #include "util/fd_util.h"
 #include "util/proc_stat.h"
@@ -654,7 +655,8 @@ supervisor_start(const SupervisorStartRequest *req, SupervisorStartResult *resul
                         report_failure(report_fd, local_error, result);
                 else
                         g_propagate_error(error, local_error);
-                /* Report first: a signal held back meanwhile ends vmlock. */
+                /* The detached caller is told first: a signal held back
+                 * meanwhile ends this process. */
                 sigprocmask(SIG_SETMASK, &old_mask, NULL);
                 return reported || classify_error(error);
         }
@@ -667,6 +669,8 @@ supervisor_start(const SupervisorStartRequest *req, SupervisorStartResult *resul
                 close(output_fd);
         if (guest_output)
                 guest_output_drain(guest_output);
+        /* From here on, what this process prints is the supervisor's log. */
+        supervisor_log_stamp_lines();
         install_forwarding(vmlock_domain_get_pid(record->dom));
         sigprocmask(SIG_SETMASK, &old_mask, NULL);
         result->exit_status = exit_status_of(supervisor_run(sv));
