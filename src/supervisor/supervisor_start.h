@@ -1,8 +1,8 @@
 /* vmlock: the start path of `vmlock start`: load the guest, fork, take its
  * leases in the child and exec PROGRAM, then supervise it (supervisor.h).
  *
- * The one thing of supervisor/ the front-ends see besides the control
- * protocol: the command parses its options and prints the outcome.
+ * One call for `vmlock start`, which parses its options and prints the
+ * outcome.
  */
 #pragma once
 
@@ -30,7 +30,7 @@ typedef struct {
         char **program;              /* PROGRAM and its arguments */
         gboolean qemu;               /* PROGRAM is QEMU, whatever its name */
         gboolean paused;             /* register only: resume takes the leases */
-        const char *incoming;        /* a migration destination's URI (QEMU), or NULL */
+        const char *incoming;        /* a migration destination's URI (QEMU; paused too), or NULL */
         gboolean detach;             /* supervise in the background */
         const char *log;             /* with detach: where its output goes, or NULL */
         const char *state_dir;       /* the option, or NULL: $VMLOCK_STATE_DIR or the default */
