@@ -171,8 +171,8 @@ classify_error(GError **error)
 }
 
 static GuestRecord *
-make_record(const SupervisorStartRequest *req, VmlockDomain *dom, pid_t pid, const char *domain_xml, const char *manager_name,
-            GError **error)
+make_record(const SupervisorStartRequest *req, VmlockDomain *dom, pid_t pid,
+            const char *domain_xml, const char *manager_name, GError **error)
 {
         g_autoptr(GuestRecord) record = NULL;
         guint64 start_time;
