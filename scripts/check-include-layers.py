@@ -8,7 +8,8 @@ Each folder under src/ is a layer and sees only the layers below it:
     util <- qemu, util <- control       (they know nothing of leases)
     supervisor sees all of src/
     libvirt (the module libvirt loads) sees util, conf, locking, drivers
-    tools/ (front-ends) see control, supervisor and the public API
+    tools/ (front-ends) see control, supervisor (its start, the state dir
+           and status) and the public API
 A project header is named from src/ ("util/log.h"), or bare when it sits
 beside the file that includes it. The public API (<vmlock/...>) belongs to
 the layer that implements it. Tests, fuzzers and benchmarks may see anything.
@@ -30,16 +31,13 @@ SEES = {
     "tools": {"control", "supervisor", "tools"},
     # The module libvirt loads: libvirt's ABI over vmlock's lock drivers.
     "libvirt": {"util", "conf", "locking", "drivers", "libvirt"},
-    # The cleanup tool's library half reads the sanlock driver's files.
+    # The cleanup tool's main reads the sanlock driver's config; its library
+    # half is in drivers/sanlock/cleanup/.
     "tools/sanlock-cleanup": {"util", "drivers", "tools/sanlock-cleanup"},
 }
 
 # Known exceptions, each with the reason it still stands.
 EXCEPTIONS = {
-    # The start path (QEMU argument checks, the fork) still lives in the
-    # command; it belongs in supervisor/ (issue 15: supervisor's start).
-    ("tools/cmd_start.c", "qemu"),
-    ("tools/cmd_start.c", "util"),
     # vmlock_version_string() is declared in the umbrella header.
     ("src/util/version.c", "locking"),
 }

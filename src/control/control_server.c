@@ -36,11 +36,15 @@ struct QmpServer {
         QmpServerCommandFunc func;
         gpointer user_data;
         GPtrArray *clients; /* QmpServerClient *, one reference each */
+        guint next_client_number;
+        QmpServerTraceFunc trace;
+        gpointer trace_data;
 };
 
 struct QmpServerClient {
         gint refs;
         QmpServer *server; /* NULL once disconnected */
+        guint number;      /* the server's count of clients, for its trace */
         QmpStream *stream;     /* non-blocking */
         guint watch;
         GString *output;       /* messages not yet taken by the socket, from output_sent on */
@@ -154,6 +158,9 @@ client_send(QmpServerClient *client, JsonObject *message)
                 client_disconnect(client);
                 return;
         }
+        if (client->server->trace)
+                client->server->trace(client->number, FALSE, message,
+                                      client->server->trace_data);
         line = qmp_message_to_line(message);
         g_string_append(client->output, line);
         if (!client_flush(client))
@@ -286,6 +293,9 @@ client_process(QmpServerClient *client)
                 if (error) {
                         reply = qmp_error_new("GenericError", NULL, "%s", error->message);
                 } else {
+                        if (client->server->trace)
+                                client->server->trace(client->number, TRUE, message,
+                                                      client->server->trace_data);
                         if (json_object_has_member(message, "id"))
                                 client->id = json_node_copy(
                                         json_object_get_member(message, "id"));
@@ -362,6 +372,7 @@ server_accept(int fd, GIOCondition condition, gpointer data)
         client = g_new0(QmpServerClient, 1);
         client->refs = 1;
         client->server = server;
+        client->number = ++server->next_client_number;
         client->stream = qmp_stream_new(client_fd);
         client->output = g_string_new(NULL);
         g_ptr_array_add(server->clients, client);
@@ -406,6 +417,13 @@ qmp_server_free(QmpServer *server)
         json_object_unref(server->greeting);
         g_free(server->path);
         g_free(server);
+}
+
+void
+qmp_server_set_trace(QmpServer *server, QmpServerTraceFunc func, gpointer user_data)
+{
+        server->trace = func;
+        server->trace_data = user_data;
 }
 
 void

@@ -34,6 +34,12 @@ QmpServer *qmp_server_new(const char *path, JsonObject *greeting, QmpServerComma
 void qmp_server_free(QmpServer *server);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(QmpServer, qmp_server_free)
 
+/* Sees every message the server receives from (@received) or sends to
+ * client number @client (counted from 1 as they connect), for a trace. */
+typedef void (*QmpServerTraceFunc)(guint client, gboolean received, JsonObject *message,
+                                   gpointer user_data);
+void qmp_server_set_trace(QmpServer *server, QmpServerTraceFunc func, gpointer user_data);
+
 /* Sends @event to every client past capability negotiation. */
 void qmp_server_broadcast(QmpServer *server, JsonObject *event);
 

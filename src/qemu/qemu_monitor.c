@@ -6,7 +6,11 @@
 #include <vmlock/error.h>
 
 #include "qemu/qemu_monitor.h"
+#include "qemu/qemu_trace.h"
 #include "util/qmp.h"
+
+/* The peer, in the trace. */
+#define PEER "QEMU"
 
 typedef struct {
         QemuMonitorReplyFunc func;
@@ -118,6 +122,7 @@ qemu_monitor_handshake(QemuMonitor *monitor, int timeout_ms, GError **error)
                 g_prefix_error(error, "QEMU's monitor: ");
                 return FALSE;
         }
+        qemu_trace_message(PEER, QEMU_TRACE_RECEIVED, greeting);
         if (qmp_message_kind(greeting) != QMP_MESSAGE_GREETING) {
                 g_set_error_literal(error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
                                     "QEMU's monitor did not greet with QMP");
@@ -153,12 +158,14 @@ dispatch_buffered(QemuMonitor *monitor)
                 g_autoptr(GError) parse_error = NULL;
                 g_autoptr(JsonObject) message = qmp_stream_next(monitor->stream, &parse_error);
 
-                if (parse_error)
+                if (parse_error) {
                         g_debug("QEMU's monitor: %s", parse_error->message);
-                else if (!message)
+                        continue;
+                }
+                if (!message)
                         break;
-                else
-                        dispatch_message(monitor, message);
+                qemu_trace_message(PEER, QEMU_TRACE_RECEIVED, message);
+                dispatch_message(monitor, message);
         }
 }
 
@@ -201,6 +208,7 @@ qemu_monitor_execute(QemuMonitor *monitor, const char *command, JsonObject *argu
                 return NULL;
         }
         json_object_set_string_member(request, "id", id);
+        qemu_trace_message(PEER, QEMU_TRACE_SENT, request);
         if (!qmp_stream_send(monitor->stream, request, error))
                 return NULL;
         for (;;) {
@@ -211,6 +219,7 @@ qemu_monitor_execute(QemuMonitor *monitor, const char *command, JsonObject *argu
                         g_prefix_error(error, "QMP '%s': ", command);
                         return NULL;
                 }
+                qemu_trace_message(PEER, QEMU_TRACE_RECEIVED, reply);
                 if (g_strcmp0(message_id(reply), id) != 0) {
                         g_queue_push_tail(&monitor->backlog, g_steal_pointer(&reply));
                         schedule_backlog(monitor);
@@ -248,6 +257,8 @@ qemu_monitor_forward(QemuMonitor *monitor, JsonObject *command, QemuMonitorReply
         forward->user_data = user_data;
         if (json_object_has_member(command, "id"))
                 forward->client_id = json_node_copy(json_object_get_member(command, "id"));
+        if (!monitor->closed)
+                qemu_trace_message(PEER, QEMU_TRACE_SENT, request);
         if (monitor->closed || !qmp_stream_send(monitor->stream, request, &error)) {
                 func(NULL, user_data);
                 forward_free(forward);

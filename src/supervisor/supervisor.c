@@ -158,6 +158,7 @@ supervisor_new(const SupervisorSetup *setup, GError **error)
                                            supervisor_proxy_command, sv, error);
                 if (!sv->proxy)
                         return NULL;
+                qmp_server_set_trace(sv->proxy, supervisor_proxy_trace, sv);
         }
         control_path = state_dir_control_path(sv->state_dir, guest_name(sv));
         greeting = supervisor_control_greeting(sv);

@@ -152,6 +152,9 @@ JsonObject *supervisor_control_command(QmpServerClient *client, const char *comm
 JsonObject *supervisor_control_greeting(Supervisor *sv);
 
 /* supervisor_proxy.c: the QMP proxy */
+/* Its traffic in the QMP trace (a QmpServerTraceFunc). */
+void supervisor_proxy_trace(guint client, gboolean received, JsonObject *message,
+                            gpointer user_data);
 JsonObject *supervisor_proxy_command(QmpServerClient *client, const char *command,
                                      JsonObject *arguments, gpointer user_data);
 

@@ -4,6 +4,7 @@
 #include "config-build.h"
 
 #include "qemu/qemu_proxy.h"
+#include "qemu/qemu_trace.h"
 #include "supervisor/supervisor_priv.h"
 
 /* The QMP proxy. */
@@ -146,6 +147,14 @@ proxy_forward_done(JsonObject *reply, gpointer data)
         /* The id is the client's again: the server puts it back. */
         json_object_remove_member(reply, "id");
         qmp_server_client_reply(client, json_object_ref(reply));
+}
+
+void
+supervisor_proxy_trace(guint client, gboolean received, JsonObject *message, gpointer user_data)
+{
+        g_autofree char *peer = g_strdup_printf("QMP proxy client %u", client);
+
+        qemu_trace_message(peer, received ? QEMU_TRACE_RECEIVED : QEMU_TRACE_SENT, message);
 }
 
 JsonObject *

@@ -13,9 +13,9 @@
 
 #include <vmlock/error.h>
 
-#include "cleanup-entry.h"
-#include "cleanup-report.h"
-#include "cleanup-scan.h"
+#include "drivers/sanlock/cleanup/cleanup_entry.h"
+#include "drivers/sanlock/cleanup/cleanup_report.h"
+#include "drivers/sanlock/cleanup/cleanup_scan.h"
 
 #define HEX "0123456789abcdef0123456789abcdef"
 #define NOW 1700000000

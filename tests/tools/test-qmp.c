@@ -957,6 +957,42 @@ test_monitor_handshake(void)
         monitor_finish(&t);
 }
 
+/* Every message to and from QEMU is in the debug trace, with its direction
+ * and peer (G_MESSAGES_DEBUG=vmlock-qemu). */
+static void
+test_monitor_trace(void)
+{
+        static const char *const script[] = {
+                MONITOR_HANDSHAKE,
+                "> query-status",
+                "< {\"return\": {\"status\": \"paused\"}, \"id\": $1}\r\n",
+                NULL,
+        };
+        g_autoptr(GError) error = NULL;
+        g_autoptr(JsonNode) status = NULL;
+        MonitorTest t;
+
+        g_log_set_debug_enabled(TRUE);
+        g_test_expect_message("vmlock-qemu", G_LOG_LEVEL_DEBUG,
+                              "QMP received from QEMU: {\"QMP\":*");
+        g_test_expect_message("vmlock-qemu", G_LOG_LEVEL_DEBUG,
+                              "QMP sent to QEMU: {\"execute\":\"qmp_capabilities\"*");
+        g_test_expect_message("vmlock-qemu", G_LOG_LEVEL_DEBUG,
+                              "QMP received from QEMU: {\"return\":{},*");
+        g_test_expect_message("vmlock-qemu", G_LOG_LEVEL_DEBUG,
+                              "QMP sent to QEMU: {\"execute\":\"query-status\"*");
+        g_test_expect_message("vmlock-qemu", G_LOG_LEVEL_DEBUG,
+                              "QMP received from QEMU: {\"return\":{\"status\":\"paused\"}*");
+        monitor_start(&t, script);
+        monitor_handshake(&t);
+        status = qemu_monitor_execute(t.monitor, "query-status", NULL, &error);
+        g_assert_no_error(error);
+        g_test_assert_expected_messages();
+        g_log_set_debug_enabled(FALSE);
+        fake_peer_join(&t.fake);
+        monitor_finish(&t);
+}
+
 static void
 test_monitor_no_greeting(void)
 {
@@ -1366,6 +1402,39 @@ test_server_greeting(ServerFixture *fx, gconstpointer data)
         json_object_set_array_member(json_object_get_object_member(expected, "QMP"),
                                      "capabilities", json_array_new());
         g_assert_true(json_object_equal(greeting, expected));
+}
+
+static void
+record_trace(guint client, gboolean received, JsonObject *message, gpointer user_data)
+{
+        g_autofree char *line = qmp_message_to_line(message);
+
+        g_ptr_array_add(user_data, g_strdup_printf("%u %s %s", client,
+                                                   received ? "from" : "to", line));
+}
+
+/* The server's trace sees every message, its direction and its client:
+ * the proxy's traffic in the QMP trace. */
+static void
+test_server_trace(ServerFixture *fx, gconstpointer data)
+{
+        g_autoptr(GPtrArray) trace = g_ptr_array_new_with_free_func(g_free);
+        g_autoptr(QmpStream) first = NULL;
+        g_autoptr(QmpStream) second = NULL;
+        g_autoptr(JsonObject) reply = NULL;
+
+        qmp_server_set_trace(fx->server, record_trace, trace);
+        first = server_connect_negotiated(fx);
+        second = server_connect(fx);
+        reply = server_ask(first, "{\"execute\": \"hello\"}\n");
+        g_assert_cmpuint(trace->len, ==, 6);
+        g_assert_true(g_str_has_prefix(g_ptr_array_index(trace, 0), "1 to {\"QMP\":"));
+        g_assert_cmpstr(g_ptr_array_index(trace, 1), ==,
+                        "1 from {\"execute\":\"qmp_capabilities\"}\n");
+        g_assert_cmpstr(g_ptr_array_index(trace, 2), ==, "1 to {\"return\":{}}\n");
+        g_assert_true(g_str_has_prefix(g_ptr_array_index(trace, 3), "2 to {\"QMP\":"));
+        g_assert_cmpstr(g_ptr_array_index(trace, 4), ==, "1 from {\"execute\":\"hello\"}\n");
+        g_assert_cmpstr(g_ptr_array_index(trace, 5), ==, "1 to {\"return\":\"hello\"}\n");
 }
 
 /* Out-of-band execution is not offered: asking for it is refused as QEMU
@@ -1801,6 +1870,7 @@ main(int argc, char **argv)
         g_test_add_func("/tools/qmp/client/no-socket", test_client_no_socket);
 
         g_test_add_func("/tools/qmp/monitor/handshake", test_monitor_handshake);
+        g_test_add_func("/tools/qmp/monitor/trace", test_monitor_trace);
         g_test_add_func("/tools/qmp/monitor/no-greeting", test_monitor_no_greeting);
         g_test_add_func("/tools/qmp/monitor/handshake-timeout", test_monitor_handshake_timeout);
         g_test_add_func("/tools/qmp/monitor/execute-error", test_monitor_execute_error);
@@ -1816,6 +1886,7 @@ main(int argc, char **argv)
 #define ADD_SERVER(path, func) \
         g_test_add(path, ServerFixture, NULL, server_setup, func, server_teardown)
         ADD_SERVER("/tools/qmp/server/greeting", test_server_greeting);
+        ADD_SERVER("/tools/qmp/server/trace", test_server_trace);
         ADD_SERVER("/tools/qmp/server/negotiation", test_server_negotiation);
         ADD_SERVER("/tools/qmp/server/no-oob", test_server_no_oob);
         ADD_SERVER("/tools/qmp/server/framing", test_server_framing);

@@ -314,6 +314,12 @@ test_kill_plain(void)
         g_assert_true(contains(log, "lease lost: disk "));
         g_assert_true(contains(log, "the lock daemon closed its connection"));
         g_assert_true(contains(log, "killed after losing its leases"));
+        /* Each of the supervisor's lines carries its time, ISO 8601 to the
+         * millisecond. */
+        g_assert_true(g_regex_match_simple("^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}"
+                                           "[+-]\\d\\d:\\d\\d vmlock: guest 'plain[^']*' \\(pid \\d+\\): "
+                                           "lease lost: disk ",
+                                           log, G_REGEX_MULTILINE, 0));
 }
 
 /* The same with a daemon restarted at once: the new one holds none of the

@@ -19,7 +19,7 @@
  * Interrupted after 1, the dot name is left behind; the next run removes it.
  * A start racing with this sees the lease busy (held by us for a few ms),
  * the file missing, or a short read: all of them retryable. */
-#define G_LOG_DOMAIN "vmlock-cleanup"
+#define G_LOG_DOMAIN "vmlock-sanlock-cleanup"
 #define _GNU_SOURCE /* O_DIRECT */
 
 #include "config-build.h"
@@ -42,8 +42,8 @@
 #include "drivers/sanlock/sanlock_holder.h"
 #include "drivers/sanlock/sanlock_lease.h"
 
-#include "cleanup-lease.h"
-#include "cleanup-scan.h"
+#include "cleanup_lease.h"
+#include "cleanup_scan.h"
 
 /* TRUE when @path names the file open as @fd. */
 static gboolean

@@ -1,5 +1,5 @@
 /* vmlock-sanlock-cleanup: is this host in the disk leases' lockspace? */
-#define G_LOG_DOMAIN "vmlock-cleanup"
+#define G_LOG_DOMAIN "vmlock-sanlock-cleanup"
 
 #include "config-build.h"
 
@@ -16,7 +16,7 @@
 #include "drivers/sanlock/sanlock_config.h"
 #include "drivers/sanlock/sanlock_errors.h"
 
-#include "cleanup-lockspace.h"
+#include "cleanup_lockspace.h"
 
 static gboolean
 same_path(const char *a, const char *b)

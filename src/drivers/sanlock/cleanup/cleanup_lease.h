@@ -3,8 +3,8 @@
 
 #include <glib.h>
 
-#include "cleanup-entry.h"
-#include "cleanup-owner.h"
+#include "cleanup_entry.h"
+#include "cleanup_owner.h"
 
 G_BEGIN_DECLS
 

@@ -17,12 +17,12 @@
 #include "drivers/sanlock/sanlock_config.h"
 #include "drivers/sanlock/sanlock_trust.h"
 
-#include "cleanup-entry.h"
-#include "cleanup-lease.h"
-#include "cleanup-lockspace.h"
-#include "cleanup-pool.h"
-#include "cleanup-report.h"
-#include "cleanup-scan.h"
+#include "drivers/sanlock/cleanup/cleanup_entry.h"
+#include "drivers/sanlock/cleanup/cleanup_lease.h"
+#include "drivers/sanlock/cleanup/cleanup_lockspace.h"
+#include "drivers/sanlock/cleanup/cleanup_pool.h"
+#include "drivers/sanlock/cleanup/cleanup_report.h"
+#include "drivers/sanlock/cleanup/cleanup_scan.h"
 
 #define EXIT_OK 0
 #define EXIT_SOME_FAILED 1      /* some files failed, or the run was cut short */

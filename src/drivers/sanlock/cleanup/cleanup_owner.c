@@ -6,7 +6,7 @@
  * of our own. A lease found held by a live host is kept without an acquire;
  * anything else (free, shared, a dead or unknown owner, unreadable) goes to
  * the acquire, which alone can tell it is unused. Keeping is always safe. */
-#define G_LOG_DOMAIN "vmlock-cleanup"
+#define G_LOG_DOMAIN "vmlock-sanlock-cleanup"
 
 #include "config-build.h"
 
@@ -19,7 +19,7 @@
 #include <sanlock.h>
 #include <sanlock_admin.h>
 
-#include "cleanup-owner.h"
+#include "cleanup_owner.h"
 
 /* sanlock's paxos leader record, little-endian, at offset 0 of the lease */
 #define LEADER_MAGIC 0x06152010u

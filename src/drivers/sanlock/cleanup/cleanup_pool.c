@@ -1,5 +1,5 @@
 /* vmlock-sanlock-cleanup: several leases examined at once, by worker threads. */
-#define G_LOG_DOMAIN "vmlock-cleanup"
+#define G_LOG_DOMAIN "vmlock-sanlock-cleanup"
 
 #include "config-build.h"
 
@@ -14,10 +14,10 @@
 #include "drivers/sanlock/sanlock_config.h"
 #include "drivers/sanlock/sanlock_errors.h"
 
-#include "cleanup-entry.h"
-#include "cleanup-lease.h"
-#include "cleanup-owner.h"
-#include "cleanup-pool.h"
+#include "cleanup_entry.h"
+#include "cleanup_lease.h"
+#include "cleanup_owner.h"
+#include "cleanup_pool.h"
 
 #define PROGRESS_INTERVAL_US (G_USEC_PER_SEC / 10)
 

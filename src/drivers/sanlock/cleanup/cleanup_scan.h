@@ -3,7 +3,7 @@
 
 #include <glib.h>
 
-#include "cleanup-entry.h"
+#include "cleanup_entry.h"
 
 G_BEGIN_DECLS
 

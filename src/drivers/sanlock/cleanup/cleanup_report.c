@@ -1,10 +1,10 @@
 /* vmlock-sanlock-cleanup: what the run did, in lines a person reads. */
-#define G_LOG_DOMAIN "vmlock-cleanup"
+#define G_LOG_DOMAIN "vmlock-sanlock-cleanup"
 
 #include "config-build.h"
 
-#include "cleanup-entry.h"
-#include "cleanup-report.h"
+#include "cleanup_entry.h"
+#include "cleanup_report.h"
 
 void
 cleanup_report_count(GPtrArray *entries, CleanupCounts *ret_counts)

@@ -1,9 +1,9 @@
 /* vmlock-sanlock-cleanup: lease directory entries. */
-#define G_LOG_DOMAIN "vmlock-cleanup"
+#define G_LOG_DOMAIN "vmlock-sanlock-cleanup"
 
 #include "config-build.h"
 
-#include "cleanup-entry.h"
+#include "cleanup_entry.h"
 
 CleanupEntry *
 cleanup_entry_new(const char *name, CleanupKind kind)

@@ -1,5 +1,5 @@
 /* vmlock-sanlock-cleanup: listing the lease directory and sorting out what may be removed. */
-#define G_LOG_DOMAIN "vmlock-cleanup"
+#define G_LOG_DOMAIN "vmlock-sanlock-cleanup"
 
 #include "config-build.h"
 
@@ -14,7 +14,7 @@
 
 #include "drivers/sanlock/sanlock_config.h"
 
-#include "cleanup-scan.h"
+#include "cleanup_scan.h"
 
 #define LEASE_NAME_LEN 32
 #define MKSTEMP_SUFFIX_LEN 6

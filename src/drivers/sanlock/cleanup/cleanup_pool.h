@@ -3,7 +3,7 @@
 
 #include <glib.h>
 
-#include "cleanup-lease.h"
+#include "cleanup_lease.h"
 
 G_BEGIN_DECLS
 
