@@ -13,22 +13,9 @@
 #include <vmlock/error.h>
 
 #include "drivers/sanlock/sanlock_errors.h"
+#include "drivers/sanlock/sanlock_killpath.h"
 #include "libvirt/libvirt_killpath.h"
 #include "libvirt/libvirt_report.h"
-
-/* sanlock splits the arguments at blanks; a backslash escapes the next
- * blank or backslash. */
-static void
-append_escaped(GString *out, const char *arg)
-{
-        if (out->len)
-                g_string_append_c(out, ' ');
-        for (const char *p = arg; *p; p++) {
-                if (*p == '\\' || g_ascii_isspace(*p))
-                        g_string_append_c(out, '\\');
-                g_string_append_c(out, *p);
-        }
-}
 
 static const char *
 helper_path(void)
@@ -76,9 +63,9 @@ vmlock_libvirt_killpath_build(LibvirtLockFailureAction action, const char *uri,
                 return FALSE;
         }
 
-        append_escaped(args, uri);
-        append_escaped(args, uuid);
-        append_escaped(args, name);
+        vmlock_sanlock_killpath_append_arg(args, uri);
+        vmlock_sanlock_killpath_append_arg(args, uuid);
+        vmlock_sanlock_killpath_append_arg(args, name);
         /* sanlock silently truncates longer ones */
         if (strlen(path) >= SANLK_HELPER_PATH_LEN) {
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,

@@ -17,10 +17,8 @@
 #include "drivers/sanlock/sanlock_killpath.h"
 #include "util/log.h"
 
-/* sanlock's helper splits the arguments at blanks and takes a backslash
- * as an escape for the next blank or backslash. */
-static void
-append_escaped(GString *out, const char *arg)
+void
+vmlock_sanlock_killpath_append_arg(GString *out, const char *arg)
 {
         if (out->len)
                 g_string_append_c(out, ' ');
@@ -69,9 +67,9 @@ vmlock_sanlock_killpath_build(VmlockLockFailureAction action, const char *uri,
         }
 
         path = g_strdup(env && *env ? env : VMLOCK_LIBEXEC_DIR "/" VMLOCK_SANLOCK_HELPER_NAME);
-        append_escaped(args, name);
-        append_escaped(args, uri && *uri ? uri : "-");
-        append_escaped(args, uuid);
+        vmlock_sanlock_killpath_append_arg(args, name);
+        vmlock_sanlock_killpath_append_arg(args, uri && *uri ? uri : "-");
+        vmlock_sanlock_killpath_append_arg(args, uuid);
 
         /* sanlock silently truncates longer ones */
         if (strlen(path) >= SANLK_HELPER_PATH_LEN) {

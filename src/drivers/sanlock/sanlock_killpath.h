@@ -18,6 +18,11 @@
 gboolean vmlock_sanlock_killpath_register(int sock, VmlockLockFailureAction action,
                                           const char *uri, const char *uuid, GError **error);
 
+/* Appends @arg to sanlock_killpath()'s argument string @out: the helper
+ * splits it at blanks and takes a backslash as an escape for the next blank
+ * or backslash. */
+void vmlock_sanlock_killpath_append_arg(GString *out, const char *arg);
+
 /* The two halves given to sanlock_killpath(), for tests. */
 gboolean vmlock_sanlock_killpath_build(VmlockLockFailureAction action, const char *uri,
                                        const char *uuid, char **ret_path, char **ret_args,
