@@ -68,6 +68,8 @@ expected=(
         /usr/lib/systemd/system/vmlock-lockspace.service
         /usr/lib/systemd/system/vmlock-metrics.service
         /usr/lib/systemd/system/vmlock-metrics.timer
+        /usr/lib/systemd/system/vmlock@.service
+        /usr/share/bash-completion/completions/vmlock
         /usr/lib/tmpfiles.d/vmlock.conf
         /usr/share/man/man1/vmlock.1
         /usr/share/man/man5/vmlock.conf.5
@@ -118,6 +120,12 @@ grep -qx "ExecStart=/usr/bin/vmlock lockspace join" "$unit" &&
 grep -q "^ExecStart=/usr/bin/vmlock metrics --output " \
         "$staging/usr/lib/systemd/system/vmlock-metrics.service" ||
         fail "the metrics unit does not run /usr/bin/vmlock metrics --output"
+unit=$staging/usr/lib/systemd/system/vmlock@.service
+grep -qx "Type=notify" "$unit" &&
+        grep -qx 'ExecStart=/usr/bin/vmlock start $START_OPTIONS /etc/vmlock/guests/%i.xml -- $GUEST_COMMAND' "$unit" &&
+        grep -qx 'ExecStop=/usr/bin/vmlock stop --timeout ${STOP_TIMEOUT} %i' "$unit" ||
+        fail "the guest unit does not run /usr/bin/vmlock start/stop on /etc/vmlock/guests (Type=notify)"
+[ -d "$staging/etc/vmlock/guests" ] || fail "missing the directory /etc/vmlock/guests"
 grep -Eqx 'd /run/vmlock 0700 root root -' "$staging/usr/lib/tmpfiles.d/vmlock.conf" ||
         fail "the tmpfiles.d entry does not make /run/vmlock 0700 root"
 if command -v systemd-tmpfiles >/dev/null; then
