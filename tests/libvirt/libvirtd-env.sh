@@ -58,9 +58,10 @@ libvirtd_pid=
 libvirtd_start() {
         local i
         # libvirt's lock-failure helper: $libvirt_helper, else one that is
-        # not installed, whether the machine has libvirt-sanlock or not.
+        # not installed, whether the machine has libvirt-sanlock or not
+        # (in the short dir: sanlock takes a helper path of 127 bytes at most).
         SANLOCK_RUN_DIR=$VMLOCK_HARNESS_HOST1_RUN_DIR \
-        VMLOCK_LIBVIRT_LOCKFAILURE_HELPER=${libvirt_helper:-$libvirt_scratch/no-lockfailure-helper} \
+        VMLOCK_LIBVIRT_LOCKFAILURE_HELPER=${libvirt_helper:-$VMLOCK_HARNESS_SHORT_SCRATCH_DIR/no-lockfailure-helper} \
         LIBVIRT_LOCK_MANAGER_PLUGIN_DIR=$VMLOCK_LIBVIRT_PLUGIN_DIR \
                 libvirtd --config /etc/libvirt/libvirtd.conf \
                 < /dev/null > "$libvirt_scratch/libvirtd.out" 2>&1 &
@@ -110,7 +111,8 @@ libvirtd2_uri() {
 
 libvirtd2_start() {
         local i dir
-        libvirtd2_root=$VMLOCK_HARNESS_WORKDIR/libvirt2/root
+        # Short: its socket is reached by path (108 bytes at most).
+        libvirtd2_root=$VMLOCK_HARNESS_SHORT_SCRATCH_DIR/libvirt2/root
         for dir in /etc/libvirt /run /var/lib/libvirt /var/log/libvirt /var/cache/libvirt; do
                 mkdir -p "$libvirtd2_root$dir" || return 1
         done
@@ -129,7 +131,7 @@ host_id = $VMLOCK_HARNESS_HOST2_ID
 EOC
         LIBVIRTD2_ROOT=$libvirtd2_root \
         SANLOCK_RUN_DIR=$VMLOCK_HARNESS_HOST2_RUN_DIR \
-        VMLOCK_LIBVIRT_LOCKFAILURE_HELPER=$libvirtd2_root/no-lockfailure-helper \
+        VMLOCK_LIBVIRT_LOCKFAILURE_HELPER=$VMLOCK_HARNESS_SHORT_SCRATCH_DIR/no-lockfailure-helper \
         LIBVIRT_LOCK_MANAGER_PLUGIN_DIR=$VMLOCK_LIBVIRT_PLUGIN_DIR \
                 unshare --mount --uts --propagation private bash -c '
                         for dir in /etc/libvirt /run /var/lib/libvirt /var/log/libvirt \

@@ -511,7 +511,7 @@ test_migration() {
 # sanlock received shows in host 1's daemon log (-D); a lockspace that
 # fails for real takes 80 s to be declared failed, too long for this suite.
 test_killpath_registered() {
-        local a pid helper=$images/lockfailure-helper
+        local a pid helper=$VMLOCK_HARNESS_SHORT_SCRATCH_DIR/lockfailure-helper
         a=$(image killpath-a)
         printf '#!/bin/sh\nexit 1\n' > "$helper"
         chmod +x "$helper"
