@@ -9,68 +9,47 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <libxml/parser.h>
-#include <libxml/tree.h>
-
 #include "conf/domain_priv.h"
+#include "conf/xml_tree.h"
 #include "util/log.h"
 
 /* A domain XML is a few KiB; anything this big is not one. */
 #define DOMAIN_XML_MAX_SIZE (16 * 1024 * 1024)
 
-/* No network, no entity substitution, no DTD loading; errors come to us, not
- * to stderr. */
-#define DOMAIN_XML_PARSE_OPTIONS \
-        (XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOCDATA | XML_PARSE_NOERROR | \
-         XML_PARSE_NOWARNING | XML_PARSE_BIG_LINES)
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlDoc, xmlFreeDoc)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(xmlParserCtxt, xmlFreeParserCtxt)
-
 typedef struct {
         const char *filename; /* may be NULL */
 } ParseState;
 
-/* The first fatal libxml2 error, which names the real problem; later ones
- * tend to be its consequences. */
-typedef struct {
-        char *message;
-        int line;
-} SyntaxError;
-
-static void
-syntax_error_clear(SyntaxError *err)
-{
-        g_clear_pointer(&err->message, g_free);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(SyntaxError, syntax_error_clear)
-
 /* "file:line: ", "file: ", "line N: " or "", whichever is known. */
 static char *
-error_prefix(const ParseState *ps, const xmlNode *node)
+error_prefix(const ParseState *ps, int line)
 {
-        long line = node ? xmlGetLineNo(node) : -1;
-
         if (ps->filename && line > 0)
-                return g_strdup_printf("%s:%ld: ", ps->filename, line);
+                return g_strdup_printf("%s:%d: ", ps->filename, line);
         if (ps->filename)
                 return g_strdup_printf("%s: ", ps->filename);
         if (line > 0)
-                return g_strdup_printf("line %ld: ", line);
+                return g_strdup_printf("line %d: ", line);
         return g_strdup("");
 }
 
 static void
-prefix_error(const ParseState *ps, const xmlNode *node, GError **error)
+prefix_error_line(const ParseState *ps, int line, GError **error)
 {
-        g_autofree char *prefix = error_prefix(ps, node);
+        g_autofree char *prefix = error_prefix(ps, line);
 
         g_prefix_error(error, "%s", prefix);
 }
 
+static void
+prefix_error(const ParseState *ps, const VmlockXmlNode *node, GError **error)
+{
+        prefix_error_line(ps, node ? vmlock_xml_node_get_line(node) : 0, error);
+}
+
 static void G_GNUC_PRINTF(4, 5)
-xml_error(const ParseState *ps, const xmlNode *node, GError **error, const char *fmt, ...)
+xml_error(const ParseState *ps, const VmlockXmlNode *node, GError **error, const char *fmt,
+          ...)
 {
         g_autofree char *message = NULL;
         va_list args;
@@ -83,67 +62,28 @@ xml_error(const ParseState *ps, const xmlNode *node, GError **error, const char 
         prefix_error(ps, node, error);
 }
 
-static gboolean
-is_element(const xmlNode *node, const char *name)
-{
-        /* Elements in a foreign namespace (metadata, qemu:commandline) are not ours. */
-        return node->type == XML_ELEMENT_NODE && node->ns == NULL &&
-               xmlStrEqual(node->name, BAD_CAST name);
-}
-
-static xmlNode *
-first_child(const xmlNode *parent, const char *name)
-{
-        for (xmlNode *child = parent->children; child; child = child->next) {
-                if (is_element(child, name))
-                        return child;
-        }
-        return NULL;
-}
-
-/* The element's own text, as written (no whitespace trimming). */
-static char *
-node_text(const xmlNode *node)
-{
-        GString *text = g_string_new(NULL);
-
-        for (const xmlNode *child = node->children; child; child = child->next) {
-                if ((child->type == XML_TEXT_NODE || child->type == XML_CDATA_SECTION_NODE) &&
-                    child->content)
-                        g_string_append(text, (const char *)child->content);
-        }
-        return g_string_free(text, FALSE);
-}
-
 /* Text of the first child element @name; NULL if it is absent or empty (as
  * libvirt treats an empty element). */
 static char *
-child_text(const xmlNode *parent, const char *name, xmlNode **ret_node)
+child_text(const VmlockXmlNode *parent, const char *name, const VmlockXmlNode **ret_node)
 {
-        xmlNode *child = first_child(parent, name);
-        g_autofree char *text = NULL;
+        const VmlockXmlNode *child = vmlock_xml_node_get_child(parent, name);
+        const char *text;
 
         if (ret_node)
                 *ret_node = child;
         if (!child)
                 return NULL;
-        text = node_text(child);
+        text = vmlock_xml_node_get_text(child);
         if (!*text)
                 return NULL;
-        return g_steal_pointer(&text);
+        return g_strdup(text);
 }
 
 static char *
-node_attr(const xmlNode *node, const char *name)
+node_attr(const VmlockXmlNode *node, const char *name)
 {
-        xmlChar *value = xmlGetNoNsProp(node, BAD_CAST name);
-        char *copy;
-
-        if (!value)
-                return NULL;
-        copy = g_strdup((const char *)value);
-        xmlFree(value);
-        return copy;
+        return g_strdup(vmlock_xml_node_get_attr(node, name));
 }
 
 /* Decimal digits only: no sign, no space, no empty string. */
@@ -170,7 +110,7 @@ parse_uint64(const char *str, guint64 *ret_value)
 }
 
 static gboolean
-parse_domain_id(const ParseState *ps, const xmlNode *root, VmlockDomain *dom, GError **error)
+parse_domain_id(const ParseState *ps, const VmlockXmlNode *root, VmlockDomain *dom, GError **error)
 {
         g_autofree char *id = node_attr(root, "id");
         gint64 value;
@@ -189,10 +129,10 @@ parse_domain_id(const ParseState *ps, const xmlNode *root, VmlockDomain *dom, GE
 }
 
 static gboolean
-parse_on_lockfailure(const ParseState *ps, const xmlNode *root, VmlockDomain *dom,
+parse_on_lockfailure(const ParseState *ps, const VmlockXmlNode *root, VmlockDomain *dom,
                      GError **error)
 {
-        xmlNode *node = NULL;
+        const VmlockXmlNode *node = NULL;
         g_autofree char *text = child_text(root, "on_lockfailure", &node);
         int action;
 
@@ -217,13 +157,14 @@ parse_on_lockfailure(const ParseState *ps, const xmlNode *root, VmlockDomain *do
  * of a running guest belongs to that run, and reusing its MCS categories
  * would let two guests share them. */
 static void
-parse_seclabel(const xmlNode *root, VmlockDomain *dom)
+parse_seclabel(const VmlockXmlNode *root, VmlockDomain *dom)
 {
-        for (const xmlNode *node = root->children; node; node = node->next) {
+        for (const VmlockXmlNode *node = vmlock_xml_node_get_children(root); node;
+             node = vmlock_xml_node_get_next(node)) {
                 g_autofree char *model = NULL;
                 g_autofree char *type = NULL;
 
-                if (!is_element(node, "seclabel"))
+                if (!vmlock_xml_node_is(node, "seclabel"))
                         continue;
                 model = node_attr(node, "model");
                 if (!model || !*model)
@@ -257,7 +198,7 @@ source_attr_name(VmlockDiskType type)
 }
 
 static VmlockDisk *
-parse_disk(const ParseState *ps, const xmlNode *node, GError **error)
+parse_disk(const ParseState *ps, const VmlockXmlNode *node, GError **error)
 {
         g_autofree char *type_str = node_attr(node, "type");
         g_autofree char *device_str = node_attr(node, "device");
@@ -265,7 +206,7 @@ parse_disk(const ParseState *ps, const xmlNode *node, GError **error)
         g_autofree char *target = NULL;
         int type = VMLOCK_DISK_TYPE_FILE;
         int device = VMLOCK_DISK_DEVICE_DISK;
-        const xmlNode *child;
+        const VmlockXmlNode *child;
         const char *attr;
         VmlockDisk *disk;
 
@@ -292,7 +233,7 @@ parse_disk(const ParseState *ps, const xmlNode *node, GError **error)
                 }
         }
 
-        child = first_child(node, "source");
+        child = vmlock_xml_node_get_child(node, "source");
         attr = source_attr_name(type);
         if (child && attr) {
                 source = node_attr(child, attr);
@@ -305,29 +246,29 @@ parse_disk(const ParseState *ps, const xmlNode *node, GError **error)
                 }
         }
 
-        child = first_child(node, "target");
+        child = vmlock_xml_node_get_child(node, "target");
         if (child)
                 target = node_attr(child, "dev");
 
         disk = vmlock_disk_new_take(type, device, g_steal_pointer(&source),
                                     g_steal_pointer(&target),
-                                    first_child(node, "readonly") != NULL,
-                                    first_child(node, "shareable") != NULL);
+                                    vmlock_xml_node_get_child(node, "readonly") != NULL,
+                                    vmlock_xml_node_get_child(node, "shareable") != NULL);
         /* Which backing chain QEMU opens depends on it. */
-        child = first_child(node, "driver");
+        child = vmlock_xml_node_get_child(node, "driver");
         if (child)
                 disk->format = node_attr(child, "type");
         return disk;
 }
 
 static VmlockLease *
-parse_lease(const ParseState *ps, const xmlNode *node, GError **error)
+parse_lease(const ParseState *ps, const VmlockXmlNode *node, GError **error)
 {
         g_autofree char *lockspace = child_text(node, "lockspace", NULL);
         g_autofree char *key = child_text(node, "key", NULL);
         g_autofree char *path = NULL;
         g_autofree char *offset_str = NULL;
-        const xmlNode *target = first_child(node, "target");
+        const VmlockXmlNode *target = vmlock_xml_node_get_child(node, "target");
         guint64 offset = 0;
 
         if (target) {
@@ -354,17 +295,18 @@ parse_lease(const ParseState *ps, const xmlNode *node, GError **error)
 }
 
 static gboolean
-parse_devices(const ParseState *ps, const xmlNode *devices, VmlockDomain *dom,
+parse_devices(const ParseState *ps, const VmlockXmlNode *devices, VmlockDomain *dom,
               GError **error)
 {
-        for (const xmlNode *node = devices->children; node; node = node->next) {
-                if (is_element(node, "disk")) {
+        for (const VmlockXmlNode *node = vmlock_xml_node_get_children(devices); node;
+             node = vmlock_xml_node_get_next(node)) {
+                if (vmlock_xml_node_is(node, "disk")) {
                         VmlockDisk *disk = parse_disk(ps, node, error);
 
                         if (!disk)
                                 return FALSE;
                         g_ptr_array_add(dom->disks, disk);
-                } else if (is_element(node, "lease")) {
+                } else if (vmlock_xml_node_is(node, "lease")) {
                         VmlockLease *lease = parse_lease(ps, node, error);
 
                         if (!lease)
@@ -376,36 +318,20 @@ parse_devices(const ParseState *ps, const xmlNode *devices, VmlockDomain *dom,
 }
 
 static VmlockDomain *
-parse_domain(const ParseState *ps, const xmlDoc *doc, GError **error)
+parse_domain(const ParseState *ps, const VmlockXmlNode *root, GError **error)
 {
         g_autoptr(VmlockDomain) dom = vmlock_domain_alloc();
-        xmlNode *root = xmlDocGetRootElement(doc);
-        xmlNode *node = NULL;
+        const VmlockXmlNode *node = NULL;
         g_autofree char *uuid = NULL;
 
-        /* Entity declarations could expand behind our back; libvirt never
-         * writes a DOCTYPE, so refuse one. */
-        if (doc->intSubset || doc->extSubset) {
-                xmlNode *dtd = (xmlNode *)(doc->intSubset ? doc->intSubset : doc->extSubset);
+        if (!vmlock_xml_node_is(root, "domain")) {
+                g_autofree char *shown = vmlock_conf_abbrev(vmlock_xml_node_get_name(root));
+                const char *ns = vmlock_xml_node_get_namespace(root);
 
-                xml_error(ps, dtd, error, "a DOCTYPE is not allowed in a domain XML");
-                return NULL;
-        }
-        if (!root) {
-                xml_error(ps, NULL, error, "no root element, expected <domain>");
-                return NULL;
-        }
-        if (!is_element(root, "domain")) {
-                g_autofree char *shown = vmlock_conf_abbrev((const char *)root->name);
-
-                if (root->ns && root->ns->prefix)
-                        xml_error(ps, root, error,
-                                  "the root element is <%s:%s>, not <domain>",
-                                  (const char *)root->ns->prefix, shown);
-                else if (root->ns)
+                if (ns)
                         xml_error(ps, root, error,
                                   "the root element is <%s> in namespace '%s', not <domain>",
-                                  shown, (const char *)root->ns->href);
+                                  shown, ns);
                 else
                         xml_error(ps, root, error, "the root element is <%s>, not <domain>",
                                   shown);
@@ -435,44 +361,21 @@ parse_domain(const ParseState *ps, const xmlDoc *doc, GError **error)
                 return NULL;
         parse_seclabel(root, dom);
 
-        for (node = root->children; node; node = node->next) {
-                if (is_element(node, "devices") && !parse_devices(ps, node, dom, error))
+        for (node = vmlock_xml_node_get_children(root); node;
+             node = vmlock_xml_node_get_next(node)) {
+                if (vmlock_xml_node_is(node, "devices") && !parse_devices(ps, node, dom, error))
                         return NULL;
         }
 
         return g_steal_pointer(&dom);
 }
 
-static void
-syntax_error_handler(void *data, xmlErrorPtr err)
-{
-        xmlParserCtxt *ctxt = data;
-        SyntaxError *first = ctxt->_private;
-
-        if (first->message || err->level < XML_ERR_FATAL || !err->message)
-                return;
-        first->message = g_strdup(err->message);
-        first->line = err->line;
-}
-
-static void
-init_libxml(void)
-{
-        static gsize initialised;
-
-        if (g_once_init_enter(&initialised)) {
-                xmlInitParser();
-                g_once_init_leave(&initialised, 1);
-        }
-}
-
 VmlockDomain *
 vmlock_domain_parse_string(const char *xml, gsize len, const char *filename, GError **error)
 {
         ParseState ps = { .filename = filename };
-        g_auto(SyntaxError) first = { 0 };
-        g_autoptr(xmlParserCtxt) ctxt = NULL;
-        g_autoptr(xmlDoc) doc = NULL;
+        g_autoptr(VmlockXmlNode) root = NULL;
+        int line = 0;
 
         VMLOCK_TRACE("xml=%p len=%" G_GSIZE_FORMAT " filename=%s", (const void *)xml, len,
                      VMLOCK_NULLSTR(filename));
@@ -485,46 +388,15 @@ vmlock_domain_parse_string(const char *xml, gsize len, const char *filename, GEr
                 return NULL;
         }
 
-        init_libxml();
-        ctxt = xmlNewParserCtxt();
-        if (!ctxt) {
-                xml_error(&ps, NULL, error, "cannot create an XML parser");
-                return NULL;
-        }
-        /* Our own handler: per parse, so it is thread-safe, and keeps stderr quiet. */
-        ctxt->_private = &first;
-        ctxt->sax->serror = syntax_error_handler;
-
-        doc = xmlCtxtReadMemory(ctxt, xml ? xml : "", (int)len, filename, NULL,
-                                DOMAIN_XML_PARSE_OPTIONS);
-        if (!doc) {
-                const char *message = first.message;
-                int line = first.line;
-                g_autofree char *detail = NULL;
-                g_autofree char *prefix = NULL;
-
-                if (!message) {
-                        const xmlError *last = xmlCtxtGetLastError(ctxt);
-
-                        message = last && last->message ? last->message : "unknown error";
-                        line = last ? last->line : 0;
-                }
-                detail = g_strstrip(g_strdup(message));
-                if (filename && line > 0)
-                        prefix = g_strdup_printf("%s:%d: ", filename, line);
-                else if (filename)
-                        prefix = g_strdup_printf("%s: ", filename);
-                else if (line > 0)
-                        prefix = g_strdup_printf("line %d: ", line);
-                else
-                        prefix = g_strdup("");
-
-                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_XML, "%snot well-formed XML: %s",
-                            prefix, detail);
+        /* GMarkup reads no external entity and loads no DTD: nothing but
+         * these bytes is read. */
+        root = vmlock_xml_tree_parse(xml ? xml : "", len, &line, error);
+        if (!root) {
+                prefix_error_line(&ps, line, error);
                 return NULL;
         }
 
-        return parse_domain(&ps, doc, error);
+        return parse_domain(&ps, root, error);
 }
 
 /* Reads at most DOMAIN_XML_MAX_SIZE bytes without trusting st_size (pipes,

@@ -394,11 +394,193 @@ test_xml_not_xml(void)
 {
         const char *xml = "<domain>\n<name>x</name>\n<devices>\n</domain>\n";
 
-        /* libxml2's own words and the line it stopped on. */
-        assert_xml_error(xml, "not well-formed XML");
-        assert_xml_error(xml, "bad.xml:4:");
-        assert_xml_error(xml, "mismatch");
-        assert_xml_error("this is not XML", "Start tag expected");
+        /* GMarkup's own words and the line it stopped on. */
+        assert_xml_error(xml, "bad.xml:4: not well-formed XML: ");
+        assert_xml_error(xml, "was closed, but the currently open element is");
+        assert_xml_error("this is not XML", "bad.xml:1: not well-formed XML: ");
+        assert_xml_error("this is not XML", "must begin with an element");
+}
+
+static void
+test_xml_malformed(void)
+{
+        static const struct {
+                const char *xml;
+                const char *needle;
+        } cases[] = {
+                /* Unclosed, mismatched, unterminated. */
+                { "<domain>\n<name>x</name>\n", "bad.xml:3: not well-formed XML: " },
+                { "<domain>\n<name>x</nam>\n</domain>", "bad.xml:2: not well-formed XML: " },
+                { "<domain>\n<name>x</name>\n<devices\n", "bad.xml:4: not well-formed XML: " },
+                { "<domain>\n<name>x<!-- open\n</name></domain>", "bad.xml:3: not well-formed" },
+                { "<domain><name a='1>x</name></domain>", "bad.xml:1: not well-formed XML: " },
+                { "<domain><name a=1>x</name></domain>", "bad.xml:1: not well-formed XML: " },
+                /* Two roots, or junk after the root. */
+                { "<domain><name>x</name></domain>\n<domain/>",
+                  "bad.xml:2: not well-formed XML: element <domain> after the end of the "
+                  "root element <domain>" },
+                { "<domain><name>x</name></domain>\n\njunk",
+                  "bad.xml:3: not well-formed XML: text after the end of the root element "
+                  "<domain>" },
+                /* Comments only: no root. */
+                { "<!-- nothing -->\n", "bad.xml: not well-formed XML: no root element" },
+                /* Entities: unknown, a bad character reference, a stray '&'. */
+                { "<domain>\n<name>&nbsp;</name></domain>", "bad.xml:2: not well-formed XML: " },
+                { "<domain>\n\n<name>&#0;</name></domain>", "bad.xml:3: not well-formed XML: " },
+                { "<domain><name>a & b</name></domain>", "bad.xml:1: not well-formed XML: " },
+                { "<domain><name>a\n&bad;\nb\n</name></domain>",
+                  "bad.xml:2: not well-formed XML: " },
+                /* Libvirt would refuse it too. */
+                { "<domain>\n<devices><disk type='file' type='block'/></devices></domain>",
+                  "bad.xml:2: not well-formed XML: attribute 'type' given twice in <disk>" },
+                /* An XML declaration anywhere but at the very start. */
+                { "\n<?xml version='1.0'?><domain><name>x</name></domain>",
+                  "bad.xml:2: not well-formed XML: the XML declaration is allowed only at "
+                  "the start" },
+                { "<domain><?xml version='1.0'?><name>x</name></domain>",
+                  "not well-formed XML: the XML declaration is allowed only at the start" },
+        };
+
+        for (gsize i = 0; i < G_N_ELEMENTS(cases); i++)
+                assert_xml_error(cases[i].xml, cases[i].needle);
+}
+
+static void
+test_xml_too_deep(void)
+{
+        GString *xml = g_string_new("<domain><name>x</name>");
+
+        for (int i = 0; i < 300; i++)
+                g_string_append(xml, "<a>");
+        assert_xml_error(xml->str, "bad.xml:1: not well-formed XML: elements nested more "
+                                   "than 256 deep");
+        g_string_free(xml, TRUE);
+}
+
+/* Only UTF-8: libvirt writes nothing else, and GMarkup reads nothing else. */
+static void
+test_xml_encoding(void)
+{
+        static const char *const good[] = {
+                "<?xml version='1.0' encoding='UTF-8'?>\n<domain><name>x\303\251</name></domain>",
+                "<?xml version=\"1.0\" encoding=\"utf-8\" standalone=\"yes\"?><domain><name>x\303\251</name></domain>",
+                "<?xml version='1.0'?><domain><name>x\303\251</name></domain>",
+                /* A byte order mark says UTF-8 too. */
+                "\357\273\277<domain><name>x\303\251</name></domain>",
+        };
+
+        for (gsize i = 0; i < G_N_ELEMENTS(good); i++) {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(VmlockDomain) dom = vmlock_domain_parse_string(good[i],
+                                                                         strlen(good[i]), NULL,
+                                                                         &error);
+
+                g_assert_no_error(error);
+                g_assert_cmpstr(vmlock_domain_get_name(dom), ==, "x\303\251");
+        }
+
+        assert_xml_error("<?xml version='1.0' encoding='ISO-8859-1'?>\n"
+                         "<domain><name>x</name></domain>",
+                         "bad.xml:1: the encoding 'ISO-8859-1' is not supported: a domain "
+                         "XML is UTF-8");
+        assert_xml_error("<?xml version='1.0' encoding='UTF-16'?><domain><name>x</name></domain>",
+                         "bad.xml:1: the encoding 'UTF-16' is not supported");
+        assert_xml_error("<?xml version='1.0' encoding=UTF-8?><domain><name>x</name></domain>",
+                         "bad.xml:1: not well-formed XML: malformed encoding");
+        /* Latin-1 bytes, undeclared: the line of the first bad byte. */
+        assert_xml_error("<domain>\n<name>caf\351</name></domain>",
+                         "bad.xml:2: not well-formed XML: not valid UTF-8");
+        assert_xml_error("\377\376<\000d\000", "bad.xml:1: not well-formed XML: not valid UTF-8");
+}
+
+static void
+test_xml_nul_byte(void)
+{
+        static const char xml[] = "<domain>\n<name>x\0y</name></domain>";
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VmlockDomain) dom = NULL;
+
+        dom = vmlock_domain_parse_string(xml, sizeof(xml) - 1, "bad.xml", &error);
+        g_assert_null(dom);
+        g_assert_error(error, VMLOCK_ERROR, VMLOCK_ERROR_XML);
+        g_assert_cmpstr(error->message, ==, "bad.xml:2: not well-formed XML: a NUL byte");
+}
+
+/* What XML allows that libvirt does not write, read as libvirt's libxml2 does. */
+static void
+test_xml_syntax_ok(void)
+{
+        const char *xml =
+                "<?xml version='1.0' encoding='UTF-8'?>\n"
+                "<!-- written by hand -->\n"
+                "<?xml-stylesheet href='domain.xsl'?>\n"
+                "<domain type=\"kvm\">\n"
+                "  <name><![CDATA[a<b>&c]]></name>\n"
+                "  <!-- a comment between elements -->\n"
+                "  <uuid>4dea22b3-<!-- inside -->1d52-d8f3-2516-782e98ab3fa0</uuid>\n"
+                "  <on_lockfailure>pa<![CDATA[us]]>e</on_lockfailure>\n"
+                "  <devices>\n"
+                "    <?pi ignored?>\n"
+                "    <disk type='file'><source file='/a&amp;b&lt;&#x63;&#100;&quot;&apos;.img'/>"
+                "<target dev=\"vda\"/></disk>\n"
+                "    <disk type='file'><source file=\"/it's.img\"/></disk>\n"
+                "    <disk type='block'><source\n      dev='/dev/sdb'\n    />"
+                "<readonly></readonly></disk>\n"
+                "    <lease><lockspace>s&amp;p</lockspace><key>k&#233;</key>"
+                "<target path='/l' offset='1&#48;'/></lease>\n"
+                "  </devices>\n"
+                "</domain>\n"
+                "<!-- trailing comment -->\n";
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VmlockDomain) dom = NULL;
+
+        dom = vmlock_domain_parse_string(xml, strlen(xml), NULL, &error);
+        g_assert_no_error(error);
+        g_assert_cmpstr(vmlock_domain_get_name(dom), ==, "a<b>&c");
+        g_assert_cmpstr(vmlock_domain_get_uuid_string(dom), ==,
+                        "4dea22b3-1d52-d8f3-2516-782e98ab3fa0");
+        g_assert_cmpint(vmlock_domain_get_on_lockfailure(dom), ==, VMLOCK_LOCK_FAILURE_PAUSE);
+        g_assert_cmpuint(vmlock_domain_get_n_disks(dom), ==, 3);
+        assert_disk(vmlock_domain_get_disk(dom, 0), VMLOCK_DISK_TYPE_FILE,
+                    VMLOCK_DISK_DEVICE_DISK, "/a&b<cd\"'.img", "vda", FALSE, FALSE);
+        assert_disk(vmlock_domain_get_disk(dom, 1), VMLOCK_DISK_TYPE_FILE,
+                    VMLOCK_DISK_DEVICE_DISK, "/it's.img", NULL, FALSE, FALSE);
+        assert_disk(vmlock_domain_get_disk(dom, 2), VMLOCK_DISK_TYPE_BLOCK,
+                    VMLOCK_DISK_DEVICE_DISK, "/dev/sdb", NULL, TRUE, FALSE);
+        assert_lease(vmlock_domain_get_lease(dom, 0), "s&p", "k\303\251", "/l", 10);
+}
+
+/* Text is taken as written; attribute values have their line breaks and
+ * tabs made spaces, as XML says. */
+static void
+test_xml_whitespace(void)
+{
+        const char *xml = "<domain><name> two words\n</name>"
+                          "<devices><lease><key>k</key>"
+                          "<target path='/a\n\tb'/></lease></devices></domain>";
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VmlockDomain) dom = NULL;
+
+        dom = vmlock_domain_parse_string(xml, strlen(xml), NULL, &error);
+        g_assert_no_error(error);
+        g_assert_cmpstr(vmlock_domain_get_name(dom), ==, " two words\n");
+        g_assert_cmpstr(vmlock_lease_get_path(vmlock_domain_get_lease(dom, 0)), ==, "/a  b");
+}
+
+/* A default namespace makes elements foreign, as a prefix does. */
+static void
+test_xml_default_namespace(void)
+{
+        g_autoptr(VmlockDomain) dom = parse_devices_ok(
+                "<disk xmlns='urn:other' type='file'><source file='/no'/></disk>"
+                "<x:wrap xmlns:x='urn:x' xmlns='urn:y'><disk type='file'/></x:wrap>"
+                "<disk xmlns='' type='file'><source file='/yes'/></disk>");
+
+        g_assert_cmpuint(vmlock_domain_get_n_disks(dom), ==, 1);
+        g_assert_cmpstr(vmlock_disk_get_source(vmlock_domain_get_disk(dom, 0)), ==, "/yes");
+        assert_xml_error("<domain xmlns='urn:v'><name>x</name></domain>",
+                         "bad.xml:1: the root element is <domain> in namespace 'urn:v', not "
+                         "<domain>");
 }
 
 static void
@@ -431,6 +613,10 @@ static void
 test_xml_empty_name(void)
 {
         assert_xml_error("<domain>\n  <name></name>\n</domain>", "bad.xml:2: <name> is empty");
+        /* GMarkup alone would count lines from the second here. */
+        assert_xml_error("\n<domain>\n  <name></name>\n</domain>", "bad.xml:3: <name> is empty");
+        assert_xml_error("\n\n<domain>\n  <name></name>\n</domain>",
+                         "bad.xml:4: <name> is empty");
 }
 
 static void
@@ -697,7 +883,7 @@ test_xml_quiet(void)
                 return;
         }
 
-        /* libxml2 must not print parse errors: the caller decides what to show. */
+        /* The parser prints nothing: the caller decides what to show. */
         g_test_trap_subprocess(NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
         g_test_trap_assert_passed();
         g_test_trap_assert_stderr("");
@@ -969,8 +1155,15 @@ main(int argc, char **argv)
         g_test_add_func("/conf/xml/limits-ok", test_xml_limits_ok);
         g_test_add_func("/conf/xml/ignores-foreign", test_xml_ignores_foreign);
         g_test_add_func("/conf/xml/no-filename", test_xml_no_filename);
+        g_test_add_func("/conf/xml/syntax-ok", test_xml_syntax_ok);
+        g_test_add_func("/conf/xml/whitespace", test_xml_whitespace);
+        g_test_add_func("/conf/xml/default-namespace", test_xml_default_namespace);
 
         g_test_add_func("/conf/xml/not-xml", test_xml_not_xml);
+        g_test_add_func("/conf/xml/malformed", test_xml_malformed);
+        g_test_add_func("/conf/xml/too-deep", test_xml_too_deep);
+        g_test_add_func("/conf/xml/encoding", test_xml_encoding);
+        g_test_add_func("/conf/xml/nul-byte", test_xml_nul_byte);
         g_test_add_func("/conf/xml/empty", test_xml_empty);
         g_test_add_func("/conf/xml/not-domain", test_xml_not_domain);
         g_test_add_func("/conf/xml/no-name", test_xml_no_name);
