@@ -5,24 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libxml/parser.h>
-#include <libxml/xmlerror.h>
-
 #include <vmlock/domain.h>
 #include <vmlock/error.h>
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void
-quiet_generic(void *ctx, const char *msg, ...)
-{
-}
-
-static void
-quiet_structured(void *ctx, xmlErrorPtr error)
-{
-}
 
 /* What the parser promises about what it returns; a broken promise is a crash. */
 static void
@@ -111,16 +97,6 @@ walk_domain(VmlockDomain *dom)
                 check(vmlock_domain_remove_lease(dom, lockspace, key));
                 check(vmlock_domain_get_n_leases(dom) == n_leases - 1);
         }
-}
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-        /* The parser already keeps libxml2 quiet; this also covers any path
-         * that reports through the globals. */
-        xmlSetGenericErrorFunc(NULL, quiet_generic);
-        xmlSetStructuredErrorFunc(NULL, quiet_structured);
-        return 0;
 }
 
 int

@@ -4,7 +4,7 @@ set -euo pipefail
 
 packages=(
         build-essential meson ninja-build pkg-config
-        libglib2.0-dev libxml2-dev libjson-glib-dev
+        libglib2.0-dev libjson-glib-dev
         sanlock libsanlock-dev
         clang libclang-rt-14-dev
         libselinux1-dev qemu-system-x86 qemu-utils
