@@ -162,6 +162,21 @@ builder_error(TreeBuilder *b, GMarkupParseContext *context, GError **error, cons
         b->error_line = current_line(b, context);
 }
 
+/* XML allows no control character but tab and line breaks, written or as
+ * a character reference; GMarkup takes them. The index of the first one, or
+ * -1. */
+static gssize
+find_control_char(const char *text, gsize len)
+{
+        for (gsize i = 0; i < len; i++) {
+                guchar c = (guchar)text[i];
+
+                if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+                        return (gssize)i;
+        }
+        return -1;
+}
+
 /* GMarkup takes an attribute given twice; XML (and libvirt) do not. */
 static const char *
 find_duplicate(const char **names)
@@ -218,6 +233,18 @@ on_start_element(GMarkupParseContext *context, const char *name, const char **at
                 return;
         }
 
+        for (gsize i = 0; attr_values[i]; i++) {
+                gssize at = find_control_char(attr_values[i], strlen(attr_values[i]));
+
+                if (at >= 0) {
+                        builder_error(b, context, error,
+                                      "not well-formed XML: a control character (0x%02x) in "
+                                      "attribute '%s' of <%s>", (guchar)attr_values[i][at],
+                                      attr_names[i], name);
+                        return;
+                }
+        }
+
         node = g_new0(VmlockXmlNode, 1);
         node->name = g_strdup(name);
         node->attr_names = g_strdupv((char **)attr_names);
@@ -266,10 +293,23 @@ on_text(GMarkupParseContext *context, const char *text, gsize len, gpointer user
         GError **error)
 {
         TreeBuilder *b = user_data;
+        gssize at;
 
         /* Outside the root GMarkup gives only whitespace (it refuses other text). */
         if (!b->current || len == 0)
                 return;
+        at = find_control_char(text, len);
+        if (at >= 0) {
+                builder_error(b, context, error,
+                              "not well-formed XML: a control character (0x%02x) in <%s>",
+                              (guchar)text[at], b->current->name);
+                /* GMarkup is at the end of the text: back to the character's line. */
+                for (gsize i = (gsize)at; i < len; i++) {
+                        if (text[i] == '\n')
+                                b->error_line--;
+                }
+                return;
+        }
         if (!b->current->text)
                 b->current->text = g_string_sized_new(len);
         g_string_append_len(b->current->text, text, (gssize)len);
@@ -429,21 +469,29 @@ syntax_error(const TreeBuilder *b, GMarkupParseContext *context, const GError *m
         return g_error_new(VMLOCK_ERROR, VMLOCK_ERROR_XML, "not well-formed XML: %s", detail);
 }
 
-/* Bytes that are not UTF-8 (or a NUL) before GMarkup sees them: it would
- * name a later point, or none. */
+static int
+line_at(const char *xml, const char *at)
+{
+        int line = 1;
+
+        for (const char *p = xml; p < at; p++) {
+                if (*p == '\n')
+                        line++;
+        }
+        return line;
+}
+
+/* Invalid UTF-8 or a NUL byte (libxml2 read "x\0y" as "x"): checked before
+ * GMarkup, which would name a later point, or none. */
 static gboolean
 check_utf8(const char *xml, gsize len, int *ret_line, GError **error)
 {
         const char *end = NULL;
-        int line = 1;
 
         if (g_utf8_validate_len(xml, len, &end))
                 return TRUE;
-        for (const char *p = xml; p < end; p++) {
-                if (*p == '\n')
-                        line++;
-        }
-        *ret_line = line;
+
+        *ret_line = line_at(xml, end);
         if (*end == '\0')
                 g_set_error_literal(error, VMLOCK_ERROR, VMLOCK_ERROR_XML,
                                     "not well-formed XML: a NUL byte");

@@ -506,6 +506,24 @@ test_xml_nul_byte(void)
         g_assert_cmpstr(error->message, ==, "bad.xml:2: not well-formed XML: a NUL byte");
 }
 
+static void
+test_xml_control_char(void)
+{
+        assert_xml_error("<domain>\n<name>x\001y</name></domain>",
+                         "bad.xml:2: not well-formed XML: a control character (0x01) in "
+                         "<name>");
+        assert_xml_error("<domain><name>x</name><devices>\n<disk><source file='/a\033b'/>"
+                         "</disk></devices></domain>",
+                         "bad.xml:2: not well-formed XML: a control character (0x1b) in "
+                         "attribute 'file' of <source>");
+        assert_xml_error("<domain>\n<name>x\n&#1;y\n\n</name></domain>",
+                         "bad.xml:3: not well-formed XML: a control character (0x01) in "
+                         "<name>");
+        assert_xml_error("<domain>\n<name>x&#1;y</name></domain>",
+                         "bad.xml:2: not well-formed XML: a control character (0x01) in "
+                         "<name>");
+}
+
 /* What XML allows that libvirt does not write, read as libvirt's libxml2 does. */
 static void
 test_xml_syntax_ok(void)
@@ -1164,6 +1182,7 @@ main(int argc, char **argv)
         g_test_add_func("/conf/xml/too-deep", test_xml_too_deep);
         g_test_add_func("/conf/xml/encoding", test_xml_encoding);
         g_test_add_func("/conf/xml/nul-byte", test_xml_nul_byte);
+        g_test_add_func("/conf/xml/control-char", test_xml_control_char);
         g_test_add_func("/conf/xml/empty", test_xml_empty);
         g_test_add_func("/conf/xml/not-domain", test_xml_not_domain);
         g_test_add_func("/conf/xml/no-name", test_xml_no_name);
