@@ -25,6 +25,12 @@ struct _VmlockXmlNode {
         char **attr_values;
         GString *text; /* NULL until some arrives */
         int line;
+        /* What libxml2 knew of its children when it kept or dropped a
+         * blank text (flush_blank()). */
+        gboolean has_child;
+        gboolean first_child_is_text;
+        gboolean last_child_is_text;
+        gboolean preserve_space; /* xml:space='preserve' in scope */
         VmlockXmlNode *parent;
         VmlockXmlNode *children;
         VmlockXmlNode *last_child;
@@ -41,6 +47,7 @@ typedef struct {
         gboolean seen_markup; /* any markup yet: the XML declaration must come first */
         int first_line;       /* what GMarkup calls line 1 */
         int error_line;       /* of an error our callbacks raised */
+        GString *blank;       /* whitespace-only text, kept or dropped at the next markup */
 } TreeBuilder;
 
 void
@@ -203,6 +210,62 @@ find_duplicate(const char **names)
         return NULL;
 }
 
+/* A text child of the open element. */
+static void
+append_text(TreeBuilder *b, const char *text, gsize len)
+{
+        VmlockXmlNode *node = b->current;
+
+        if (!node->text)
+                node->text = g_string_sized_new(len);
+        g_string_append_len(node->text, text, (gssize)len);
+        if (!node->has_child)
+                node->first_child_is_text = TRUE;
+        node->has_child = TRUE;
+        node->last_child_is_text = TRUE;
+}
+
+/* An element, a comment or a processing instruction in the open element. */
+static void
+append_markup(TreeBuilder *b)
+{
+        b->current->has_child = TRUE;
+        b->current->last_child_is_text = FALSE;
+}
+
+static gboolean
+is_blank(const char *text, gsize len)
+{
+        for (gsize i = 0; i < len; i++) {
+                if (text[i] != ' ' && text[i] != '\t' && text[i] != '\n' && text[i] != '\r')
+                        return FALSE;
+        }
+        return TRUE;
+}
+
+/* Whitespace-only text before the next markup, kept or dropped as libxml2
+ * did with XML_PARSE_NOBLANKS before GMarkup, so that a name or a lease key
+ * reads as it did: dropped unless it is all the element holds, or text is
+ * the element's first or last child so far ("<key>  <!-- k -->k</key>" is
+ * "k"). Whitespace from a character reference (&#32;) is dropped too, where
+ * libxml2 kept it. */
+static void
+flush_blank(TreeBuilder *b, gboolean at_end_tag)
+{
+        const VmlockXmlNode *node = b->current;
+        gboolean keep;
+
+        if (!b->blank)
+                return;
+        if (!node->has_child)
+                keep = at_end_tag;
+        else
+                keep = node->last_child_is_text || node->first_child_is_text;
+        if (keep)
+                append_text(b, b->blank->str, b->blank->len);
+        g_string_free(g_steal_pointer(&b->blank), TRUE);
+}
+
 static void
 on_start_element(GMarkupParseContext *context, const char *name, const char **attr_names,
                  const char **attr_values, gpointer user_data, GError **error)
@@ -262,6 +325,21 @@ on_start_element(GMarkupParseContext *context, const char *name, const char **at
         else if (b->current)
                 node->default_ns = g_strdup(b->current->default_ns);
 
+        /* xml:space is inherited; a value other than these two is ignored. */
+        node->preserve_space = b->current && b->current->preserve_space;
+        for (gsize i = 0; attr_names[i]; i++) {
+                if (!g_str_equal(attr_names[i], "xml:space"))
+                        continue;
+                if (g_str_equal(attr_values[i], "preserve"))
+                        node->preserve_space = TRUE;
+                else if (g_str_equal(attr_values[i], "default"))
+                        node->preserve_space = FALSE;
+        }
+
+        if (b->current) {
+                flush_blank(b, FALSE);
+                append_markup(b);
+        }
         node->parent = b->current;
         if (!b->current)
                 b->root = node;
@@ -282,6 +360,7 @@ on_end_element(GMarkupParseContext *context, const char *name, gpointer user_dat
         TreeBuilder *b = user_data;
 
         /* GMarkup checks the name matches the open element. */
+        flush_blank(b, TRUE);
         b->current = b->current->parent;
         b->depth--;
         if (!b->current)
@@ -310,9 +389,11 @@ on_text(GMarkupParseContext *context, const char *text, gsize len, gpointer user
                 }
                 return;
         }
-        if (!b->current->text)
-                b->current->text = g_string_sized_new(len);
-        g_string_append_len(b->current->text, text, (gssize)len);
+        flush_blank(b, FALSE);
+        if (is_blank(text, len) && !b->current->preserve_space)
+                b->blank = g_string_new_len(text, (gssize)len);
+        else
+                append_text(b, text, len);
 }
 
 /* The declaration's encoding='...', or NULL when it names none (UTF-8). */
@@ -344,6 +425,40 @@ declared_encoding(const char *decl, gsize len, char **ret_encoding)
         return TRUE;
 }
 
+/* CDATA is text, but no blank to drop; its line breaks are made "\n" as
+ * GMarkup does for other text. */
+static void
+append_cdata(TreeBuilder *b, GMarkupParseContext *context, const char *section, gsize len,
+             GError **error)
+{
+        const gsize open_len = strlen("<![CDATA[");
+        const char *text = section + open_len;
+        gsize text_len = len - open_len - strlen("]]>");
+        g_autoptr(GString) normalized = g_string_sized_new(text_len);
+        gssize at;
+
+        if (!b->current) {
+                builder_error(b, context, error,
+                              "not well-formed XML: CDATA outside the root element");
+                return;
+        }
+        for (gsize i = 0; i < text_len; i++) {
+                if (text[i] != '\r')
+                        g_string_append_c(normalized, text[i]);
+                else if (i + 1 == text_len || text[i + 1] != '\n')
+                        g_string_append_c(normalized, '\n');
+        }
+        at = find_control_char(normalized->str, normalized->len);
+        if (at >= 0) {
+                builder_error(b, context, error,
+                              "not well-formed XML: a control character (0x%02x) in <%s>",
+                              (guchar)normalized->str[at], b->current->name);
+                return;
+        }
+        flush_blank(b, FALSE);
+        append_text(b, normalized->str, normalized->len);
+}
+
 static gboolean
 is_xml_declaration(const char *text, gsize len)
 {
@@ -351,10 +466,11 @@ is_xml_declaration(const char *text, gsize len)
                (g_ascii_isspace(text[5]) || text[5] == '?');
 }
 
-/* Comments and processing instructions are skipped. GMarkup neither loads
- * a DTD nor expands an entity it declares, but libvirt never writes a
- * DOCTYPE and readers that do honour one would read another document: it is
- * refused. */
+/* CDATA sections, comments, processing instructions, the XML declaration
+ * and a DOCTYPE. Comments and processing instructions are skipped. GMarkup
+ * neither loads a DTD nor expands an entity it declares, but libvirt never
+ * writes a DOCTYPE and readers that do honour one would read another
+ * document: it is refused. */
 static void
 on_passthrough(GMarkupParseContext *context, const char *text, gsize len, gpointer user_data,
                GError **error)
@@ -363,6 +479,14 @@ on_passthrough(GMarkupParseContext *context, const char *text, gsize len, gpoint
         gboolean first = !b->seen_markup;
 
         b->seen_markup = TRUE;
+        if (len >= 12 && strncmp(text, "<![CDATA[", 9) == 0) {
+                append_cdata(b, context, text, len, error);
+                return;
+        }
+        if (b->current) {
+                flush_blank(b, FALSE);
+                append_markup(b);
+        }
         if (len >= 9 && strncmp(text, "<!DOCTYPE", 9) == 0) {
                 builder_error(b, context, error, "a DOCTYPE is not allowed in a domain XML");
                 return;
@@ -523,8 +647,7 @@ vmlock_xml_tree_parse(const char *xml, gsize len, int *ret_line, GError **error)
         b.xml = xml;
         b.len = len;
         b.first_line = len > 0 && xml[0] == '\n' ? 2 : 1;
-        context = g_markup_parse_context_new(&tree_parser, G_MARKUP_TREAT_CDATA_AS_TEXT, &b,
-                                             NULL);
+        context = g_markup_parse_context_new(&tree_parser, 0, &b, NULL);
         ok = g_markup_parse_context_parse(context, xml, (gssize)len, &markup_error) &&
              g_markup_parse_context_end_parse(context, &markup_error);
         if (!ok) {
@@ -537,6 +660,8 @@ vmlock_xml_tree_parse(const char *xml, gsize len, int *ret_line, GError **error)
                         g_error_free(markup_error);
                 }
                 g_markup_parse_context_free(context);
+                if (b.blank)
+                        g_string_free(b.blank, TRUE);
                 vmlock_xml_node_free(b.root);
                 return NULL;
         }

@@ -568,10 +568,53 @@ test_xml_syntax_ok(void)
         assert_lease(vmlock_domain_get_lease(dom, 0), "s&p", "k\303\251", "/l", 10);
 }
 
-/* Text is taken as written; attribute values have their line breaks and
- * tabs made spaces, as XML says. */
+/* Text is taken as written, but whitespace alone before markup is dropped
+ * unless it is all the element holds or text came first, as libxml2 read it
+ * with XML_PARSE_NOBLANKS; xml:space='preserve' keeps it. */
 static void
 test_xml_whitespace(void)
+{
+        static const struct {
+                const char *name_content;
+                const char *name;
+        } cases[] = {
+                { "  <!-- c -->x", "x" },
+                { "\n  <?pi?>\n  x\n", "\n  x\n" },
+                { "  <b/>x", "x" },
+                { "  <![CDATA[x]]>", "x" },
+                { "<![CDATA[x]]>  <b/>y", "x  y" },
+                { "a<b/>  <c/>d", "a  d" },
+                { "x<!-- c -->  ", "x  " },
+                { "<b/>  <c/>  x", "  x" },
+                { "   ", "   " },
+                { "a\r\nb<![CDATA[\r\nc\rd]]>", "a\nb\nc\nd" },
+        };
+
+        for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autofree char *xml = g_strdup_printf("<domain><name>%s</name></domain>",
+                                                       cases[i].name_content);
+                g_autofree char *preserved = g_strdup_printf(
+                        "<domain><name xml:space='preserve'>%s</name></domain>",
+                        cases[i].name_content);
+                g_autoptr(GError) error = NULL;
+                g_autoptr(VmlockDomain) dom = NULL;
+                g_autoptr(VmlockDomain) dom_preserved = NULL;
+
+                dom = vmlock_domain_parse_string(xml, strlen(xml), NULL, &error);
+                g_assert_no_error(error);
+                g_assert_cmpstr(vmlock_domain_get_name(dom), ==, cases[i].name);
+                dom_preserved = vmlock_domain_parse_string(preserved, strlen(preserved), NULL,
+                                                           &error);
+                g_assert_no_error(error);
+                if (g_str_has_prefix(cases[i].name_content, "  <"))
+                        g_assert_true(g_str_has_prefix(vmlock_domain_get_name(dom_preserved),
+                                                       "  "));
+        }
+}
+
+/* Attribute values have their line breaks and tabs made spaces, as XML says. */
+static void
+test_xml_attribute_whitespace(void)
 {
         const char *xml = "<domain><name> two words\n</name>"
                           "<devices><lease><key>k</key>"
@@ -1175,6 +1218,7 @@ main(int argc, char **argv)
         g_test_add_func("/conf/xml/no-filename", test_xml_no_filename);
         g_test_add_func("/conf/xml/syntax-ok", test_xml_syntax_ok);
         g_test_add_func("/conf/xml/whitespace", test_xml_whitespace);
+        g_test_add_func("/conf/xml/attribute-whitespace", test_xml_attribute_whitespace);
         g_test_add_func("/conf/xml/default-namespace", test_xml_default_namespace);
 
         g_test_add_func("/conf/xml/not-xml", test_xml_not_xml);
