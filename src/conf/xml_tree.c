@@ -314,27 +314,24 @@ on_start_element(GMarkupParseContext *context, const char *name, const char **at
         node->attr_values = g_strdupv((char **)attr_values);
         node->line = current_line(b, context);
 
-        /* A default namespace (xmlns='...', or xmlns='' to leave one) is
-         * inherited; a prefix needs no lookup: it is never ours. */
+        /* A default namespace (xmlns='...', or xmlns='' to leave one) and
+         * xml:space are inherited; a prefix needs no lookup: it is never ours.
+         * An xml:space other than these two values is ignored. */
+        node->preserve_space = b->current && b->current->preserve_space;
         for (gsize i = 0; attr_names[i]; i++) {
                 if (g_str_equal(attr_names[i], "xmlns"))
                         xmlns = attr_values[i];
+                else if (g_str_equal(attr_names[i], "xml:space") &&
+                         g_str_equal(attr_values[i], "preserve"))
+                        node->preserve_space = TRUE;
+                else if (g_str_equal(attr_names[i], "xml:space") &&
+                         g_str_equal(attr_values[i], "default"))
+                        node->preserve_space = FALSE;
         }
         if (xmlns)
                 node->default_ns = *xmlns ? g_strdup(xmlns) : NULL;
         else if (b->current)
                 node->default_ns = g_strdup(b->current->default_ns);
-
-        /* xml:space is inherited; a value other than these two is ignored. */
-        node->preserve_space = b->current && b->current->preserve_space;
-        for (gsize i = 0; attr_names[i]; i++) {
-                if (!g_str_equal(attr_names[i], "xml:space"))
-                        continue;
-                if (g_str_equal(attr_values[i], "preserve"))
-                        node->preserve_space = TRUE;
-                else if (g_str_equal(attr_values[i], "default"))
-                        node->preserve_space = FALSE;
-        }
 
         if (b->current) {
                 flush_blank(b, FALSE);

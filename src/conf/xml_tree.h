@@ -10,10 +10,10 @@ typedef struct _VmlockXmlNode VmlockXmlNode;
 
 /* Reads a whole UTF-8 document of @len bytes. Comments and processing
  * instructions are skipped; a DOCTYPE, an encoding other than UTF-8, invalid
- * UTF-8, more than one root element or anything not well-formed is
- * VMLOCK_ERROR_XML, its message without a location: the line it names (0 if
- * none) goes to @ret_line. Returns the root element, freed with
- * vmlock_xml_node_free(). */
+ * UTF-8, a control character, more than one root element, nesting deeper
+ * than 256 or anything not well-formed is VMLOCK_ERROR_XML, its message
+ * without a location: the line it names (0 if none) goes to @ret_line.
+ * Returns the root element, freed with vmlock_xml_node_free(). */
 VmlockXmlNode *vmlock_xml_tree_parse(const char *xml, gsize len, int *ret_line,
                                      GError **error);
 
@@ -31,8 +31,9 @@ const char *vmlock_xml_node_get_namespace(const VmlockXmlNode *node);
 gboolean vmlock_xml_node_is(const VmlockXmlNode *node, const char *name);
 /* The line of the end of the start tag, from 1. */
 int vmlock_xml_node_get_line(const VmlockXmlNode *node);
-/* The element's own text and CDATA, entities replaced, as written (not
- * trimmed); "" when none. */
+/* The element's own text and CDATA, entities replaced, not trimmed, but
+ * without the whitespace-only text before markup that libxml2 dropped
+ * (flush_blank() in xml_tree.c); "" when none. */
 const char *vmlock_xml_node_get_text(const VmlockXmlNode *node);
 /* The value of the unprefixed attribute @name, entities replaced; NULL when
  * absent. */
