@@ -387,6 +387,126 @@ test_xml_no_filename(void)
         assert_message_contains(error, "'nope'");
 }
 
+/* What XML allows that libvirt does not write, read as libvirt's libxml2 does. */
+static void
+test_xml_syntax_ok(void)
+{
+        const char *xml =
+                "<?xml version='1.0' encoding='UTF-8'?>\n"
+                "<!-- written by hand -->\n"
+                "<?xml-stylesheet href='domain.xsl'?>\n"
+                "<domain type=\"kvm\">\n"
+                "  <name><![CDATA[a<b>&c]]></name>\n"
+                "  <!-- a comment between elements -->\n"
+                "  <uuid>4dea22b3-<!-- inside -->1d52-d8f3-2516-782e98ab3fa0</uuid>\n"
+                "  <on_lockfailure>pa<![CDATA[us]]>e</on_lockfailure>\n"
+                "  <devices>\n"
+                "    <?pi ignored?>\n"
+                "    <disk type='file'><source file='/a&amp;b&lt;&#x63;&#100;&quot;&apos;.img'/>"
+                "<target dev=\"vda\"/></disk>\n"
+                "    <disk type='file'><source file=\"/it's.img\"/></disk>\n"
+                "    <disk type='block'><source\n      dev='/dev/sdb'\n    />"
+                "<readonly></readonly></disk>\n"
+                "    <lease><lockspace>s&amp;p</lockspace><key>k&#233;</key>"
+                "<target path='/l' offset='1&#48;'/></lease>\n"
+                "  </devices>\n"
+                "</domain>\n"
+                "<!-- trailing comment -->\n";
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VmlockDomain) dom = NULL;
+
+        dom = vmlock_domain_parse_string(xml, strlen(xml), NULL, &error);
+        g_assert_no_error(error);
+        g_assert_cmpstr(vmlock_domain_get_name(dom), ==, "a<b>&c");
+        g_assert_cmpstr(vmlock_domain_get_uuid_string(dom), ==,
+                        "4dea22b3-1d52-d8f3-2516-782e98ab3fa0");
+        g_assert_cmpint(vmlock_domain_get_on_lockfailure(dom), ==, VMLOCK_LOCK_FAILURE_PAUSE);
+        g_assert_cmpuint(vmlock_domain_get_n_disks(dom), ==, 3);
+        assert_disk(vmlock_domain_get_disk(dom, 0), VMLOCK_DISK_TYPE_FILE,
+                    VMLOCK_DISK_DEVICE_DISK, "/a&b<cd\"'.img", "vda", FALSE, FALSE);
+        assert_disk(vmlock_domain_get_disk(dom, 1), VMLOCK_DISK_TYPE_FILE,
+                    VMLOCK_DISK_DEVICE_DISK, "/it's.img", NULL, FALSE, FALSE);
+        assert_disk(vmlock_domain_get_disk(dom, 2), VMLOCK_DISK_TYPE_BLOCK,
+                    VMLOCK_DISK_DEVICE_DISK, "/dev/sdb", NULL, TRUE, FALSE);
+        assert_lease(vmlock_domain_get_lease(dom, 0), "s&p", "k\303\251", "/l", 10);
+}
+
+/* Text is taken as written, but whitespace alone before markup is dropped
+ * unless it is all the element holds or text came first, as libxml2 read it
+ * with XML_PARSE_NOBLANKS; xml:space='preserve' keeps it. */
+static void
+test_xml_whitespace(void)
+{
+        static const struct {
+                const char *name_content;
+                const char *name;
+        } cases[] = {
+                { "  <!-- c -->x", "x" },
+                { "\n  <?pi?>\n  x\n", "\n  x\n" },
+                { "  <b/>x", "x" },
+                { "  <![CDATA[x]]>", "x" },
+                { "<![CDATA[x]]>  <b/>y", "x  y" },
+                { "a<b/>  <c/>d", "a  d" },
+                { "x<!-- c -->  ", "x  " },
+                { "<b/>  <c/>  x", "  x" },
+                { "   ", "   " },
+                { "a\r\nb<![CDATA[\r\nc\rd]]>", "a\nb\nc\nd" },
+        };
+
+        for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autofree char *xml = g_strdup_printf("<domain><name>%s</name></domain>",
+                                                       cases[i].name_content);
+                g_autofree char *preserved = g_strdup_printf(
+                        "<domain><name xml:space='preserve'>%s</name></domain>",
+                        cases[i].name_content);
+                g_autoptr(GError) error = NULL;
+                g_autoptr(VmlockDomain) dom = NULL;
+                g_autoptr(VmlockDomain) dom_preserved = NULL;
+
+                dom = vmlock_domain_parse_string(xml, strlen(xml), NULL, &error);
+                g_assert_no_error(error);
+                g_assert_cmpstr(vmlock_domain_get_name(dom), ==, cases[i].name);
+                dom_preserved = vmlock_domain_parse_string(preserved, strlen(preserved), NULL,
+                                                           &error);
+                g_assert_no_error(error);
+                if (g_str_has_prefix(cases[i].name_content, "  <"))
+                        g_assert_true(g_str_has_prefix(vmlock_domain_get_name(dom_preserved),
+                                                       "  "));
+        }
+}
+
+/* Attribute values have their line breaks and tabs made spaces, as XML says. */
+static void
+test_xml_attribute_whitespace(void)
+{
+        const char *xml = "<domain><name> two words\n</name>"
+                          "<devices><lease><key>k</key>"
+                          "<target path='/a\n\tb'/></lease></devices></domain>";
+        g_autoptr(GError) error = NULL;
+        g_autoptr(VmlockDomain) dom = NULL;
+
+        dom = vmlock_domain_parse_string(xml, strlen(xml), NULL, &error);
+        g_assert_no_error(error);
+        g_assert_cmpstr(vmlock_domain_get_name(dom), ==, " two words\n");
+        g_assert_cmpstr(vmlock_lease_get_path(vmlock_domain_get_lease(dom, 0)), ==, "/a  b");
+}
+
+/* A default namespace makes elements foreign, as a prefix does. */
+static void
+test_xml_default_namespace(void)
+{
+        g_autoptr(VmlockDomain) dom = parse_devices_ok(
+                "<disk xmlns='urn:other' type='file'><source file='/no'/></disk>"
+                "<x:wrap xmlns:x='urn:x' xmlns='urn:y'><disk type='file'/></x:wrap>"
+                "<disk xmlns='' type='file'><source file='/yes'/></disk>");
+
+        g_assert_cmpuint(vmlock_domain_get_n_disks(dom), ==, 1);
+        g_assert_cmpstr(vmlock_disk_get_source(vmlock_domain_get_disk(dom, 0)), ==, "/yes");
+        assert_xml_error("<domain xmlns='urn:v'><name>x</name></domain>",
+                         "bad.xml:1: the root element is <domain> in namespace 'urn:v', not "
+                         "<domain>");
+}
+
 /* Bad documents: one case per error, each naming its culprit. */
 
 static void
@@ -522,126 +642,6 @@ test_xml_control_char(void)
         assert_xml_error("<domain>\n<name>x&#1;y</name></domain>",
                          "bad.xml:2: not well-formed XML: a control character (0x01) in "
                          "<name>");
-}
-
-/* What XML allows that libvirt does not write, read as libvirt's libxml2 does. */
-static void
-test_xml_syntax_ok(void)
-{
-        const char *xml =
-                "<?xml version='1.0' encoding='UTF-8'?>\n"
-                "<!-- written by hand -->\n"
-                "<?xml-stylesheet href='domain.xsl'?>\n"
-                "<domain type=\"kvm\">\n"
-                "  <name><![CDATA[a<b>&c]]></name>\n"
-                "  <!-- a comment between elements -->\n"
-                "  <uuid>4dea22b3-<!-- inside -->1d52-d8f3-2516-782e98ab3fa0</uuid>\n"
-                "  <on_lockfailure>pa<![CDATA[us]]>e</on_lockfailure>\n"
-                "  <devices>\n"
-                "    <?pi ignored?>\n"
-                "    <disk type='file'><source file='/a&amp;b&lt;&#x63;&#100;&quot;&apos;.img'/>"
-                "<target dev=\"vda\"/></disk>\n"
-                "    <disk type='file'><source file=\"/it's.img\"/></disk>\n"
-                "    <disk type='block'><source\n      dev='/dev/sdb'\n    />"
-                "<readonly></readonly></disk>\n"
-                "    <lease><lockspace>s&amp;p</lockspace><key>k&#233;</key>"
-                "<target path='/l' offset='1&#48;'/></lease>\n"
-                "  </devices>\n"
-                "</domain>\n"
-                "<!-- trailing comment -->\n";
-        g_autoptr(GError) error = NULL;
-        g_autoptr(VmlockDomain) dom = NULL;
-
-        dom = vmlock_domain_parse_string(xml, strlen(xml), NULL, &error);
-        g_assert_no_error(error);
-        g_assert_cmpstr(vmlock_domain_get_name(dom), ==, "a<b>&c");
-        g_assert_cmpstr(vmlock_domain_get_uuid_string(dom), ==,
-                        "4dea22b3-1d52-d8f3-2516-782e98ab3fa0");
-        g_assert_cmpint(vmlock_domain_get_on_lockfailure(dom), ==, VMLOCK_LOCK_FAILURE_PAUSE);
-        g_assert_cmpuint(vmlock_domain_get_n_disks(dom), ==, 3);
-        assert_disk(vmlock_domain_get_disk(dom, 0), VMLOCK_DISK_TYPE_FILE,
-                    VMLOCK_DISK_DEVICE_DISK, "/a&b<cd\"'.img", "vda", FALSE, FALSE);
-        assert_disk(vmlock_domain_get_disk(dom, 1), VMLOCK_DISK_TYPE_FILE,
-                    VMLOCK_DISK_DEVICE_DISK, "/it's.img", NULL, FALSE, FALSE);
-        assert_disk(vmlock_domain_get_disk(dom, 2), VMLOCK_DISK_TYPE_BLOCK,
-                    VMLOCK_DISK_DEVICE_DISK, "/dev/sdb", NULL, TRUE, FALSE);
-        assert_lease(vmlock_domain_get_lease(dom, 0), "s&p", "k\303\251", "/l", 10);
-}
-
-/* Text is taken as written, but whitespace alone before markup is dropped
- * unless it is all the element holds or text came first, as libxml2 read it
- * with XML_PARSE_NOBLANKS; xml:space='preserve' keeps it. */
-static void
-test_xml_whitespace(void)
-{
-        static const struct {
-                const char *name_content;
-                const char *name;
-        } cases[] = {
-                { "  <!-- c -->x", "x" },
-                { "\n  <?pi?>\n  x\n", "\n  x\n" },
-                { "  <b/>x", "x" },
-                { "  <![CDATA[x]]>", "x" },
-                { "<![CDATA[x]]>  <b/>y", "x  y" },
-                { "a<b/>  <c/>d", "a  d" },
-                { "x<!-- c -->  ", "x  " },
-                { "<b/>  <c/>  x", "  x" },
-                { "   ", "   " },
-                { "a\r\nb<![CDATA[\r\nc\rd]]>", "a\nb\nc\nd" },
-        };
-
-        for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
-                g_autofree char *xml = g_strdup_printf("<domain><name>%s</name></domain>",
-                                                       cases[i].name_content);
-                g_autofree char *preserved = g_strdup_printf(
-                        "<domain><name xml:space='preserve'>%s</name></domain>",
-                        cases[i].name_content);
-                g_autoptr(GError) error = NULL;
-                g_autoptr(VmlockDomain) dom = NULL;
-                g_autoptr(VmlockDomain) dom_preserved = NULL;
-
-                dom = vmlock_domain_parse_string(xml, strlen(xml), NULL, &error);
-                g_assert_no_error(error);
-                g_assert_cmpstr(vmlock_domain_get_name(dom), ==, cases[i].name);
-                dom_preserved = vmlock_domain_parse_string(preserved, strlen(preserved), NULL,
-                                                           &error);
-                g_assert_no_error(error);
-                if (g_str_has_prefix(cases[i].name_content, "  <"))
-                        g_assert_true(g_str_has_prefix(vmlock_domain_get_name(dom_preserved),
-                                                       "  "));
-        }
-}
-
-/* Attribute values have their line breaks and tabs made spaces, as XML says. */
-static void
-test_xml_attribute_whitespace(void)
-{
-        const char *xml = "<domain><name> two words\n</name>"
-                          "<devices><lease><key>k</key>"
-                          "<target path='/a\n\tb'/></lease></devices></domain>";
-        g_autoptr(GError) error = NULL;
-        g_autoptr(VmlockDomain) dom = NULL;
-
-        dom = vmlock_domain_parse_string(xml, strlen(xml), NULL, &error);
-        g_assert_no_error(error);
-        g_assert_cmpstr(vmlock_domain_get_name(dom), ==, " two words\n");
-        g_assert_cmpstr(vmlock_lease_get_path(vmlock_domain_get_lease(dom, 0)), ==, "/a  b");
-}
-
-/* A default namespace makes elements foreign, as a prefix does. */
-static void
-test_xml_default_namespace(void)
-{
-        g_autoptr(VmlockDomain) dom = parse_devices_ok(
-                "<disk xmlns='urn:other' type='file'><source file='/no'/></disk>"
-                "<x:wrap xmlns:x='urn:x' xmlns='urn:y'><disk type='file'/></x:wrap>"
-                "<disk xmlns='' type='file'><source file='/yes'/></disk>");
-
-        g_assert_cmpuint(vmlock_domain_get_n_disks(dom), ==, 1);
-        g_assert_cmpstr(vmlock_disk_get_source(vmlock_domain_get_disk(dom, 0)), ==, "/yes");
-        assert_xml_error("<domain xmlns='urn:v'><name>x</name></domain>",
-                         "bad.xml:1: the root element is <domain> in namespace 'urn:v', not "
-                         "<domain>");
 }
 
 static void
