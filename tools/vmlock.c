@@ -4,9 +4,7 @@
 #include "config-build.h"
 
 #include <locale.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <string.h>
 
 #include <vmlock/vmlock.h>
 
@@ -106,7 +104,11 @@ main(int argc, char **argv)
         const ToolCommand *command;
         const char *name;
 
-        setlocale(LC_ALL, "");
+        /* What the output depends on: the charset of messages and GLib's
+         * translations. Not LC_NUMERIC (metrics and JSON numbers stay C's),
+         * and each category is a file to load before a guest's exec. */
+        setlocale(LC_CTYPE, "");
+        setlocale(LC_MESSAGES, "");
 
         if (argc < 2) {
                 g_set_prgname("vmlock");
