@@ -13,6 +13,7 @@
 #include <vmlock/error.h>
 
 #include "qemu/qemu_cmdline.h"
+#include "qemu/qemu_json_options.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -38,7 +39,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 g_ptr_array_add(argv, lines[i]);
         g_ptr_array_add(argv, NULL);
 
-        images = qemu_cmdline_images((char *const *)argv->pdata, &error);
+        images = qemu_cmdline_images((char *const *)argv->pdata, &qemu_json_options,
+                                     &error);
         check((images == NULL) == (error != NULL));
         if (!images) {
                 check(g_error_matches(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG));

@@ -8,8 +8,8 @@ Each folder under src/ is a layer and sees only the layers below it:
     util <- qemu, util <- control       (they know nothing of leases)
     supervisor sees all of src/
     libvirt (the module libvirt loads) sees util, conf, locking, drivers
-    tools/ (front-ends) see control, supervisor (its start, the state dir
-           and status) and the public API
+    tools/ (front-ends) see control, supervisor (its start and runtime
+           table, the state dir and status) and the public API
 A project header is named from src/ ("util/log.h"), or bare when it sits
 beside the file that includes it. The public API (<vmlock/...>) belongs to
 the layer that implements it. Tests, fuzzers and benchmarks may see anything.

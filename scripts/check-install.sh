@@ -50,6 +50,7 @@ expected=(
         "$libdir/libvmlock.so"
         "$libdir/pkgconfig/vmlock.pc"
         "$plugindir/sanlock.so"
+        "$libdir/vmlock/vmlock-daemon.so"
         "$libvirt_plugindir/vmlock.so"
         /etc/libvirt/qemu-vmlock.conf
         /usr/include/vmlock/vmlock.h

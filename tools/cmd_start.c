@@ -7,9 +7,11 @@
 
 #include <vmlock/vmlock.h>
 
+#include "cmd_start.h"
+#include "daemon_module.h"
 #include "supervisor/supervisor_start.h"
+#include "tool_common.h"
 #include "tool_config.h"
-#include "vmlock_tool.h"
 
 /* `vmlock start`'s exit statuses are the start error classes. */
 G_STATIC_ASSERT(VMLOCK_EXIT_LOCK_FAILURE == SUPERVISOR_START_ERROR_LOCK_FAILURE);
@@ -184,6 +186,7 @@ cmd_start(int argc, char **argv)
         request.lock_manager = manager_name;
         request.lock_manager_named = manager_named;
         request.config_file = config_file;
+        request.load_runtime = daemon_module_load_runtime;
         if (!supervisor_start(&request, &result, &error)) {
                 status = error->code;
                 g_printerr("%s: %s\n", g_get_prgname(), error->message);

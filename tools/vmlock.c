@@ -4,101 +4,47 @@
 #include "config-build.h"
 
 #include <locale.h>
-#include <stdarg.h>
 #include <stdio.h>
-#include <string.h>
 
 #include <vmlock/vmlock.h>
 
-#include "vmlock_tool.h"
+#include "cmd_start.h"
+#include "daemon_module.h"
+#include "tool_common.h"
 
+/* start runs here; the others are the daemon module's (daemon_module.h),
+ * which loads what start must not before its guest's exec. */
 typedef struct {
         const char *name;
         const char *summary;
-        int (*run)(int argc, char **argv);
+        int (*run)(int argc, char **argv); /* start */
+        const char *module_symbol;          /* the others */
 } ToolCommand;
 
 static const ToolCommand commands[] = {
-        { "start", "Start a guest with its disk leases", cmd_start },
-        { "list", "List the guests running here", cmd_list },
-        { "status", "Show a guest's resources and whether each is held", cmd_status },
-        { "attach-disk", "Take a disk's lease for a running guest (hotplug)", cmd_attach_disk },
-        { "detach-disk", "Release a disk's lease of a running guest", cmd_detach_disk },
-        { "attach-lease", "Take a lease for a running guest", cmd_attach_lease },
-        { "detach-lease", "Release a lease of a running guest", cmd_detach_lease },
-        { "pause", "Stop a guest's CPUs; --release hands its leases over", cmd_pause },
-        { "resume", "Continue a guest, taking its leases back if released", cmd_resume },
-        { "stop", "Shut a guest down (ACPI or SIGTERM), kill it after a timeout", cmd_stop },
-        { "inquire", "Print the state string of a guest's leases", cmd_inquire },
-        { "migrate", "Live-migrate a QEMU guest; hand its leases over at the end", cmd_migrate },
-        { "lockspace", "Join or leave the disk lockspace, or show this host in it", cmd_lockspace },
-        { "hosts", "List the lockspace's hosts and whether each still renews", cmd_hosts },
-        { "metrics", "Print Prometheus metrics of guests, leases and renewals", cmd_metrics },
+        { "start", "Start a guest with its disk leases", cmd_start, NULL },
+        { "list", "List the guests running here", NULL, "cmd_list" },
+        { "status", "Show a guest's resources and whether each is held", NULL, "cmd_status" },
+        { "attach-disk", "Take a disk's lease for a running guest (hotplug)", NULL,
+          "cmd_attach_disk" },
+        { "detach-disk", "Release a disk's lease of a running guest", NULL, "cmd_detach_disk" },
+        { "attach-lease", "Take a lease for a running guest", NULL, "cmd_attach_lease" },
+        { "detach-lease", "Release a lease of a running guest", NULL, "cmd_detach_lease" },
+        { "pause", "Stop a guest's CPUs; --release hands its leases over", NULL, "cmd_pause" },
+        { "resume", "Continue a guest, taking its leases back if released", NULL,
+          "cmd_resume" },
+        { "stop", "Shut a guest down (ACPI or SIGTERM), kill it after a timeout", NULL,
+          "cmd_stop" },
+        { "inquire", "Print the state string of a guest's leases", NULL, "cmd_inquire" },
+        { "migrate", "Live-migrate a QEMU guest; hand its leases over at the end", NULL,
+          "cmd_migrate" },
+        { "lockspace", "Join or leave the disk lockspace, or show this host in it", NULL,
+          "cmd_lockspace" },
+        { "hosts", "List the lockspace's hosts and whether each still renews", NULL,
+          "cmd_hosts" },
+        { "metrics", "Print Prometheus metrics of guests, leases and renewals", NULL,
+          "cmd_metrics" },
 };
-
-const char tool_exit_status_help[] =
-        "Exit status:\n"
-        "  0    success\n"
-        "  1    error\n"
-        "  2    usage error\n"
-        "  124  lock failure: the leases could not be had (held by another guest\n"
-        "       or host, changed since the given state, lockspace not joined)\n";
-
-const char tool_start_exit_status_help[] =
-        "Exit status of start:\n"
-        "  the guest's own exit status once PROGRAM ran (128+N if killed by signal N;\n"
-        "  0 with --detach once it runs), else:\n"
-        "  124  lock failure: the leases could not be had (held by another guest\n"
-        "       or host, lockspace not joined); PROGRAM did not run\n"
-        "  125  any other vmlock error before PROGRAM ran (usage, config, XML,\n"
-        "       lock driver, guest name already running)\n"
-        "  126  PROGRAM could not be executed\n"
-        "  127  PROGRAM was not found\n";
-
-gboolean
-tool_error_is_lock_failure(const GError *error)
-{
-        return g_error_matches(error, VMLOCK_ERROR, VMLOCK_ERROR_LEASE_BUSY) ||
-               g_error_matches(error, VMLOCK_ERROR, VMLOCK_ERROR_LEASE_STATE) ||
-               g_error_matches(error, VMLOCK_ERROR, VMLOCK_ERROR_LOCKSPACE);
-}
-
-int
-tool_report_error(GError *error, int other_status)
-{
-        int status = tool_error_is_lock_failure(error) ? VMLOCK_EXIT_LOCK_FAILURE : other_status;
-
-        g_printerr("%s: %s\n", g_get_prgname(), error->message);
-        g_error_free(error);
-        return status;
-}
-
-int
-tool_usage_error(int status, const char *format, ...)
-{
-        g_autofree char *message = NULL;
-        va_list ap;
-
-        va_start(ap, format);
-        message = g_strdup_vprintf(format, ap);
-        va_end(ap);
-        g_printerr("%s: %s\nTry '%s --help' for more information.\n", g_get_prgname(), message,
-                   g_get_prgname());
-        return status;
-}
-
-gboolean
-tool_parse_options(GOptionContext *context, int *argc, char ***argv, int usage_status,
-                   int *failure_status)
-{
-        g_autoptr(GError) error = NULL;
-
-        if (!g_option_context_parse(context, argc, argv, &error)) {
-                *failure_status = tool_usage_error(usage_status, "%s", error->message);
-                return FALSE;
-        }
-        return TRUE;
-}
 
 static void
 print_help(FILE *out)
@@ -128,6 +74,19 @@ print_help(FILE *out)
                 tool_exit_status_help);
 }
 
+static int
+run_command(const ToolCommand *command, int argc, char **argv)
+{
+        GError *error = NULL;
+        int (*run)(int argc, char **argv) = command->run;
+
+        if (!run)
+                run = daemon_module_command(command->module_symbol, &error);
+        if (!run)
+                return tool_report_error(error, VMLOCK_EXIT_ERROR);
+        return run(argc, argv);
+}
+
 static const ToolCommand *
 find_command(const char *name)
 {
@@ -145,7 +104,11 @@ main(int argc, char **argv)
         const ToolCommand *command;
         const char *name;
 
-        setlocale(LC_ALL, "");
+        /* What the output depends on: the charset of messages and GLib's
+         * translations. Not LC_NUMERIC (metrics and JSON numbers stay C's),
+         * and each category is a file to load before a guest's exec. */
+        setlocale(LC_CTYPE, "");
+        setlocale(LC_MESSAGES, "");
 
         if (argc < 2) {
                 g_set_prgname("vmlock");
@@ -171,7 +134,7 @@ main(int argc, char **argv)
                 if (command) {
                         prgname = g_strconcat("vmlock ", command->name, NULL);
                         g_set_prgname(prgname);
-                        return command->run(2, help_argv);
+                        return run_command(command, 2, help_argv);
                 }
                 name = argv[2];
         }
@@ -184,5 +147,5 @@ main(int argc, char **argv)
         /* Messages and GOption's usage line read "vmlock COMMAND". */
         prgname = g_strconcat("vmlock ", command->name, NULL);
         g_set_prgname(prgname);
-        return command->run(argc - 1, argv + 1);
+        return run_command(command, argc - 1, argv + 1);
 }

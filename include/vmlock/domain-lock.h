@@ -25,6 +25,14 @@ VMLOCK_EXPORT gboolean vmlock_domain_lock_process_start(VmlockLockManager *manag
                                                         const char *uri, VmlockDomain *dom,
                                                         gboolean paused, int *ret_fd,
                                                         GError **error);
+/* The same, and then what the process holds, as inquire would say it, in
+ * @ret_state (NULL when @paused or nothing is held): one call to the driver
+ * fewer than an inquire of its own, on the way to the guest's exec. */
+VMLOCK_EXPORT gboolean vmlock_domain_lock_process_start_held(VmlockLockManager *manager,
+                                                             const char *uri,
+                                                             VmlockDomain *dom, gboolean paused,
+                                                             int *ret_fd, char **ret_state,
+                                                             GError **error);
 /* The guest hands its disks over (migration, save): releases every resource and
  * returns the state that resume needs (NULL when the driver keeps none). */
 VMLOCK_EXPORT gboolean vmlock_domain_lock_process_pause(VmlockLockManager *manager,

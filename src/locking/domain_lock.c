@@ -155,20 +155,19 @@ check_args(VmlockLockManager *manager, const VmlockDomain *dom, const char *func
                require_arg(dom, func, "domain", error);
 }
 
-gboolean
-vmlock_domain_lock_process_start(VmlockLockManager *manager, const char *uri,
-                                 VmlockDomain *dom, gboolean paused, int *ret_fd,
-                                 GError **error)
+/* Both starts; @func names the caller in argument errors. */
+static gboolean
+process_start(const char *func, VmlockLockManager *manager, const char *uri,
+              VmlockDomain *dom, gboolean paused, int *ret_fd, char **ret_state,
+              GError **error)
 {
         g_autoptr(LockObject) object = NULL;
         unsigned int flags = VMLOCK_LOCK_ACQUIRE_RESTRICT;
         pid_t self = getpid();
 
-        VMLOCK_TRACE("manager=%p uri=%s dom=%p (%s) paused=%d ret_fd=%p", manager,
-                     VMLOCK_NULLSTR(uri), dom, dom ? vmlock_domain_get_name(dom) : "(null)",
-                     paused, ret_fd);
-
-        if (!check_args(manager, dom, G_STRFUNC, error))
+        if (ret_state)
+                *ret_state = NULL;
+        if (!check_args(manager, dom, func, error))
                 return FALSE;
         /* The driver registers the calling process as the lease holder, so a
          * start from anywhere but the guest's own process would hand the
@@ -189,8 +188,44 @@ vmlock_domain_lock_process_start(VmlockLockManager *manager, const char *uri,
                                         error);
         if (!object)
                 return FALSE;
-        return lock_object_acquire(object, NULL, flags, vmlock_domain_get_on_lockfailure(dom),
-                                   ret_fd, error);
+        if (!lock_object_acquire(object, NULL, flags, vmlock_domain_get_on_lockfailure(dom),
+                                 ret_fd, error))
+                return FALSE;
+        /* The object that acquired knows the process is registered: no
+         * probe, no second object. A state that cannot be read is no
+         * reason to fail a start that holds its leases. */
+        if (ret_state && !paused) {
+                g_autoptr(GError) local = NULL;
+
+                if (!lock_object_inquire(object, ret_state, 0, &local))
+                        g_debug("domain %s: cannot inquire what it holds: %s",
+                                vmlock_domain_get_name(dom), local->message);
+        }
+        return TRUE;
+}
+
+gboolean
+vmlock_domain_lock_process_start(VmlockLockManager *manager, const char *uri,
+                                 VmlockDomain *dom, gboolean paused, int *ret_fd,
+                                 GError **error)
+{
+        VMLOCK_TRACE("manager=%p uri=%s dom=%p (%s) paused=%d ret_fd=%p", manager,
+                     VMLOCK_NULLSTR(uri), dom, dom ? vmlock_domain_get_name(dom) : "(null)",
+                     paused, ret_fd);
+
+        return process_start(G_STRFUNC, manager, uri, dom, paused, ret_fd, NULL, error);
+}
+
+gboolean
+vmlock_domain_lock_process_start_held(VmlockLockManager *manager, const char *uri,
+                                      VmlockDomain *dom, gboolean paused, int *ret_fd,
+                                      char **ret_state, GError **error)
+{
+        VMLOCK_TRACE("manager=%p uri=%s dom=%p (%s) paused=%d ret_fd=%p ret_state=%p",
+                     manager, VMLOCK_NULLSTR(uri), dom,
+                     dom ? vmlock_domain_get_name(dom) : "(null)", paused, ret_fd, ret_state);
+
+        return process_start(G_STRFUNC, manager, uri, dom, paused, ret_fd, ret_state, error);
 }
 
 gboolean

@@ -10,6 +10,12 @@
  * or inquire, then frees it. Every callback is mandatory, except those marked
  * optional (NULL: the core reports VMLOCK_ERROR_UNSUPPORTED), and rejects flags
  * it does not know. Failures set @error and return FALSE.
+ *
+ * `vmlock start` runs a guest's start (new_object, add_resource, acquire,
+ * inquire, free_object) in a vfork()ed child, which shares the supervisor's
+ * memory until its exec: there a driver starts no thread, leaves only by
+ * returning, and knows that what it keeps in memory (a cache, a counter) is
+ * the supervisor's afterwards.
  */
 #pragma once
 

@@ -5,8 +5,6 @@
 
 #include <string.h>
 
-#include <json-glib/json-glib.h>
-
 #include <vmlock/error.h>
 
 #include "qemu/qemu_cmdline.h"
@@ -37,6 +35,7 @@ typedef struct {
         gboolean snapshot;    /* -snapshot */
         GPtrArray *images;    /* QemuImage, the result */
         gboolean changed;     /* a -blockdev walk learnt something new */
+        const QemuJsonOptions *json; /* for JSON values */
 } Parser;
 
 static void
@@ -166,90 +165,6 @@ parse_key_values(const char *text, const char *implied_key, gboolean bare_flags,
         return TRUE;
 }
 
-static gboolean flatten_json(JsonNode *node, const char *key, GHashTable *kv, char **ret_problem);
-
-static gboolean
-flatten_json_object(JsonObject *object, const char *prefix, GHashTable *kv, char **ret_problem)
-{
-        g_autoptr(GList) members = json_object_get_members(object);
-
-        for (GList *l = members; l; l = l->next) {
-                g_autofree char *key = prefix ? g_strconcat(prefix, ".", l->data, NULL)
-                                              : g_strdup(l->data);
-
-                if (!flatten_json(json_object_get_member(object, l->data), key, kv,
-                                  ret_problem))
-                        return FALSE;
-        }
-        return TRUE;
-}
-
-static gboolean
-flatten_json(JsonNode *node, const char *key, GHashTable *kv, char **ret_problem)
-{
-        switch (json_node_get_node_type(node)) {
-        case JSON_NODE_OBJECT:
-                return flatten_json_object(json_node_get_object(node), key, kv, ret_problem);
-        case JSON_NODE_ARRAY: {
-                JsonArray *array = json_node_get_array(node);
-
-                for (guint i = 0; i < json_array_get_length(array); i++) {
-                        g_autofree char *item = g_strdup_printf("%s.%u", key, i);
-
-                        if (!flatten_json(json_array_get_element(array, i), item, kv,
-                                          ret_problem))
-                                return FALSE;
-                }
-                return TRUE;
-        }
-        case JSON_NODE_NULL:
-                g_hash_table_insert(kv, g_strdup(key), g_strdup(""));
-                return TRUE;
-        case JSON_NODE_VALUE:
-                break;
-        }
-        switch (json_node_get_value_type(node)) {
-        case G_TYPE_STRING:
-                g_hash_table_insert(kv, g_strdup(key), g_strdup(json_node_get_string(node)));
-                return TRUE;
-        case G_TYPE_BOOLEAN:
-                g_hash_table_insert(kv, g_strdup(key),
-                                    g_strdup(json_node_get_boolean(node) ? "on" : "off"));
-                return TRUE;
-        case G_TYPE_INT64:
-                g_hash_table_insert(kv, g_strdup(key),
-                                    g_strdup_printf("%" G_GINT64_FORMAT,
-                                                    json_node_get_int(node)));
-                return TRUE;
-        case G_TYPE_DOUBLE:
-                g_hash_table_insert(kv, g_strdup(key),
-                                    g_strdup_printf("%g", json_node_get_double(node)));
-                return TRUE;
-        default:
-                *ret_problem = g_strdup_printf("'%s' has a value of an unknown type", key);
-                return FALSE;
-        }
-}
-
-static gboolean
-parse_json_object(const char *text, GHashTable *kv, char **ret_problem)
-{
-        g_autoptr(JsonParser) parser = json_parser_new();
-        g_autoptr(GError) local = NULL;
-        JsonNode *root;
-
-        if (!json_parser_load_from_data(parser, text, -1, &local)) {
-                *ret_problem = g_strdup_printf("not valid JSON: %s", local->message);
-                return FALSE;
-        }
-        root = json_parser_get_root(parser);
-        if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
-                *ret_problem = g_strdup("not a JSON object");
-                return FALSE;
-        }
-        return flatten_json_object(json_node_get_object(root), NULL, kv, ret_problem);
-}
-
 static OptionUse *
 option_use_new(const char *option, const char *value, guint argi, QemuImageRole role)
 {
@@ -265,7 +180,7 @@ option_use_new(const char *option, const char *value, guint argi, QemuImageRole 
 
 /* -drive, -device and -blockdev (key=value or JSON). */
 static OptionUse *
-option_use_parse(const char *option, const char *value, guint argi, GError **error)
+option_use_parse(Parser *ps, const char *option, const char *value, guint argi, GError **error)
 {
         OptionUse *use = option_use_new(option, value, argi, QEMU_IMAGE_ROLE_DISK);
         g_autofree char *problem = NULL;
@@ -273,7 +188,7 @@ option_use_parse(const char *option, const char *value, guint argi, GError **err
 
         /* -blockdev and (QEMU 6.2 on) -device take JSON too. */
         if (value[0] == '{' && !g_str_has_suffix(option, "drive"))
-                ok = parse_json_object(value, use->kv, &problem);
+                ok = ps->json->parse(value, use->kv, ps->json->user_data, &problem);
         else if (g_str_has_suffix(option, "blockdev"))
                 ok = parse_key_values(value, "driver", FALSE, use->kv, &problem);
         else if (g_str_has_suffix(option, "device"))
@@ -738,7 +653,7 @@ collect_option(Parser *ps, const char *arg, const char *name, const char *value,
             !g_str_equal(name, "device"))
                 return TRUE;
 
-        use = option_use_parse(arg, value, argi, error);
+        use = option_use_parse(ps, arg, value, argi, error);
         if (!use)
                 return FALSE;
         if (g_str_equal(name, "drive")) {
@@ -799,7 +714,7 @@ collect(Parser *ps, char *const *argv, GError **error)
 }
 
 GPtrArray *
-qemu_cmdline_images(char *const *argv, GError **error)
+qemu_cmdline_images(char *const *argv, const QemuJsonOptions *json, GError **error)
 {
         g_autoptr(GPtrArray) drives = g_ptr_array_new_with_free_func(
                 (GDestroyNotify)option_use_free);
@@ -817,6 +732,7 @@ qemu_cmdline_images(char *const *argv, GError **error)
                 .devices = devices,
                 .uses = uses,
                 .images = images,
+                .json = json,
         };
 
         g_return_val_if_fail(argv != NULL && argv[0] != NULL, NULL);

@@ -42,10 +42,21 @@ typedef struct {
 void qemu_image_free(QemuImage *image);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(QemuImage, qemu_image_free)
 
+/* How a JSON option value (-blockdev '{...}') is read: into @kv's
+ * QEMU-style dotted keys (qemu_json_options.h), FALSE with *@ret_problem.
+ * A parameter because JSON needs json-glib, which `vmlock start` loads
+ * before the guest's exec only for a command line that has JSON. */
+typedef struct {
+        gboolean (*parse)(const char *text, GHashTable *kv, gpointer user_data,
+                          char **ret_problem);
+        gpointer user_data;
+} QemuJsonOptions;
+
 /* The images @argv (NULL-terminated, argv[0] the program) has QEMU open, in
  * the order of the arguments, as an array of QemuImage. A malformed option
  * value is VMLOCK_ERROR_INVALID_ARG naming the argument and its position. */
-GPtrArray *qemu_cmdline_images(char *const *argv, GError **error);
+GPtrArray *qemu_cmdline_images(char *const *argv, const QemuJsonOptions *json,
+                               GError **error);
 
 /* A file name as QEMU reads it: "proto:rest" is a protocol when the colon
  * comes before any slash. FALSE for a protocol that is not a local path

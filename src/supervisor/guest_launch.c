@@ -68,22 +68,6 @@ child_send_error(int sock, const GError *error)
                           error->message);
 }
 
-/* What this process holds now, as the driver's state (NULL: nothing, or
- * not known): the supervisor waits for its release once the guest ends,
- * when the process can no longer be asked. */
-static char *
-child_held_state(const GuestLaunch *launch)
-{
-        g_autoptr(GError) error = NULL;
-        char *state = NULL;
-
-        if (launch->register_only)
-                return NULL;
-        if (!vmlock_domain_lock_process_inquire(launch->manager, launch->dom, &state, &error))
-                g_debug("cannot inquire the guest's leases: %s", error->message);
-        return state;
-}
-
 static GError *
 exec_error_new(int err, const char *program)
 {
@@ -156,8 +140,11 @@ guest_child(const GuestLaunch *launch, int sock)
                 sigprocmask(SIG_SETMASK, launch->child_sigmask, NULL);
 
         vmlock_domain_set_pid(launch->dom, getpid());
-        if (!vmlock_domain_lock_process_start(launch->manager, launch->uri, launch->dom,
-                                              launch->register_only, &lock_fd, &error))
+        /* With what it holds: the supervisor waits for its release once the
+         * guest ends, when the process can no longer be asked. */
+        if (!vmlock_domain_lock_process_start_held(launch->manager, launch->uri, launch->dom,
+                                                   launch->register_only, &lock_fd,
+                                                   &held_state, &error))
                 goto fail;
         /* The one fd PROGRAM must inherit: its registration with the lock
          * daemon lives as long as this fd is open. Were it closed at exec,
@@ -185,7 +172,6 @@ guest_child(const GuestLaunch *launch, int sock)
         }
         if (!seclabel_apply(launch->dom, lock_fd, &error))
                 goto fail;
-        held_state = child_held_state(launch);
         if (!child_send(sock, MSG_LOCKED, 0, "", held_state ? held_state : ""))
                 _exit(125); /* the parent is gone: nobody would record the guest */
 
@@ -326,8 +312,18 @@ guest_launch(const GuestLaunch *launch, pid_t *ret_pid, int *ret_go_fd, char **r
         /* The child runs the lock driver (GLib, malloc) before exec: safe only
          * because vmlock has a single thread here. Keep it so: no thread may
          * outlive the call that starts it (the sanlock driver's join thread
-         * is waited for). */
-        pid = fork();
+         * is waited for).
+         *
+         * vfork: the guest's process borrows this one's memory until its
+         * exec, so nothing is copied and it runs at once (a fork cost the
+         * guest 1-2 ms: README, Performance). This process is frozen
+         * meanwhile, as it would wait for the child's report anyway. Safe
+         * because the child leaves only through exec or _exit, its fds and
+         * signal handlers are its own, and what it writes in memory is either
+         * freed before it leaves or what this process would write too (the
+         * domain's pid, the driver's caches). A plain program held until
+         * resume must not keep this process frozen: forked. */
+        pid = launch->wait_for_go ? fork() : vfork();
         if (pid < 0) {
                 int saved = errno;
 

@@ -24,8 +24,7 @@
 #include "supervisor/guest_launch.h"
 #include "supervisor/guest_output.h"
 #include "supervisor/state_dir.h"
-#include "supervisor/supervisor.h"
-#include "supervisor/supervisor_log.h"
+#include "supervisor/supervisor_runtime.h"
 #include "supervisor/supervisor_start.h"
 #include "util/fd_util.h"
 #include "util/proc_stat.h"
@@ -347,18 +346,21 @@ append_guest_words(GError *error, const char *program, GuestOutput *guest_output
         error->message = message;
 }
 
-/* Everything up to a guest that runs, supervised. */
+/* Everything up to a guest that runs, supervised (by *@ret_runtime's
+ * code). */
 static Supervisor *
 start_supervised(const SupervisorStartRequest *req, VmlockDomain *dom,
                  VmlockLockManager *manager, char **program, const char *state_dir,
                  int output_fd, GuestOutput *guest_output, const sigset_t *child_sigmask,
-                 GuestRecord **ret_record, GError **error)
+                 GuestRecord **ret_record, const SupervisorRuntime **ret_runtime,
+                 GError **error)
 {
         g_autoptr(GuestRecord) record = NULL;
         g_autoptr(GPtrArray) argv = NULL;
         g_autofree char *uri = g_strconcat("vmlock://", state_dir, NULL);
         g_autofree char *held_state = NULL;
         gboolean is_qemu = supervisor_start_is_qemu(program[0], req->qemu);
+        const SupervisorRuntime *runtime = NULL;
         Supervisor *sv = NULL;
         gboolean ok;
         int lock_fds[3] = { -1, -1, -1 };
@@ -410,7 +412,10 @@ start_supervised(const SupervisorStartRequest *req, VmlockDomain *dom,
                 close(monitor[1]);
         monitor[1] = -1;
 
-        record = make_record(req, dom, pid, req->domain_xml, req->lock_manager, error);
+        /* Only now: the guest did not wait for the supervisor's libraries. */
+        runtime = req->load_runtime(error);
+        if (runtime)
+                record = make_record(req, dom, pid, req->domain_xml, req->lock_manager, error);
         if (record) {
                 setup.state_dir = state_dir;
                 setup.uri = uri;
@@ -422,7 +427,7 @@ start_supervised(const SupervisorStartRequest *req, VmlockDomain *dom,
                 setup.held_state = held_state;
                 /* Both the supervisor's, even when it fails. */
                 monitor[0] = -1;
-                sv = supervisor_new(&setup, error);
+                sv = runtime->supervisor_new(&setup, error);
                 setup.go_fd = -1;
         }
         if (!sv) {
@@ -446,6 +451,7 @@ start_supervised(const SupervisorStartRequest *req, VmlockDomain *dom,
                 goto cleanup;
         }
         *ret_record = g_steal_pointer(&record);
+        *ret_runtime = runtime;
 
 cleanup:
         for (int i = 0; i < 2; i++) {
@@ -487,6 +493,23 @@ uuid_from_name(const char *name)
                                digest[15]);
 }
 
+/* A JSON option value (-blockdev '{...}') needs json-glib: loaded with the
+ * supervisor, before the exec only for a command line that has one. */
+static gboolean
+parse_json_option(const char *text, GHashTable *kv, gpointer user_data, char **ret_problem)
+{
+        const SupervisorStartRequest *req = user_data;
+        g_autoptr(GError) error = NULL;
+        const SupervisorRuntime *runtime = req->load_runtime(&error);
+
+        if (!runtime) {
+                *ret_problem = g_strdup(error->message);
+                return FALSE;
+        }
+        return runtime->json_options->parse(text, kv, runtime->json_options->user_data,
+                                            ret_problem);
+}
+
 /* The guest: DOMAIN.xml, or --name and --uuid. QEMU's images (in
  * *@ret_images, NULL for another program) are its disks without XML, and
  * must agree with the XML's otherwise. */
@@ -501,7 +524,9 @@ load_domain(const SupervisorStartRequest *req, gboolean is_qemu, GPtrArray **ret
         g_autoptr(GPtrArray) images = NULL;
 
         if (is_qemu) {
-                images = qemu_cmdline_images(program, error);
+                QemuJsonOptions json = { .parse = parse_json_option, .user_data = (gpointer)req };
+
+                images = qemu_cmdline_images(program, &json, error);
                 if (!images)
                         return NULL;
         }
@@ -612,9 +637,10 @@ supervisor_start(const SupervisorStartRequest *req, SupervisorStartResult *resul
         g_autoptr(VmlockDomain) dom = NULL;
         g_autoptr(VmlockLockManager) manager = NULL;
         g_autoptr(GuestRecord) record = NULL;
-        g_autoptr(Supervisor) sv = NULL;
         g_autoptr(GPtrArray) images = NULL;
         g_autoptr(GuestOutput) guest_output = NULL;
+        const SupervisorRuntime *runtime = NULL;
+        Supervisor *sv;
         g_autofree char *state_dir = NULL;
         GError *local_error = NULL;
         sigset_t old_mask;
@@ -647,7 +673,7 @@ supervisor_start(const SupervisorStartRequest *req, SupervisorStartResult *resul
 
         block_forwarded_signals(&old_mask);
         sv = start_supervised(req, dom, manager, req->program, state_dir, output_fd,
-                              guest_output, &old_mask, &record, &local_error);
+                              guest_output, &old_mask, &record, &runtime, &local_error);
         if (!sv) {
                 gboolean reported = report_fd >= 0;
 
@@ -670,9 +696,10 @@ supervisor_start(const SupervisorStartRequest *req, SupervisorStartResult *resul
         if (guest_output)
                 guest_output_drain(guest_output);
         /* From here on, what this process prints is the supervisor's log. */
-        supervisor_log_stamp_lines();
+        runtime->log_stamp_lines();
         install_forwarding(vmlock_domain_get_pid(record->dom));
         sigprocmask(SIG_SETMASK, &old_mask, NULL);
-        result->exit_status = exit_status_of(supervisor_run(sv));
+        result->exit_status = exit_status_of(runtime->supervisor_run(sv));
+        runtime->supervisor_free(sv);
         return TRUE;
 }

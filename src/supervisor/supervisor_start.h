@@ -9,6 +9,8 @@
 #include <glib.h>
 #include <sys/types.h>
 
+#include "supervisor/supervisor_runtime.h"
+
 G_BEGIN_DECLS
 
 /* A failed start's class: its code is the exit status of `vmlock start`
@@ -41,6 +43,9 @@ typedef struct {
         const char *lock_manager;
         gboolean lock_manager_named;
         const char *config_file;
+        /* The supervisor proper: called once the guest runs (or earlier,
+         * for a QEMU command line's JSON option value). */
+        SupervisorRuntimeLoadFunc load_runtime;
 } SupervisorStartRequest;
 
 typedef struct {

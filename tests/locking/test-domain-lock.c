@@ -165,6 +165,44 @@ test_start_paused(Fixture *f, gconstpointer data)
                                   "free name=guest1");
 }
 
+/* The state comes from the object that acquired: one object, one inquire
+ * after the acquire, none when paused. */
+static void
+test_start_held(Fixture *f, gconstpointer data)
+{
+        g_autoptr(GError) error = NULL;
+        g_autofree char *new_call = NULL;
+        g_autofree char *state = NULL;
+        int fd = -2;
+
+        g_assert_true(vmlock_domain_lock_process_start_held(f->manager, URI, f->dom, FALSE, &fd,
+                                                            &state, &error));
+        g_assert_no_error(error);
+        assert_inheritable_fd(fd);
+        g_assert_true(g_str_has_prefix(state, "state-"));
+        new_call = g_strdup_printf("new type=domain flags=started uuid=uuid:" UUID
+                                   " name=string:guest1 id=int:7 pid=uint:%u uri=string:" URI
+                                      " leases=uint:2",
+                                   (unsigned int) getpid());
+        locking_test_assert_calls(new_call,
+                                  RESOURCES,
+                                  "acquire state=(null) flags=restrict action=poweroff fd=yes",
+                                  "inquire state=yes flags=0",
+                                  "free name=guest1");
+
+        g_clear_pointer(&state, g_free);
+        g_assert_true(vmlock_domain_lock_process_start_held(f->manager, URI, f->dom, TRUE, &fd,
+                                                            &state, &error));
+        g_assert_no_error(error);
+        assert_inheritable_fd(fd);
+        g_assert_null(state);
+        locking_test_assert_calls(new_call,
+                                  RESOURCES,
+                                  "acquire state=(null) flags=register-only|restrict "
+                                  "action=poweroff fd=yes",
+                                  "free name=guest1");
+}
+
 static void
 test_start_no_fd(Fixture *f, gconstpointer data)
 {
@@ -692,6 +730,7 @@ main(int argc, char **argv)
         add_test("start/running", test_start_running);
         add_test("start/paused", test_start_paused);
         add_test("start/no-fd", test_start_no_fd);
+        add_test("start/held", test_start_held);
         add_test("start/foreign-pid", test_start_foreign_pid);
         add_test("pause-resume", test_pause_resume);
         add_test("take-over", test_take_over);

@@ -9,6 +9,7 @@
 #include <vmlock/vmlock.h>
 
 #include "qemu/qemu_cmdline.h"
+#include "qemu/qemu_json_options.h"
 #include "supervisor/guest_images.h"
 
 #define UUID "c7a5fdbd-cdaf-9455-926a-d65c16db1809"
@@ -27,7 +28,8 @@ images_of(const char *first, ...)
                 g_ptr_array_add(argv, (gpointer)arg);
         va_end(args);
         g_ptr_array_add(argv, NULL);
-        images = qemu_cmdline_images((char *const *)argv->pdata, &error);
+        images = qemu_cmdline_images((char *const *)argv->pdata, &qemu_json_options,
+                                     &error);
         g_assert_no_error(error);
         return images;
 }

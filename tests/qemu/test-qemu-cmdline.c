@@ -7,6 +7,7 @@
 #include <vmlock/error.h>
 
 #include "qemu/qemu_cmdline.h"
+#include "qemu/qemu_json_options.h"
 
 /* Each image as "PATH MODE ROLE[ shared][ backing]" (MODE ro or rw;
  * "backing": QEMU reads the chain its qcow2 header names), or
@@ -248,7 +249,8 @@ test_case(gconstpointer data)
                 g_ptr_array_add(argv, (gpointer)c->args[i]);
         g_ptr_array_add(argv, NULL);
 
-        images = qemu_cmdline_images((char *const *)argv->pdata, &error);
+        images = qemu_cmdline_images((char *const *)argv->pdata, &qemu_json_options,
+                                     &error);
         if (c->expect) {
                 g_autofree char *got = NULL;
 
@@ -270,7 +272,8 @@ test_origin(void)
         char *argv[] = { (char *)"qemu", (char *)"-m", (char *)"64", (char *)"-drive",
                          (char *)"file=/i/a.img,if=none,id=d0", (char *)"/i/b.img", NULL };
         g_autoptr(GError) error = NULL;
-        g_autoptr(GPtrArray) images = qemu_cmdline_images(argv, &error);
+        g_autoptr(GPtrArray) images = qemu_cmdline_images(argv, &qemu_json_options,
+                                                          &error);
         const QemuImage *image;
 
         g_assert_no_error(error);
