@@ -35,7 +35,7 @@ monitor_event(JsonObject *event, gpointer user_data)
         qemu_event_parse(event, &parsed);
         switch (parsed.kind) {
         case QEMU_EVENT_MIGRATION:
-                supervisor_migration_event(sv, parsed.migration_status);
+                supervisor_migration_event(sv, parsed.migration);
                 break;
         case QEMU_EVENT_STOP:
                 /* QEMU stopped by itself (an I/O error with werror=stop). */
@@ -129,6 +129,7 @@ supervisor_new(const SupervisorSetup *setup, GError **error)
         if (setup->monitor_fd >= 0) {
                 gboolean running = TRUE;
 
+                /* These wait for QEMU: nobody is served yet. */
                 sv->monitor = qemu_monitor_new(setup->monitor_fd, monitor_event, sv);
                 if (!qemu_monitor_handshake(sv->monitor, MONITOR_GREETING_TIMEOUT_MS, error))
                         return NULL;
