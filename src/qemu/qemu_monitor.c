@@ -164,7 +164,8 @@ qemu_monitor_free(QemuMonitor *monitor)
                 return;
         if (!monitor->closed)
                 fail_forwards(monitor);
-        if (monitor->failed_idle) {
+        /* Their callbacks may call again, and fail again. */
+        while (monitor->failed_idle) {
                 g_source_remove(monitor->failed_idle);
                 answer_failed(monitor);
         }

@@ -70,7 +70,7 @@ stop_cpus(Supervisor *sv, SupervisorDoneFunc done, gpointer user_data)
                 return;
         }
         /* With go_fd, PROGRAM has not started. */
-        if (sv->go_fd < 0 && kill(sv->pid, SIGSTOP) < 0) {
+        if (sv->go_fd < 0 && !sv->reaped && kill(sv->pid, SIGSTOP) < 0) {
                 int saved = errno;
 
                 g_set_error(&error, VMLOCK_ERROR, VMLOCK_ERROR_INTERNAL,
@@ -99,8 +99,8 @@ supervisor_cont_cpus(Supervisor *sv, SupervisorDoneFunc done, gpointer user_data
         } else if (sv->monitor) {
                 qemu_vm_cont_async(sv->monitor, done, user_data);
                 return;
-        } else if (kill(sv->pid, SIGCONT) < 0) {
-                int saved = errno;
+        } else if (sv->reaped || kill(sv->pid, SIGCONT) < 0) {
+                int saved = sv->reaped ? ESRCH : errno;
 
                 g_set_error(&error, VMLOCK_ERROR, VMLOCK_ERROR_INTERNAL,
                             "cannot continue guest '%s' (pid %d): %s", guest_name(sv),
@@ -373,6 +373,8 @@ supervisor_resume(Supervisor *sv, const char *state, SupervisorDoneFunc done,
                 lease_events_log_domain(sv->manager, LEASE_EVENT_TAKEN, record->dom, NULL);
                 /* It arrived: from now on it is a possible source. */
                 g_clear_pointer(&sv->incoming, g_free);
+                /* Readers of the record see the leases held meanwhile. */
+                supervisor_save_record_or_warn(sv);
         }
         /* cont goes only now, with the leases held. */
         supervisor_cont_cpus(sv, resume_continued, op);
@@ -407,6 +409,8 @@ supervisor_stop(Supervisor *sv, guint timeout_s, GError **error)
 static gboolean
 kill_after_lock_failure(Supervisor *sv, GError **error)
 {
+        if (sv->reaped)
+                return TRUE; /* gone already */
         if (kill(sv->pid, SIGKILL) < 0 && errno != ESRCH) {
                 int saved = errno;
 
@@ -492,6 +496,8 @@ supervisor_expected_leases(gpointer data, const VmlockDomain **ret_dom, const ch
 static void
 kill_after_lease_loss(Supervisor *sv)
 {
+        if (sv->reaped)
+                return; /* gone already */
         if (kill(sv->pid, SIGKILL) < 0 && errno != ESRCH)
                 g_printerr("vmlock: cannot kill guest '%s' (pid %d): %s\n", guest_name(sv),
                            (int)sv->pid, g_strerror(errno));

@@ -74,6 +74,7 @@ struct Supervisor {
         pid_t pid;
         int pidfd;
         guint pidfd_watch;
+        gboolean reaped;         /* the guest ended: its pid is no longer ours to signal */
         int go_fd;
         QemuMonitor *monitor;
         guint monitor_watch;
