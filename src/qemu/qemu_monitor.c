@@ -372,8 +372,14 @@ call_timed_out(gpointer data)
         forward->timeout = 0;
         g_hash_table_steal(monitor->forwards, forward->id);
         /* A late answer finds no one waiting, and is dropped. */
-        g_set_error(&error, VMLOCK_ERROR, VMLOCK_ERROR_IO, "QEMU did not answer '%s' in %u s",
-                    forward->command, monitor->call_timeout_ms / 1000);
+        if (monitor->call_timeout_ms % 1000 == 0)
+                g_set_error(&error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
+                            "QEMU did not answer '%s' in %u s", forward->command,
+                            monitor->call_timeout_ms / 1000);
+        else
+                g_set_error(&error, VMLOCK_ERROR, VMLOCK_ERROR_IO,
+                            "QEMU did not answer '%s' in %u ms", forward->command,
+                            monitor->call_timeout_ms);
         forward_answer(forward, NULL, error);
         forward_free(forward);
         return G_SOURCE_REMOVE;

@@ -116,6 +116,11 @@ attach_disk(Supervisor *sv, JsonObject *arguments, Deferred *deferred, GError **
                                             control_arg_string(id, arguments, "bus"),
                                             control_arg_string(id, arguments, "cache"),
                                             deferred_done, deferred, error);
+        /* At once: still not amid another's wait for QEMU. */
+        if (!supervisor_check_idle(sv, GUEST_OP_NONE, error)) {
+                vmlock_disk_free(disk);
+                return FALSE;
+        }
         if (!supervisor_attach_disk(sv, disk, error))
                 return FALSE;
         deferred_done(NULL, deferred);
@@ -207,8 +212,11 @@ supervisor_control_command(QmpServerClient *client, const char *command,
         case CONTROL_DETACH_DISK: {
                 const char *path = control_arg_string(CONTROL_DETACH_DISK, arguments, "path");
 
-                /* QEMU has it: its lease goes only once QEMU let go. */
-                if (path && g_hash_table_contains(sv->plugged, path)) {
+                /* Not the disk QEMU is being given, nor amid a release. */
+                if (!supervisor_check_idle(sv, GUEST_OP_NONE, &error)) {
+                        ok = FALSE;
+                } else if (path && g_hash_table_contains(sv->plugged, path)) {
+                        /* QEMU has it: its lease goes only once QEMU let go. */
                         if (supervisor_unplug_disk(sv, client, path, &error))
                                 return NULL; /* answered once QEMU let go */
                         ok = FALSE;
@@ -224,11 +232,15 @@ supervisor_control_command(QmpServerClient *client, const char *command,
                         control_arg_string(CONTROL_ATTACH_LEASE, arguments, "path"),
                         control_arg_uint(CONTROL_ATTACH_LEASE, arguments, "offset"), &error);
 
-                ok = lease && supervisor_attach_lease(sv, lease, &error);
+                ok = lease && supervisor_check_idle(sv, GUEST_OP_NONE, &error) &&
+                     supervisor_attach_lease(sv, g_steal_pointer(&lease), &error);
+                if (lease)
+                        vmlock_lease_free(lease);
                 break;
         }
         case CONTROL_DETACH_LEASE:
-                ok = supervisor_detach_lease(
+                ok = supervisor_check_idle(sv, GUEST_OP_NONE, &error) &&
+                     supervisor_detach_lease(
                         sv, control_arg_string(CONTROL_DETACH_LEASE, arguments, "lockspace"),
                         control_arg_string(CONTROL_DETACH_LEASE, arguments, "key"), &error);
                 break;

@@ -286,7 +286,16 @@ progress_reply(MigrationRead *read, const gboolean *running)
         const MigrationProgress *progress = &read->progress;
         JsonObject *body = json_object_new();
 
+        /* QEMU's word, for the user; what it means, for the client. */
         json_object_set_string_member(body, "status", progress->status_text);
+        json_object_set_boolean_member(body, "active",
+                                       progress->status == MIGRATION_STATUS_ACTIVE ||
+                                               progress->status ==
+                                                       MIGRATION_STATUS_POSTCOPY_ACTIVE);
+        json_object_set_boolean_member(body, "completed", read->completed);
+        /* failed or cancelled: it keeps its leases here */
+        json_object_set_boolean_member(body, "ended", migration_status_is_final(progress->status) &&
+                                                              !read->completed);
         if (progress->error)
                 json_object_set_string_member(body, "error", progress->error);
         json_object_set_int_member(body, "transferred", (gint64)progress->transferred);

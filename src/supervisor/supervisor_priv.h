@@ -124,6 +124,9 @@ void supervisor_note_running(Supervisor *sv);
 /* A client's operation @op begins: refused ("guest NAME is busy: pausing")
  * while another waits for QEMU. */
 gboolean supervisor_begin_op(Supervisor *sv, GuestOp op, GError **error);
+/* The same check alone, for what is done at once (@op NONE: a change of
+ * the leases, as detach-disk). */
+gboolean supervisor_check_idle(Supervisor *sv, GuestOp op, GError **error);
 void supervisor_end_op(Supervisor *sv);
 
 /* supervisor_ops.c: the guest's record, CPUs and leases */

@@ -118,13 +118,14 @@ static const char *const op_names[] = {
 };
 
 gboolean
-supervisor_begin_op(Supervisor *sv, GuestOp op, GError **error)
+supervisor_check_idle(Supervisor *sv, GuestOp op, GError **error)
 {
         const char *busy = sv->op != GUEST_OP_NONE ? op_names[sv->op] : NULL;
 
         /* A lock failure's or a hand-over's stop, then the release: nothing
-         * may run the guest in between. */
-        if (!busy && sv->releasing > 0 && op == GUEST_OP_RESUMING)
+         * may run the guest or change its leases in between (a pause may
+         * come along). */
+        if (!busy && sv->releasing > 0 && op != GUEST_OP_PAUSING)
                 busy = "stopping to release its leases";
         if (busy) {
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
@@ -133,6 +134,14 @@ supervisor_begin_op(Supervisor *sv, GuestOp op, GError **error)
                             guest_name(sv), busy);
                 return FALSE;
         }
+        return TRUE;
+}
+
+gboolean
+supervisor_begin_op(Supervisor *sv, GuestOp op, GError **error)
+{
+        if (!supervisor_check_idle(sv, op, error))
+                return FALSE;
         g_debug("guest '%s': %s", guest_name(sv), op_names[op]);
         sv->op = op;
         return TRUE;
