@@ -783,6 +783,52 @@ test_slow_cont_eof(void)
 }
 
 static void
+lock_failure_during_resume_client(SvTest *t)
+{
+        g_autoptr(QmpStream) resuming = NULL;
+        g_autoptr(QmpStream) failing = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(JsonNode) resumed = NULL;
+        g_autoptr(JsonNode) failed = NULL;
+
+        call_ok(t->control, "pause", "{\"release\": true}");
+        /* The leases are taken again and cont sent; QEMU answers it only
+         * once the lock failure's stop came too (the script says). */
+        resuming = start_call(t->control, "resume", NULL);
+        failing = start_call(t->control, "lock-failure",
+                             "{\"uuid\": \"" UUID "\", \"action\": \"pause\"}");
+        resumed = finish_call(resuming, "resume", &error);
+        g_assert_no_error(error);
+        failed = finish_call(failing, "lock-failure", &error);
+        g_assert_no_error(error);
+        /* QEMU ran cont, then stop: the leases went only after the stop. */
+        {
+                g_autoptr(GuestRecord) record = load_record(t);
+
+                g_assert_true(record->released);
+                g_assert_true(record->paused);
+        }
+}
+
+/* A lock failure while a resume waits for QEMU's cont is not refused as
+ * busy: its stop follows the cont, and the release follows the stop. */
+static void
+test_lock_failure_during_resume(void)
+{
+        static const char *const script[] = {
+                START_STEPS,
+                "> stop", OK(3),
+                "> cont", "> stop", OK(4), OK(5),
+                NULL,
+        };
+        SvTest t;
+
+        sv_test_start(&t, script);
+        sv_test_run(&t, lock_failure_during_resume_client);
+        sv_test_finish(&t);
+}
+
+static void
 slow_hotplug_client(SvTest *t)
 {
         g_autofree char *arguments = g_strdup_printf("{\"path\": \"%s\"}", t->disk);
@@ -896,6 +942,8 @@ main(int argc, char **argv)
         g_test_add_func("/supervisor/async/slow-stop", test_slow_stop);
         g_test_add_func("/supervisor/async/eof-while-stop", test_eof_while_stop);
         g_test_add_func("/supervisor/async/slow-cont-eof", test_slow_cont_eof);
+        g_test_add_func("/supervisor/async/lock-failure-during-resume",
+                        test_lock_failure_during_resume);
         g_test_add_func("/supervisor/async/slow-hotplug", test_slow_hotplug);
         g_test_add_func("/supervisor/async/refused-hotplug", test_refused_hotplug);
         g_test_add_func("/supervisor/async/slow-migrate", test_slow_migrate);
