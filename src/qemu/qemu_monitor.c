@@ -25,7 +25,7 @@ typedef struct {
         QemuDoneFunc done;
         gpointer user_data;
         guint timeout;
-        GError *error;       /* ours, failed before it was sent: for fail_later() */
+        GError *error;       /* ours, failed before it was sent: for answer_failed() */
 } Forward;
 
 struct QemuMonitor {

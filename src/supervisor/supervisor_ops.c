@@ -459,8 +459,6 @@ gboolean
 supervisor_lock_failure(Supervisor *sv, const char *action, SupervisorDoneFunc done,
                         gpointer user_data, GError **error)
 {
-        g_autoptr(GError) local = NULL;
-
         if (g_str_equal(action, "pause") && sv->monitor) {
                 LockFailure *failure = g_new0(LockFailure, 1);
 
