@@ -199,6 +199,9 @@ supervisor_control_command(QmpServerClient *client, const char *command,
                         return state_reply(state);
                 return qmp_error_from_gerror(error);
         case CONTROL_ATTACH_DISK:
+                /* Not over another's mark in the record. */
+                if (!supervisor_check_idle(sv, GUEST_OP_ATTACHING_DISK, &error))
+                        break;
                 /* Until QEMU has the disk too (or refused it). */
                 supervisor_begin_in_flight(
                         sv, g_strconcat(GUEST_IN_FLIGHT_ATTACH_DISK,

@@ -841,6 +841,16 @@ slow_hotplug_client(SvTest *t)
         g_assert_true(record_has_disk(t, t->disk));
         assert_status_answered(t);
         call_busy(t->control, "pause", NULL, "attaching a disk");
+        /* Its lease stays until QEMU answered, and so does its mark in the
+         * record (for a supervisor killed meanwhile). */
+        call_busy(t->control, "detach-disk", arguments, "attaching a disk");
+        call_busy(t->control, "attach-disk", arguments, "attaching a disk");
+        {
+                g_autoptr(GuestRecord) record = load_record(t);
+
+                g_assert_nonnull(record->in_flight);
+                g_assert_nonnull(strstr(record->in_flight, t->disk));
+        }
         fake_peer_release(&t->fake);
         ret = finish_call(attaching, "attach-disk", &error);
         g_assert_no_error(error);
