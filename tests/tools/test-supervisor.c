@@ -737,6 +737,44 @@ test_eof_while_stop(void)
 }
 
 static void
+client_gone_client(SvTest *t)
+{
+        g_autoptr(QmpStream) pausing = start_call(t->control, "pause", "{\"release\": true}");
+        gboolean released = FALSE;
+
+        fake_peer_wait_held(&t->fake);
+        /* Its client goes before QEMU answered: the pause goes on. */
+        g_clear_pointer(&pausing, qmp_stream_free);
+        fake_peer_release(&t->fake);
+        for (int i = 0; i < WAIT_STEPS && !released; i++) {
+                g_autoptr(GuestRecord) record = load_record(t);
+
+                released = record->released;
+                if (!released)
+                        g_usleep(WAIT_STEP_US);
+        }
+        g_assert_true(released);
+        /* And it is over: the next one is not refused. */
+        call_ok(t->control, "resume", NULL);
+}
+
+static void
+test_client_gone(void)
+{
+        static const char *const script[] = {
+                START_STEPS,
+                "> stop", "=", OK(3),
+                "> cont", OK(4),
+                NULL,
+        };
+        SvTest t;
+
+        sv_test_start(&t, script);
+        sv_test_run(&t, client_gone_client);
+        sv_test_finish(&t);
+}
+
+static void
 slow_cont_eof_client(SvTest *t)
 {
         g_autoptr(QmpStream) resuming = NULL;
@@ -951,6 +989,7 @@ main(int argc, char **argv)
         g_test_add_func("/supervisor/migration/cancelled", test_migration_cancelled);
         g_test_add_func("/supervisor/async/slow-stop", test_slow_stop);
         g_test_add_func("/supervisor/async/eof-while-stop", test_eof_while_stop);
+        g_test_add_func("/supervisor/async/client-gone", test_client_gone);
         g_test_add_func("/supervisor/async/slow-cont-eof", test_slow_cont_eof);
         g_test_add_func("/supervisor/async/lock-failure-during-resume",
                         test_lock_failure_during_resume);
