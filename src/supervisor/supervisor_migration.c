@@ -294,8 +294,9 @@ progress_reply(MigrationRead *read, const gboolean *running)
                                                        MIGRATION_STATUS_POSTCOPY_ACTIVE);
         json_object_set_boolean_member(body, "completed", read->completed);
         /* failed or cancelled: it keeps its leases here */
-        json_object_set_boolean_member(body, "ended", migration_status_is_final(progress->status) &&
-                                                              !read->completed);
+        json_object_set_boolean_member(body, "ended",
+                                       migration_status_is_final(progress->status) &&
+                                               !read->completed);
         if (progress->error)
                 json_object_set_string_member(body, "error", progress->error);
         json_object_set_int_member(body, "transferred", (gint64)progress->transferred);
