@@ -199,7 +199,7 @@ plug_answered(const GError *plug_error, gpointer data)
                 /* No answer: QEMU may have the image open. Its lease stays. */
                 g_set_error(&error, plug_error->domain, plug_error->code,
                             "%s; QEMU may have opened disk %s: its lease stays held (`vmlock "
-                            "detach-disk --lease-only` releases it once QEMU surely has not)",
+                            "detach-disk` releases it, once QEMU surely has not)",
                             plug_error->message, plug->path);
                 plug->done(error, plug->user_data);
                 return;
