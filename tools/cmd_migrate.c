@@ -48,6 +48,14 @@ static const char migrate_description[] =
         "here with its leases, unless QEMU had completed it already (the leases\n"
         "then went to the destination: the command says what to run).\n";
 
+/* What the supervisor says the migration's status means (QEMU's own word
+ * is only shown). */
+static gboolean
+member_bool(JsonObject *object, const char *name)
+{
+        return json_object_get_boolean_member_with_default(object, name, FALSE);
+}
+
 static guint64
 member_uint(JsonObject *object, const char *name)
 {
@@ -125,9 +133,7 @@ cancel_migration(const char *name, int sig)
                 }
                 progress = json_node_get_object(progress_node);
                 status = json_object_get_string_member_with_default(progress, "status", "?");
-                if (g_str_equal(status, "completed") &&
-                    json_object_get_boolean_member_with_default(progress, "handed-over",
-                                                                FALSE)) {
+                if (member_bool(progress, "completed") && member_bool(progress, "handed-over")) {
                         g_printerr("%s: guest '%s' had migrated already: its leases are "
                                    "released here for its destination (state below); run it "
                                    "there with `vmlock resume %s --state STATE`, or here "
@@ -137,11 +143,8 @@ cancel_migration(const char *name, int sig)
                                                                                "state", NULL));
                         return interrupted;
                 }
-                if ((g_str_equal(status, "cancelled") || g_str_equal(status, "failed")) &&
-                    !json_object_get_boolean_member_with_default(progress, "cancelling",
-                                                                 FALSE)) {
-                        if (json_object_get_boolean_member_with_default(progress, "running",
-                                                                        FALSE))
+                if (member_bool(progress, "ended") && !member_bool(progress, "cancelling")) {
+                        if (member_bool(progress, "running"))
                                 g_printerr("%s: migration of guest '%s' %s: it runs on "
                                            "here, holding its leases; its destination got "
                                            "none\n",
@@ -193,7 +196,7 @@ migrate(const char *name, const char *uri)
                         return tool_report_error(error, VMLOCK_EXIT_ERROR);
                 progress = json_node_get_object(progress_node);
                 status = json_object_get_string_member_with_default(progress, "status", "?");
-                if (g_strcmp0(status, last_status) != 0 || g_str_equal(status, "active")) {
+                if (g_strcmp0(status, last_status) != 0 || member_bool(progress, "active")) {
                         g_printerr("migrate: %s, %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
                                    " KiB sent, %" G_GUINT64_FORMAT " KiB remaining\n",
                                    status, member_uint(progress, "transferred") / 1024,
@@ -202,7 +205,7 @@ migrate(const char *name, const char *uri)
                         g_free(last_status);
                         last_status = g_strdup(status);
                 }
-                if (g_str_equal(status, "failed") || g_str_equal(status, "cancelled")) {
+                if (member_bool(progress, "ended")) {
                         g_printerr("%s: migration of guest '%s' %s%s%s; it keeps its leases "
                                    "and runs on here\n",
                                    g_get_prgname(), name, status,
@@ -214,11 +217,8 @@ migrate(const char *name, const char *uri)
                 state = json_object_get_string_member_with_default(progress, "state", NULL);
                 /* The supervisor hands the leases over on QEMU's word, not
                  * ours: this command only watches. */
-                if (g_str_equal(status, "completed") &&
-                    json_object_get_boolean_member_with_default(progress, "handed-over",
-                                                                FALSE)) {
+                if (member_bool(progress, "completed") && member_bool(progress, "handed-over"))
                         return print_state(state);
-                }
                 g_usleep(MIGRATE_POLL_US);
         }
 }

@@ -29,6 +29,7 @@ typedef enum {
         CONTROL_MIGRATE,         /* uri */
         CONTROL_MIGRATE_CANCEL,  /* -> {cancelling} */
         CONTROL_QUERY_MIGRATION, /* -> {status error transferred total remaining
+                                  *     active completed ended
                                   *     handed-over cancelling running state} */
         CONTROL_LOCK_FAILURE,    /* action uuid */
         CONTROL_STOP,            /* timeout: shut the guest down, kill it at the timeout */

@@ -37,8 +37,11 @@ qemu_event_parse(JsonObject *event, QemuEvent *ret_event)
                 if (ret_event->device)
                         ret_event->kind = QEMU_EVENT_DEVICE_DELETED;
         } else if (g_str_equal(name, "MIGRATION")) {
-                ret_event->migration_status = data_string(event, "status");
-                if (ret_event->migration_status)
+                const char *status = data_string(event, "status");
+
+                if (status) {
                         ret_event->kind = QEMU_EVENT_MIGRATION;
+                        ret_event->migration = migration_status_from_string(status);
+                }
         }
 }

@@ -4,6 +4,8 @@
 
 #include <json-glib/json-glib.h>
 
+#include "qemu/qemu_migration.h"
+
 G_BEGIN_DECLS
 
 typedef enum {
@@ -11,14 +13,14 @@ typedef enum {
         QEMU_EVENT_STOP,           /* the CPUs stopped */
         QEMU_EVENT_RESUME,         /* the CPUs run */
         QEMU_EVENT_DEVICE_DELETED, /* QEMU let go of ->device */
-        QEMU_EVENT_MIGRATION,      /* the migration is now ->migration_status */
+        QEMU_EVENT_MIGRATION,      /* the migration is now ->migration */
 } QemuEventKind;
 
 /* Strings borrowed from the event it was parsed from. */
 typedef struct {
         QemuEventKind kind;
         const char *device;           /* DEVICE_DELETED: the device id */
-        const char *migration_status; /* MIGRATION: setup, active, completed, failed... */
+        MigrationStatus migration;    /* MIGRATION */
 } QemuEvent;
 
 /* An event message as a QemuEvent; one missing what its kind needs (a

@@ -52,12 +52,16 @@ gboolean qemu_hotplug_cache_from_string(const char *text, QemuHotplugCache *ret_
 char *qemu_hotplug_file_node(const char *id);
 char *qemu_hotplug_format_node(const char *id);
 
-/* blockdev-add both nodes, then device_add. On failure whatever was added
- * is taken away again and the error carries what QEMU said. */
-gboolean qemu_hotplug_attach(QemuMonitor *monitor, const QemuHotplugDisk *disk, GError **error);
+/* blockdev-add both nodes, then device_add; @done once QEMU answered. On a
+ * refusal whatever was added is taken away again (@done comes once QEMU
+ * answered that too) and the error carries what QEMU said. */
+void qemu_hotplug_attach_async(QemuMonitor *monitor, const QemuHotplugDisk *disk,
+                               QemuDoneFunc done, gpointer user_data);
 /* device_del: asks the guest to let go; DEVICE_DELETED says it did. */
-gboolean qemu_hotplug_unplug(QemuMonitor *monitor, const char *id, GError **error);
+void qemu_hotplug_unplug_async(QemuMonitor *monitor, const char *id, QemuDoneFunc done,
+                               gpointer user_data);
 /* blockdev-del of both nodes, once the device is gone. */
-gboolean qemu_hotplug_remove_nodes(QemuMonitor *monitor, const char *id, GError **error);
+void qemu_hotplug_remove_nodes_async(QemuMonitor *monitor, const char *id, QemuDoneFunc done,
+                                     gpointer user_data);
 
 G_END_DECLS

@@ -11,8 +11,34 @@
 
 G_BEGIN_DECLS
 
+/* QEMU's MigrationStatus, from query-migrate and the MIGRATION event. */
+typedef enum {
+        MIGRATION_STATUS_UNKNOWN, /* a word this vmlock does not know: never final */
+        MIGRATION_STATUS_NONE,
+        MIGRATION_STATUS_SETUP,
+        MIGRATION_STATUS_CANCELLING,
+        MIGRATION_STATUS_CANCELLED,
+        MIGRATION_STATUS_ACTIVE,
+        MIGRATION_STATUS_POSTCOPY_ACTIVE,
+        MIGRATION_STATUS_POSTCOPY_PAUSED,
+        MIGRATION_STATUS_POSTCOPY_RECOVER,
+        MIGRATION_STATUS_COMPLETED,
+        MIGRATION_STATUS_FAILED,
+        MIGRATION_STATUS_COLO,
+        MIGRATION_STATUS_PRE_SWITCHOVER,
+        MIGRATION_STATUS_DEVICE,
+        MIGRATION_STATUS_WAIT_UNPLUG,
+} MigrationStatus;
+
+/* QEMU's word (NULL: UNKNOWN), and back ("unknown" for UNKNOWN). */
+MigrationStatus migration_status_from_string(const char *text);
+const char *migration_status_to_string(MigrationStatus status);
+/* completed, failed or cancelled: nothing more will happen. */
+gboolean migration_status_is_final(MigrationStatus status);
+
 typedef struct {
-        char *status;       /* QEMU's: setup, active, completed, failed, cancelled... */
+        MigrationStatus status;
+        char *status_text;  /* QEMU's own word, for the user */
         char *error;        /* why it failed, when QEMU says */
         guint64 transferred; /* RAM bytes */
         guint64 total;
@@ -27,12 +53,17 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(MigrationProgress, migration_progress_clear)
 gboolean migration_incoming(QemuMonitor *monitor, const char *uri,
                             gboolean *ret_late_block_activate, GError **error);
 /* The source: QMP migrate to @uri, with QEMU's MIGRATION events on. */
-gboolean migration_start(QemuMonitor *monitor, const char *uri, GError **error);
+void migration_start_async(QemuMonitor *monitor, const char *uri, QemuDoneFunc done,
+                           gpointer user_data);
 /* The source: QMP migrate_cancel. QEMU answers at once; its MIGRATION
  * event says cancelled (or completed, when it was too late) once it is. */
-gboolean migration_cancel(QemuMonitor *monitor, GError **error);
-gboolean migration_query(QemuMonitor *monitor, MigrationProgress *ret_progress, GError **error);
-/* completed, failed or cancelled: nothing more will happen. */
-gboolean migration_status_is_final(const char *status);
+void migration_cancel_async(QemuMonitor *monitor, QemuDoneFunc done, gpointer user_data);
+/* QMP query-migrate: @progress is NULL with @error. */
+typedef void (*MigrationProgressFunc)(const MigrationProgress *progress, const GError *error,
+                                      gpointer user_data);
+void migration_query_async(QemuMonitor *monitor, MigrationProgressFunc func,
+                           gpointer user_data);
+/* query-migrate's answer. */
+void migration_progress_parse(JsonNode *ret, MigrationProgress *ret_progress);
 
 G_END_DECLS

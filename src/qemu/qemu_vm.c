@@ -7,28 +7,55 @@
 
 #include "qemu/qemu_vm.h"
 
-gboolean
-qemu_vm_stop(QemuMonitor *monitor, GError **error)
+void
+qemu_vm_stop_async(QemuMonitor *monitor, QemuDoneFunc done, gpointer user_data)
 {
-        g_autoptr(JsonNode) ret = qemu_monitor_execute(monitor, "stop", NULL, error);
-
-        return ret != NULL;
+        qemu_monitor_call_done(monitor, "stop", NULL, done, user_data);
 }
 
-gboolean
-qemu_vm_cont(QemuMonitor *monitor, GError **error)
+void
+qemu_vm_cont_async(QemuMonitor *monitor, QemuDoneFunc done, gpointer user_data)
 {
-        g_autoptr(JsonNode) ret = qemu_monitor_execute(monitor, "cont", NULL, error);
-
-        return ret != NULL;
+        qemu_monitor_call_done(monitor, "cont", NULL, done, user_data);
 }
 
-gboolean
-qemu_vm_powerdown(QemuMonitor *monitor, GError **error)
+void
+qemu_vm_powerdown_async(QemuMonitor *monitor, QemuDoneFunc done, gpointer user_data)
 {
-        g_autoptr(JsonNode) ret = qemu_monitor_execute(monitor, "system_powerdown", NULL, error);
+        qemu_monitor_call_done(monitor, "system_powerdown", NULL, done, user_data);
+}
 
-        return ret != NULL;
+/* query-status' answer: without a word on it, the guest is taken to run,
+ * the safer guess for what may write. */
+static gboolean
+status_is_running(JsonNode *status)
+{
+        return !JSON_NODE_HOLDS_OBJECT(status) ||
+               json_object_get_boolean_member_with_default(json_node_get_object(status),
+                                                           "running", TRUE);
+}
+
+typedef struct {
+        QemuRunningFunc func;
+        gpointer user_data;
+} RunningCall;
+
+static void
+status_answered(JsonNode *ret, const GError *error, gpointer data)
+{
+        g_autofree RunningCall *call = data;
+
+        call->func(!error && status_is_running(ret), error, call->user_data);
+}
+
+void
+qemu_vm_query_running_async(QemuMonitor *monitor, QemuRunningFunc func, gpointer user_data)
+{
+        RunningCall *call = g_new0(RunningCall, 1);
+
+        call->func = func;
+        call->user_data = user_data;
+        qemu_monitor_call(monitor, "query-status", NULL, status_answered, call);
 }
 
 gboolean
@@ -38,11 +65,7 @@ qemu_vm_query_running(QemuMonitor *monitor, gboolean *ret_running, GError **erro
 
         if (!status)
                 return FALSE;
-        /* Without a word on it, the guest is taken to run: the safer guess
-         * for what may write. */
-        *ret_running = !JSON_NODE_HOLDS_OBJECT(status) ||
-                       json_object_get_boolean_member_with_default(json_node_get_object(status),
-                                                                   "running", TRUE);
+        *ret_running = status_is_running(status);
         return TRUE;
 }
 

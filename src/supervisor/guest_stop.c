@@ -68,18 +68,28 @@ kill_timed_out(gpointer data)
         return G_SOURCE_REMOVE;
 }
 
+/* QEMU passed the power button on, or not (@data: the guest's name). */
+static void
+powerdown_done(const GError *error, gpointer data)
+{
+        g_autofree char *name = data;
+
+        if (error)
+                g_printerr("vmlock: guest '%s': the ACPI power button failed (%s): it is "
+                           "killed at the timeout\n",
+                           name, error->message);
+}
+
 /* The guest is asked to go: the OS's shutdown, or the program's own. A
- * failure here is said, not fatal: the kill follows anyway. */
+ * failure here is said, not fatal: the kill follows anyway, so nobody
+ * waits for QEMU's answer. */
 static void
 ask_to_shut_down(GuestStop *stop, const GuestStopRequest *request)
 {
         g_autoptr(GError) error = NULL;
 
         if (request->monitor) {
-                if (!qemu_vm_powerdown(request->monitor, &error))
-                        g_printerr("vmlock: guest '%s': the ACPI power button failed (%s): it "
-                                   "is killed at the timeout\n",
-                                   stop->name, error->message);
+                qemu_vm_powerdown_async(request->monitor, powerdown_done, g_strdup(stop->name));
                 return;
         }
         /* A stopped program handles SIGTERM only once continued; it holds

@@ -35,7 +35,7 @@ monitor_event(JsonObject *event, gpointer user_data)
         qemu_event_parse(event, &parsed);
         switch (parsed.kind) {
         case QEMU_EVENT_MIGRATION:
-                supervisor_migration_event(sv, parsed.migration_status);
+                supervisor_migration_event(sv, parsed.migration);
                 break;
         case QEMU_EVENT_STOP:
                 /* QEMU stopped by itself (an I/O error with werror=stop). */
@@ -81,6 +81,7 @@ guest_exited(int fd, GIOCondition condition, gpointer user_data)
         if (waitpid_noeintr(sv->pid, &sv->wait_status, WNOHANG) == 0)
                 return G_SOURCE_CONTINUE;
         sv->pidfd_watch = 0;
+        sv->reaped = TRUE;
         g_main_loop_quit(sv->loop);
         return G_SOURCE_REMOVE;
 }
@@ -129,6 +130,7 @@ supervisor_new(const SupervisorSetup *setup, GError **error)
         if (setup->monitor_fd >= 0) {
                 gboolean running = TRUE;
 
+                /* These wait for QEMU: nobody is served yet. */
                 sv->monitor = qemu_monitor_new(setup->monitor_fd, monitor_event, sv);
                 if (!qemu_monitor_handshake(sv->monitor, MONITOR_GREETING_TIMEOUT_MS, error))
                         return NULL;
@@ -222,6 +224,13 @@ supervisor_run(Supervisor *sv)
                 lease_events_log_domain(sv->manager, LEASE_EVENT_TAKEN, sv->record->dom, NULL);
         service_notify_ready(guest_name(sv), sv->pid, supervisor_is_paused(sv));
         g_main_loop_run(sv->loop);
+        /* What still waits for QEMU ends now, in an error its client is
+         * told of, before the record goes. */
+        if (sv->monitor_watch)
+                g_source_remove(sv->monitor_watch);
+        sv->monitor_watch = 0;
+        qemu_monitor_free(sv->monitor);
+        sv->monitor = NULL;
         g_clear_pointer(&sv->lease_watch, lease_watch_free);
         g_clear_pointer(&sv->stop, guest_stop_free); /* reaped: its pid is no longer ours */
 

@@ -168,17 +168,67 @@ supervisor_detach_lease(Supervisor *sv, const char *lockspace, const char *key,
         return TRUE;
 }
 
+/* A disk given to QEMU, its lease held, waiting for QEMU's answer. */
+typedef struct {
+        Supervisor *sv;
+        char *path;
+        char *id;
+        SupervisorDoneFunc done;
+        gpointer user_data;
+} Plug;
+
+static void
+plug_free(Plug *plug)
+{
+        g_free(plug->path);
+        g_free(plug->id);
+        g_free(plug);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Plug, plug_free)
+
+static void
+plug_answered(const GError *plug_error, gpointer data)
+{
+        g_autoptr(Plug) plug = data;
+        Supervisor *sv = plug->sv;
+        g_autoptr(GError) error = NULL;
+        PluggedDisk *plugged;
+
+        supervisor_end_op(sv);
+        if (g_error_matches(plug_error, VMLOCK_ERROR, VMLOCK_ERROR_IO)) {
+                /* No answer: QEMU may have the image open. Its lease stays. */
+                g_set_error(&error, plug_error->domain, plug_error->code,
+                            "%s; QEMU may have opened disk %s: its lease stays held (`vmlock "
+                            "detach-disk` releases it, once QEMU surely has not)",
+                            plug_error->message, plug->path);
+                plug->done(error, plug->user_data);
+                return;
+        }
+        if (plug_error) {
+                /* QEMU let go of whatever it had added: the lease goes back. */
+                if (!supervisor_detach_disk(sv, plug->path, &error))
+                        g_printerr("vmlock: guest '%s': %s\n", guest_name(sv), error->message);
+                plug->done(plug_error, plug->user_data);
+                return;
+        }
+        plugged = g_new0(PluggedDisk, 1);
+        plugged->path = g_steal_pointer(&plug->path);
+        plugged->id = g_steal_pointer(&plug->id);
+        g_hash_table_replace(sv->plugged, plugged->path, plugged);
+        plug->done(NULL, plug->user_data);
+}
+
 /* Hotplug through QEMU: the lease first, then QEMU gets the disk; if QEMU
- * refuses, the lease goes back. */
+ * refuses, the lease goes back once QEMU let go. */
 gboolean
 supervisor_plug_disk(Supervisor *sv, VmlockDisk *disk, const char *format, const char *bus,
-                     const char *cache, GError **error)
+                     const char *cache, SupervisorDoneFunc done, gpointer user_data,
+                     GError **error)
 {
         g_autoptr(VmlockDisk) owned = disk;
         g_autofree char *path = g_strdup(vmlock_disk_get_source(disk));
-        g_autofree char *id = NULL;
-        QemuHotplugDisk plug = { 0 };
-        PluggedDisk *plugged;
+        QemuHotplugDisk hotplug = { 0 };
+        Plug *plug;
 
         if (supervisor_is_released(sv)) {
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
@@ -192,30 +242,29 @@ supervisor_plug_disk(Supervisor *sv, VmlockDisk *disk, const char *format, const
                             "unknown disk format '%s' (raw or qcow2)", format);
                 return FALSE;
         }
-        if (!qemu_hotplug_bus_from_string(bus, &plug.bus, error) ||
-            !qemu_hotplug_cache_from_string(cache, &plug.cache, error))
+        if (!qemu_hotplug_bus_from_string(bus, &hotplug.bus, error) ||
+            !qemu_hotplug_cache_from_string(cache, &hotplug.cache, error))
                 return FALSE;
-        id = g_strdup_printf("vmlock-disk%u", sv->next_disk++);
-        plug.id = id;
-        plug.path = path;
-        plug.block = vmlock_disk_get_type(disk) == VMLOCK_DISK_TYPE_BLOCK;
-        plug.readonly = vmlock_disk_get_readonly(disk);
-        plug.shareable = vmlock_disk_get_shareable(disk);
-        plug.format = format ? format : "raw";
-        if (!supervisor_attach_disk(sv, g_steal_pointer(&owned), error))
+        if (!supervisor_begin_op(sv, GUEST_OP_ATTACHING_DISK, error))
                 return FALSE;
-        if (!qemu_hotplug_attach(sv->monitor, &plug, error)) {
-                g_autoptr(GError) detach_error = NULL;
-
-                if (!supervisor_detach_disk(sv, path, &detach_error))
-                        g_printerr("vmlock: guest '%s': %s\n", guest_name(sv),
-                                   detach_error->message);
+        if (!supervisor_attach_disk(sv, g_steal_pointer(&owned), error)) {
+                supervisor_end_op(sv);
                 return FALSE;
         }
-        plugged = g_new0(PluggedDisk, 1);
-        plugged->path = g_steal_pointer(&path);
-        plugged->id = g_steal_pointer(&id);
-        g_hash_table_replace(sv->plugged, plugged->path, plugged);
+        plug = g_new0(Plug, 1);
+        plug->sv = sv;
+        plug->path = g_steal_pointer(&path);
+        plug->id = g_strdup_printf("vmlock-disk%u", sv->next_disk++);
+        plug->done = done;
+        plug->user_data = user_data;
+        hotplug.id = plug->id;
+        hotplug.path = plug->path;
+        hotplug.block = vmlock_disk_get_type(disk) == VMLOCK_DISK_TYPE_BLOCK;
+        hotplug.readonly = vmlock_disk_get_readonly(disk);
+        hotplug.shareable = vmlock_disk_get_shareable(disk);
+        hotplug.format = format ? format : "raw";
+        /* QEMU opens it only now, with its lease held. */
+        qemu_hotplug_attach_async(sv->monitor, &hotplug, plug_answered, plug);
         return TRUE;
 }
 
@@ -234,25 +283,48 @@ plugged_reply(PluggedDisk *plugged, JsonObject *reply)
                 json_object_unref(reply);
 }
 
-/* QEMU let go of the device: now its nodes, and only then the lease. */
-static void
-supervisor_unplugged(Supervisor *sv, const char *id)
+static PluggedDisk *
+find_plugged(Supervisor *sv, const char *id)
 {
-        g_autoptr(GError) error = NULL;
-        PluggedDisk *plugged = NULL;
         GHashTableIter iter;
         gpointer value;
 
         g_hash_table_iter_init(&iter, sv->plugged);
         while (g_hash_table_iter_next(&iter, NULL, &value)) {
                 if (g_str_equal(((PluggedDisk *)value)->id, id))
-                        plugged = value;
+                        return value;
         }
-        if (!plugged || !plugged->unplugging)
+        return NULL;
+}
+
+/* A device of ours and the guest, waiting for QEMU. */
+typedef struct {
+        Supervisor *sv;
+        char *id;
+        gboolean again; /* device_del asked before (timed out) */
+} Unplug;
+
+static void
+unplug_free(Unplug *unplug)
+{
+        g_free(unplug->id);
+        g_free(unplug);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Unplug, unplug_free)
+
+/* QEMU removed the nodes (or said why not): only now the lease. */
+static void
+nodes_removed(const GError *remove_error, gpointer data)
+{
+        g_autoptr(Unplug) unplug = data;
+        Supervisor *sv = unplug->sv;
+        PluggedDisk *plugged = find_plugged(sv, unplug->id);
+        g_autoptr(GError) error = remove_error ? g_error_copy(remove_error) : NULL;
+
+        if (!plugged)
                 return;
-        g_debug("unplugged: %s (%s)", plugged->path, id);
-        if (!qemu_hotplug_remove_nodes(sv->monitor, id, &error) ||
-            !supervisor_detach_disk(sv, plugged->path, &error)) {
+        plugged->removing = FALSE;
+        if (error || !supervisor_detach_disk(sv, plugged->path, &error)) {
                 /* The lease stays: QEMU may still have the image open. */
                 plugged->unplugging = FALSE;
                 plugged_reply(plugged, qmp_error_from_gerror(error));
@@ -260,6 +332,23 @@ supervisor_unplugged(Supervisor *sv, const char *id)
         }
         plugged_reply(plugged, qmp_return_new(NULL, NULL));
         g_hash_table_remove(sv->plugged, plugged->path);
+}
+
+/* QEMU let go of the device: now its nodes, and only then the lease. */
+static void
+supervisor_unplugged(Supervisor *sv, const char *id)
+{
+        PluggedDisk *plugged = find_plugged(sv, id);
+        Unplug *unplug;
+
+        if (!plugged || !plugged->unplugging || plugged->removing)
+                return;
+        g_debug("unplugged: %s (%s)", plugged->path, id);
+        plugged->removing = TRUE;
+        unplug = g_new0(Unplug, 1);
+        unplug->sv = sv;
+        unplug->id = g_strdup(id);
+        qemu_hotplug_remove_nodes_async(sv->monitor, id, nodes_removed, unplug);
 }
 
 typedef struct {
@@ -306,6 +395,26 @@ unplug_timed_out(gpointer data)
         return G_SOURCE_REMOVE;
 }
 
+/* QEMU answered device_del: the wait for DEVICE_DELETED begins (it may
+ * have come already: a scsi-hd goes at once). */
+static void
+unplug_answered(const GError *error, gpointer data)
+{
+        g_autoptr(Unplug) unplug = data;
+        PluggedDisk *plugged = find_plugged(unplug->sv, unplug->id);
+
+        if (!plugged || plugged->removing || !plugged->waiter)
+                return;
+        /* Asked again after a timeout, QEMU may say the unplug is pending. */
+        if (error && !unplug->again) {
+                plugged->unplugging = FALSE;
+                plugged_reply(plugged, qmp_error_from_gerror(error));
+                return;
+        }
+        if (!plugged->timeout)
+                plugged->timeout = g_timeout_add(UNPLUG_TIMEOUT_MS, unplug_timed_out, plugged);
+}
+
 /* device_del, then the answer waits for DEVICE_DELETED (bounded): the
  * lease is released only once QEMU let go of the image. */
 gboolean
@@ -313,22 +422,22 @@ supervisor_unplug_disk(Supervisor *sv, QmpServerClient *client, const char *path
                        GError **error)
 {
         PluggedDisk *plugged = g_hash_table_lookup(sv->plugged, path);
-        g_autoptr(GError) local = NULL;
+        Unplug *unplug;
 
-        if (plugged->waiter) {
+        if (plugged->waiter || plugged->removing) {
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
                             "disk %s of guest '%s' is being detached already", path,
                             guest_name(sv));
                 return FALSE;
         }
-        /* Asked again after a timeout, QEMU may say the unplug is pending. */
-        if (!qemu_hotplug_unplug(sv->monitor, plugged->id, &local) && !plugged->unplugging) {
-                g_propagate_error(error, g_steal_pointer(&local));
-                return FALSE;
-        }
+        unplug = g_new0(Unplug, 1);
+        unplug->sv = sv;
+        unplug->id = g_strdup(plugged->id);
+        unplug->again = plugged->unplugging;
+        /* From now on: DEVICE_DELETED may come before device_del's answer. */
         plugged->unplugging = TRUE;
         plugged->waiter = qmp_server_client_ref(client);
-        plugged->timeout = g_timeout_add(UNPLUG_TIMEOUT_MS, unplug_timed_out, plugged);
+        qemu_hotplug_unplug_async(sv->monitor, plugged->id, unplug_answered, unplug);
         return TRUE;
 }
 

@@ -58,44 +58,55 @@ supervisor_end_in_flight(Supervisor *sv)
         supervisor_save_record_or_warn(sv);
 }
 
-static gboolean
-stop_cpus(Supervisor *sv, GError **error)
+/* The CPUs stopped (QEMU: its writes flushed once it answered), @done
+ * called maybe before this returns. */
+static void
+stop_cpus(Supervisor *sv, SupervisorDoneFunc done, gpointer user_data)
 {
-        if (sv->monitor)
-                return qemu_vm_stop(sv->monitor, error); /* flushed once it returned */
-        if (sv->go_fd >= 0)
-                return TRUE; /* PROGRAM has not started */
-        if (kill(sv->pid, SIGSTOP) < 0) {
+        g_autoptr(GError) error = NULL;
+
+        if (sv->monitor) {
+                qemu_vm_stop_async(sv->monitor, done, user_data);
+                return;
+        }
+        /* With go_fd, PROGRAM has not started. */
+        if (sv->go_fd < 0 && !sv->reaped && kill(sv->pid, SIGSTOP) < 0) {
                 int saved = errno;
 
-                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INTERNAL,
+                g_set_error(&error, VMLOCK_ERROR, VMLOCK_ERROR_INTERNAL,
                             "cannot stop guest '%s' (pid %d): %s", guest_name(sv), (int)sv->pid,
                             g_strerror(saved));
-                return FALSE;
         }
-        return TRUE;
+        done(error, user_data);
 }
 
-gboolean
-supervisor_cont_cpus(Supervisor *sv, GError **error)
+void
+supervisor_cont_cpus(Supervisor *sv, SupervisorDoneFunc done, gpointer user_data)
 {
-        if (sv->go_fd >= 0) {
+        g_autoptr(GError) error = NULL;
+
+        /* Never a guest without its leases, nor one whose stop before a
+         * release is under way (QEMU would run it after that stop). */
+        if (supervisor_is_released(sv) || sv->releasing > 0) {
+                g_set_error(&error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                            "guest '%s' must not run: its leases are %s", guest_name(sv),
+                            sv->releasing > 0 ? "being released" : "released");
+        } else if (sv->go_fd >= 0) {
                 int go_fd = sv->go_fd;
 
                 sv->go_fd = -1;
-                return guest_launch_go(go_fd, sv->pid, sv->program, error);
-        }
-        if (sv->monitor)
-                return qemu_vm_cont(sv->monitor, error);
-        if (kill(sv->pid, SIGCONT) < 0) {
-                int saved = errno;
+                guest_launch_go(go_fd, sv->pid, sv->program, &error);
+        } else if (sv->monitor) {
+                qemu_vm_cont_async(sv->monitor, done, user_data);
+                return;
+        } else if (sv->reaped || kill(sv->pid, SIGCONT) < 0) {
+                int saved = sv->reaped ? ESRCH : errno;
 
-                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INTERNAL,
+                g_set_error(&error, VMLOCK_ERROR, VMLOCK_ERROR_INTERNAL,
                             "cannot continue guest '%s' (pid %d): %s", guest_name(sv),
                             (int)sv->pid, g_strerror(saved));
-                return FALSE;
         }
-        return TRUE;
+        done(error, user_data);
 }
 
 /* Follows what the guest holds, with the versions its leases were taken
@@ -157,9 +168,99 @@ release_leases(Supervisor *sv, GError **error)
         return TRUE;
 }
 
-gboolean
-supervisor_pause(Supervisor *sv, gboolean release, GError **error)
+/* A pause or a resume waiting for QEMU. */
+typedef struct {
+        Supervisor *sv;
+        gboolean release;
+        gboolean counted;    /* in sv->releasing */
+        gboolean client_op;  /* sv->op is its to end */
+        gboolean reacquired; /* resume: the leases were taken back for it */
+        SupervisorDoneFunc done;
+        gpointer user_data;
+} CpuOp;
+
+static CpuOp *
+cpu_op_new(Supervisor *sv, gboolean client_op, SupervisorDoneFunc done, gpointer user_data)
 {
+        CpuOp *op = g_new0(CpuOp, 1);
+
+        op->sv = sv;
+        op->client_op = client_op;
+        op->done = done;
+        op->user_data = user_data;
+        return op;
+}
+
+static void
+cpu_op_finish(CpuOp *op, const GError *error)
+{
+        if (op->client_op)
+                supervisor_end_op(op->sv);
+        if (op->done)
+                op->done(error, op->user_data);
+        g_free(op);
+}
+
+/* QEMU confirmed the stop (writes flushed), or said why not. */
+static void
+pause_stopped(const GError *stop_error, gpointer data)
+{
+        CpuOp *op = data;
+        Supervisor *sv = op->sv;
+        g_autoptr(GError) error = NULL;
+
+        if (op->counted)
+                sv->releasing--;
+        if (stop_error) {
+                /* Nothing released: whatever QEMU did, the leases are held. */
+                cpu_op_finish(op, stop_error);
+                return;
+        }
+        /* A release ends a migration under way; a plain stop does not. */
+        if (op->release && sv->state == GUEST_MIGRATING)
+                supervisor_set_state(sv, GUEST_PAUSED);
+        else
+                supervisor_note_stopped(sv);
+        if (op->release && !supervisor_is_released(sv)) {
+                /* No cont went to QEMU since the stop (sv->releasing). */
+                supervisor_begin_in_flight(sv, g_strdup(GUEST_IN_FLIGHT_RELEASE));
+                if (!release_leases(sv, &error)) {
+                        supervisor_end_in_flight(sv); /* paused, still holding */
+                        cpu_op_finish(op, error);
+                        return;
+                }
+                crash_point(CRASH_POINT_RELEASED);
+                supervisor_end_in_flight(sv);
+                cpu_op_finish(op, NULL);
+                return;
+        }
+        supervisor_save_record_or_warn(sv);
+        cpu_op_finish(op, NULL);
+}
+
+static void
+pause_begin(CpuOp *op)
+{
+        Supervisor *sv = op->sv;
+
+        /* Before a release, always: stop also flushes a guest paused earlier. */
+        if (supervisor_is_paused(sv) && !(op->release && !supervisor_is_released(sv))) {
+                pause_stopped(NULL, op);
+                return;
+        }
+        if (op->release) {
+                op->counted = TRUE;
+                sv->releasing++;
+        }
+        stop_cpus(sv, pause_stopped, op);
+}
+
+gboolean
+supervisor_pause(Supervisor *sv, gboolean release, SupervisorDoneFunc done, gpointer user_data,
+                 GError **error)
+{
+        CpuOp *op;
+
         if (release && !supervisor_is_released(sv) && !sv->monitor) {
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_UNSUPPORTED,
                             "guest '%s' cannot hand its leases over: vmlock has no QMP to "
@@ -169,36 +270,64 @@ supervisor_pause(Supervisor *sv, gboolean release, GError **error)
                             guest_name(sv));
                 return FALSE;
         }
-        /* Before a release, always: stop also flushes a guest paused earlier. */
-        if (!supervisor_is_paused(sv) || (release && !supervisor_is_released(sv))) {
-                if (!stop_cpus(sv, error))
-                        return FALSE;
-                /* A release ends a migration under way; a plain stop does
-                 * not. */
-                if (release && sv->state == GUEST_MIGRATING)
-                        supervisor_set_state(sv, GUEST_PAUSED);
-                else
-                        supervisor_note_stopped(sv);
-        }
-        if (release && !supervisor_is_released(sv)) {
-                supervisor_begin_in_flight(sv, g_strdup(GUEST_IN_FLIGHT_RELEASE));
-                if (!release_leases(sv, error)) {
-                        supervisor_end_in_flight(sv); /* paused, still holding */
-                        return FALSE;
-                }
-                crash_point(CRASH_POINT_RELEASED);
-                supervisor_end_in_flight(sv);
-                return TRUE;
-        }
-        supervisor_save_record_or_warn(sv);
+        if (!supervisor_begin_op(sv, GUEST_OP_PAUSING, error))
+                return FALSE;
+        op = cpu_op_new(sv, TRUE, done, user_data);
+        op->release = release;
+        pause_begin(op);
         return TRUE;
 }
 
+void
+supervisor_pause_now(Supervisor *sv, gboolean release, SupervisorDoneFunc done,
+                     gpointer user_data)
+{
+        CpuOp *op = cpu_op_new(sv, FALSE, done, user_data);
+
+        op->release = release;
+        pause_begin(op);
+}
+
+/* QEMU answered cont. */
+static void
+resume_continued(const GError *cont_error, gpointer data)
+{
+        CpuOp *op = data;
+        Supervisor *sv = op->sv;
+        g_autoptr(GError) release_error = NULL;
+        g_autoptr(GError) error = NULL;
+
+        if (!cont_error) {
+                supervisor_note_running(sv);
+                supervisor_save_record_or_warn(sv);
+                cpu_op_finish(op, NULL);
+                return;
+        }
+        if (g_error_matches(cont_error, VMLOCK_ERROR, VMLOCK_ERROR_IO)) {
+                /* No answer: QEMU may run it. It keeps its leases, and
+                 * counts as running (a pause --release stops it first). */
+                g_set_error(&error, cont_error->domain, cont_error->code,
+                            "%s; guest '%s' may be running: it holds its leases",
+                            cont_error->message, guest_name(sv));
+                supervisor_note_running(sv);
+                supervisor_save_record_or_warn(sv);
+                cpu_op_finish(op, error);
+                return;
+        }
+        /* Refused: still stopped, so the leases go back as they were. */
+        if (op->reacquired && !supervisor_is_released(sv) &&
+            !release_leases(sv, &release_error))
+                g_printerr("vmlock: guest '%s': %s\n", guest_name(sv), release_error->message);
+        supervisor_save_record_or_warn(sv);
+        cpu_op_finish(op, cont_error);
+}
+
 gboolean
-supervisor_resume(Supervisor *sv, const char *state, GError **error)
+supervisor_resume(Supervisor *sv, const char *state, SupervisorDoneFunc done,
+                  gpointer user_data, GError **error)
 {
         GuestRecord *record = sv->record;
-        gboolean reacquired = FALSE;
+        CpuOp *op;
 
         if (state && !supervisor_is_released(sv)) {
                 g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
@@ -207,6 +336,9 @@ supervisor_resume(Supervisor *sv, const char *state, GError **error)
                             guest_name(sv));
                 return FALSE;
         }
+        if (!supervisor_begin_op(sv, GUEST_OP_RESUMING, error))
+                return FALSE;
+        op = cpu_op_new(sv, TRUE, done, user_data);
         if (supervisor_is_released(sv)) {
                 g_autoptr(GError) local = NULL;
 
@@ -229,29 +361,23 @@ supervisor_resume(Supervisor *sv, const char *state, GError **error)
                                             local->message, guest_name(sv), guest_name(sv));
                         else
                                 g_propagate_error(error, g_steal_pointer(&local));
+                        supervisor_end_op(sv);
+                        g_free(op);
                         return FALSE;
                 }
                 g_clear_pointer(&record->lock_state, g_free);
                 supervisor_set_state(sv, GUEST_PAUSED);
                 record->lease_lost = FALSE;
-                reacquired = TRUE;
+                op->reacquired = TRUE;
                 supervisor_note_held_leases(sv);
                 lease_events_log_domain(sv->manager, LEASE_EVENT_TAKEN, record->dom, NULL);
                 /* It arrived: from now on it is a possible source. */
                 g_clear_pointer(&sv->incoming, g_free);
-        }
-        if (!supervisor_cont_cpus(sv, error)) {
-                g_autoptr(GError) release_error = NULL;
-
-                /* Still stopped: hand the leases back as they were. */
-                if (reacquired && !release_leases(sv, &release_error))
-                        g_printerr("vmlock: guest '%s': %s\n", guest_name(sv),
-                                   release_error->message);
+                /* Readers of the record see the leases held meanwhile. */
                 supervisor_save_record_or_warn(sv);
-                return FALSE;
         }
-        supervisor_note_running(sv);
-        supervisor_save_record_or_warn(sv);
+        /* cont goes only now, with the leases held. */
+        supervisor_cont_cpus(sv, resume_continued, op);
         return TRUE;
 }
 
@@ -280,32 +406,11 @@ supervisor_stop(Supervisor *sv, guint timeout_s, GError **error)
         return TRUE;
 }
 
-/* The lock daemon lost this host's lockspace: the guest must stop writing
- * now. A guest vmlock cannot pause safely is killed. */
-gboolean
-supervisor_lock_failure(Supervisor *sv, const char *action, GError **error)
+static gboolean
+kill_after_lock_failure(Supervisor *sv, GError **error)
 {
-        g_autoptr(GError) local = NULL;
-
-        if (g_str_equal(action, "pause") && sv->monitor) {
-                if (supervisor_pause(sv, TRUE, &local)) {
-                        g_printerr("vmlock: guest '%s' paused and its leases released after a "
-                                   "lock failure\n",
-                                   guest_name(sv));
-                        return TRUE;
-                }
-                g_printerr("vmlock: guest '%s': pause after a lock failure failed (%s): "
-                           "killing it\n",
-                           guest_name(sv), local->message);
-        } else if (g_str_equal(action, "pause")) {
-                g_printerr("vmlock: guest '%s' has no QMP: it cannot be paused safely after a "
-                           "lock failure; killing it\n",
-                           guest_name(sv));
-        } else if (!g_str_equal(action, "poweroff")) {
-                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
-                            "unknown lock failure action '%s'", action);
-                return FALSE;
-        }
+        if (sv->reaped)
+                return TRUE; /* gone already */
         if (kill(sv->pid, SIGKILL) < 0 && errno != ESRCH) {
                 int saved = errno;
 
@@ -319,6 +424,64 @@ supervisor_lock_failure(Supervisor *sv, const char *action, GError **error)
         return TRUE;
 }
 
+typedef struct {
+        Supervisor *sv;
+        SupervisorDoneFunc done;
+        gpointer user_data;
+} LockFailure;
+
+/* The pause after a lock failure is over: a guest that could not be
+ * paused is killed. */
+static void
+lock_failure_paused(const GError *pause_error, gpointer data)
+{
+        g_autofree LockFailure *failure = data;
+        Supervisor *sv = failure->sv;
+        g_autoptr(GError) error = NULL;
+
+        if (!pause_error) {
+                g_printerr("vmlock: guest '%s' paused and its leases released after a lock "
+                           "failure\n",
+                           guest_name(sv));
+        } else {
+                g_printerr("vmlock: guest '%s': pause after a lock failure failed (%s): "
+                           "killing it\n",
+                           guest_name(sv), pause_error->message);
+                kill_after_lock_failure(sv, &error);
+        }
+        failure->done(error, failure->user_data);
+}
+
+/* The lock daemon lost this host's lockspace: the guest must stop writing
+ * now. A guest vmlock cannot pause safely is killed. Never refused as
+ * busy: whatever a client asked waits behind it. */
+gboolean
+supervisor_lock_failure(Supervisor *sv, const char *action, SupervisorDoneFunc done,
+                        gpointer user_data, GError **error)
+{
+        if (g_str_equal(action, "pause") && sv->monitor) {
+                LockFailure *failure = g_new0(LockFailure, 1);
+
+                failure->sv = sv;
+                failure->done = done;
+                failure->user_data = user_data;
+                supervisor_pause_now(sv, TRUE, lock_failure_paused, failure);
+                return TRUE;
+        } else if (g_str_equal(action, "pause")) {
+                g_printerr("vmlock: guest '%s' has no QMP: it cannot be paused safely after a "
+                           "lock failure; killing it\n",
+                           guest_name(sv));
+        } else if (!g_str_equal(action, "poweroff")) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                            "unknown lock failure action '%s'", action);
+                return FALSE;
+        }
+        if (!kill_after_lock_failure(sv, error))
+                return FALSE;
+        done(NULL, user_data);
+        return TRUE;
+}
+
 void
 supervisor_expected_leases(gpointer data, const VmlockDomain **ret_dom, const char **ret_state)
 {
@@ -326,6 +489,65 @@ supervisor_expected_leases(gpointer data, const VmlockDomain **ret_dom, const ch
 
         *ret_dom = sv->record->dom;
         *ret_state = supervisor_is_released(sv) ? NULL : sv->held_state;
+}
+
+static void
+kill_after_lease_loss(Supervisor *sv)
+{
+        if (sv->reaped)
+                return; /* gone already */
+        if (kill(sv->pid, SIGKILL) < 0 && errno != ESRCH)
+                g_printerr("vmlock: cannot kill guest '%s' (pid %d): %s\n", guest_name(sv),
+                           (int)sv->pid, g_strerror(errno));
+        else
+                g_printerr("vmlock: guest '%s' (pid %d) killed after losing its leases\n",
+                           guest_name(sv), (int)sv->pid);
+        supervisor_save_record_or_warn(sv);
+}
+
+typedef struct {
+        Supervisor *sv;
+        char *held; /* the state its leases were held at */
+        gboolean daemon_hangs;
+} LeaseLoss;
+
+/* QEMU answered the stop after a lease loss. */
+static void
+lease_loss_stopped(const GError *stop_error, gpointer data)
+{
+        LeaseLoss *loss = data;
+        Supervisor *sv = loss->sv;
+        GuestRecord *record = sv->record;
+        g_autoptr(GError) error = NULL;
+
+        sv->releasing--;
+        if (stop_error) {
+                g_printerr("vmlock: guest '%s' cannot be paused safely (%s): killing it\n",
+                           guest_name(sv), stop_error->message);
+                kill_after_lease_loss(sv);
+        } else {
+                /* Whatever was under way (a migration) ends here. What the
+                 * daemon may still hold goes back (a daemon that hangs would
+                 * hang this loop). */
+                if (sv->state != GUEST_RELEASED) {
+                        supervisor_set_state(sv, GUEST_PAUSED);
+                        if (loss->daemon_hangs || !release_leases(sv, &error)) {
+                                g_debug("guest '%s': leases not released: %s", guest_name(sv),
+                                        error ? error->message : "the daemon hangs");
+                                supervisor_set_state(sv, GUEST_RELEASED);
+                                supervisor_note_held_leases(sv);
+                        }
+                }
+                g_free(record->lock_state);
+                record->lock_state = g_steal_pointer(&loss->held);
+                supervisor_save_record_or_warn(sv);
+                g_printerr("vmlock: guest '%s' paused after losing its leases: `vmlock resume "
+                           "%s` takes them again, refused if another host held them "
+                           "meanwhile\n",
+                           guest_name(sv), guest_name(sv));
+        }
+        g_free(loss->held);
+        g_free(loss);
 }
 
 /* The leases went behind vmlock's back (the lock daemon ended, or no longer
@@ -338,7 +560,6 @@ supervisor_lease_lost(const char *reason, gboolean daemon_hangs, gpointer data)
 {
         Supervisor *sv = data;
         GuestRecord *record = sv->record;
-        g_autoptr(GError) error = NULL;
         g_autofree char *held = g_strdup(sv->held_state);
         LeaseEvent event = {
                 .kind = LEASE_EVENT_LOST,
@@ -351,40 +572,23 @@ supervisor_lease_lost(const char *reason, gboolean daemon_hangs, gpointer data)
                 g_printerr("vmlock: guest '%s' (pid %d): lease lost: %s\n", guest_name(sv),
                            (int)sv->pid, reason);
         record->lease_lost = TRUE;
-        if (vmlock_domain_get_on_lockfailure(record->dom) == VMLOCK_LOCK_FAILURE_PAUSE) {
-                if (sv->monitor && stop_cpus(sv, &error)) {
-                        /* Whatever was under way (a migration) ends here.
-                         * What the daemon may still hold goes back (a daemon
-                         * that hangs would hang this loop). */
-                        if (sv->state != GUEST_RELEASED) {
-                                supervisor_set_state(sv, GUEST_PAUSED);
-                                if (daemon_hangs || !release_leases(sv, &error)) {
-                                        g_debug("guest '%s': leases not released: %s",
-                                                guest_name(sv),
-                                                error ? error->message : "the daemon hangs");
-                                        supervisor_set_state(sv, GUEST_RELEASED);
-                                        supervisor_note_held_leases(sv);
-                                }
-                        }
-                        g_free(record->lock_state);
-                        record->lock_state = g_steal_pointer(&held);
-                        supervisor_save_record_or_warn(sv);
-                        g_printerr("vmlock: guest '%s' paused after losing its leases: `vmlock "
-                                   "resume %s` takes them again, refused if another host "
-                                   "held them meanwhile\n",
-                                   guest_name(sv), guest_name(sv));
-                        return;
-                }
-                g_printerr("vmlock: guest '%s' cannot be paused safely (%s): killing it\n",
-                           guest_name(sv), error ? error->message : "no QMP to it");
+        if (vmlock_domain_get_on_lockfailure(record->dom) == VMLOCK_LOCK_FAILURE_PAUSE &&
+            sv->monitor) {
+                LeaseLoss *loss = g_new0(LeaseLoss, 1);
+
+                loss->sv = sv;
+                loss->held = g_steal_pointer(&held);
+                loss->daemon_hangs = daemon_hangs;
+                /* No cont goes to QEMU until the leases are dealt with. */
+                sv->releasing++;
+                qemu_vm_stop_async(sv->monitor, lease_loss_stopped, loss);
+                return;
         }
-        if (kill(sv->pid, SIGKILL) < 0 && errno != ESRCH)
-                g_printerr("vmlock: cannot kill guest '%s' (pid %d): %s\n", guest_name(sv),
-                           (int)sv->pid, g_strerror(errno));
-        else
-                g_printerr("vmlock: guest '%s' (pid %d) killed after losing its leases\n",
-                           guest_name(sv), (int)sv->pid);
-        supervisor_save_record_or_warn(sv);
+        if (vmlock_domain_get_on_lockfailure(record->dom) == VMLOCK_LOCK_FAILURE_PAUSE)
+                g_printerr("vmlock: guest '%s' cannot be paused safely (no QMP to it): killing "
+                           "it\n",
+                           guest_name(sv));
+        kill_after_lease_loss(sv);
 }
 
 gboolean

@@ -8,6 +8,7 @@
 #include <vmlock/vmlock.h>
 
 #include "control/control_server.h"
+#include "qemu/qemu_migration.h"
 #include "qemu/qemu_monitor.h"
 #include "supervisor/guest_stop.h"
 #include "supervisor/lease_watch.h"
@@ -38,11 +39,28 @@ typedef enum {
         GUEST_MIGRATING, /* QEMU sends it elsewhere; it holds its leases until the end */
 } GuestState;
 
+/* What a client asked that waits for QEMU's answer: one at a time
+ * (supervisor_begin_op()); reads (status, inquire, query-migration) are
+ * answered meanwhile. */
+typedef enum {
+        GUEST_OP_NONE,
+        GUEST_OP_PAUSING,
+        GUEST_OP_RESUMING,
+        GUEST_OP_ATTACHING_DISK,
+        GUEST_OP_STARTING_MIGRATION,
+} GuestOp;
+
+/* An operation that waited for QEMU is over: @error says why it failed. */
+typedef void (*SupervisorDoneFunc)(const GError *error, gpointer user_data);
+/* The same, for a command whose answer is a QMP reply (taken). */
+typedef void (*SupervisorReplyFunc)(JsonObject *reply, gpointer user_data);
+
 /* A disk vmlock gave QEMU, by its path. */
 typedef struct {
         char *path;
         char *id;                /* device id; nodes ID-file, ID-format */
         gboolean unplugging;     /* device_del sent, DEVICE_DELETED not seen */
+        gboolean removing;       /* DEVICE_DELETED seen: its nodes go, then its lease */
         QmpServerClient *waiter; /* the detach-disk waiting for it, or NULL */
         guint timeout;
 } PluggedDisk;
@@ -56,6 +74,7 @@ struct Supervisor {
         pid_t pid;
         int pidfd;
         guint pidfd_watch;
+        gboolean reaped;         /* the guest ended: its pid is no longer ours to signal */
         int go_fd;
         QemuMonitor *monitor;
         guint monitor_watch;
@@ -70,6 +89,9 @@ struct Supervisor {
         char *incoming;          /* a migration destination: where QEMU waits for the guest */
         GuestState state;
         GuestState state_before_migration; /* RUNNING or PAUSED: where a failed one returns */
+        GuestOp op;              /* a client's, waiting for QEMU */
+        guint releasing;         /* stops sent that a release of the leases follows: no
+                                  * cont goes to QEMU meanwhile */
         guint handover_idle;     /* the MIGRATION event said completed: hand over */
         gboolean cancelling;     /* migrate-cancel asked; the source runs again once QEMU
                                   * says cancelled (migration_cancelled()) */
@@ -99,6 +121,13 @@ gboolean supervisor_is_paused(const Supervisor *sv);
  * anything changed. */
 gboolean supervisor_note_stopped(Supervisor *sv);
 void supervisor_note_running(Supervisor *sv);
+/* A client's operation @op begins: refused ("guest NAME is busy: pausing")
+ * while another waits for QEMU. */
+gboolean supervisor_begin_op(Supervisor *sv, GuestOp op, GError **error);
+/* The same check alone, for what is done at once (@op NONE: a change of
+ * the leases, as detach-disk). */
+gboolean supervisor_check_idle(Supervisor *sv, GuestOp op, GError **error);
+void supervisor_end_op(Supervisor *sv);
 
 /* supervisor_ops.c: the guest's record, CPUs and leases */
 gboolean supervisor_save_record(Supervisor *sv, GError **error);
@@ -108,14 +137,25 @@ void supervisor_save_record_or_warn(Supervisor *sv);
  * record knows it may be behind the lock daemon (guest_orphan.h). */
 void supervisor_begin_in_flight(Supervisor *sv, char *what);
 void supervisor_end_in_flight(Supervisor *sv);
-/* Its CPUs run again (PROGRAM started, if it had not); its state is the
- * caller's to change. */
-gboolean supervisor_cont_cpus(Supervisor *sv, GError **error);
+/* Its CPUs run again (PROGRAM started, if it had not), @done once they
+ * do (maybe before this returns); its state is the caller's to change.
+ * Refused while a stop before a release is under way, or released. */
+void supervisor_cont_cpus(Supervisor *sv, SupervisorDoneFunc done, gpointer user_data);
 void supervisor_note_held_leases(Supervisor *sv);
 void supervisor_wait_leases_released(Supervisor *sv);
-gboolean supervisor_pause(Supervisor *sv, gboolean release, GError **error);
-gboolean supervisor_resume(Supervisor *sv, const char *state, GError **error);
-gboolean supervisor_lock_failure(Supervisor *sv, const char *action, GError **error);
+/* The operations below return FALSE when refused at once; else @done
+ * comes once QEMU answered (maybe before they return, for a guest that is
+ * not QEMU). A client's pause and resume are one at a time; the
+ * supervisor's own (lock failure, hand-over) are not refused. */
+gboolean supervisor_pause(Supervisor *sv, gboolean release, SupervisorDoneFunc done,
+                          gpointer user_data, GError **error);
+/* The same, for the supervisor's own needs: never refused as busy. */
+void supervisor_pause_now(Supervisor *sv, gboolean release, SupervisorDoneFunc done,
+                          gpointer user_data);
+gboolean supervisor_resume(Supervisor *sv, const char *state, SupervisorDoneFunc done,
+                           gpointer user_data, GError **error);
+gboolean supervisor_lock_failure(Supervisor *sv, const char *action, SupervisorDoneFunc done,
+                                 gpointer user_data, GError **error);
 /* `vmlock stop`: the guest asked to shut down, killed after @timeout_s. */
 gboolean supervisor_stop(Supervisor *sv, guint timeout_s, GError **error);
 gboolean supervisor_inquire(Supervisor *sv, char **ret_state, GError **error);
@@ -133,18 +173,20 @@ gboolean supervisor_attach_lease(Supervisor *sv, VmlockLease *lease, GError **er
 gboolean supervisor_detach_lease(Supervisor *sv, const char *lockspace, const char *key,
                                  GError **error);
 gboolean supervisor_plug_disk(Supervisor *sv, VmlockDisk *disk, const char *format,
-                              const char *bus, const char *cache, GError **error);
+                              const char *bus, const char *cache, SupervisorDoneFunc done,
+                              gpointer user_data, GError **error);
 void supervisor_device_deleted(Supervisor *sv, const char *device);
 gboolean supervisor_unplug_disk(Supervisor *sv, QmpServerClient *client, const char *path,
                                 GError **error);
 gboolean supervisor_check_images(Supervisor *sv, GError **error);
 
 /* supervisor_migration.c: live migration, the source's side */
-gboolean supervisor_migrate(Supervisor *sv, const char *uri, GError **error);
-void supervisor_migration_event(Supervisor *sv, const char *status);
+gboolean supervisor_migrate(Supervisor *sv, const char *uri, SupervisorDoneFunc done,
+                            gpointer user_data, GError **error);
+void supervisor_migration_event(Supervisor *sv, MigrationStatus status);
 /* Ctrl-C on `vmlock migrate`: -> {cancelling} */
-JsonObject *supervisor_migrate_cancel(Supervisor *sv);
-JsonObject *supervisor_query_migration(Supervisor *sv);
+void supervisor_migrate_cancel(Supervisor *sv, SupervisorReplyFunc reply, gpointer user_data);
+void supervisor_query_migration(Supervisor *sv, SupervisorReplyFunc reply, gpointer user_data);
 
 /* supervisor_control.c: the control socket's commands */
 JsonObject *supervisor_control_command(QmpServerClient *client, const char *command,

@@ -149,6 +149,20 @@ proxy_forward_done(JsonObject *reply, gpointer data)
         qmp_server_client_reply(client, json_object_ref(reply));
 }
 
+/* The proxy's stop or cont, as vmlock's pause or resume, answered once
+ * QEMU did. */
+static void
+proxy_cpus_done(const GError *error, gpointer data)
+{
+        g_autoptr(QmpServerClient) client = data;
+
+        if (error)
+                qmp_server_client_reply(client, qmp_error_new("GenericError", NULL, "%s",
+                                                              error->message));
+        else
+                qmp_server_client_reply(client, qmp_return_new(NULL, NULL));
+}
+
 void
 supervisor_proxy_trace(guint client, gboolean received, JsonObject *message, gpointer user_data)
 {
@@ -184,10 +198,12 @@ supervisor_proxy_command(QmpServerClient *client, const char *command,
                                              "released (pause --release); `vmlock resume %s` "
                                              "takes them back and continues it",
                                              guest_name(sv), guest_name(sv));
-                ok = supervisor_resume(sv, NULL, &error);
+                ok = supervisor_resume(sv, NULL, proxy_cpus_done, qmp_server_client_ref(client),
+                                       &error);
                 break;
         case QEMU_PROXY_STOP:
-                ok = supervisor_pause(sv, FALSE, &error);
+                ok = supervisor_pause(sv, FALSE, proxy_cpus_done, qmp_server_client_ref(client),
+                                      &error);
                 break;
         case QEMU_PROXY_FORWARD:
         default:
@@ -196,7 +212,9 @@ supervisor_proxy_command(QmpServerClient *client, const char *command,
                                      qmp_server_client_ref(client));
                 return NULL;
         }
-        if (!ok)
+        if (!ok) {
+                qmp_server_client_unref(client); /* refused at once: no answer later */
                 return qmp_error_new("GenericError", NULL, "%s", error->message);
-        return qmp_return_new(NULL, NULL);
+        }
+        return NULL;
 }

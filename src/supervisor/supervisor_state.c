@@ -108,3 +108,48 @@ supervisor_note_running(Supervisor *sv)
                 supervisor_set_state(sv, GUEST_RUNNING);
         }
 }
+
+static const char *const op_names[] = {
+        [GUEST_OP_NONE] = "idle",
+        [GUEST_OP_PAUSING] = "pausing",
+        [GUEST_OP_RESUMING] = "resuming",
+        [GUEST_OP_ATTACHING_DISK] = "attaching a disk",
+        [GUEST_OP_STARTING_MIGRATION] = "starting a migration",
+};
+
+gboolean
+supervisor_check_idle(Supervisor *sv, GuestOp op, GError **error)
+{
+        const char *busy = sv->op != GUEST_OP_NONE ? op_names[sv->op] : NULL;
+
+        /* A lock failure's or a hand-over's stop, then the release: nothing
+         * may run the guest or change its leases in between (a pause may
+         * come along). */
+        if (!busy && sv->releasing > 0 && op != GUEST_OP_PAUSING)
+                busy = "stopping to release its leases";
+        if (busy) {
+                g_set_error(error, VMLOCK_ERROR, VMLOCK_ERROR_INVALID_ARG,
+                            "guest '%s' is busy: %s (waiting for QEMU); try again once it is "
+                            "done",
+                            guest_name(sv), busy);
+                return FALSE;
+        }
+        return TRUE;
+}
+
+gboolean
+supervisor_begin_op(Supervisor *sv, GuestOp op, GError **error)
+{
+        if (!supervisor_check_idle(sv, op, error))
+                return FALSE;
+        g_debug("guest '%s': %s", guest_name(sv), op_names[op]);
+        sv->op = op;
+        return TRUE;
+}
+
+void
+supervisor_end_op(Supervisor *sv)
+{
+        g_debug("guest '%s': %s done", guest_name(sv), op_names[sv->op]);
+        sv->op = GUEST_OP_NONE;
+}

@@ -30,6 +30,42 @@ substitute_ids(const char *text, GPtrArray *received)
         return g_string_free(out, FALSE);
 }
 
+/* A "=" step: QEMU takes its time, until the test says. */
+static void
+hold(FakePeer *fake)
+{
+        gint64 deadline = g_get_monotonic_time() + FAKE_QMP_PEER_WAIT_MS * G_TIME_SPAN_MILLISECOND;
+
+        g_mutex_lock(&fake->lock);
+        fake->held = TRUE;
+        g_cond_broadcast(&fake->cond);
+        while (fake->releases == 0)
+                g_assert_true(g_cond_wait_until(&fake->cond, &fake->lock, deadline));
+        fake->releases--;
+        fake->held = FALSE;
+        g_mutex_unlock(&fake->lock);
+}
+
+void
+fake_peer_wait_held(FakePeer *fake)
+{
+        gint64 deadline = g_get_monotonic_time() + FAKE_QMP_PEER_WAIT_MS * G_TIME_SPAN_MILLISECOND;
+
+        g_mutex_lock(&fake->lock);
+        while (!fake->held)
+                g_assert_true(g_cond_wait_until(&fake->cond, &fake->lock, deadline));
+        g_mutex_unlock(&fake->lock);
+}
+
+void
+fake_peer_release(FakePeer *fake)
+{
+        g_mutex_lock(&fake->lock);
+        fake->releases++;
+        g_cond_broadcast(&fake->cond);
+        g_mutex_unlock(&fake->lock);
+}
+
 static gpointer
 fake_peer_run(gpointer data)
 {
@@ -56,6 +92,8 @@ fake_peer_run(gpointer data)
                         g_assert_cmpstr(json_object_get_string_member(command, "execute"), ==,
                                         *step + 2);
                         g_ptr_array_add(fake->received, command);
+                } else if (g_str_equal(*step, "=")) {
+                        hold(fake);
                 } else {
                         g_autofree char *text = NULL;
 
@@ -73,6 +111,8 @@ fake_peer_start_pair(FakePeer *fake, const char *const *script)
         int fds[2];
 
         memset(fake, 0, sizeof(*fake));
+        g_mutex_init(&fake->lock);
+        g_cond_init(&fake->cond);
         g_assert_cmpint(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), ==, 0);
         fake->fd = fds[1];
         fake->listen_fd = -1;
@@ -88,6 +128,8 @@ fake_peer_start_listening(FakePeer *fake, const char *const *script)
         g_autoptr(GError) error = NULL;
 
         memset(fake, 0, sizeof(*fake));
+        g_mutex_init(&fake->lock);
+        g_cond_init(&fake->cond);
         fake->dir = g_dir_make_tmp("vmlock-test-qmp-XXXXXX", &error);
         g_assert_no_error(error);
         fake->path = g_build_filename(fake->dir, "qmp.sock", NULL);
@@ -119,4 +161,6 @@ fake_peer_clear(FakePeer *fake)
         g_free(fake->path);
         g_free(fake->dir);
         g_ptr_array_unref(fake->received);
+        g_mutex_clear(&fake->lock);
+        g_cond_clear(&fake->cond);
 }

@@ -917,6 +917,8 @@ assert_log(GPtrArray *log, const char *const *expected)
                 g_assert_cmpstr(g_ptr_array_index(log, i), ==, expected[i]);
 }
 
+/* QEMU's empty answer to the N-th command. */
+#define OK_TO(n) "< {\"return\": {}, \"id\": $" #n "}\r\n"
 #define MONITOR_HANDSHAKE "< " GREETING, "> qmp_capabilities", "< {\"return\": {}, \"id\": $0}\r\n"
 
 static void
@@ -1252,6 +1254,108 @@ test_monitor_free_pending(void)
         qemu_monitor_forward(t.monitor, command, monitor_on_reply, &t);
         fake_peer_join(&t.fake);
         g_clear_pointer(&t.monitor, qemu_monitor_free);
+        assert_log(t.log, expected);
+        monitor_finish(&t);
+}
+
+static void
+monitor_on_answer(JsonNode *ret, const GError *error, gpointer user_data)
+{
+        MonitorTest *t = user_data;
+        g_autofree char *text = ret ? node_text(ret) : NULL;
+
+        if (error)
+                g_ptr_array_add(t->log, g_strdup_printf("error %s %d: %s",
+                                                        g_quark_to_string(error->domain),
+                                                        error->code, error->message));
+        else
+                g_ptr_array_add(t->log, g_strdup_printf("return %s", text));
+}
+
+/* Our own calls: sent at once, answered from the main loop in order, a
+ * refusal as QEMU's desc. */
+static void
+test_monitor_call(void)
+{
+        static const char *const script[] = {
+                MONITOR_HANDSHAKE,
+                "> query-status",
+                "> stop",
+                "< {\"return\": {\"running\": true}, \"id\": $1}\r\n",
+                "< {\"error\": {\"class\": \"GenericError\", \"desc\": \"no\"}, "
+                "\"id\": $2}\r\n",
+                NULL,
+        };
+        static const char *const expected[] = {
+                "return {\"running\":true}",
+                "error vmlock-error-quark 0: QEMU refused 'stop': no",
+                NULL,
+        };
+        MonitorTest t;
+
+        monitor_start(&t, script);
+        monitor_handshake(&t);
+        monitor_watch(&t);
+        qemu_monitor_call(t.monitor, "query-status", NULL, monitor_on_answer, &t);
+        qemu_monitor_call(t.monitor, "stop", NULL, monitor_on_answer, &t);
+        g_assert_cmpuint(t.log->len, ==, 0);
+        ITERATE_UNTIL(t.log->len == 2);
+        assert_log(t.log, expected);
+        fake_peer_join(&t.fake);
+        monitor_finish(&t);
+}
+
+/* QEMU that never answers: the call fails at its timeout; the late answer
+ * is dropped. */
+static void
+test_monitor_call_timeout(void)
+{
+        static const char *const script[] = { MONITOR_HANDSHAKE, "> stop", "=", OK_TO(1), NULL };
+        static const char *const expected[] = {
+                "error vmlock-error-quark 10: QEMU did not answer 'stop' in 100 ms",
+                NULL,
+        };
+        MonitorTest t;
+
+        monitor_start(&t, script);
+        monitor_handshake(&t);
+        monitor_watch(&t);
+        qemu_monitor_set_call_timeout(t.monitor, 100);
+        qemu_monitor_call(t.monitor, "stop", NULL, monitor_on_answer, &t);
+        ITERATE_UNTIL(t.log->len == 1);
+        fake_peer_release(&t.fake);
+        ITERATE_UNTIL(qemu_monitor_is_closed(t.monitor));
+        assert_log(t.log, expected);
+        monitor_finish(&t);
+}
+
+/* QEMU gone: every pending call fails, in the order sent; once closed, a
+ * call fails from the main loop, never from inside the call. */
+static void
+test_monitor_call_eof(void)
+{
+        static const char *const script[] = { MONITOR_HANDSHAKE, "> stop", "> cont", NULL };
+        static const char *const expected[] = {
+                "error vmlock-error-quark 10: QEMU's monitor closed before QEMU answered "
+                "'stop'",
+                "error vmlock-error-quark 10: QEMU's monitor closed before QEMU answered "
+                "'cont'",
+                "error vmlock-error-quark 10: QEMU's monitor is closed: cannot run "
+                "'query-status'",
+                NULL,
+        };
+        MonitorTest t;
+
+        monitor_start(&t, script);
+        monitor_handshake(&t);
+        monitor_watch(&t);
+        qemu_monitor_call(t.monitor, "stop", NULL, monitor_on_answer, &t);
+        qemu_monitor_call(t.monitor, "cont", NULL, monitor_on_answer, &t);
+        ITERATE_UNTIL(qemu_monitor_is_closed(t.monitor));
+        g_assert_cmpuint(t.log->len, ==, 2);
+        qemu_monitor_call(t.monitor, "query-status", NULL, monitor_on_answer, &t);
+        g_assert_cmpuint(t.log->len, ==, 2);
+        ITERATE_UNTIL(t.log->len == 3);
         assert_log(t.log, expected);
         monitor_finish(&t);
 }
@@ -1882,6 +1986,9 @@ main(int argc, char **argv)
         g_test_add_func("/tools/qmp/monitor/framing", test_monitor_framing);
         g_test_add_func("/tools/qmp/monitor/closed", test_monitor_closed);
         g_test_add_func("/tools/qmp/monitor/free-pending", test_monitor_free_pending);
+        g_test_add_func("/tools/qmp/monitor/call", test_monitor_call);
+        g_test_add_func("/tools/qmp/monitor/call-timeout", test_monitor_call_timeout);
+        g_test_add_func("/tools/qmp/monitor/call-eof", test_monitor_call_eof);
 
 #define ADD_SERVER(path, func) \
         g_test_add(path, ServerFixture, NULL, server_setup, func, server_teardown)

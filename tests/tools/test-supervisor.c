@@ -599,6 +599,382 @@ test_migration_cancelled(void)
         sv_test_finish(&t);
 }
 
+/* ---- QEMU taking its time: the supervisor serves meanwhile ---- */
+
+/* Sends @command on a connection of its own, without waiting for the
+ * answer: read it later with finish_call(). */
+static QmpStream *
+start_call(const char *path, const char *command, const char *arguments)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(QmpStream) stream = qmp_client_connect(path, &error);
+        g_autoptr(JsonObject) args = arguments ? parse(arguments) : NULL;
+        g_autoptr(JsonObject) request = qmp_command_new(command, args);
+
+        g_assert_no_error(error);
+        g_assert_true(qmp_stream_send(stream, request, &error));
+        g_assert_no_error(error);
+        return g_steal_pointer(&stream);
+}
+
+/* The answer to start_call()'s command: its return, or its error. */
+static JsonNode *
+finish_call(QmpStream *stream, const char *command, GError **error)
+{
+        g_autoptr(GError) io_error = NULL;
+        g_autoptr(JsonObject) reply = qmp_stream_receive(stream, FAKE_QMP_PEER_WAIT_MS,
+                                                         &io_error);
+
+        g_assert_no_error(io_error);
+        return qmp_reply_take_return(reply, command, error);
+}
+
+static void
+call_busy(const char *path, const char *command, const char *arguments, const char *busy)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(JsonNode) ret = call(path, command, arguments, &error);
+        g_autofree char *expected = g_strdup_printf("guest 'g1' is busy: %s", busy);
+
+        g_assert_null(ret);
+        g_assert_nonnull(error);
+        g_assert_nonnull(strstr(error->message, expected));
+}
+
+/* status is answered while QEMU holds on to an answer. */
+static void
+assert_status_answered(SvTest *t)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(JsonNode) status = call(t->control, "query-guest", NULL, &error);
+
+        g_assert_no_error(error);
+        g_assert_nonnull(status);
+}
+
+static void
+slow_stop_client(SvTest *t)
+{
+        g_autoptr(QmpStream) pausing = start_call(t->control, "pause", "{\"release\": true}");
+        g_autoptr(GError) error = NULL;
+        g_autoptr(JsonNode) ret = NULL;
+
+        /* QEMU flushes: its stop is not answered yet. */
+        fake_peer_wait_held(&t->fake);
+        assert_status_answered(t);
+        call_busy(t->control, "resume", NULL, "pausing");
+        call_busy(t->control, "pause", NULL, "pausing");
+        /* Nothing released before QEMU confirmed the stop. */
+        {
+                g_autoptr(GuestRecord) record = load_record(t);
+
+                g_assert_false(record->released);
+        }
+        fake_peer_release(&t->fake);
+        ret = finish_call(pausing, "pause", &error);
+        g_assert_no_error(error);
+        {
+                g_autoptr(GuestRecord) record = load_record(t);
+
+                g_assert_true(record->released);
+                g_assert_true(record->paused);
+        }
+        /* Not busy any more: resume takes the leases, then QEMU gets cont. */
+        call_ok(t->control, "resume", NULL);
+}
+
+static void
+test_slow_stop(void)
+{
+        static const char *const script[] = {
+                START_STEPS,
+                "> stop", "=", OK(3),
+                "> cont", OK(4),
+                NULL,
+        };
+        SvTest t;
+
+        sv_test_start(&t, script);
+        sv_test_run(&t, slow_stop_client);
+        sv_test_finish(&t);
+}
+
+static void
+eof_while_stop_client(SvTest *t)
+{
+        g_autoptr(QmpStream) pausing = start_call(t->control, "pause", "{\"release\": true}");
+        g_autoptr(GError) error = NULL;
+        g_autoptr(JsonNode) ret = NULL;
+
+        fake_peer_wait_held(&t->fake);
+        /* QEMU goes without answering: the pause fails, nothing released. */
+        fake_peer_release(&t->fake);
+        ret = finish_call(pausing, "pause", &error);
+        g_assert_null(ret);
+        g_assert_nonnull(strstr(error->message, "closed before QEMU answered 'stop'"));
+        {
+                g_autoptr(GuestRecord) record = load_record(t);
+
+                g_assert_false(record->released);
+        }
+        /* Not busy, and served still: the guest's end is the supervisor's. */
+        assert_status_answered(t);
+}
+
+static void
+test_eof_while_stop(void)
+{
+        static const char *const script[] = {
+                START_STEPS,
+                "> stop", "=",
+                NULL,
+        };
+        SvTest t;
+
+        sv_test_start(&t, script);
+        sv_test_run(&t, eof_while_stop_client);
+        sv_test_finish(&t);
+}
+
+static void
+client_gone_client(SvTest *t)
+{
+        g_autoptr(QmpStream) pausing = start_call(t->control, "pause", "{\"release\": true}");
+        gboolean released = FALSE;
+
+        fake_peer_wait_held(&t->fake);
+        /* Its client goes before QEMU answered: the pause goes on. */
+        g_clear_pointer(&pausing, qmp_stream_free);
+        fake_peer_release(&t->fake);
+        for (int i = 0; i < WAIT_STEPS && !released; i++) {
+                g_autoptr(GuestRecord) record = load_record(t);
+
+                released = record->released;
+                if (!released)
+                        g_usleep(WAIT_STEP_US);
+        }
+        g_assert_true(released);
+        /* And it is over: the next one is not refused. */
+        call_ok(t->control, "resume", NULL);
+}
+
+static void
+test_client_gone(void)
+{
+        static const char *const script[] = {
+                START_STEPS,
+                "> stop", "=", OK(3),
+                "> cont", OK(4),
+                NULL,
+        };
+        SvTest t;
+
+        sv_test_start(&t, script);
+        sv_test_run(&t, client_gone_client);
+        sv_test_finish(&t);
+}
+
+static void
+slow_cont_eof_client(SvTest *t)
+{
+        g_autoptr(QmpStream) resuming = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(JsonNode) ret = NULL;
+
+        call_ok(t->control, "pause", "{\"release\": true}");
+        resuming = start_call(t->control, "resume", NULL);
+        /* The leases are taken again before cont goes to QEMU. */
+        fake_peer_wait_held(&t->fake);
+        {
+                g_autoptr(GuestRecord) record = load_record(t);
+
+                g_assert_false(record->released);
+        }
+        call_busy(t->control, "pause", NULL, "resuming");
+        /* QEMU goes without answering cont: it may have run the guest, so
+         * the guest keeps its leases. */
+        fake_peer_release(&t->fake);
+        ret = finish_call(resuming, "resume", &error);
+        g_assert_null(ret);
+        g_assert_nonnull(strstr(error->message, "it holds its leases"));
+        {
+                g_autoptr(GuestRecord) record = load_record(t);
+
+                g_assert_false(record->released);
+        }
+}
+
+static void
+test_slow_cont_eof(void)
+{
+        static const char *const script[] = {
+                START_STEPS,
+                "> stop", OK(3),
+                "> cont", "=",
+                NULL,
+        };
+        SvTest t;
+
+        sv_test_start(&t, script);
+        sv_test_run(&t, slow_cont_eof_client);
+        sv_test_finish(&t);
+}
+
+static void
+lock_failure_during_resume_client(SvTest *t)
+{
+        g_autoptr(QmpStream) resuming = NULL;
+        g_autoptr(QmpStream) failing = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(JsonNode) resumed = NULL;
+        g_autoptr(JsonNode) failed = NULL;
+
+        call_ok(t->control, "pause", "{\"release\": true}");
+        /* The leases are taken again and cont sent; QEMU answers it only
+         * once the lock failure's stop came too (the script says). */
+        resuming = start_call(t->control, "resume", NULL);
+        failing = start_call(t->control, "lock-failure",
+                             "{\"uuid\": \"" UUID "\", \"action\": \"pause\"}");
+        resumed = finish_call(resuming, "resume", &error);
+        g_assert_no_error(error);
+        failed = finish_call(failing, "lock-failure", &error);
+        g_assert_no_error(error);
+        /* QEMU ran cont, then stop: the leases went only after the stop. */
+        {
+                g_autoptr(GuestRecord) record = load_record(t);
+
+                g_assert_true(record->released);
+                g_assert_true(record->paused);
+        }
+}
+
+/* A lock failure while a resume waits for QEMU's cont is not refused as
+ * busy: its stop follows the cont, and the release follows the stop. */
+static void
+test_lock_failure_during_resume(void)
+{
+        static const char *const script[] = {
+                START_STEPS,
+                "> stop", OK(3),
+                "> cont", "> stop", OK(4), OK(5),
+                NULL,
+        };
+        SvTest t;
+
+        sv_test_start(&t, script);
+        sv_test_run(&t, lock_failure_during_resume_client);
+        sv_test_finish(&t);
+}
+
+static void
+slow_hotplug_client(SvTest *t)
+{
+        g_autofree char *arguments = g_strdup_printf("{\"path\": \"%s\"}", t->disk);
+        g_autoptr(QmpStream) attaching = start_call(t->control, "attach-disk", arguments);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(JsonNode) ret = NULL;
+
+        /* The lease is held before QEMU opens the image. */
+        fake_peer_wait_held(&t->fake);
+        g_assert_true(record_has_disk(t, t->disk));
+        assert_status_answered(t);
+        call_busy(t->control, "pause", NULL, "attaching a disk");
+        /* Its lease stays until QEMU answered, and so does its mark in the
+         * record (for a supervisor killed meanwhile). */
+        call_busy(t->control, "detach-disk", arguments, "attaching a disk");
+        call_busy(t->control, "attach-disk", arguments, "attaching a disk");
+        {
+                g_autoptr(GuestRecord) record = load_record(t);
+
+                g_assert_nonnull(record->in_flight);
+                g_assert_nonnull(strstr(record->in_flight, t->disk));
+        }
+        fake_peer_release(&t->fake);
+        ret = finish_call(attaching, "attach-disk", &error);
+        g_assert_no_error(error);
+        g_assert_true(record_has_disk(t, t->disk));
+}
+
+static void
+test_slow_hotplug(void)
+{
+        static const char *const script[] = {
+                START_STEPS,
+                "> blockdev-add", "=", OK(3), "> blockdev-add", OK(4), "> qom-get",
+                PC_MACHINE(5), "> device_add", OK(6),
+                NULL,
+        };
+        SvTest t;
+
+        sv_test_start(&t, script);
+        sv_test_run(&t, slow_hotplug_client);
+        sv_test_finish(&t);
+}
+
+static void
+refused_hotplug_client(SvTest *t)
+{
+        g_autofree char *arguments = g_strdup_printf("{\"path\": \"%s\"}", t->disk);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(JsonNode) ret = call(t->control, "attach-disk", arguments, &error);
+
+        /* QEMU refused the device: the nodes went, and only then the lease. */
+        g_assert_null(ret);
+        g_assert_nonnull(strstr(error->message, "QEMU refused 'device_add': no bus"));
+        g_assert_false(record_has_disk(t, t->disk));
+}
+
+static void
+test_refused_hotplug(void)
+{
+        static const char *const script[] = {
+                START_STEPS,
+                "> blockdev-add", OK(3), "> blockdev-add", OK(4), "> qom-get",
+                PC_MACHINE(5), "> device_add",
+                "< {\"error\": {\"class\": \"GenericError\", \"desc\": \"no bus\"}, "
+                "\"id\": $6}\r\n",
+                "> blockdev-del", OK(7), "> blockdev-del", OK(8),
+                NULL,
+        };
+        SvTest t;
+
+        sv_test_start(&t, script);
+        sv_test_run(&t, refused_hotplug_client);
+        sv_test_finish(&t);
+}
+
+static void
+slow_migrate_client(SvTest *t)
+{
+        g_autoptr(QmpStream) migrating = start_call(t->control, "migrate",
+                                                    "{\"uri\": \"unix:/nowhere\"}");
+        g_autoptr(GError) error = NULL;
+        g_autoptr(JsonNode) ret = NULL;
+
+        fake_peer_wait_held(&t->fake);
+        assert_status_answered(t);
+        call_busy(t->control, "pause", NULL, "starting a migration");
+        fake_peer_release(&t->fake);
+        ret = finish_call(migrating, "migrate", &error);
+        g_assert_no_error(error);
+}
+
+static void
+test_slow_migrate(void)
+{
+        static const char *const script[] = {
+                START_STEPS,
+                "> query-status", RUNNING(3),
+                "> migrate-set-capabilities", OK(4), "> migrate", "=", OK(5),
+                NULL,
+        };
+        SvTest t;
+
+        sv_test_start(&t, script);
+        sv_test_run(&t, slow_migrate_client);
+        sv_test_finish(&t);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -611,5 +987,14 @@ main(int argc, char **argv)
         g_test_add_func("/supervisor/migration/handover", test_migration_handover);
         g_test_add_func("/supervisor/migration/failed", test_migration_failed);
         g_test_add_func("/supervisor/migration/cancelled", test_migration_cancelled);
+        g_test_add_func("/supervisor/async/slow-stop", test_slow_stop);
+        g_test_add_func("/supervisor/async/eof-while-stop", test_eof_while_stop);
+        g_test_add_func("/supervisor/async/client-gone", test_client_gone);
+        g_test_add_func("/supervisor/async/slow-cont-eof", test_slow_cont_eof);
+        g_test_add_func("/supervisor/async/lock-failure-during-resume",
+                        test_lock_failure_during_resume);
+        g_test_add_func("/supervisor/async/slow-hotplug", test_slow_hotplug);
+        g_test_add_func("/supervisor/async/refused-hotplug", test_refused_hotplug);
+        g_test_add_func("/supervisor/async/slow-migrate", test_slow_migrate);
         return g_test_run();
 }
